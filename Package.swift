@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+// femtofit: batch Levenberg–Marquardt fitting for transient absorption microscopy.
+import PackageDescription
+import Foundation
+
+// The SIMD backend needs the host CPU's vector units: without a target CPU, Swift lowers
+// `addingProduct` to calls to `fmaf` and the engine runs ~50x slower. `-target-cpu native` is an
+// unsafe flag, which SwiftPM refuses in a package used as a versioned dependency, so it is
+// applied only when this package is the one being built at its own root (the manifest is then
+// evaluated with the package folder as the working directory). A dependent gets the portable
+// build; README.md ("Using femtofit as a dependency") says how it gets the fast one.
+// FEMTOFIT_PORTABLE=1 forces the portable build, FEMTOFIT_NATIVE=1 forces the native one.
+let environment = ProcessInfo.processInfo.environment
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().standardizedFileURL.path
+let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+let buildNative: Bool = {
+    if environment["FEMTOFIT_PORTABLE"] == "1" { return false }
+    if environment["FEMTOFIT_NATIVE"] == "1" { return true }
+    return workingDirectory == packageRoot
+}()
+let fastMath: [SwiftSetting] = buildNative
+    ? [.unsafeFlags(["-target-cpu", "native"])]
+    : []
+
+let package = Package(
+    name: "femtofit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "FitCore", targets: ["FitCore"]),
+        .library(name: "FitEngine", targets: ["FitEngine"]),
+        .library(name: "TAMData", targets: ["TAMData"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .executable(name: "femtofit", targets: ["femtofit"]),
+        .executable(name: "femtofit-bench", targets: ["FemtofitBenchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C dependencies, settled once. OpenCL is headers only: the library is loaded at run time.
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL",
+                       providers: [.apt(["opencl-headers", "ocl-icd-opencl-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
+
+        .target(name: "FitCore", swiftSettings: fastMath),
+        .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
+        .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FitCore", "CTIFF"], swiftSettings: fastMath),
+        .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
+        .executableTarget(
+            name: "femtofit",
+            dependencies: ["FitCore", "FitEngine", "TAMData", "Transport",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fastMath),
+        // Throughput benchmarks with their targets (see benchmarks/README.md). They live in
+        // benchmarks/ and depend on nothing a user of the library would inherit.
+        .executableTarget(
+            name: "FemtofitBenchmarks",
+            dependencies: ["FitCore", "FitCPU", "FitEngine",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "benchmarks/Sources/FemtofitBenchmarks",
+            swiftSettings: fastMath),
+
+        .testTarget(name: "FitCoreTests", dependencies: ["FitCore"], swiftSettings: fastMath),
+        .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine"], swiftSettings: fastMath),
+        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore"], swiftSettings: fastMath),
+        .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

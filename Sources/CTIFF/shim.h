@@ -1,0 +1,2 @@
+// libtiff, reached through one thin layer in TAMData (TIFFStack / TIFFLibrary).
+#include <tiffio.h>

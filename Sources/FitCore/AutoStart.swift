@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Start values estimated from a fit's own data, so no user is ever asked for them: moments and
+/// the half-maximum area for Gaussians, a closed-form line, and a robust estimate for kinetics.
+/// Spots may be positive (bleach) or negative (photo-induced absorption): the sign is detected.
+public enum AutoStart {
+    public static func estimate(model: ModelID, data: UnsafeBufferPointer<Float>, weights: [Float]?,
+                                coordinates: FitCoordinates, fit: Int) -> [Double] {
+        let m = data.count
+        var usable: [Int] = []
+        usable.reserveCapacity(m)
+        for k in 0..<m where (weights?[k] ?? 1) > 0 && data[k].isFinite { usable.append(k) }
+        func x(_ k: Int) -> Double {
+            switch coordinates {
+            case .sharedX(let xs): return xs[k]
+            case .perFitX(let xs): return Double(xs[fit * m + k])
+            case .grid(let width, _): return Double(k % width)
+            }
+        }
+        switch model {
+        case .gauss2D, .gauss2DPixelated, .gauss2DElliptic, .gauss2DRotated:
+            guard case let .grid(width, height) = coordinates else { return [] }
+            return gaussian2D(model: model, data: data, usable: usable, width: width, height: height)
+        case .gauss1D:
+            return gaussian1D(data: data, usable: usable, x: x)
+        case .linear1D:
+            return line(data: data, usable: usable, x: x)
+        case .kinetics1, .kinetics2, .kinetics3:
+            return kinetics(components: model.exponentialCount, data: data, usable: usable, x: x)
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid])
+    }
+
+    /// Baseline from the ROI border, sign and height of the spot, centroid and second moments of
+    /// the pixels above half maximum (a disk of radius R = sigma sqrt(2 ln 2) has <dx^2> = R^2 / 4).
+    static func gaussian2D(model: ModelID, data: UnsafeBufferPointer<Float>, usable: [Int], width: Int, height: Int) -> [Double] {
+        var border: [Double] = []
+        for k in usable {
+            let col = k % width, row = k / width
+            if col == 0 || row == 0 || col == width - 1 || row == height - 1 { border.append(Double(data[k])) }
+        }
+        let baseline = median(border.isEmpty ? usable.map { Double(data[$0]) } : border)
+        var peak = -Double.infinity, trough = Double.infinity
+        var peakIndex = usable.first ?? 0, troughIndex = peakIndex
+        for k in usable {
+            let z = Double(data[k])
+            if z > peak { peak = z; peakIndex = k }
+            if z < trough { trough = z; troughIndex = k }
+        }
+        let negative = baseline - trough > peak - baseline
+        let amplitude = negative ? trough - baseline : peak - baseline
+        let sign: Double = negative ? -1 : 1
+        let extremum = negative ? troughIndex : peakIndex
+        var sw = 0.0, sx = 0.0, sy = 0.0
+        var inside: [(Double, Double)] = []
+        for k in usable {
+            let height = sign * (Double(data[k]) - baseline)
+            guard height > 0.5 * abs(amplitude) else { continue }
+            let px = Double(k % width), py = Double(k / width)
+            sw += height; sx += height * px; sy += height * py
+            inside.append((px, py))
+        }
+        let x0 = sw > 0 ? sx / sw : Double(extremum % width)
+        let y0 = sw > 0 ? sy / sw : Double(extremum / width)
+        var cxx = 0.0, cyy = 0.0, cxy = 0.0
+        for (px, py) in inside {
+            cxx += (px - x0) * (px - x0); cyy += (py - y0) * (py - y0); cxy += (px - x0) * (py - y0)
+        }
+        let count = Double(max(inside.count, 1))
+        cxx /= count; cyy /= count; cxy /= count
+        let twoLn2 = 2 * log(2.0)
+        let sigmaFromArea = max(0.5, (count / (Double.pi * twoLn2)).squareRoot())
+        let limit = Double(max(width, height))
+        func clampSigma(_ s: Double) -> Double { min(max(s, 0.5), limit) }
+        switch model {
+        case .gauss2DElliptic:
+            let sxx = clampSigma((4 * cxx / twoLn2 + 1.0 / 12).squareRoot())
+            let syy = clampSigma((4 * cyy / twoLn2 + 1.0 / 12).squareRoot())
+            return [amplitude, x0, y0, sxx, syy, baseline]
+        case .gauss2DRotated:
+            // Principal axes of the half-maximum region; theta turns the major axis onto xr.
+            let phi = 0.5 * atan2(2 * cxy, cxx - cyy)
+            let mean = 0.5 * (cxx + cyy), spread = (0.25 * (cxx - cyy) * (cxx - cyy) + cxy * cxy).squareRoot()
+            var major = clampSigma((4 * (mean + spread) / twoLn2 + 1.0 / 12).squareRoot())
+            let minor = clampSigma((4 * max(mean - spread, 0) / twoLn2 + 1.0 / 12).squareRoot())
+            // With equal widths theta has no effect on the model and the fit would be singular.
+            if abs(major - minor) < 0.05 * minor { major = minor * 1.1 }
+            return [amplitude, x0, y0, major, minor, baseline, -phi]
+        default:
+            return [amplitude, x0, y0, clampSigma(sigmaFromArea), baseline]
+        }
+    }
+
+    static func gaussian1D(data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
+        guard let first = usable.first, let last = usable.last else { return [1, 0, 1, 0] }
+        let ends = usable.prefix(max(1, usable.count / 10)) + usable.suffix(max(1, usable.count / 10))
+        let baseline = median(ends.map { Double(data[$0]) })
+        var peak = -Double.infinity, trough = Double.infinity, peakK = first, troughK = first
+        for k in usable {
+            let z = Double(data[k])
+            if z > peak { peak = z; peakK = k }
+            if z < trough { trough = z; troughK = k }
+        }
+        let negative = baseline - trough > peak - baseline
+        let amplitude = negative ? trough - baseline : peak - baseline
+        let centre = negative ? troughK : peakK
+        var lo = Double.infinity, hi = -Double.infinity
+        for k in usable where (negative ? -1 : 1) * (Double(data[k]) - baseline) > 0.5 * abs(amplitude) {
+            lo = min(lo, x(k)); hi = max(hi, x(k))
+        }
+        let spacing = abs(x(last) - x(first)) / Double(max(usable.count - 1, 1))
+        let sigma = max(hi - lo, spacing) / 2.3548200450309493
+        return [amplitude, x(centre), max(sigma, spacing * 0.5), baseline]
+    }
+
+    static func line(data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
+        var n = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
+        for k in usable {
+            let xv = x(k), yv = Double(data[k])
+            n += 1; sx += xv; sy += yv; sxx += xv * xv; sxy += xv * yv
+        }
+        let det = n * sxx - sx * sx
+        guard n > 0, abs(det) > 0 else { return [n > 0 ? sy / n : 0, 0] }
+        let slope = (n * sxy - sx * sy) / det
+        return [(sy - slope * sx) / n, slope]
+    }
+
+    /// Offset from the earliest points (before time zero), t0 at the half rise on the way to the
+    /// extremum, the IRF width from the rise time, lifetimes spread geometrically between the
+    /// rise and the end of the delay axis, the amplitude shared among the components.
+    static func kinetics(components: Int, data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
+        let order = usable.sorted { x($0) < x($1) }
+        guard order.count >= 2 else { return Array(repeating: 1, count: 2 * components + 3) }
+        let head = order.prefix(max(2, order.count / 20))
+        let offset = median(head.map { Double(data[$0]) })
+        var extremeK = order[0], extremeValue = 0.0
+        for k in order where abs(Double(data[k]) - offset) > abs(extremeValue) {
+            extremeValue = Double(data[k]) - offset; extremeK = k
+        }
+        let tPeak = x(extremeK)
+        var tHalf = x(order[0])
+        for k in order where x(k) <= tPeak {
+            if abs(Double(data[k]) - offset) >= 0.5 * abs(extremeValue) { tHalf = x(k); break }
+        }
+        let tStart = x(order[0]), tEnd = x(order[order.count - 1])
+        let spacing = (tEnd - tStart) / Double(order.count - 1)
+        let riseTime = max(tPeak - tHalf, spacing * 0.05, 1e-3 * max(abs(tEnd - tStart), 1))
+        let irf = riseTime / 2
+        let t0 = tHalf
+        let shortest = max(riseTime * 2, 1e-3 * (tEnd - t0))
+        let longest = max((tEnd - t0) / 2, shortest * 4)
+        var parameters: [Double] = []
+        for c in 0..<components {
+            let fraction = components == 1 ? 0.5 : Double(c) / Double(components - 1)
+            let tau = shortest * pow(longest / shortest, fraction)
+            parameters += [extremeValue / Double(components), tau]
+        }
+        return parameters + [t0, irf, offset]
+    }
+}

@@ -1,0 +1,25 @@
+/// Settings shared by every fit of a batch.
+public struct FitSettings: Sendable, Equatable {
+    /// Converged when chi^2 changes by less than `tolerance * max(1, chi^2)` in one iteration.
+    public var tolerance: Double
+    /// Iteration cap; a fit that reaches it ends in `FitState.maxIterations`.
+    public var maxIterations: Int
+    public var estimator: Estimator
+    /// When weights are given, whether they are 1 / variance. If they are (the default), standard
+    /// errors come from the curvature matrix as it is. If not (no weights, or weights that only
+    /// mask pixels), they are scaled by the reduced chi^2, which estimates the noise from the fit.
+    public var weightsAreInverseVariances: Bool
+
+    public init(tolerance: Double = 1e-4, maxIterations: Int = 20, estimator: Estimator = .leastSquares,
+                weightsAreInverseVariances: Bool = true) {
+        self.tolerance = tolerance
+        self.maxIterations = maxIterations
+        self.estimator = estimator
+        self.weightsAreInverseVariances = weightsAreInverseVariances
+    }
+}
+
+/// Which numbers the solver computes in.
+public enum FitPrecision: String, CaseIterable, Sendable {
+    case single, double
+}

@@ -1,0 +1,115 @@
+/// Sixteen float32 fits per value: the CPU backend's single-precision lane. With the host's
+/// target CPU this is one AVX-512 register (two AVX2 registers, four NEON registers).
+extension SIMD16: FitLane where Scalar == Float {
+    public typealias Mask = SIMDMask<SIMD16<Int32>>
+    @inlinable public static var laneCount: Int { 16 }
+    @inlinable @inline(__always) public init(_ value: Double) { self.init(repeating: Float(value)) }
+    @inlinable public subscript(lane lane: Int) -> Double {
+        get { Double(self[lane]) }
+        set { self[lane] = Float(newValue) }
+    }
+    @inlinable @inline(__always) public func adding(_ b: Self, times c: Self) -> Self { addingProduct(b, c) }
+    @inlinable @inline(__always) public static func minimum(_ a: Self, _ b: Self) -> Self { a.lanewiseMin(b) }
+    @inlinable @inline(__always) public static func maximum(_ a: Self, _ b: Self) -> Self { a.lanewiseMax(b) }
+
+    /// exp(x), Cephes' expf polynomial after a 2^n range reduction; about 2 ulp. Arguments are
+    /// clamped to [-87.3, 88], so the result is never inf and underflows only to ~1e-38.
+    @inlinable @inline(__always)
+    public static func exp(_ x: Self) -> Self {
+        let clamped = x.lanewiseMax(Self(repeating: -87.3)).lanewiseMin(Self(repeating: 88.0))
+        let shifter = Self(repeating: 12582912)  // 1.5 * 2^23: adding it rounds to an integer
+        let t = shifter.addingProduct(clamped, Self(repeating: 1.44269504088896341))
+        let n = t - shifter
+        var r = clamped.addingProduct(n, Self(repeating: -0.693359375))
+        r = r.addingProduct(n, Self(repeating: 2.12194440e-4))
+        var p = Self(repeating: 1.9875691500e-4)
+        p = Self(repeating: 1.3981999507e-3).addingProduct(p, r)
+        p = Self(repeating: 8.3334519073e-3).addingProduct(p, r)
+        p = Self(repeating: 4.1665795894e-2).addingProduct(p, r)
+        p = Self(repeating: 1.6666665459e-1).addingProduct(p, r)
+        p = Self(repeating: 5.0000001201e-1).addingProduct(p, r)
+        p = (r + Self(repeating: 1)).addingProduct(p, r * r)
+        let integer = unsafeBitCast(t, to: SIMD16<Int32>.self) &- unsafeBitCast(shifter, to: SIMD16<Int32>.self)
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: Self.self)
+        return p * scale
+    }
+
+    /// log(x) for x > 0: Cephes' logf polynomial on the mantissa in [sqrt(1/2), sqrt 2).
+    @inlinable @inline(__always)
+    public static func log(_ x: Self) -> Self {
+        let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
+        var exponent = (bits &>> 23) &- 126
+        var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: Self.self)  // in [0.5, 1)
+        let small = m .< Self(repeating: 0.70710678118654752440)
+        exponent = exponent.replacing(with: exponent &- 1, where: unsafeBitCast(small, to: SIMDMask<SIMD16<Int32>>.self))
+        m = (m - 1).replacing(with: m + m - 1, where: small)
+        let z = m * m
+        var p = Self(repeating: 7.0376836292e-2)
+        p = Self(repeating: -1.1514610310e-1).addingProduct(p, m)
+        p = Self(repeating: 1.1676998740e-1).addingProduct(p, m)
+        p = Self(repeating: -1.2420140846e-1).addingProduct(p, m)
+        p = Self(repeating: 1.4249322787e-1).addingProduct(p, m)
+        p = Self(repeating: -1.6668057665e-1).addingProduct(p, m)
+        p = Self(repeating: 2.0000714765e-1).addingProduct(p, m)
+        p = Self(repeating: -2.4999993993e-1).addingProduct(p, m)
+        p = Self(repeating: 3.3333331174e-1).addingProduct(p, m)
+        var y = p * m * z
+        let e = SIMD16<Float>(exponent)
+        y = y.addingProduct(e, Self(repeating: -2.12194440e-4))
+        y = y.addingProduct(z, Self(repeating: -0.5))
+        return (m + y).addingProduct(e, Self(repeating: 0.693359375))
+    }
+
+    /// exp(x^2) erfc(x) for x >= 0: Numerical Recipes' Chebyshev fit (fractional error < 1.2e-7
+    /// for every x >= 0), which never forms the exp(x^2) that overflows.
+    @inlinable @inline(__always)
+    public static func erfcx(_ x: Self) -> Self {
+        let t = Self(repeating: 1) / Self(repeating: 1).addingProduct(x, Self(repeating: 0.5))
+        var p = Self(repeating: 0.17087277)
+        p = Self(repeating: -0.82215223).addingProduct(p, t)
+        p = Self(repeating: 1.48851587).addingProduct(p, t)
+        p = Self(repeating: -1.13520398).addingProduct(p, t)
+        p = Self(repeating: 0.27886807).addingProduct(p, t)
+        p = Self(repeating: -0.18628806).addingProduct(p, t)
+        p = Self(repeating: 0.09678418).addingProduct(p, t)
+        p = Self(repeating: 0.37409196).addingProduct(p, t)
+        p = Self(repeating: 1.00002368).addingProduct(p, t)
+        p = Self(repeating: -1.26551223).addingProduct(p, t)
+        return t * exp(p)
+    }
+
+    /// erf(x): its Maclaurin series near zero, 1 - erfcx(|x|) exp(-x^2) elsewhere.
+    @inlinable @inline(__always)
+    public static func erf(_ x: Self) -> Self {
+        let a = x.lanewiseMax(-x)
+        let x2 = x * x
+        var series = Self(repeating: -1.0 / 1320)
+        series = Self(repeating: 1.0 / 216).addingProduct(series, x2)
+        series = Self(repeating: -1.0 / 42).addingProduct(series, x2)
+        series = Self(repeating: 1.0 / 10).addingProduct(series, x2)
+        series = Self(repeating: -1.0 / 3).addingProduct(series, x2)
+        series = Self(repeating: 1).addingProduct(series, x2)
+        let small = x * series * Self(repeating: 1.1283791670955126)
+        let tail = Self(repeating: 1) - erfcx(a) * exp(-x2)
+        let signed = tail.replacing(with: -tail, where: x .< 0)
+        return signed.replacing(with: small, where: a .< Self(repeating: 0.5))
+    }
+
+    @inlinable @inline(__always) public static func squareRoot(_ x: Self) -> Self { x.squareRoot() }
+    @inlinable public static func cosine(_ x: Self) -> Self {
+        var out = Self(); for i in 0..<16 { out[i] = Float(libmCos(Double(x[i]))) }; return out
+    }
+    @inlinable public static func sine(_ x: Self) -> Self {
+        var out = Self(); for i in 0..<16 { out[i] = Float(libmSin(Double(x[i]))) }; return out
+    }
+    @inlinable @inline(__always) public static func lessThan(_ a: Self, _ b: Self) -> Mask { a .< b }
+    @inlinable @inline(__always) public static func select(_ m: Mask, _ a: Self, _ b: Self) -> Self { b.replacing(with: a, where: m) }
+    @inlinable @inline(__always) public static func and(_ a: Mask, _ b: Mask) -> Mask { a .& b }
+    @inlinable @inline(__always) public static func or(_ a: Mask, _ b: Mask) -> Mask { a .| b }
+    @inlinable @inline(__always) public static func not(_ a: Mask) -> Mask { .!a }
+    @inlinable @inline(__always) public static func isFinite(_ x: Self) -> Mask { (x - x) .== Self(repeating: 0) }
+    @inlinable @inline(__always) public static func any(_ m: Mask) -> Bool { Swift.any(m) }
+    @inlinable @inline(__always) public static func maskLane(_ m: Mask, _ lane: Int) -> Bool { m[lane] }
+    @inlinable public static var allTrue: Mask { Mask(repeating: true) }
+    @inlinable public static var allFalse: Mask { Mask(repeating: false) }
+}

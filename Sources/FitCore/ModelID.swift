@@ -1,0 +1,136 @@
+/// The one registry of models. Raw values are the C ABI's model ids: Gpufit's numbering where
+/// Gpufit has the model (GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3,
+/// LINEAR_1D 5), femtofit's own from 100 up. Parameter orders here are the orders every backend,
+/// the CSV columns and the C ABI use; each model's file documents the formula.
+public enum ModelID: Int32, CaseIterable, Sendable {
+    case gauss1D = 0
+    case gauss2D = 1
+    case gauss2DElliptic = 2
+    case gauss2DRotated = 3
+    case linear1D = 5
+    case gauss2DPixelated = 100
+    case kinetics1 = 101
+    case kinetics2 = 102
+    case kinetics3 = 103
+
+    /// How a fit's points get their coordinates.
+    public enum Geometry: Sendable {
+        /// A width x height ROI, row-major: point k = row * width + column sits at x = column, y = row.
+        case grid
+        /// A curve: each point has an x value (a delay for kinetics), shared by the batch or per fit.
+        case curve
+    }
+
+    /// The name used on the command line and in output files.
+    public var name: String {
+        switch self {
+        case .gauss1D: return "gauss1d"
+        case .gauss2D: return "gauss2d"
+        case .gauss2DElliptic: return "gauss2d-elliptic"
+        case .gauss2DRotated: return "gauss2d-rotated"
+        case .linear1D: return "linear1d"
+        case .gauss2DPixelated: return "gauss2d-pixelated"
+        case .kinetics1: return "kinetics1"
+        case .kinetics2: return "kinetics2"
+        case .kinetics3: return "kinetics3"
+        }
+    }
+
+    public init?(name: String) {
+        guard let model = ModelID.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = model
+    }
+
+    public var geometry: Geometry {
+        switch self {
+        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated: return .grid
+        case .gauss1D, .linear1D, .kinetics1, .kinetics2, .kinetics3: return .curve
+        }
+    }
+
+    /// Parameter names, in order.
+    public var parameterNames: [String] {
+        switch self {
+        case .gauss1D: return ["amplitude", "x0", "sigma", "offset"]
+        case .gauss2D, .gauss2DPixelated: return ["amplitude", "x0", "y0", "sigma", "offset"]
+        case .gauss2DElliptic: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset"]
+        case .gauss2DRotated: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset", "theta"]
+        case .linear1D: return ["offset", "slope"]
+        case .kinetics1, .kinetics2, .kinetics3:
+            var names: [String] = []
+            for c in 1...exponentialCount { names += ["amplitude_\(c)", "tau_\(c)"] }
+            return names + ["t0", "irf_sigma", "offset"]
+        }
+    }
+
+    @inlinable
+    public var parameterCount: Int {
+        switch self {
+        case .gauss1D: return 4
+        case .gauss2D, .gauss2DPixelated: return 5
+        case .gauss2DElliptic: return 6
+        case .gauss2DRotated: return 7
+        case .linear1D: return 2
+        case .kinetics1: return 5
+        case .kinetics2: return 7
+        case .kinetics3: return 9
+        }
+    }
+
+    /// Number of exponential components of a kinetics model (0 for the others).
+    public var exponentialCount: Int {
+        switch self {
+        case .kinetics1: return 1
+        case .kinetics2: return 2
+        case .kinetics3: return 3
+        default: return 0
+        }
+    }
+
+    /// The kinetics model with `count` exponentials (1 to 3).
+    public static func kinetics(exponentials count: Int) -> ModelID? {
+        switch count {
+        case 1: return .kinetics1
+        case 2: return .kinetics2
+        case 3: return .kinetics3
+        default: return nil
+        }
+    }
+
+    /// Indices of the parameters that are positions along x and y, which move with a ROI's origin.
+    public var positionParameters: (x: Int?, y: Int?) {
+        switch self {
+        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated: return (1, 2)
+        case .gauss1D: return (1, nil)
+        default: return (nil, nil)
+        }
+    }
+
+    /// Indices of the parameters that are lengths in pixels (scaled by a pixel size at the API edge).
+    public var lengthParameters: [Int] {
+        switch self {
+        case .gauss2D, .gauss2DPixelated: return [1, 2, 3]
+        case .gauss2DElliptic, .gauss2DRotated: return [1, 2, 3, 4]
+        case .gauss1D: return [1, 2]
+        default: return []
+        }
+    }
+
+    /// Indices of widths whose sign the formula ignores (it uses only their square). They are
+    /// reported as absolute values.
+    public var signFreeWidths: [Int] {
+        switch self {
+        case .gauss2D, .gauss2DPixelated: return [3]
+        case .gauss2DElliptic, .gauss2DRotated: return [3, 4]
+        case .gauss1D: return [2]
+        case .kinetics1: return [3]
+        case .kinetics2: return [5]
+        case .kinetics3: return [7]
+        case .linear1D: return []
+        }
+    }
+
+    /// Whether the model describes a peak above a baseline, so that a flat ROI or trace carries
+    /// no information about it (flat data are then invalid input).
+    public var needsContrast: Bool { self != .linear1D }
+}

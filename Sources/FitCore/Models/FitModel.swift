@@ -1,0 +1,40 @@
+/// A model function, written once for every lane type (see `FitLane`).
+///
+/// A value of a model type is built from one set of parameters per lane; building it does the
+/// per-fit work (reciprocals, sines) so `evaluate`, called once per data point, does only the
+/// per-point work. `evaluate` returns the model value and writes df/dp for every parameter, in
+/// the order of `ModelID.parameterNames`.
+public protocol FitModel {
+    associatedtype Lane: FitLane
+    static var id: ModelID { get }
+    init(parameters: UnsafePointer<Lane>)
+    /// The value at (x, y) — y is unused by curve models — and its derivatives.
+    func evaluate(x: Lane, y: Lane, derivatives: UnsafeMutablePointer<Lane>) -> Lane
+}
+
+/// Something that runs with a model type specialised for its lane type: a solver, a test.
+public protocol ModelVisitor {
+    associatedtype Lane: FitLane
+    associatedtype Output
+    func visit<Model: FitModel>(_ model: Model.Type) throws -> Output where Model.Lane == Lane
+}
+
+extension ModelID {
+    /// Hands `visitor` the model type of this id. This is the one place a model id becomes a
+    /// type, so every solver dispatches through it and is specialised for each model.
+    @inlinable
+    public func dispatch<Visitor: ModelVisitor>(to visitor: Visitor) throws -> Visitor.Output {
+        typealias L = Visitor.Lane
+        switch self {
+        case .gauss1D: return try visitor.visit(Gauss1DModel<L>.self)
+        case .gauss2D: return try visitor.visit(Gauss2DModel<L>.self)
+        case .gauss2DElliptic: return try visitor.visit(Gauss2DEllipticModel<L>.self)
+        case .gauss2DRotated: return try visitor.visit(Gauss2DRotatedModel<L>.self)
+        case .gauss2DPixelated: return try visitor.visit(Gauss2DPixelatedModel<L>.self)
+        case .linear1D: return try visitor.visit(Linear1DModel<L>.self)
+        case .kinetics1: return try visitor.visit(KineticsModel<L, OneExponential>.self)
+        case .kinetics2: return try visitor.visit(KineticsModel<L, TwoExponentials>.self)
+        case .kinetics3: return try visitor.visit(KineticsModel<L, ThreeExponentials>.self)
+        }
+    }
+}

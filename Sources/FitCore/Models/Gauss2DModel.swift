@@ -1,0 +1,29 @@
+/// Isotropic 2D Gaussian (Gpufit's GAUSS_2D).
+///
+/// Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma, 4 offset B.
+///     f(x, y) = A exp(-((x - x0)^2 + (y - y0)^2) / (2 sigma^2)) + B
+public struct Gauss2DModel<Lane: FitLane>: FitModel {
+    public static var id: ModelID { .gauss2D }
+    @usableFromInline let amplitude, x0, y0, sigma, offset, inverseVariance: Lane
+
+    @inlinable @inline(__always)
+    public init(parameters p: UnsafePointer<Lane>) {
+        amplitude = p[0]; x0 = p[1]; y0 = p[2]; sigma = p[3]; offset = p[4]
+        inverseVariance = Lane(1) / (sigma * sigma)
+    }
+
+    @inlinable @inline(__always)
+    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+        let dx = x - x0, dy = y - y0
+        let r2 = dx * dx + dy * dy
+        let e = Lane.exp(r2 * inverseVariance * Lane(-0.5))
+        let ae = amplitude * e
+        let aeOverVariance = ae * inverseVariance
+        d[0] = e
+        d[1] = aeOverVariance * dx
+        d[2] = aeOverVariance * dy
+        d[3] = aeOverVariance * r2 / sigma
+        d[4] = Lane(1)
+        return ae + offset
+    }
+}

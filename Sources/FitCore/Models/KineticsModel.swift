@@ -1,0 +1,69 @@
+/// Kinetics of one pixel across delay frames: n = 1, 2 or 3 exponential decays convolved with a
+/// Gaussian instrument response, plus an offset (REFERENCE section 4). x is the delay.
+///
+/// Parameters: amplitude_1, tau_1, …, amplitude_n, tau_n, then t0, irf_sigma (s), offset.
+///     f(t) = sum_i A_i/2 exp(-(t - t0)/tau_i + s^2/(2 tau_i^2)) [1 + erf(u_i)] + offset,
+///     u_i = (t - t0)/(sqrt 2 s) - s/(sqrt 2 tau_i)
+///
+/// Written so in float32, exp(+100) overflows at t - t0 = -2 ps for tau = 20 fs. The stable form
+/// used here writes E = exp(-(t - t0)^2 / (2 s^2)) and the scaled complementary error function
+/// erfcx, so every exponential argument is <= 0 where it is used:
+///     u < 0:  exp(a)(1 + erf(u)) = E erfcx(-u)
+///     u >= 0: exp(a)(1 + erf(u)) = 2 exp(a) - E erfcx(u),  with a <= 0 there
+/// and d/dθ [exp(a)(1 + erf u)] = G da/dθ + (2/sqrt pi) E du/dθ, G the bracket itself.
+public struct KineticsModel<Lane: FitLane, Components: ExponentialCount>: FitModel {
+    public static var id: ModelID { ModelID.kinetics(exponentials: Components.count)! }
+    @usableFromInline let parameters: UnsafePointer<Lane>
+    @usableFromInline let t0, irf, offset, inverseIRF: Lane
+
+    @inlinable @inline(__always)
+    public init(parameters p: UnsafePointer<Lane>) {
+        parameters = p
+        let n = 2 * Components.count
+        t0 = p[n]; irf = p[n + 1]; offset = p[n + 2]
+        inverseIRF = Lane(1) / irf
+    }
+
+    @inlinable @inline(__always)
+    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+        let n = 2 * Components.count
+        let rootHalf = Lane(0.70710678118654752440), inverseSqrtPi = Lane(0.56418958354775628695)
+        let tp = x - t0
+        let tpOverS = tp * inverseIRF
+        let e = Lane.exp(tpOverS * tpOverS * Lane(-0.5))
+        var value = offset
+        var byT0 = Lane(0), byIRF = Lane(0)
+        for c in 0..<Components.count {
+            let amplitude = parameters[2 * c], tau = parameters[2 * c + 1]
+            let inverseTau = Lane(1) / tau
+            let sOverTau = irf * inverseTau
+            let u = (tpOverS - sOverTau) * rootHalf
+            let a = sOverTau * sOverTau * Lane(0.5) - tp * inverseTau
+            let eX = e * Lane.erfcx(Lane.absolute(u))
+            let expA = Lane.exp(Lane.minimum(a, Lane(80)))
+            let g = Lane.select(Lane.lessThan(u, Lane(0)), eX, Lane(2) * expA - eX)
+            let halfG = g * Lane(0.5)
+            let eTerm = inverseSqrtPi * e * amplitude
+            value = value + amplitude * halfG
+            d[2 * c] = halfG
+            // da/dtau = tp/tau^2 - s^2/tau^3, du/dtau = s/(sqrt 2 tau^2)
+            d[2 * c + 1] = amplitude * halfG * (tp - irf * sOverTau) * inverseTau * inverseTau
+                + eTerm * rootHalf * sOverTau * inverseTau
+            // da/dt0 = 1/tau, du/dt0 = -1/(sqrt 2 s)
+            byT0 = byT0 + amplitude * halfG * inverseTau - eTerm * rootHalf * inverseIRF
+            // da/ds = s/tau^2, du/ds = -(tp/s^2 + 1/tau)/sqrt 2
+            byIRF = byIRF + amplitude * halfG * sOverTau * inverseTau
+                - eTerm * rootHalf * (tpOverS * inverseIRF + inverseTau)
+        }
+        d[n] = byT0
+        d[n + 1] = byIRF
+        d[n + 2] = Lane(1)
+        return value
+    }
+}
+
+/// The number of exponential components of a kinetics model, as a type.
+public protocol ExponentialCount { static var count: Int { get } }
+public enum OneExponential: ExponentialCount { @inlinable public static var count: Int { 1 } }
+public enum TwoExponentials: ExponentialCount { @inlinable public static var count: Int { 2 } }
+public enum ThreeExponentials: ExponentialCount { @inlinable public static var count: Int { 3 } }

@@ -1,0 +1,214 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The float64 reference: a plain scalar Levenberg–Marquardt, one fit at a time, that every
+/// fast path is tested against. Written for clarity, not speed.
+///
+/// The algorithm is Gpufit's variant of Madsen, Nielsen & Tingleff, "Methods for non-linear least
+/// squares problems" (2004), as REFERENCE section 3 gives it: lambda starts at 1e-3; the diagonal
+/// is damped by lambda times the largest value it has taken; a step is accepted (lambda / 10) when
+/// chi^2 falls and reverted (lambda * 10) otherwise; a fit has converged when chi^2 changed by less
+/// than tol * max(1, chi^2) in an iteration, whether its step was accepted or rejected.
+public enum ReferenceSolver {
+    /// Solves every valid fit of `prepared` into `results` (ROI-local coordinates; see `FitFinishing`).
+    public static func solve(_ prepared: PreparedFits, into results: inout FitResults) {
+        for fit in 0..<prepared.fitCount { solve(prepared, fit: fit, into: &results) }
+    }
+
+    public static func solve(_ prepared: PreparedFits, fit: Int, into results: inout FitResults) {
+        if prepared.problems[fit] != nil {
+            FitFinishing.writeInvalid(fit: fit, into: &results)
+            return
+        }
+        _ = try? prepared.model.dispatch(to: Visitor(prepared: prepared, fit: fit, results: &results))
+    }
+
+    struct Visitor: ModelVisitor {
+        typealias Lane = Double
+        let prepared: PreparedFits
+        let fit: Int
+        let results: UnsafeMutablePointer<FitResults>
+
+        init(prepared: PreparedFits, fit: Int, results: UnsafeMutablePointer<FitResults>) {
+            self.prepared = prepared; self.fit = fit; self.results = results
+        }
+
+        func visit<Model: FitModel>(_ model: Model.Type) throws where Model.Lane == Double {
+            let outcome = ReferenceFit<Model>(prepared: prepared, fit: fit).run()
+            let p = prepared.parameterCount
+            for j in 0..<p {
+                results.pointee.parameters[fit * p + j] = outcome.parameters[j]
+                results.pointee.standardErrors[fit * p + j] = outcome.standardErrors[j]
+            }
+            results.pointee.stateCodes[fit] = outcome.state.rawValue
+            results.pointee.chiSquares[fit] = outcome.chiSquare
+            results.pointee.iterations[fit] = Int32(outcome.iterations)
+        }
+    }
+}
+
+/// One fit solved by the reference algorithm.
+struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
+    let prepared: PreparedFits
+    let fit: Int
+    let p: Int
+    let mask: [Bool]
+
+    init(prepared: PreparedFits, fit: Int) {
+        self.prepared = prepared
+        self.fit = fit
+        p = prepared.parameterCount
+        mask = prepared.fitMask
+    }
+
+    struct Outcome {
+        var parameters: [Double]
+        var standardErrors: [Double]
+        var state: FitState
+        var chiSquare: Double
+        var iterations: Int
+    }
+
+    /// chi^2, gradient J^T W r and curvature J^T W J at `parameters` (MLE: their Poisson forms).
+    /// chi^2 is +inf where the MLE model is not positive.
+    struct Evaluation {
+        var chiSquare: Double
+        var gradient: [Double]
+        var curvature: [Double]  // full p x p
+        var usedPoints: Int
+    }
+
+    func coordinate(_ k: Int) -> (Double, Double) {
+        switch prepared.batch.coordinates {
+        case let .grid(width, _): return (Double(k % width), Double(k / width))
+        case let .sharedX(x): return (x[k], 0)
+        case let .perFitX(x): return (Double(x[fit * prepared.pointCount + k]), 0)
+        }
+    }
+
+    func evaluate(_ parameters: [Double]) -> Evaluation {
+        var e = Evaluation(chiSquare: 0, gradient: Array(repeating: 0, count: p),
+                           curvature: Array(repeating: 0, count: p * p), usedPoints: 0)
+        var d = Array(repeating: 0.0, count: p)
+        let batch = prepared.batch
+        let base = fit * prepared.pointCount
+        parameters.withUnsafeBufferPointer { pp in
+            let model = Model(parameters: pp.baseAddress!)
+            d.withUnsafeMutableBufferPointer { dd in
+                for k in 0..<prepared.pointCount {
+                    let w = Double(batch.weights?[base + k] ?? 1)
+                    if w == 0 { continue }
+                    let (x, y) = coordinate(k)
+                    let f = model.evaluate(x: x, y: y, derivatives: dd.baseAddress!)
+                    let z = Double(batch.data[base + k])
+                    e.usedPoints += 1
+                    let residualWeight: Double, curvatureWeight: Double
+                    switch prepared.settings.estimator {
+                    case .leastSquares:
+                        e.chiSquare += w * (z - f) * (z - f)
+                        residualWeight = w * (z - f)
+                        curvatureWeight = w
+                    case .poissonMLE:
+                        if !(f > 0) { e.chiSquare = .infinity; return }
+                        e.chiSquare += 2 * w * (f - z) - (z > 0 ? 2 * w * z * log(f / z) : 0)
+                        residualWeight = w * (z / f - 1)
+                        curvatureWeight = w * z / (f * f)
+                    }
+                    for i in 0..<p {
+                        e.gradient[i] += residualWeight * dd[i]
+                        for j in 0...i { e.curvature[i * p + j] += curvatureWeight * dd[i] * dd[j] }
+                    }
+                }
+            }
+        }
+        for i in 0..<p { for j in 0..<i { e.curvature[j * p + i] = e.curvature[i * p + j] } }
+        return e
+    }
+
+    /// The damped system restricted to the free parameters, solved; nil if singular.
+    func step(_ e: Evaluation, lambda: Double, scale: [Double]) -> [Double]? {
+        var packed = Array(repeating: 0.0, count: p * (p + 1) / 2)
+        var rhs = Array(repeating: 0.0, count: p)
+        for i in 0..<p {
+            for j in 0...i {
+                let value: Double
+                if !mask[i] || !mask[j] { value = i == j ? 1 : 0 }
+                else { value = e.curvature[i * p + j] + (i == j ? lambda * scale[i] : 0) }
+                packed[SymmetricSolve.packedIndex(i, j)] = value
+            }
+            rhs[i] = mask[i] ? e.gradient[i] : 0
+        }
+        let singular = packed.withUnsafeMutableBufferPointer { SymmetricSolve.factorise($0.baseAddress!, n: p) }
+        if singular { return nil }
+        packed.withUnsafeBufferPointer { a in
+            rhs.withUnsafeMutableBufferPointer { SymmetricSolve.solve(factorised: a.baseAddress!, $0.baseAddress!, n: p) }
+        }
+        return rhs.allSatisfy(\.isFinite) ? rhs : nil
+    }
+
+    func run() -> Outcome {
+        let lower = Array(prepared.lower[fit * p ..< (fit + 1) * p])
+        let upper = Array(prepared.upper[fit * p ..< (fit + 1) * p])
+        var parameters = Array(prepared.start[fit * p ..< (fit + 1) * p])
+        var current = evaluate(parameters)
+        let settings = prepared.settings
+        if !current.chiSquare.isFinite {
+            let state: FitState = settings.estimator == .poissonMLE ? .negativeCurvature : .singular
+            return Outcome(parameters: parameters, standardErrors: Array(repeating: .nan, count: p),
+                           state: state, chiSquare: current.chiSquare, iterations: 0)
+        }
+        var lambda = 1e-3
+        var scale = (0..<p).map { current.curvature[$0 * p + $0] }
+        var state = FitState.maxIterations
+        var iterations = 0
+        for iteration in 1...settings.maxIterations {
+            iterations = iteration
+            for i in 0..<p { scale[i] = max(scale[i], current.curvature[i * p + i]) }
+            guard let delta = step(current, lambda: lambda, scale: scale) else { state = .singular; break }
+            var trial = parameters
+            for i in 0..<p where mask[i] { trial[i] = min(max(parameters[i] + delta[i], lower[i]), upper[i]) }
+            let next = evaluate(trial)
+            let converged = abs(next.chiSquare - current.chiSquare) < settings.tolerance * max(1, current.chiSquare)
+            if next.chiSquare < current.chiSquare {
+                parameters = trial; current = next; lambda /= 10
+            } else {
+                lambda *= 10
+            }
+            if converged { state = .converged; break }
+        }
+        var errors = Array(repeating: Double.nan, count: p)
+        if state != .singular, let variances = inverseDiagonal(current) {
+            var factor = 1.0
+            let weighted = prepared.batch.weights != nil && settings.weightsAreInverseVariances
+            if settings.estimator == .leastSquares && !weighted {
+                let dof = current.usedPoints - prepared.freeParameterCount
+                factor = dof > 0 ? current.chiSquare / Double(dof) : .nan
+            }
+            for i in 0..<p { errors[i] = mask[i] ? (variances[i] * factor).squareRoot() : 0 }
+        }
+        return Outcome(parameters: parameters, standardErrors: errors, state: state,
+                       chiSquare: current.chiSquare, iterations: iterations)
+    }
+
+    /// diag of the inverse curvature over the free parameters, or nil if it is singular.
+    func inverseDiagonal(_ e: Evaluation) -> [Double]? {
+        var packed = Array(repeating: 0.0, count: p * (p + 1) / 2)
+        for i in 0..<p {
+            for j in 0...i {
+                packed[SymmetricSolve.packedIndex(i, j)] = (!mask[i] || !mask[j]) ? (i == j ? 1 : 0) : e.curvature[i * p + j]
+            }
+        }
+        var work = Array(repeating: 0.0, count: p), diagonal = Array(repeating: 0.0, count: p)
+        let singular = packed.withUnsafeMutableBufferPointer { SymmetricSolve.factorise($0.baseAddress!, n: p) }
+        if singular { return nil }
+        packed.withUnsafeBufferPointer { a in
+            work.withUnsafeMutableBufferPointer { w in
+                diagonal.withUnsafeMutableBufferPointer { SymmetricSolve.inverseDiagonal(factorised: a.baseAddress!, n: p, work: w.baseAddress!, diagonal: $0.baseAddress!) }
+            }
+        }
+        return diagonal
+    }
+}

@@ -1,0 +1,59 @@
+/// Solving the small symmetric systems of Levenberg–Marquardt, lane by lane and branch-free:
+/// an LDL^T factorisation (no square roots, which do not vectorise) of a matrix kept as its
+/// packed lower triangle, element (i, j) with i >= j at i (i + 1) / 2 + j.
+public enum SymmetricSolve {
+    @inlinable @inline(__always)
+    public static func packedIndex(_ i: Int, _ j: Int) -> Int { i * (i + 1) / 2 + j }
+
+    /// Factorises `a` (n x n, packed) in place into L (below the diagonal) and D (on it).
+    /// Returns the lanes where a pivot was not positive (or not finite): those are singular.
+    @inlinable @inline(__always)
+    public static func factorise<Lane: FitLane>(_ a: UnsafeMutablePointer<Lane>, n: Int) -> Lane.Mask {
+        var singular = Lane.allFalse
+        for j in 0..<n {
+            var pivot = a[packedIndex(j, j)]
+            for k in 0..<j {
+                let l = a[packedIndex(j, k)]
+                pivot = pivot - l * l * a[packedIndex(k, k)]
+            }
+            a[packedIndex(j, j)] = pivot
+            // `pivot > 0` is false for NaN, so NaN pivots count as singular too.
+            singular = Lane.or(singular, Lane.not(Lane.lessThan(Lane(0), pivot)))
+            singular = Lane.or(singular, Lane.not(Lane.isFinite(pivot)))
+            let inverse = Lane(1) / pivot
+            for i in (j + 1)..<max(j + 1, n) {
+                var s = a[packedIndex(i, j)]
+                for k in 0..<j { s = s - a[packedIndex(i, k)] * a[packedIndex(j, k)] * a[packedIndex(k, k)] }
+                a[packedIndex(i, j)] = s * inverse
+            }
+        }
+        return singular
+    }
+
+    /// Solves L D L^T x = b in place in `b`, with `a` as `factorise` left it.
+    @inlinable @inline(__always)
+    public static func solve<Lane: FitLane>(factorised a: UnsafePointer<Lane>, _ b: UnsafeMutablePointer<Lane>, n: Int) {
+        for i in 0..<n {
+            var s = b[i]
+            for k in 0..<i { s = s - a[packedIndex(i, k)] * b[k] }
+            b[i] = s
+        }
+        for i in 0..<n { b[i] = b[i] / a[packedIndex(i, i)] }
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var s = b[i]
+            for k in (i + 1)..<max(i + 1, n) { s = s - a[packedIndex(k, i)] * b[k] }
+            b[i] = s
+        }
+    }
+
+    /// The diagonal of the inverse of the factorised matrix, into `diagonal` (uses `work`, n values).
+    @inlinable
+    public static func inverseDiagonal<Lane: FitLane>(factorised a: UnsafePointer<Lane>, n: Int,
+                                                      work: UnsafeMutablePointer<Lane>, diagonal: UnsafeMutablePointer<Lane>) {
+        for i in 0..<n {
+            for k in 0..<n { work[k] = Lane(k == i ? 1 : 0) }
+            solve(factorised: a, work, n: n)
+            diagonal[i] = work[i]
+        }
+    }
+}
