@@ -88,7 +88,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     }
 
     /// The kinetics model with `count` exponentials (1 to 3).
-    public static func kinetics(exponentials count: Int) -> ModelID? {
+    @inlinable public static func kinetics(exponentials count: Int) -> ModelID? {
         switch count {
         case 1: return .kinetics1
         case 2: return .kinetics2

@@ -41,7 +41,7 @@ extension SIMD16: FitLane where Scalar == Float {
         var exponent = (bits &>> 23) &- 126
         var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: Self.self)  // in [0.5, 1)
         let small = m .< Self(repeating: 0.70710678118654752440)
-        exponent = exponent.replacing(with: exponent &- 1, where: unsafeBitCast(small, to: SIMDMask<SIMD16<Int32>>.self))
+        exponent = exponent.replacing(with: exponent &- 1, where: small)
         m = (m - 1).replacing(with: m + m - 1, where: small)
         let z = m * m
         var p = Self(repeating: 7.0376836292e-2)

@@ -1,0 +1,261 @@
+import FitCore
+
+/// Solves SIMD groups of fits of one model: one fit per lane, one thread's scratch memory
+/// allocated once and reused for every group it solves.
+final class LaneGroupSolver<Model: FitModel> {
+    typealias Lane = Model.Lane
+    let work: LaneGroupWork<Lane>
+    let n: Int
+    let p = Model.id.parameterCount
+    let packedSize = Model.id.parameterCount * (Model.id.parameterCount + 1) / 2
+    let width: Int, height: Int
+    let isGrid: Bool
+
+    // Scratch, one value per lane each.
+    let data: UnsafeMutablePointer<Lane>
+    let weights: UnsafeMutablePointer<Lane>
+    let xs: UnsafeMutablePointer<Lane>
+    let parameters, trial, lower, upper, gradient, trialGradient, delta, scale, inverseDiagonal, work2: UnsafeMutablePointer<Lane>
+    let curvature, trialCurvature, system: UnsafeMutablePointer<Lane>
+    let fixed: [Bool]
+
+    init(work: LaneGroupWork<Lane>) {
+        self.work = work
+        n = work.prepared.pointCount
+        if case let .grid(w, h) = work.prepared.batch.coordinates { width = w; height = h; isGrid = true }
+        else { width = n; height = 1; isGrid = false }
+        data = .allocate(capacity: n)
+        weights = .allocate(capacity: n)
+        xs = .allocate(capacity: n)
+        let p = Model.id.parameterCount
+        func vector() -> UnsafeMutablePointer<Lane> { .allocate(capacity: p) }
+        parameters = vector(); trial = vector(); lower = vector(); upper = vector()
+        gradient = vector(); trialGradient = vector(); delta = vector(); scale = vector()
+        inverseDiagonal = vector(); work2 = vector()
+        curvature = .allocate(capacity: packedSize); trialCurvature = .allocate(capacity: packedSize)
+        system = .allocate(capacity: packedSize)
+        fixed = work.prepared.fitMask.map { !$0 }
+        if !work.sharedX.isEmpty { for k in 0..<n { xs[k] = work.sharedX[k] } }
+    }
+
+    deinit {
+        for pointer in [data, weights, xs, parameters, trial, lower, upper, gradient, trialGradient, delta, scale,
+                        inverseDiagonal, work2, curvature, trialCurvature, system] { pointer.deallocate() }
+    }
+
+    /// Loads group `group`'s fits into the lanes (transposed: point-major), then solves them.
+    func solve(group: Int) {
+        let prepared = work.prepared
+        let lanes = Lane.laneCount
+        let firstSlot = group * lanes
+        var fitOfLane = [Int](repeating: 0, count: lanes)
+        // A last, partial group repeats its first fit in the spare lanes; their results are dropped.
+        for lane in 0..<lanes { fitOfLane[lane] = work.fits[min(firstSlot + lane, work.fits.count - 1)] }
+        let lanesUsed = min(lanes, work.fits.count - firstSlot)
+        var usedPoints = Lane(0)
+        let hasWeights = prepared.batch.weights != nil
+        prepared.batch.data.withUnsafeBufferPointer { source in
+            for lane in 0..<lanes {
+                let base = fitOfLane[lane] * n
+                for k in 0..<n { data[k][lane: lane] = Double(source[base + k]) }
+            }
+        }
+        if let w = prepared.batch.weights {
+            w.withUnsafeBufferPointer { source in
+                for lane in 0..<lanes {
+                    let base = fitOfLane[lane] * n
+                    var used = 0
+                    for k in 0..<n { weights[k][lane: lane] = Double(source[base + k]); if source[base + k] > 0 { used += 1 } }
+                    usedPoints[lane: lane] = Double(used)
+                }
+            }
+        } else {
+            usedPoints = Lane(Double(n))
+        }
+        if case .perFitX(let x) = prepared.batch.coordinates {
+            x.withUnsafeBufferPointer { source in
+                for lane in 0..<lanes {
+                    let base = fitOfLane[lane] * n
+                    for k in 0..<n { xs[k][lane: lane] = Double(source[base + k]) }
+                }
+            }
+        }
+        for lane in 0..<lanes {
+            let base = fitOfLane[lane] * p
+            for j in 0..<p {
+                parameters[j][lane: lane] = prepared.start[base + j]
+                lower[j][lane: lane] = prepared.lower[base + j]
+                upper[j][lane: lane] = prepared.upper[base + j]
+            }
+        }
+        switch (prepared.settings.estimator, hasWeights) {
+        case (.leastSquares, false): iterate(UnweightedLSE.self, fitOfLane, lanesUsed, usedPoints)
+        case (.leastSquares, true): iterate(WeightedLSE.self, fitOfLane, lanesUsed, usedPoints)
+        case (.poissonMLE, false): iterate(UnweightedMLE.self, fitOfLane, lanesUsed, usedPoints)
+        case (.poissonMLE, true): iterate(WeightedMLE.self, fitOfLane, lanesUsed, usedPoints)
+        }
+    }
+
+    /// chi^2, gradient and packed curvature at `at`, accumulated in locals (which the compiler
+    /// keeps in registers) and stored once. Returns the lanes whose MLE model was not positive.
+    @inline(__always)
+    func accumulate<Kind: PointLoopKind>(_ kind: Kind.Type, at point: UnsafePointer<Lane>,
+                                         chiSquare: inout Lane,
+                                         gradient g: UnsafeMutablePointer<Lane>,
+                                         curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
+        let p = Model.id.parameterCount
+        let size = p * (p + 1) / 2
+        return withUnsafeTemporaryAllocation(of: Lane.self, capacity: 2 * p + size + 1) { scratch -> Lane.Mask in
+            let d = scratch.baseAddress!, gl = d + p, hl = gl + p
+            for i in 0..<(p + size) { gl[i] = Lane(0) }
+            var chi = Lane(0)
+            var nonPositive = Lane.allFalse
+            let model = Model(parameters: point)
+            @inline(__always) func add(_ k: Int, _ x: Lane, _ y: Lane) {
+                let f = model.evaluate(x: x, y: y, derivatives: d)
+                let z = data[k]
+                let residualWeight: Lane, curvatureWeight: Lane
+                if Kind.isMLE {
+                    nonPositive = Lane.or(nonPositive, Lane.not(Lane.lessThan(Lane(0), f)))
+                    let safe = Lane.maximum(f, Lane(1e-30))
+                    let ratio = z / safe
+                    let logTerm = Lane.select(Lane.lessThan(Lane(0), z), z * Lane.log(Lane.maximum(safe / Lane.maximum(z, Lane(1e-30)), Lane(1e-30))), Lane(0))
+                    var term = (safe - z - logTerm) * Lane(2)
+                    var rw = ratio - Lane(1)
+                    var cw = ratio / safe
+                    if Kind.isWeighted { let w = weights[k]; term = term * w; rw = rw * w; cw = cw * w }
+                    chi = chi + term
+                    residualWeight = rw; curvatureWeight = cw
+                } else {
+                    let r = z - f
+                    let wr = Kind.isWeighted ? weights[k] * r : r
+                    chi = chi.adding(wr, times: r)
+                    residualWeight = wr
+                    curvatureWeight = Kind.isWeighted ? weights[k] : Lane(1)
+                }
+                var index = 0
+                for i in 0..<p {
+                    gl[i] = gl[i].adding(residualWeight, times: d[i])
+                    let wd = Kind.isWeighted || Kind.isMLE ? curvatureWeight * d[i] : d[i]
+                    for j in 0...i { hl[index] = hl[index].adding(wd, times: d[j]); index += 1 }
+                }
+            }
+            if isGrid {
+                var k = 0
+                var y = Lane(0)
+                for _ in 0..<height {
+                    var x = Lane(0)
+                    for _ in 0..<width { add(k, x, y); x = x + Lane(1); k += 1 }
+                    y = y + Lane(1)
+                }
+            } else {
+                for k in 0..<n { add(k, xs[k], Lane(0)) }
+            }
+            for i in 0..<p { g[i] = gl[i] }
+            for i in 0..<size { h[i] = hl[i] }
+            chiSquare = chi
+            return nonPositive
+        }
+    }
+
+    /// Levenberg–Marquardt on every lane at once (see `ReferenceSolver` for the algorithm).
+    func iterate<Kind: PointLoopKind>(_ kind: Kind.Type, _ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane) {
+        let settings = work.prepared.settings
+        let p = Model.id.parameterCount
+        var chi = Lane(0)
+        let startBad = accumulate(kind, at: parameters, chiSquare: &chi, gradient: gradient, curvature: curvature)
+        let startInvalid = Lane.or(startBad, Lane.not(Lane.isFinite(chi)))
+        var active = Lane.not(startInvalid)
+        var singular = Lane.allFalse
+        var converged = Lane.allFalse
+        var lambda = Lane(1e-3)
+        var iterations = Lane(0)
+        let tolerance = Lane(settings.tolerance)
+        for i in 0..<p { scale[i] = curvature[SymmetricSolve.packedIndex(i, i)] }
+        var iteration = 0
+        while iteration < settings.maxIterations && Lane.any(active) {
+            iteration += 1
+            iterations = Lane.select(active, Lane(Double(iteration)), iterations)
+            for i in 0..<p {
+                let diagonal = curvature[SymmetricSolve.packedIndex(i, i)]
+                scale[i] = Lane.maximum(scale[i], diagonal)
+            }
+            for i in 0..<p {
+                for j in 0...i {
+                    let index = SymmetricSolve.packedIndex(i, j)
+                    if fixed[i] || fixed[j] { system[index] = Lane(i == j ? 1 : 0) }
+                    else if i == j { system[index] = curvature[index].adding(lambda, times: scale[i]) }
+                    else { system[index] = curvature[index] }
+                }
+                delta[i] = fixed[i] ? Lane(0) : gradient[i]
+            }
+            var stepSingular = SymmetricSolve.factorise(system, n: p)
+            SymmetricSolve.solve(factorised: system, delta, n: p)
+            for i in 0..<p {
+                stepSingular = Lane.or(stepSingular, Lane.not(Lane.isFinite(delta[i])))
+                trial[i] = fixed[i] ? parameters[i]
+                    : Lane.minimum(Lane.maximum(parameters[i] + delta[i], lower[i]), upper[i])
+            }
+            let newlySingular = Lane.and(active, stepSingular)
+            singular = Lane.or(singular, newlySingular)
+            active = Lane.and(active, Lane.not(stepSingular))
+            var trialChi = Lane(0)
+            let trialBad = accumulate(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
+            trialChi = Lane.select(trialBad, Lane(.infinity), trialChi)
+            let change = Lane.absolute(trialChi - chi)
+            let nowConverged = Lane.and(active, Lane.lessThan(change, tolerance * Lane.maximum(Lane(1), chi)))
+            let accept = Lane.and(active, Lane.lessThan(trialChi, chi))
+            for i in 0..<p {
+                parameters[i] = Lane.select(accept, trial[i], parameters[i])
+                gradient[i] = Lane.select(accept, trialGradient[i], gradient[i])
+            }
+            for i in 0..<packedSize { curvature[i] = Lane.select(accept, trialCurvature[i], curvature[i]) }
+            chi = Lane.select(accept, trialChi, chi)
+            lambda = Lane.select(accept, lambda * Lane(0.1), Lane.select(active, lambda * Lane(10), lambda))
+            converged = Lane.or(converged, nowConverged)
+            active = Lane.and(active, Lane.not(nowConverged))
+        }
+        writeResults(fitOfLane, lanesUsed, chi, iterations, startInvalid, singular, converged, usedPoints)
+    }
+
+    func writeResults(_ fitOfLane: [Int], _ lanesUsed: Int, _ chi: Lane, _ iterations: Lane, _ startInvalid: Lane.Mask,
+                      _ singular: Lane.Mask, _ converged: Lane.Mask, _ usedPoints: Lane) {
+        let prepared = work.prepared
+        let out = work.outputs
+        // Standard errors: the diagonal of the inverse curvature at the solution.
+        for i in 0..<p {
+            for j in 0...i {
+                let index = SymmetricSolve.packedIndex(i, j)
+                system[index] = (fixed[i] || fixed[j]) ? Lane(i == j ? 1 : 0) : curvature[index]
+            }
+        }
+        let curvatureSingular = SymmetricSolve.factorise(system, n: p)
+        SymmetricSolve.inverseDiagonal(factorised: system, n: p, work: work2, diagonal: inverseDiagonal)
+        let isMLE = prepared.settings.estimator == .poissonMLE
+        let weighted = prepared.batch.weights != nil && prepared.settings.weightsAreInverseVariances
+        let free = Double(prepared.freeParameterCount)
+        for lane in 0..<lanesUsed {
+            let fit = fitOfLane[lane]
+            let state: FitState
+            if Lane.maskLane(startInvalid, lane) { state = isMLE ? .negativeCurvature : .singular }
+            else if Lane.maskLane(singular, lane) { state = .singular }
+            else if Lane.maskLane(converged, lane) { state = .converged }
+            else { state = .maxIterations }
+            let chiSquare = chi[lane: lane]
+            var factor = 1.0
+            if !isMLE && !weighted {
+                let dof = usedPoints[lane: lane] - free
+                factor = dof > 0 ? chiSquare / dof : .nan
+            }
+            let errorsKnown = !(state == .singular || state == .negativeCurvature) && !Lane.maskLane(curvatureSingular, lane)
+            for j in 0..<p {
+                out.parameters[fit * p + j] = parameters[j][lane: lane]
+                out.standardErrors[fit * p + j] = !errorsKnown ? .nan
+                    : fixed[j] ? 0 : (inverseDiagonal[j][lane: lane] * factor).squareRoot()
+            }
+            out.states[fit] = state.rawValue
+            out.chiSquares[fit] = chiSquare
+            out.iterations[fit] = Int32(iterations[lane: lane])
+        }
+    }
+}

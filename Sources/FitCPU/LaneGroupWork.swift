@@ -1,0 +1,27 @@
+import FitCore
+
+/// What every SIMD group of one call shares, read-only: the prepared fits, which of them are
+/// valid, where results go, and the x values of curve models broadcast to lanes.
+struct LaneGroupWork<Lane: FitLane>: @unchecked Sendable {
+    let prepared: PreparedFits
+    /// Indices of the fits to solve, in order; group g holds fits[g * lanes ..< (g + 1) * lanes].
+    let fits: UnsafeBufferPointer<Int>
+    let outputs: OutputPointers
+    /// For `.sharedX` coordinates: each point's x in every lane.
+    let sharedX: [Lane]
+
+    init(prepared: PreparedFits, fits: UnsafeBufferPointer<Int>, outputs: OutputPointers) {
+        self.prepared = prepared
+        self.fits = fits
+        self.outputs = outputs
+        if case .sharedX(let x) = prepared.batch.coordinates { sharedX = x.map { Lane($0) } } else { sharedX = [] }
+    }
+}
+
+/// Compile-time choices of the point loop, so each combination gets its own specialised loop
+/// with no per-point branch.
+protocol PointLoopKind { static var isMLE: Bool { get }; static var isWeighted: Bool { get } }
+enum UnweightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { false } }
+enum WeightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { true } }
+enum UnweightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { false } }
+enum WeightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { true } }

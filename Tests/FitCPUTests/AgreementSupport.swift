@@ -1,0 +1,94 @@
+import FitCore
+import FitEngine
+import XCTest
+
+/// Fresh random inputs for every run: the seed changes per run and is printed on failure, so a
+/// failing case can be replayed with FEMTOFIT_TEST_SEED.
+func freshSeed(_ salt: UInt64) -> UInt64 {
+    if let fixed = ProcessInfo.processInfo.environment["FEMTOFIT_TEST_SEED"], let seed = UInt64(fixed) { return seed ^ salt }
+    return UInt64.random(in: 1...UInt64.max) ^ salt
+}
+
+/// Random, well-posed fits of every model: truth, data with noise, start values near the truth.
+func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed: UInt64) throws -> SyntheticFits {
+    let noise: NoiseModel = estimator == .poissonMLE ? .poisson : .gaussian(sigma: 8)
+    switch model {
+    case .gauss2D, .gauss2DPixelated:
+        return try SyntheticFits.make(model: model, count: count, coordinates: .grid(width: 13, height: 11), pointCount: 143,
+                                      noise: noise, seed: seed, startError: 0.05...0.15) { r in
+            [r.uniform(300...1000), r.uniform(5...7), r.uniform(4...6), r.uniform(1.2...2.5), r.uniform(10...60)]
+        }
+    case .gauss2DElliptic:
+        return try SyntheticFits.make(model: model, count: count, coordinates: .grid(width: 15, height: 15), pointCount: 225,
+                                      noise: noise, seed: seed, startError: 0.05...0.15) { r in
+            [r.uniform(300...1000), r.uniform(6...8), r.uniform(6...8), r.uniform(1.5...2.5), r.uniform(2.5...3.5), r.uniform(10...60)]
+        }
+    case .gauss2DRotated:
+        return try SyntheticFits.make(model: model, count: count, coordinates: .grid(width: 17, height: 17), pointCount: 289,
+                                      noise: noise, seed: seed, startError: 0.03...0.08) { r in
+            [r.uniform(500...1000), r.uniform(7...9), r.uniform(7...9), r.uniform(1.5...2), r.uniform(3...3.5), r.uniform(10...60), r.uniform(0.3...1.0)]
+        }
+    case .gauss1D:
+        let x = (0..<40).map { Double($0) * 0.5 }
+        return try SyntheticFits.make(model: model, count: count, coordinates: .sharedX(x), pointCount: 40,
+                                      noise: noise, seed: seed, startError: 0.05...0.15) { r in
+            [r.uniform(300...1000), r.uniform(8...12), r.uniform(1.5...3), r.uniform(10...60)]
+        }
+    case .linear1D:
+        let x = (0..<30).map { Double($0) }
+        return try SyntheticFits.make(model: model, count: count, coordinates: .sharedX(x), pointCount: 30,
+                                      noise: noise, seed: seed, startError: 0.05...0.15) { r in
+            [r.uniform(50...100), r.uniform(1...5)]
+        }
+    case .kinetics1, .kinetics2, .kinetics3:
+        let delays = kineticsDelays()
+        let n = model.exponentialCount
+        return try SyntheticFits.make(model: model, count: count, coordinates: .sharedX(delays), pointCount: delays.count,
+                                      noise: estimator == .poissonMLE ? .poisson : .gaussian(sigma: 5), seed: seed,
+                                      startError: 0.02...0.06) { r in
+            var p: [Double] = []
+            let taus = [r.uniform(150...250), r.uniform(1500...2500), r.uniform(15000...25000)]
+            for c in 0..<n { p += [r.uniform(300...600), taus[c]] }
+            return p + [r.uniform(-20...20), r.uniform(40...60), r.uniform(20...50)]
+        }
+    }
+}
+
+/// A non-uniform delay axis in fs, as a TAM run takes it: linear around time zero, then log-spaced.
+func kineticsDelays() -> [Double] {
+    var d = stride(from: -500.0, to: 500, by: 25).map { $0 }
+    var t = 500.0
+    while t < 200_000 { d.append(t); t *= 1.08 }
+    return d
+}
+
+/// Asserts that `fast` agrees with `reference`: the same state, and every parameter within
+/// `fraction` of the reference's standard error.
+func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Double, context: String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+    let p = fast.parameterCount
+    var mismatchedStates = 0, farParameters = 0
+    var firstProblem: String?
+    for fit in 0..<fast.fitCount {
+        guard let state = fast.state(fit) else {
+            XCTFail("\(context): fit \(fit) has no state written", file: file, line: line); return
+        }
+        if state != reference.state(fit) {
+            mismatchedStates += 1
+            firstProblem = firstProblem ?? "fit \(fit): state \(state) vs reference \(reference.state(fit).map(String.init(describing:)) ?? "none")"
+            continue
+        }
+        guard state == .converged else { continue }
+        for j in 0..<p {
+            let a = fast.parameters[fit * p + j], b = reference.parameters[fit * p + j]
+            let se = reference.standardErrors[fit * p + j]
+            XCTAssertFalse(a.isNaN, "\(context): fit \(fit) parameter \(j) not written", file: file, line: line)
+            if se > 0 && abs(a - b) > fraction * se {
+                farParameters += 1
+                firstProblem = firstProblem ?? "fit \(fit) parameter \(fast.model.parameterNames[j]): \(a) vs \(b), se \(se)"
+            }
+        }
+    }
+    XCTAssertEqual(mismatchedStates, 0, "\(context): states differ; first: \(firstProblem ?? "")", file: file, line: line)
+    XCTAssertEqual(farParameters, 0, "\(context): parameters differ; first: \(firstProblem ?? "")", file: file, line: line)
+}
