@@ -62,9 +62,11 @@ let package = Package(
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),
 
-        .testTarget(name: "FitCoreTests", dependencies: ["FitCore"], swiftSettings: fastMath),
-        .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine"], swiftSettings: fastMath),
-        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore"], swiftSettings: fastMath),
+        // Helpers the test targets share (fresh seeds); not part of any product.
+        .target(name: "FemtofitTestSupport", path: "Tests/FemtofitTestSupport"),
+        .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
     ],
     swiftLanguageModes: [.v5]

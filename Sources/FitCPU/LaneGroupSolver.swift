@@ -53,6 +53,7 @@ final class LaneGroupSolver<Model: FitModel> {
         for lane in 0..<lanes { fitOfLane[lane] = work.fits[min(firstSlot + lane, work.fits.count - 1)] }
         let lanesUsed = min(lanes, work.fits.count - firstSlot)
         var usedPoints = Lane(0)
+        var signalSquares = Lane(0)
         let hasWeights = prepared.batch.weights != nil
         prepared.batch.data.withUnsafeBufferPointer { source in
             for lane in 0..<lanes {
@@ -65,12 +66,25 @@ final class LaneGroupSolver<Model: FitModel> {
                 for lane in 0..<lanes {
                     let base = fitOfLane[lane] * n
                     var used = 0
-                    for k in 0..<n { weights[k][lane: lane] = Double(source[base + k]); if source[base + k] > 0 { used += 1 } }
+                    for k in 0..<n {
+                        let w = source[base + k]
+                        weights[k][lane: lane] = Double(w)
+                        // A masked point may hold NaN; zero it so 0 x NaN never reaches a sum.
+                        if w > 0 { used += 1 } else { data[k][lane: lane] = 0 }
+                    }
                     usedPoints[lane: lane] = Double(used)
                 }
             }
         } else {
             usedPoints = Lane(Double(n))
+        }
+        for lane in 0..<lanes {
+            var sum = 0.0
+            for k in 0..<n {
+                let z = data[k][lane: lane]
+                sum += (hasWeights ? weights[k][lane: lane] : 1) * z * z
+            }
+            signalSquares[lane: lane] = sum * ConvergenceTest.floorFraction
         }
         if case .perFitX(let x) = prepared.batch.coordinates {
             x.withUnsafeBufferPointer { source in
@@ -89,10 +103,10 @@ final class LaneGroupSolver<Model: FitModel> {
             }
         }
         switch (prepared.settings.estimator, hasWeights) {
-        case (.leastSquares, false): iterate(UnweightedLSE.self, fitOfLane, lanesUsed, usedPoints)
-        case (.leastSquares, true): iterate(WeightedLSE.self, fitOfLane, lanesUsed, usedPoints)
-        case (.poissonMLE, false): iterate(UnweightedMLE.self, fitOfLane, lanesUsed, usedPoints)
-        case (.poissonMLE, true): iterate(WeightedMLE.self, fitOfLane, lanesUsed, usedPoints)
+        case (.leastSquares, false): iterate(UnweightedLSE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
+        case (.leastSquares, true): iterate(WeightedLSE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
+        case (.poissonMLE, false): iterate(UnweightedMLE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
+        case (.poissonMLE, true): iterate(WeightedMLE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
         }
     }
 
@@ -119,8 +133,7 @@ final class LaneGroupSolver<Model: FitModel> {
                     nonPositive = Lane.or(nonPositive, Lane.not(Lane.lessThan(Lane(0), f)))
                     let safe = Lane.maximum(f, Lane(1e-30))
                     let ratio = z / safe
-                    let logTerm = Lane.select(Lane.lessThan(Lane(0), z), z * Lane.log(Lane.maximum(safe / Lane.maximum(z, Lane(1e-30)), Lane(1e-30))), Lane(0))
-                    var term = (safe - z - logTerm) * Lane(2)
+                    var term = PoissonDeviance.term(model: safe, data: z)
                     var rw = ratio - Lane(1)
                     var cw = ratio / safe
                     if Kind.isWeighted { let w = weights[k]; term = term * w; rw = rw * w; cw = cw * w }
@@ -159,7 +172,8 @@ final class LaneGroupSolver<Model: FitModel> {
     }
 
     /// Levenberg–Marquardt on every lane at once (see `ReferenceSolver` for the algorithm).
-    func iterate<Kind: PointLoopKind>(_ kind: Kind.Type, _ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane) {
+    func iterate<Kind: PointLoopKind>(_ kind: Kind.Type, _ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane,
+                                      _ chiSquareFloor: Lane) {
         let settings = work.prepared.settings
         let p = Model.id.parameterCount
         var chi = Lane(0)
@@ -203,7 +217,7 @@ final class LaneGroupSolver<Model: FitModel> {
             let trialBad = accumulate(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
             trialChi = Lane.select(trialBad, Lane(.infinity), trialChi)
             let change = Lane.absolute(trialChi - chi)
-            let nowConverged = Lane.and(active, Lane.lessThan(change, tolerance * Lane.maximum(Lane(1), chi)))
+            let nowConverged = Lane.and(active, Lane.lessThan(change, tolerance * Lane.maximum(chiSquareFloor, chi)))
             let accept = Lane.and(active, Lane.lessThan(trialChi, chi))
             for i in 0..<p {
                 parameters[i] = Lane.select(accept, trial[i], parameters[i])
@@ -249,7 +263,8 @@ final class LaneGroupSolver<Model: FitModel> {
             }
             let errorsKnown = !(state == .singular || state == .negativeCurvature) && !Lane.maskLane(curvatureSingular, lane)
             for j in 0..<p {
-                out.parameters[fit * p + j] = parameters[j][lane: lane]
+                // Fixed parameters come back exactly as given, not rounded through the lanes.
+                out.parameters[fit * p + j] = fixed[j] ? prepared.start[fit * p + j] : parameters[j][lane: lane]
                 out.standardErrors[fit * p + j] = !errorsKnown ? .nan
                     : fixed[j] ? 0 : (inverseDiagonal[j][lane: lane] * factor).squareRoot()
             }

@@ -136,8 +136,9 @@ public enum AutoStart {
     }
 
     /// Offset from the earliest points (before time zero), t0 at the half rise on the way to the
-    /// extremum, the IRF width from the rise time, lifetimes spread geometrically between the
-    /// rise and the end of the delay axis, the amplitude shared among the components.
+    /// extremum, the IRF width from the 15–50 % rise time, lifetimes spread geometrically between
+    /// three IRF widths and a third of the time the signal takes to fade to 5 %, the amplitude
+    /// shared among the components.
     static func kinetics(components: Int, data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
         let order = usable.sorted { x($0) < x($1) }
         guard order.count >= 2 else { return Array(repeating: 1, count: 2 * components + 3) }
@@ -148,17 +149,39 @@ public enum AutoStart {
             extremeValue = Double(data[k]) - offset; extremeK = k
         }
         let tPeak = x(extremeK)
-        var tHalf = x(order[0])
-        for k in order where x(k) <= tPeak {
-            if abs(Double(data[k]) - offset) >= 0.5 * abs(extremeValue) { tHalf = x(k); break }
+        // Crossing times of the rising edge, interpolated between delays: for a step blurred by
+        // a Gaussian IRF, 15 % to 50 % takes 1.04 sigma and 50 % is time zero. (Higher levels are
+        // reached late when the decay is fast, which would overestimate the IRF.)
+        func crossing(_ level: Double) -> Double {
+            var previousT = x(order[0]), previousV = 0.0
+            for k in order where x(k) <= tPeak {
+                let v = (Double(data[k]) - offset) / extremeValue
+                if v >= level {
+                    let t = x(k)
+                    return v > previousV ? previousT + (t - previousT) * (level - previousV) / (v - previousV) : t
+                }
+                previousT = x(k); previousV = v
+            }
+            return tPeak
         }
-        let tStart = x(order[0]), tEnd = x(order[order.count - 1])
-        let spacing = (tEnd - tStart) / Double(order.count - 1)
-        let riseTime = max(tPeak - tHalf, spacing * 0.05, 1e-3 * max(abs(tEnd - tStart), 1))
-        let irf = riseTime / 2
+        let tHalf = crossing(0.5)
+        let rise = tHalf - crossing(0.15)
+        let tEnd = x(order[order.count - 1])
+        var spacing = Double.infinity
+        for (a, b) in zip(order, order.dropFirst()) where x(b) > x(a) { spacing = min(spacing, x(b) - x(a)) }
+        if !spacing.isFinite { spacing = 1 }
+        let irf = max(rise, spacing * 0.5) / 1.036
         let t0 = tHalf
-        let shortest = max(riseTime * 2, 1e-3 * (tEnd - t0))
-        let longest = max((tEnd - t0) / 2, shortest * 4)
+        let shortest = max(3 * irf, spacing)
+        // The slowest lifetime from how long the signal takes to fade to 5 % of its extremum
+        // (three points in a row, so noise does not end it early); the axis' end if it never does.
+        var fade = tEnd
+        var below = 0
+        for k in order where x(k) > tPeak {
+            below = abs(Double(data[k]) - offset) < 0.05 * abs(extremeValue) ? below + 1 : 0
+            if below == 3 { fade = x(k); break }
+        }
+        let longest = max((fade - t0) / 3, shortest * 4)
         var parameters: [Double] = []
         for c in 0..<components {
             let fraction = components == 1 ? 0.5 : Double(c) / Double(components - 1)

@@ -37,8 +37,10 @@ public struct PreparedFits: Sendable {
         guard free > 0 else { throw FitError.invalidBatch("the parameter mask fixes every parameter: nothing to fit") }
 
         let position = batch.model.positionParameters
+        let positive = batch.model.positionParameters.x == nil ? batch.model.positiveParameters : []
         for fit in 0..<n {
             let range = fit * p ..< (fit + 1) * p
+            for j in positive where lower[fit * p + j] == -.infinity { lower[fit * p + j] = ModelID.minimumPositiveValue }
             // Bounds and given start values move into ROI-local coordinates.
             if let origins = batch.origins {
                 for (index, shift) in [(position.x, origins[2 * fit]), (position.y, origins[2 * fit + 1])] {

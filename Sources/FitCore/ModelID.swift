@@ -123,12 +123,21 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .gauss2D, .gauss2DPixelated: return [3]
         case .gauss2DElliptic, .gauss2DRotated: return [3, 4]
         case .gauss1D: return [2]
-        case .kinetics1: return [3]
-        case .kinetics2: return [5]
-        case .kinetics3: return [7]
-        case .linear1D: return []
+        case .linear1D, .kinetics1, .kinetics2, .kinetics3: return []
         }
     }
+
+    /// Indices of parameters that only make sense positive (kinetics lifetimes and IRF width,
+    /// whose sign the formula does not ignore). Where no lower bound is given they get a lower
+    /// bound of `minimumPositiveValue`.
+    public var positiveParameters: [Int] {
+        let n = exponentialCount
+        guard n > 0 else { return [] }
+        return (0..<n).map { 2 * $0 + 1 } + [2 * n + 1]
+    }
+
+    /// The default lower bound of `positiveParameters`, in the units of x (fs for delays).
+    public static let minimumPositiveValue = 1e-6
 
     /// Whether the model describes a peak above a baseline, so that a flat ROI or trace carries
     /// no information about it (flat data are then invalid input).

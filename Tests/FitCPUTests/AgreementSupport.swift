@@ -1,13 +1,7 @@
 import FitCore
 import FitEngine
 import XCTest
-
-/// Fresh random inputs for every run: the seed changes per run and is printed on failure, so a
-/// failing case can be replayed with FEMTOFIT_TEST_SEED.
-func freshSeed(_ salt: UInt64) -> UInt64 {
-    if let fixed = ProcessInfo.processInfo.environment["FEMTOFIT_TEST_SEED"], let seed = UInt64(fixed) { return seed ^ salt }
-    return UInt64.random(in: 1...UInt64.max) ^ salt
-}
+import FemtofitTestSupport
 
 /// Random, well-posed fits of every model: truth, data with noise, start values near the truth.
 func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed: UInt64) throws -> SyntheticFits {

@@ -11,7 +11,12 @@ import Darwin
 /// squares problems" (2004), as REFERENCE section 3 gives it: lambda starts at 1e-3; the diagonal
 /// is damped by lambda times the largest value it has taken; a step is accepted (lambda / 10) when
 /// chi^2 falls and reverted (lambda * 10) otherwise; a fit has converged when chi^2 changed by less
-/// than tol * max(1, chi^2) in an iteration, whether its step was accepted or rejected.
+/// than tol * chi^2 in an iteration, whether its step was accepted or rejected.
+///
+/// One change from Gpufit: Gpufit's test is relative to max(1, chi^2), which for unweighted data
+/// in small units (dT/T ~ 1e-3, so chi^2 << 1) stops after the first step. femtofit's test is
+/// relative to chi^2 itself, floored at `ConvergenceTest.floorFraction` x sum w z^2 so that a fit
+/// to noiseless data still ends. For Poisson data or proper weights (chi^2 ~ N) the two agree.
 public enum ReferenceSolver {
     /// Solves every valid fit of `prepared` into `results` (ROI-local coordinates; see `FitFinishing`).
     public static func solve(_ prepared: PreparedFits, into results: inout FitResults) {
@@ -160,6 +165,12 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             return Outcome(parameters: parameters, standardErrors: Array(repeating: .nan, count: p),
                            state: state, chiSquare: current.chiSquare, iterations: 0)
         }
+        var signalSquares = 0.0
+        for k in 0..<prepared.pointCount {
+            let z = Double(prepared.batch.data[fit * prepared.pointCount + k]), w = Double(prepared.batch.weights?[fit * prepared.pointCount + k] ?? 1)
+            if w > 0 { signalSquares += w * z * z }
+        }
+        let floor = ConvergenceTest.floorFraction * signalSquares
         var lambda = 1e-3
         var scale = (0..<p).map { current.curvature[$0 * p + $0] }
         var state = FitState.maxIterations
@@ -171,7 +182,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             var trial = parameters
             for i in 0..<p where mask[i] { trial[i] = min(max(parameters[i] + delta[i], lower[i]), upper[i]) }
             let next = evaluate(trial)
-            let converged = abs(next.chiSquare - current.chiSquare) < settings.tolerance * max(1, current.chiSquare)
+            let converged = abs(next.chiSquare - current.chiSquare) < settings.tolerance * max(floor, current.chiSquare)
             if next.chiSquare < current.chiSquare {
                 parameters = trial; current = next; lambda /= 10
             } else {

@@ -1,0 +1,113 @@
+import FitCore
+import XCTest
+import FemtofitTestSupport
+
+/// Each model's analytic derivatives against central finite differences in float64, and each
+/// model's value against its formula written out directly, at random parameters.
+final class ModelDerivativeTests: XCTestCase {
+    func randomParameters(_ model: ModelID, _ r: inout SeededRandom) -> [Double] {
+        switch model {
+        case .gauss2D, .gauss2DPixelated: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(-5...50)]
+        case .gauss2DElliptic: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0.8...3), r.uniform(0...50)]
+        case .gauss2DRotated: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(1.5...4), r.uniform(0...50), r.uniform(-1.5...1.5)]
+        case .gauss1D: return [r.uniform(100...900), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0...50)]
+        case .linear1D: return [r.uniform(-50...50), r.uniform(-3...3)]
+        case .kinetics1, .kinetics2, .kinetics3:
+            var p: [Double] = []
+            for _ in 0..<model.exponentialCount { p += [r.uniform(-500...500), r.uniform(20...5000)] }
+            return p + [r.uniform(-100...100), r.uniform(10...80), r.uniform(-20...20)]
+        }
+    }
+
+    func coordinates(_ model: ModelID) -> (FitCoordinates, Int) {
+        switch model.geometry {
+        case .grid: return (.grid(width: 9, height: 8), 72)
+        case .curve:
+            let x = model.exponentialCount > 0 ? stride(from: -400.0, through: 3000, by: 37).map { $0 } : (0..<12).map { Double($0) * 0.8 }
+            return (.sharedX(x), x.count)
+        }
+    }
+
+    func testDerivativesMatchFiniteDifferences() throws {
+        var random = SeededRandom(seed: freshSeed(11))
+        for model in ModelID.allCases {
+            let (coords, n) = coordinates(model)
+            let p = model.parameterCount
+            for _ in 0..<20 {
+                let parameters = randomParameters(model, &random)
+                let (_, derivatives) = try ModelEvaluation.evaluate(model, parameters: parameters, coordinates: coords, pointCount: n)
+                for j in 0..<p {
+                    let h = max(abs(parameters[j]), 1) * 1e-6
+                    var up = parameters, down = parameters
+                    up[j] += h; down[j] -= h
+                    let fUp = try ModelEvaluation.evaluate(model, parameters: up, coordinates: coords, pointCount: n).values
+                    let fDown = try ModelEvaluation.evaluate(model, parameters: down, coordinates: coords, pointCount: n).values
+                    let scale = max(fUp.map(abs).max()!, 1) / h
+                    for k in 0..<n {
+                        let numeric = (fUp[k] - fDown[k]) / (2 * h)
+                        XCTAssertEqual(derivatives[k * p + j], numeric, accuracy: 1e-6 * scale + 1e-6 * abs(numeric),
+                                       "\(model.name) d/d\(model.parameterNames[j]) at point \(k), parameters \(parameters)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testValuesMatchTheWrittenOutFormulas() throws {
+        var r = SeededRandom(seed: freshSeed(12))
+        let (grid, n) = coordinates(.gauss2D)
+        let g = randomParameters(.gauss2D, &r)
+        let values = try ModelEvaluation.evaluate(.gauss2D, parameters: g, coordinates: grid, pointCount: n).values
+        for k in 0..<n {
+            let x = Double(k % 9), y = Double(k / 9)
+            let expected = g[0] * exp(-((x - g[1]) * (x - g[1]) + (y - g[2]) * (y - g[2])) / (2 * g[3] * g[3])) + g[4]
+            XCTAssertEqual(values[k], expected, accuracy: 1e-9 * abs(expected))
+        }
+        // The pixel-integrated Gaussian tends to the plain one for wide spots...
+        let wide = [500.0, 4.2, 3.7, 6.0, 10.0]
+        let plain = try ModelEvaluation.evaluate(.gauss2D, parameters: wide, coordinates: grid, pointCount: n).values
+        let integrated = try ModelEvaluation.evaluate(.gauss2DPixelated, parameters: wide, coordinates: grid, pointCount: n).values
+        for k in 0..<n { XCTAssertEqual(integrated[k], plain[k], accuracy: 0.01 * wide[0]) }
+        // ...and its pixels sum to the integrated signal 2 pi A sigma^2 for a spot inside a large ROI.
+        let big = FitCoordinates.grid(width: 41, height: 41)
+        let narrow = [100.0, 20.3, 19.8, 0.9, 0.0]
+        let sum = try ModelEvaluation.evaluate(.gauss2DPixelated, parameters: narrow, coordinates: big, pointCount: 1681).values.reduce(0, +)
+        XCTAssertEqual(sum, 2 * Double.pi * 100 * 0.81, accuracy: 1e-9 * sum)
+        // Rotated by zero is the elliptic model; rotated by pi/2 swaps the widths.
+        let elliptic = [300.0, 4.0, 3.5, 1.2, 2.4, 5.0]
+        let e = try ModelEvaluation.evaluate(.gauss2DElliptic, parameters: elliptic, coordinates: grid, pointCount: n).values
+        let r0 = try ModelEvaluation.evaluate(.gauss2DRotated, parameters: elliptic + [0], coordinates: grid, pointCount: n).values
+        let swapped = try ModelEvaluation.evaluate(.gauss2DRotated, parameters: [300, 4, 3.5, 2.4, 1.2, 5, Double.pi / 2], coordinates: grid, pointCount: n).values
+        for k in 0..<n {
+            XCTAssertEqual(r0[k], e[k], accuracy: 1e-9 * e[k])
+            XCTAssertEqual(swapped[k], e[k], accuracy: 1e-9 * e[k])
+        }
+    }
+
+    /// The kinetics model against the naive textbook formula where that formula is safe, and
+    /// finite where it overflows (t - t0 = -2 ps with a 20 fs lifetime).
+    func testKineticsStableFormMatchesNaiveFormAndNeverOverflows() throws {
+        let delays = stride(from: -300.0, through: 2000, by: 10).map { $0 }
+        let parameters = [400.0, 350, 120.0, 2500, 15, 60, 3]
+        let values = try ModelEvaluation.evaluate(.kinetics2, parameters: parameters, coordinates: .sharedX(delays), pointCount: delays.count).values
+        for (k, t) in delays.enumerated() {
+            var naive = parameters[6]
+            for c in 0..<2 {
+                let a = parameters[2 * c], tau = parameters[2 * c + 1], s = parameters[5], tp = t - parameters[4]
+                naive += 0.5 * a * exp(-tp / tau + s * s / (2 * tau * tau)) * (1 + erf(tp / (2.0.squareRoot() * s) - s / (2.0.squareRoot() * tau)))
+            }
+            XCTAssertEqual(values[k], naive, accuracy: 1e-9 * max(abs(naive), 1), "t = \(t)")
+        }
+        // float32 lanes, exactly where the naive form overflows.
+        var p = [SIMD16<Float>](repeating: .init(0), count: 5)
+        p[0] = .init(1000); p[1] = .init(20); p[2] = .init(0); p[3] = .init(30); p[4] = .init(0)
+        var d = [SIMD16<Float>](repeating: .init(0), count: 5)
+        let value = p.withUnsafeBufferPointer { pp in
+            d.withUnsafeMutableBufferPointer { dd in
+                KineticsModel<SIMD16<Float>, OneExponential>(parameters: pp.baseAddress!).evaluate(x: .init(-2000), y: .init(0), derivatives: dd.baseAddress!)
+            }
+        }
+        XCTAssertTrue(value[0].isFinite && abs(value[0]) < 1e-20, "value at -2 ps: \(value[0])")
+        for j in 0..<5 { XCTAssertTrue(d[j][0].isFinite, "derivative \(j) at -2 ps: \(d[j][0])") }
+    }
+}
