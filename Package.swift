@@ -43,7 +43,9 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
 
-        .target(name: "FitCore", swiftSettings: fastMath),
+        // Vector compare/select/min/max as inline C on clang vectors (see its header for why).
+        .target(name: "CLaneMath"),
+        .target(name: "FitCore", dependencies: ["CLaneMath"], swiftSettings: fastMath),
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU"], swiftSettings: fastMath),
         .target(name: "TAMData", dependencies: ["FitCore", "CTIFF"], swiftSettings: fastMath),

@@ -76,7 +76,20 @@ struct LaneGroupVisitor<Lane: FitLane>: ModelVisitor {
     let work: LaneGroupWork<Lane>
     let groups: Range<Int>
     func visit<Model: FitModel>(_ model: Model.Type) throws where Model.Lane == Lane {
-        let solver = LaneGroupSolver<Model>(work: work)
+        switch Model.parameterCount {
+        case 2: solve(Model.self, Accumulator2<Lane>.self)
+        case 4: solve(Model.self, Accumulator4<Lane>.self)
+        case 5: solve(Model.self, Accumulator5<Lane>.self)
+        case 6: solve(Model.self, Accumulator6<Lane>.self)
+        case 7: solve(Model.self, Accumulator7<Lane>.self)
+        case 9: solve(Model.self, Accumulator9<Lane>.self)
+        default: preconditionFailure("no point accumulator for \(Model.parameterCount) parameters: add it to scripts/generate-lane-vectors.py")
+        }
+    }
+
+    func solve<Model: FitModel, Accumulator: PointAccumulator>(_ model: Model.Type, _ accumulator: Accumulator.Type)
+    where Model.Lane == Lane, Accumulator.Lane == Lane {
+        let solver = LaneGroupSolver<Model, Accumulator>(work: work)
         for group in groups { solver.solve(group: group) }
     }
 }

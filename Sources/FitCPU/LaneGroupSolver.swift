@@ -2,12 +2,12 @@ import FitCore
 
 /// Solves SIMD groups of fits of one model: one fit per lane, one thread's scratch memory
 /// allocated once and reused for every group it solves.
-final class LaneGroupSolver<Model: FitModel> {
+final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> where Accumulator.Lane == Model.Lane {
     typealias Lane = Model.Lane
     let work: LaneGroupWork<Lane>
     let n: Int
-    let p = Model.id.parameterCount
-    let packedSize = Model.id.parameterCount * (Model.id.parameterCount + 1) / 2
+    let p = Model.parameterCount
+    let packedSize = Model.parameterCount * (Model.parameterCount + 1) / 2
     let width: Int, height: Int
     let isGrid: Bool
 
@@ -27,7 +27,7 @@ final class LaneGroupSolver<Model: FitModel> {
         data = .allocate(capacity: n)
         weights = .allocate(capacity: n)
         xs = .allocate(capacity: n)
-        let p = Model.id.parameterCount
+        let p = Model.parameterCount
         func vector() -> UnsafeMutablePointer<Lane> { .allocate(capacity: p) }
         parameters = vector(); trial = vector(); lower = vector(); upper = vector()
         gradient = vector(); trialGradient = vector(); delta = vector(); scale = vector()
@@ -110,72 +110,65 @@ final class LaneGroupSolver<Model: FitModel> {
         }
     }
 
-    /// chi^2, gradient and packed curvature at `at`, accumulated in locals (which the compiler
-    /// keeps in registers) and stored once. Returns the lanes whose MLE model was not positive.
+    /// chi^2, gradient and packed curvature at `at`. The whole point loop is this one function,
+    /// with the model inlined and the accumulators in fixed-size locals that the compiler keeps
+    /// in registers; they are stored once at the end. Returns the lanes whose MLE model was not
+    /// positive.
     @inline(__always)
     func accumulate<Kind: PointLoopKind>(_ kind: Kind.Type, at point: UnsafePointer<Lane>,
                                          chiSquare: inout Lane,
                                          gradient g: UnsafeMutablePointer<Lane>,
                                          curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
-        let p = Model.id.parameterCount
-        let size = p * (p + 1) / 2
-        return withUnsafeTemporaryAllocation(of: Lane.self, capacity: 2 * p + size + 1) { scratch -> Lane.Mask in
-            let d = scratch.baseAddress!, gl = d + p, hl = gl + p
-            for i in 0..<(p + size) { gl[i] = Lane(0) }
-            var chi = Lane(0)
-            var nonPositive = Lane.allFalse
-            let model = Model(parameters: point)
-            @inline(__always) func add(_ k: Int, _ x: Lane, _ y: Lane) {
-                let f = model.evaluate(x: x, y: y, derivatives: d)
-                let z = data[k]
-                let residualWeight: Lane, curvatureWeight: Lane
-                if Kind.isMLE {
-                    nonPositive = Lane.or(nonPositive, Lane.not(Lane.lessThan(Lane(0), f)))
-                    let safe = Lane.maximum(f, Lane(1e-30))
-                    let ratio = z / safe
-                    var term = PoissonDeviance.term(model: safe, data: z)
-                    var rw = ratio - Lane(1)
-                    var cw = ratio / safe
-                    if Kind.isWeighted { let w = weights[k]; term = term * w; rw = rw * w; cw = cw * w }
-                    chi = chi + term
-                    residualWeight = rw; curvatureWeight = cw
-                } else {
-                    let r = z - f
-                    let wr = Kind.isWeighted ? weights[k] * r : r
-                    chi = chi.adding(wr, times: r)
-                    residualWeight = wr
-                    curvatureWeight = Kind.isWeighted ? weights[k] : Lane(1)
-                }
-                var index = 0
-                for i in 0..<p {
-                    gl[i] = gl[i].adding(residualWeight, times: d[i])
-                    let wd = Kind.isWeighted || Kind.isMLE ? curvatureWeight * d[i] : d[i]
-                    for j in 0...i { hl[index] = hl[index].adding(wd, times: d[j]); index += 1 }
-                }
-            }
-            if isGrid {
-                var k = 0
-                var y = Lane(0)
-                for _ in 0..<height {
-                    var x = Lane(0)
-                    for _ in 0..<width { add(k, x, y); x = x + Lane(1); k += 1 }
-                    y = y + Lane(1)
-                }
+        var d = ParameterLanes<Lane>(repeating: Lane(0))
+        var sums = Accumulator()
+        var chi = Lane(0)
+        var nonPositive = Lane.allFalse
+        let model = Model(parameters: point)
+        let data = self.data, weights = self.weights, xs = self.xs
+        let isGrid = self.isGrid, width = self.width
+        var gridX = Lane(0), gridY = Lane(0), column = 0
+        for k in 0..<n {
+            let x = isGrid ? gridX : xs[k]
+            let y = isGrid ? gridY : Lane(0)
+            let z = data[k]
+            let w = Kind.isWeighted ? weights[k] : Lane(1)
+            let f = model.evaluate(x: x, y: y, derivatives: &d)
+            let residualWeight: Lane, curvatureWeight: Lane
+            if Kind.isMLE {
+                nonPositive = Lane.or(nonPositive, Lane.not(Lane.lessThan(Lane(0), f)))
+                let safe = Lane.maximum(f, Lane(1e-30))
+                let ratio = z / safe
+                var term = PoissonDeviance.term(model: safe, data: z)
+                var rw = ratio - Lane(1)
+                var cw = ratio / safe
+                if Kind.isWeighted { term = term * w; rw = rw * w; cw = cw * w }
+                chi = chi + term
+                residualWeight = rw; curvatureWeight = cw
             } else {
-                for k in 0..<n { add(k, xs[k], Lane(0)) }
+                let r = z - f
+                let wr = Kind.isWeighted ? w * r : r
+                chi = chi.adding(wr, times: r)
+                residualWeight = wr
+                curvatureWeight = w
             }
-            for i in 0..<p { g[i] = gl[i] }
-            for i in 0..<size { h[i] = hl[i] }
-            chiSquare = chi
-            return nonPositive
+            sums.add(d, residualWeight: residualWeight, curvatureWeight: curvatureWeight,
+                     weighted: Kind.isWeighted || Kind.isMLE)
+            if isGrid {
+                column += 1
+                gridX = gridX + Lane(1)
+                if column == width { column = 0; gridX = Lane(0); gridY = gridY + Lane(1) }
+            }
         }
+        sums.store(gradient: g, curvature: h)
+        chiSquare = chi
+        return nonPositive
     }
 
     /// Levenberg–Marquardt on every lane at once (see `ReferenceSolver` for the algorithm).
     func iterate<Kind: PointLoopKind>(_ kind: Kind.Type, _ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane,
                                       _ chiSquareFloor: Lane) {
         let settings = work.prepared.settings
-        let p = Model.id.parameterCount
+        let p = Model.parameterCount
         var chi = Lane(0)
         let startBad = accumulate(kind, at: parameters, chiSquare: &chi, gradient: gradient, curvature: curvature)
         let startInvalid = Lane.or(startBad, Lane.not(Lane.isFinite(chi)))

@@ -53,6 +53,22 @@ final class ModelDerivativeTests: XCTestCase {
         }
     }
 
+    func testEveryModelTypeMatchesTheRegistry() throws {
+        struct Check: ModelVisitor {
+            typealias Lane = Double
+            func visit<Model: FitModel>(_ model: Model.Type) throws -> (ModelID, Int) where Model.Lane == Double {
+                (Model.id, Model.parameterCount)
+            }
+        }
+        for model in ModelID.allCases {
+            let (id, count) = try model.dispatch(to: Check())
+            XCTAssertEqual(id, model)
+            XCTAssertEqual(count, model.parameterCount, model.name)
+            XCTAssertEqual(model.parameterNames.count, model.parameterCount, model.name)
+            XCTAssertEqual(ModelID(name: model.name), model)
+        }
+    }
+
     func testValuesMatchTheWrittenOutFormulas() throws {
         var r = SeededRandom(seed: freshSeed(12))
         let (grid, n) = coordinates(.gauss2D)
@@ -101,11 +117,9 @@ final class ModelDerivativeTests: XCTestCase {
         // float32 lanes, exactly where the naive form overflows.
         var p = [SIMD16<Float>](repeating: .init(0), count: 5)
         p[0] = .init(1000); p[1] = .init(20); p[2] = .init(0); p[3] = .init(30); p[4] = .init(0)
-        var d = [SIMD16<Float>](repeating: .init(0), count: 5)
+        var d = ParameterLanes<SIMD16<Float>>(repeating: .init(0))
         let value = p.withUnsafeBufferPointer { pp in
-            d.withUnsafeMutableBufferPointer { dd in
-                KineticsModel<SIMD16<Float>, OneExponential>(parameters: pp.baseAddress!).evaluate(x: .init(-2000), y: .init(0), derivatives: dd.baseAddress!)
-            }
+            KineticsModel<SIMD16<Float>, OneExponential>(parameters: pp.baseAddress!).evaluate(x: .init(-2000), y: .init(0), derivatives: &d)
         }
         XCTAssertTrue(value[0].isFinite && abs(value[0]) < 1e-20, "value at -2 ps: \(value[0])")
         for j in 0..<5 { XCTAssertTrue(d[j][0].isFinite, "derivative \(j) at -2 ps: \(d[j][0])") }

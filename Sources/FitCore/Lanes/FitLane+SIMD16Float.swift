@@ -1,7 +1,10 @@
+import CLaneMath
+
 /// Sixteen float32 fits per value: the CPU backend's single-precision lane. With the host's
-/// target CPU this is one AVX-512 register (two AVX2 registers, four NEON registers).
+/// target CPU this is one AVX-512 register (two AVX2 registers, four NEON registers). Masks are
+/// integer vectors, all ones where true, handled by the inline C of `CLaneMath`.
 extension SIMD16: FitLane where Scalar == Float {
-    public typealias Mask = SIMDMask<SIMD16<Int32>>
+    public typealias Mask = SIMD16<Int32>
     @inlinable public static var laneCount: Int { 16 }
     @inlinable @inline(__always) public init(_ value: Double) { self.init(repeating: Float(value)) }
     @inlinable public subscript(lane lane: Int) -> Double {
@@ -9,14 +12,14 @@ extension SIMD16: FitLane where Scalar == Float {
         set { self[lane] = Float(newValue) }
     }
     @inlinable @inline(__always) public func adding(_ b: Self, times c: Self) -> Self { addingProduct(b, c) }
-    @inlinable @inline(__always) public static func minimum(_ a: Self, _ b: Self) -> Self { a.lanewiseMin(b) }
-    @inlinable @inline(__always) public static func maximum(_ a: Self, _ b: Self) -> Self { a.lanewiseMax(b) }
+    @inlinable @inline(__always) public static func minimum(_ a: Self, _ b: Self) -> Self { ff_min_f16(a, b) }
+    @inlinable @inline(__always) public static func maximum(_ a: Self, _ b: Self) -> Self { ff_max_f16(a, b) }
 
     /// exp(x), Cephes' expf polynomial after a 2^n range reduction; about 2 ulp. Arguments are
     /// clamped to [-87.3, 88], so the result is never inf and underflows only to ~1e-38.
     @inlinable @inline(__always)
     public static func exp(_ x: Self) -> Self {
-        let clamped = x.lanewiseMax(Self(repeating: -87.3)).lanewiseMin(Self(repeating: 88.0))
+        let clamped = ff_min_f16(ff_max_f16(x, Self(repeating: -87.3)), Self(repeating: 88.0))
         let shifter = Self(repeating: 12582912)  // 1.5 * 2^23: adding it rounds to an integer
         let t = shifter.addingProduct(clamped, Self(repeating: 1.44269504088896341))
         let n = t - shifter
@@ -40,9 +43,9 @@ extension SIMD16: FitLane where Scalar == Float {
         let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
         var exponent = (bits &>> 23) &- 126
         var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: Self.self)  // in [0.5, 1)
-        let small = m .< Self(repeating: 0.70710678118654752440)
-        exponent = exponent.replacing(with: exponent &- 1, where: small)
-        m = (m - 1).replacing(with: m + m - 1, where: small)
+        let small = ff_lt_f16(m, Self(repeating: 0.70710678118654752440))
+        exponent = exponent &+ small  // small is -1 (all ones) where the mantissa is shifted
+        m = ff_select_f16(small, m + m - 1, m - 1)
         let z = m * m
         var p = Self(repeating: 7.0376836292e-2)
         p = Self(repeating: -1.1514610310e-1).addingProduct(p, m)
@@ -81,7 +84,7 @@ extension SIMD16: FitLane where Scalar == Float {
     /// erf(x): its Maclaurin series near zero, 1 - erfcx(|x|) exp(-x^2) elsewhere.
     @inlinable @inline(__always)
     public static func erf(_ x: Self) -> Self {
-        let a = x.lanewiseMax(-x)
+        let a = ff_max_f16(x, -x)
         let x2 = x * x
         var series = Self(repeating: -1.0 / 1320)
         series = Self(repeating: 1.0 / 216).addingProduct(series, x2)
@@ -91,8 +94,8 @@ extension SIMD16: FitLane where Scalar == Float {
         series = Self(repeating: 1).addingProduct(series, x2)
         let small = x * series * Self(repeating: 1.1283791670955126)
         let tail = Self(repeating: 1) - erfcx(a) * exp(-x2)
-        let signed = tail.replacing(with: -tail, where: x .< 0)
-        return signed.replacing(with: small, where: a .< Self(repeating: 0.5))
+        let signed = ff_select_f16(ff_lt_f16(x, Self(repeating: 0)), -tail, tail)
+        return ff_select_f16(ff_lt_f16(a, Self(repeating: 0.5)), small, signed)
     }
 
     @inlinable @inline(__always) public static func squareRoot(_ x: Self) -> Self { x.squareRoot() }
@@ -102,14 +105,14 @@ extension SIMD16: FitLane where Scalar == Float {
     @inlinable public static func sine(_ x: Self) -> Self {
         var out = Self(); for i in 0..<16 { out[i] = Float(libmSin(Double(x[i]))) }; return out
     }
-    @inlinable @inline(__always) public static func lessThan(_ a: Self, _ b: Self) -> Mask { a .< b }
-    @inlinable @inline(__always) public static func select(_ m: Mask, _ a: Self, _ b: Self) -> Self { b.replacing(with: a, where: m) }
-    @inlinable @inline(__always) public static func and(_ a: Mask, _ b: Mask) -> Mask { a .& b }
-    @inlinable @inline(__always) public static func or(_ a: Mask, _ b: Mask) -> Mask { a .| b }
-    @inlinable @inline(__always) public static func not(_ a: Mask) -> Mask { .!a }
-    @inlinable @inline(__always) public static func isFinite(_ x: Self) -> Mask { (x - x) .== Self(repeating: 0) }
-    @inlinable @inline(__always) public static func any(_ m: Mask) -> Bool { Swift.any(m) }
-    @inlinable @inline(__always) public static func maskLane(_ m: Mask, _ lane: Int) -> Bool { m[lane] }
-    @inlinable public static var allTrue: Mask { Mask(repeating: true) }
-    @inlinable public static var allFalse: Mask { Mask(repeating: false) }
+    @inlinable @inline(__always) public static func lessThan(_ a: Self, _ b: Self) -> Mask { ff_lt_f16(a, b) }
+    @inlinable @inline(__always) public static func select(_ m: Mask, _ a: Self, _ b: Self) -> Self { ff_select_f16(m, a, b) }
+    @inlinable @inline(__always) public static func and(_ a: Mask, _ b: Mask) -> Mask { a & b }
+    @inlinable @inline(__always) public static func or(_ a: Mask, _ b: Mask) -> Mask { a | b }
+    @inlinable @inline(__always) public static func not(_ a: Mask) -> Mask { ~a }
+    @inlinable @inline(__always) public static func isFinite(_ x: Self) -> Mask { ff_finite_f16(x) }
+    @inlinable @inline(__always) public static func any(_ m: Mask) -> Bool { ff_any_i16(m) != 0 }
+    @inlinable @inline(__always) public static func maskLane(_ m: Mask, _ lane: Int) -> Bool { m[lane] != 0 }
+    @inlinable public static var allTrue: Mask { Mask(repeating: -1) }
+    @inlinable public static var allFalse: Mask { Mask(repeating: 0) }
 }

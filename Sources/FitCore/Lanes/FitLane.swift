@@ -54,8 +54,3 @@ extension FitLane {
     public static func square(_ x: Self) -> Self { x * x }
 }
 
-extension SIMD where Scalar: FloatingPoint {
-    /// Lane-wise minimum and maximum: these vectorise, where `clamped` does not.
-    @inlinable @inline(__always) func lanewiseMin(_ other: Self) -> Self { Swift.pointwiseMin(self, other) }
-    @inlinable @inline(__always) func lanewiseMax(_ other: Self) -> Self { Swift.pointwiseMax(self, other) }
-}

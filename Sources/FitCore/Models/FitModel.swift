@@ -7,9 +7,12 @@
 public protocol FitModel {
     associatedtype Lane: FitLane
     static var id: ModelID { get }
+    /// The number of parameters, as a literal (equal to `id.parameterCount`; a test checks), so
+    /// that loops over parameters unroll and their accumulators stay in registers.
+    static var parameterCount: Int { get }
     init(parameters: UnsafePointer<Lane>)
-    /// The value at (x, y) — y is unused by curve models — and its derivatives.
-    func evaluate(x: Lane, y: Lane, derivatives: UnsafeMutablePointer<Lane>) -> Lane
+    /// The value at (x, y) — y is unused by curve models — and its derivatives in `derivatives[0..<parameterCount]`.
+    func evaluate(x: Lane, y: Lane, derivatives: inout ParameterLanes<Lane>) -> Lane
 }
 
 /// Something that runs with a model type specialised for its lane type: a solver, a test.

@@ -3,23 +3,25 @@
 /// Parameters: 0 amplitude A, 1 x0, 2 sigma, 3 offset B.
 ///     f(x) = A exp(-(x - x0)^2 / (2 sigma^2)) + B
 public struct Gauss1DModel<Lane: FitLane>: FitModel {
-    public static var id: ModelID { .gauss1D }
-    @usableFromInline let amplitude, x0, sigma, offset, inverseVariance: Lane
+    @inlinable public static var id: ModelID { .gauss1D }
+    @inlinable public static var parameterCount: Int { 4 }
+    @usableFromInline let amplitude, x0, sigma, offset, inverseSigma, inverseVariance: Lane
 
     @inlinable @inline(__always)
     public init(parameters p: UnsafePointer<Lane>) {
         amplitude = p[0]; x0 = p[1]; sigma = p[2]; offset = p[3]
-        inverseVariance = Lane(1) / (sigma * sigma)
+        inverseSigma = Lane(1) / sigma
+        inverseVariance = inverseSigma * inverseSigma
     }
 
     @inlinable @inline(__always)
-    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+    public func evaluate(x: Lane, y: Lane, derivatives d: inout ParameterLanes<Lane>) -> Lane {
         let dx = x - x0
         let e = Lane.exp(dx * dx * inverseVariance * Lane(-0.5))
         let ae = amplitude * e
         d[0] = e
         d[1] = ae * dx * inverseVariance
-        d[2] = ae * dx * dx * inverseVariance / sigma
+        d[2] = ae * dx * dx * inverseVariance * inverseSigma
         d[3] = Lane(1)
         return ae + offset
     }

@@ -3,18 +3,20 @@
 /// Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma_x, 4 sigma_y, 5 offset B.
 ///     f(x, y) = A exp(-(x - x0)^2 / (2 sigma_x^2) - (y - y0)^2 / (2 sigma_y^2)) + B
 public struct Gauss2DEllipticModel<Lane: FitLane>: FitModel {
-    public static var id: ModelID { .gauss2DElliptic }
-    @usableFromInline let amplitude, x0, y0, sigmaX, sigmaY, offset, inverseVarianceX, inverseVarianceY: Lane
+    @inlinable public static var id: ModelID { .gauss2DElliptic }
+    @inlinable public static var parameterCount: Int { 6 }
+    @usableFromInline let amplitude, x0, y0, sigmaX, sigmaY, offset, inverseVarianceX, inverseVarianceY, inverseSigmaX, inverseSigmaY: Lane
 
     @inlinable @inline(__always)
     public init(parameters p: UnsafePointer<Lane>) {
         amplitude = p[0]; x0 = p[1]; y0 = p[2]; sigmaX = p[3]; sigmaY = p[4]; offset = p[5]
-        inverseVarianceX = Lane(1) / (sigmaX * sigmaX)
-        inverseVarianceY = Lane(1) / (sigmaY * sigmaY)
+        inverseSigmaX = Lane(1) / sigmaX; inverseSigmaY = Lane(1) / sigmaY
+        inverseVarianceX = inverseSigmaX * inverseSigmaX
+        inverseVarianceY = inverseSigmaY * inverseSigmaY
     }
 
     @inlinable @inline(__always)
-    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+    public func evaluate(x: Lane, y: Lane, derivatives d: inout ParameterLanes<Lane>) -> Lane {
         let dx = x - x0, dy = y - y0
         let u = dx * inverseVarianceX, v = dy * inverseVarianceY
         let e = Lane.exp((u * dx + v * dy) * Lane(-0.5))
@@ -22,8 +24,8 @@ public struct Gauss2DEllipticModel<Lane: FitLane>: FitModel {
         d[0] = e
         d[1] = ae * u
         d[2] = ae * v
-        d[3] = ae * u * dx / sigmaX
-        d[4] = ae * v * dy / sigmaY
+        d[3] = ae * u * dx * inverseSigmaX
+        d[4] = ae * v * dy * inverseSigmaY
         d[5] = Lane(1)
         return ae + offset
     }

@@ -3,17 +3,19 @@
 /// Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma, 4 offset B.
 ///     f(x, y) = A exp(-((x - x0)^2 + (y - y0)^2) / (2 sigma^2)) + B
 public struct Gauss2DModel<Lane: FitLane>: FitModel {
-    public static var id: ModelID { .gauss2D }
-    @usableFromInline let amplitude, x0, y0, sigma, offset, inverseVariance: Lane
+    @inlinable public static var id: ModelID { .gauss2D }
+    @inlinable public static var parameterCount: Int { 5 }
+    @usableFromInline let amplitude, x0, y0, offset, inverseSigma, inverseVariance: Lane
 
     @inlinable @inline(__always)
     public init(parameters p: UnsafePointer<Lane>) {
-        amplitude = p[0]; x0 = p[1]; y0 = p[2]; sigma = p[3]; offset = p[4]
-        inverseVariance = Lane(1) / (sigma * sigma)
+        amplitude = p[0]; x0 = p[1]; y0 = p[2]; offset = p[4]
+        inverseSigma = Lane(1) / p[3]
+        inverseVariance = inverseSigma * inverseSigma
     }
 
     @inlinable @inline(__always)
-    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+    public func evaluate(x: Lane, y: Lane, derivatives d: inout ParameterLanes<Lane>) -> Lane {
         let dx = x - x0, dy = y - y0
         let r2 = dx * dx + dy * dy
         let e = Lane.exp(r2 * inverseVariance * Lane(-0.5))
@@ -22,7 +24,7 @@ public struct Gauss2DModel<Lane: FitLane>: FitModel {
         d[0] = e
         d[1] = aeOverVariance * dx
         d[2] = aeOverVariance * dy
-        d[3] = aeOverVariance * r2 / sigma
+        d[3] = aeOverVariance * r2 * inverseSigma
         d[4] = Lane(1)
         return ae + offset
     }

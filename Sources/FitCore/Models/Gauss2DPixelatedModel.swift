@@ -7,14 +7,16 @@
 ///     Ix = (erf((x + 1/2 - x0) / (sqrt 2 sigma)) - erf((x - 1/2 - x0) / (sqrt 2 sigma))) / 2, Iy alike
 ///     f(x, y) = 2 pi sigma^2 A Ix Iy + B
 public struct Gauss2DPixelatedModel<Lane: FitLane>: FitModel {
-    public static var id: ModelID { .gauss2DPixelated }
-    @usableFromInline let amplitude, x0, y0, sigma, offset, scale, k: Lane
+    @inlinable public static var id: ModelID { .gauss2DPixelated }
+    @inlinable public static var parameterCount: Int { 5 }
+    @usableFromInline let amplitude, x0, y0, sigma, offset, scale, k, inverseSigma: Lane
 
     @inlinable @inline(__always)
     public init(parameters p: UnsafePointer<Lane>) {
         amplitude = p[0]; x0 = p[1]; y0 = p[2]; sigma = p[3]; offset = p[4]
         scale = Lane(2 * Double.pi) * sigma * sigma
-        k = Lane(1 / 2.0.squareRoot()) / sigma
+        inverseSigma = Lane(1) / sigma
+        k = Lane(1 / 2.0.squareRoot()) * inverseSigma
     }
 
     /// The pixel integral along one axis, and its derivatives by the centre and by sigma.
@@ -26,12 +28,12 @@ public struct Gauss2DPixelatedModel<Lane: FitLane>: FitModel {
         let value = (Lane.erf(upper) - Lane.erf(lower)) * Lane(0.5)
         let inverseSqrtPi = Lane(0.56418958354775628695)
         let byCentre = k * inverseSqrtPi * (eLower - eUpper)
-        let bySigma = inverseSqrtPi / sigma * (lower * eLower - upper * eUpper)
+        let bySigma = inverseSqrtPi * inverseSigma * (lower * eLower - upper * eUpper)
         return (value, byCentre, bySigma)
     }
 
     @inlinable @inline(__always)
-    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+    public func evaluate(x: Lane, y: Lane, derivatives d: inout ParameterLanes<Lane>) -> Lane {
         let ix = integral(x, x0), iy = integral(y, y0)
         let ixy = ix.value * iy.value
         let a = amplitude * scale

@@ -12,20 +12,37 @@
 ///     u >= 0: exp(a)(1 + erf(u)) = 2 exp(a) - E erfcx(u),  with a <= 0 there
 /// and d/dθ [exp(a)(1 + erf u)] = G da/dθ + (2/sqrt pi) E du/dθ, G the bracket itself.
 public struct KineticsModel<Lane: FitLane, Components: ExponentialCount>: FitModel {
-    public static var id: ModelID { ModelID.kinetics(exponentials: Components.count)! }
-    @usableFromInline let parameters: UnsafePointer<Lane>
+    @inlinable public static var id: ModelID { ModelID.kinetics(exponentials: Components.count)! }
+    @inlinable public static var parameterCount: Int { 2 * Components.count + 3 }
+    // Per component (up to three): amplitude, 1/tau, s/tau. Filled from the parameters once, so
+    // evaluating a point divides by nothing.
+    @usableFromInline let amplitudes: (Lane, Lane, Lane)
+    @usableFromInline let inverseTaus: (Lane, Lane, Lane)
+    @usableFromInline let irfOverTaus: (Lane, Lane, Lane)
     @usableFromInline let t0, irf, offset, inverseIRF: Lane
 
     @inlinable @inline(__always)
     public init(parameters p: UnsafePointer<Lane>) {
-        parameters = p
         let n = 2 * Components.count
         t0 = p[n]; irf = p[n + 1]; offset = p[n + 2]
         inverseIRF = Lane(1) / irf
+        let zero = Lane(0)
+        let c = Components.count
+        amplitudes = (p[0], c > 1 ? p[2] : zero, c > 2 ? p[4] : zero)
+        let inverse0 = Lane(1) / p[1]
+        let inverse1 = c > 1 ? Lane(1) / p[3] : zero
+        let inverse2 = c > 2 ? Lane(1) / p[5] : zero
+        inverseTaus = (inverse0, inverse1, inverse2)
+        irfOverTaus = (irf * inverse0, irf * inverse1, irf * inverse2)
     }
 
     @inlinable @inline(__always)
-    public func evaluate(x: Lane, y: Lane, derivatives d: UnsafeMutablePointer<Lane>) -> Lane {
+    static func component(_ values: (Lane, Lane, Lane), _ c: Int) -> Lane {
+        c == 0 ? values.0 : (c == 1 ? values.1 : values.2)
+    }
+
+    @inlinable @inline(__always)
+    public func evaluate(x: Lane, y: Lane, derivatives d: inout ParameterLanes<Lane>) -> Lane {
         let n = 2 * Components.count
         let rootHalf = Lane(0.70710678118654752440), inverseSqrtPi = Lane(0.56418958354775628695)
         let tp = x - t0
@@ -34,9 +51,9 @@ public struct KineticsModel<Lane: FitLane, Components: ExponentialCount>: FitMod
         var value = offset
         var byT0 = Lane(0), byIRF = Lane(0)
         for c in 0..<Components.count {
-            let amplitude = parameters[2 * c], tau = parameters[2 * c + 1]
-            let inverseTau = Lane(1) / tau
-            let sOverTau = irf * inverseTau
+            let amplitude = Self.component(amplitudes, c)
+            let inverseTau = Self.component(inverseTaus, c)
+            let sOverTau = Self.component(irfOverTaus, c)
             let u = (tpOverS - sOverTau) * rootHalf
             let a = sOverTau * sOverTau * Lane(0.5) - tp * inverseTau
             let eX = e * Lane.erfcx(Lane.absolute(u))

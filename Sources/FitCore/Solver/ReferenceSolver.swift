@@ -97,17 +97,17 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
     func evaluate(_ parameters: [Double]) -> Evaluation {
         var e = Evaluation(chiSquare: 0, gradient: Array(repeating: 0, count: p),
                            curvature: Array(repeating: 0, count: p * p), usedPoints: 0)
-        var d = Array(repeating: 0.0, count: p)
+        var dd = ParameterLanes<Double>(repeating: 0)
         let batch = prepared.batch
         let base = fit * prepared.pointCount
         parameters.withUnsafeBufferPointer { pp in
             let model = Model(parameters: pp.baseAddress!)
-            d.withUnsafeMutableBufferPointer { dd in
+            do {
                 for k in 0..<prepared.pointCount {
                     let w = Double(batch.weights?[base + k] ?? 1)
                     if w == 0 { continue }
                     let (x, y) = coordinate(k)
-                    let f = model.evaluate(x: x, y: y, derivatives: dd.baseAddress!)
+                    let f = model.evaluate(x: x, y: y, derivatives: &dd)
                     let z = Double(batch.data[base + k])
                     e.usedPoints += 1
                     let residualWeight: Double, curvatureWeight: Double

@@ -19,7 +19,8 @@ public enum ModelEvaluation {
             var derivatives = [Double](repeating: 0, count: pointCount * p)
             parameters.withUnsafeBufferPointer { pp in
                 let instance = Model(parameters: pp.baseAddress!)
-                derivatives.withUnsafeMutableBufferPointer { d in
+                var d = ParameterLanes<Double>(repeating: 0)
+                do {
                     for k in 0..<pointCount {
                         let x: Double, y: Double
                         switch coordinates {
@@ -27,7 +28,8 @@ public enum ModelEvaluation {
                         case let .sharedX(xs): x = xs[k]; y = 0
                         case let .perFitX(xs): x = Double(xs[fit * pointCount + k]); y = 0
                         }
-                        values[k] = instance.evaluate(x: x, y: y, derivatives: d.baseAddress! + k * p)
+                        values[k] = instance.evaluate(x: x, y: y, derivatives: &d)
+                        for j in 0..<p { derivatives[k * p + j] = d[j] }
                     }
                 }
             }

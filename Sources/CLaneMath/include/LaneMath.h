@@ -1,0 +1,42 @@
+// Compare, select, minimum and maximum on whole vectors, for the CPU backend's SIMD lanes.
+//
+// Swift's generic SIMD comparisons, `replacing(with:where:)` and `pointwiseMin/Max` came out here
+// as per-lane scalar loops or out-of-line calls inside the hot loop. These static inline functions
+// on clang vectors (which Swift imports as SIMD16<Float>, SIMD8<Double> and their integer twins)
+// are inlined into the Swift code and compile to single vector instructions on every target.
+// Masks are integer vectors: all ones where true, zero where false.
+#ifndef FEMTOFIT_LANE_MATH_H
+#define FEMTOFIT_LANE_MATH_H
+
+typedef float ff_float16 __attribute__((ext_vector_type(16)));
+typedef int ff_int16 __attribute__((ext_vector_type(16)));
+typedef double ff_double8 __attribute__((ext_vector_type(8)));
+typedef long ff_long8 __attribute__((ext_vector_type(8)));
+
+#define FF_INLINE static inline __attribute__((always_inline))
+
+FF_INLINE ff_int16 ff_lt_f16(ff_float16 a, ff_float16 b) { return a < b; }
+FF_INLINE ff_float16 ff_select_f16(ff_int16 m, ff_float16 a, ff_float16 b) {
+    return (ff_float16)((m & (ff_int16)a) | (~m & (ff_int16)b));
+}
+FF_INLINE ff_float16 ff_min_f16(ff_float16 a, ff_float16 b) { return ff_select_f16(b < a, b, a); }
+FF_INLINE ff_float16 ff_max_f16(ff_float16 a, ff_float16 b) { return ff_select_f16(b > a, b, a); }
+FF_INLINE ff_int16 ff_finite_f16(ff_float16 x) {
+    ff_float16 magnitude = (ff_float16)((ff_int16)x & 0x7fffffff);
+    return magnitude < (ff_float16)__builtin_inff();
+}
+FF_INLINE int ff_any_i16(ff_int16 m) { return __builtin_reduce_or(m) != 0; }
+
+FF_INLINE ff_long8 ff_lt_d8(ff_double8 a, ff_double8 b) { return a < b; }
+FF_INLINE ff_double8 ff_select_d8(ff_long8 m, ff_double8 a, ff_double8 b) {
+    return (ff_double8)((m & (ff_long8)a) | (~m & (ff_long8)b));
+}
+FF_INLINE ff_double8 ff_min_d8(ff_double8 a, ff_double8 b) { return ff_select_d8(b < a, b, a); }
+FF_INLINE ff_double8 ff_max_d8(ff_double8 a, ff_double8 b) { return ff_select_d8(b > a, b, a); }
+FF_INLINE ff_long8 ff_finite_d8(ff_double8 x) {
+    ff_double8 magnitude = (ff_double8)((ff_long8)x & 0x7fffffffffffffffL);
+    return magnitude < (ff_double8)__builtin_inf();
+}
+FF_INLINE int ff_any_l8(ff_long8 m) { return __builtin_reduce_or(m) != 0; }
+
+#endif

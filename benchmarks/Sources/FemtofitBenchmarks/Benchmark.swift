@@ -1,0 +1,106 @@
+import ArgumentParser
+import Dispatch
+import FitCore
+import FitCPU
+import FitEngine
+import Foundation
+
+/// `femtofit-bench`: throughput of the fitting engine, as ratios taken in one run (fraction of the
+/// measured FMA peak, speed-up over the float64 reference), with `--check` failing below targets.
+@main
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "femtofit-bench",
+        abstract: "Fitting-engine throughput: fits/s, GFLOP/s, fraction of the measured FMA peak, speed-up over the float64 reference.")
+
+    @Flag(help: "A short run (under 2 minutes), as .ci/run uses.") var quick = false
+    @Flag(help: "Exit non-zero when a figure is below its target in benchmarks/targets.tsv.") var check = false
+    @Option(help: "Targets file.") var targets = "benchmarks/targets.tsv"
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Only workloads whose name contains this.") var filter: String?
+
+    func run() throws {
+        let cores = threads ?? CPUSolver.coreCount
+        let peak = PeakFMA.measure(threads: cores, iterations: quick ? 5_000_000 : 20_000_000)
+        print("femtofit-bench: \(cores) threads; measured FMA peak \(format(peak, 1)) GFLOP/s (float32)")
+        var workloads: [Workload] = []
+        let count = quick ? 60_000 : 400_000
+        for size in [15, 25] {
+            for estimator in [Estimator.leastSquares, .poissonMLE] {
+                workloads.append(try .gauss2D(size: size, estimator: estimator, count: size == 15 ? count : count / 2))
+            }
+        }
+        workloads.append(try .kinetics(count: quick ? 8_000 : 40_000))
+        if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
+
+        print(row(["workload", "fits/s", "iter", "GFLOP/s", "% peak", "x reference", "x reference/core"]))
+        var measured: [String: [String: Double]] = [:]
+        for workload in workloads {
+            let figures = try measure(workload, threads: cores, peak: peak, referenceFits: quick ? 1_000 : 4_000)
+            measured[workload.name] = figures
+            print(row([workload.name, format(figures["fits_per_s"]!, 0), format(figures["mean_iterations"]!, 2),
+                       format(figures["gflops"]!, 1), format(100 * figures["fraction_of_peak"]!, 1),
+                       format(figures["speedup_over_reference"]!, 1), format(figures["speedup_over_reference"]! / Double(cores), 1)]))
+        }
+        if check { try checkTargets(measured) }
+    }
+
+    func measure(_ workload: Workload, threads: Int, peak: Double, referenceFits: Int) throws -> [String: Double] {
+        let engine = FitEngine(backend: CPUBackend(precision: .single, threadCount: threads))
+        let batch = workload.fits.batch
+        _ = try engine.fit(subset(batch, 2_000), settings: workload.settings)  // warm-up
+        var best = Double.infinity
+        var results: FitResults?
+        for _ in 0..<2 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            results = try engine.fit(batch, settings: workload.settings)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let r = results!
+        let fitsPerSecond = Double(batch.fitCount) / best
+        let meanIterations = Double(r.iterations.reduce(0) { $0 + Int($1) }) / Double(batch.fitCount)
+        let flops = Double(r.iterations.reduce(0) { $0 + Int($1) + 1 }) * Double(batch.pointCount) * workload.flopsPerPointPerPass
+        let gflops = flops / best / 1e9
+        // The float64 reference on a subset of the same fits, in the same run.
+        let referenceBatch = subset(batch, referenceFits)
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try FitEngine(backend: ReferenceBackend()).fit(referenceBatch, settings: workload.settings)
+        let referenceRate = Double(referenceFits) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return ["fits_per_s": fitsPerSecond, "mean_iterations": meanIterations, "gflops": gflops,
+                "fraction_of_peak": gflops / peak, "speedup_over_reference": fitsPerSecond / referenceRate]
+    }
+
+    func subset(_ batch: FitBatch, _ count: Int) -> FitBatch {
+        let n = min(count, batch.fitCount), m = batch.pointCount, p = batch.parameterCount
+        var out = FitBatch(model: batch.model, fitCount: n, pointCount: m, data: Array(batch.data[0..<(n * m)]), coordinates: batch.coordinates)
+        out.initialParameters = batch.initialParameters.map { Array($0[0..<(n * p)]) }
+        return out
+    }
+
+    /// targets.tsv: workload, figure (fraction_of_peak or speedup_over_reference), minimum.
+    func checkTargets(_ measured: [String: [String: Double]]) throws {
+        let text = try String(contentsOfFile: targets, encoding: .utf8)
+        var failures: [String] = []
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let fields = line.split(separator: "\t").map(String.init)
+            guard fields.count == 3, let minimum = Double(fields[2]) else {
+                throw ValidationError("\(targets): cannot read line '\(line)': expected workload<TAB>figure<TAB>minimum")
+            }
+            guard let figures = measured[fields[0]] else { continue }
+            guard let value = figures[fields[1]] else { throw ValidationError("\(targets): unknown figure '\(fields[1])'") }
+            let verdict = value >= minimum ? "ok  " : "FAIL"
+            print("\(verdict) \(fields[0]) \(fields[1]) = \(format(value, 3)) (target >= \(minimum))")
+            if value < minimum { failures.append("\(fields[0]) \(fields[1])") }
+        }
+        if !failures.isEmpty {
+            print("below target: \(failures.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+    }
+
+    func row(_ cells: [String]) -> String {
+        cells.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 22, withPad: " ", startingAt: 0)
+            : String(repeating: " ", count: max(0, 12 - $0.element.count)) + $0.element }.joined()
+    }
+    func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+}

@@ -1,0 +1,35 @@
+import FitCore
+
+/// One benchmark workload: a batch with its settings, and how many flops one point costs in one
+/// LM pass by the fixed formula of benchmarks/README.md, the same for every backend.
+struct Workload {
+    let name: String
+    let fits: SyntheticFits
+    let settings: FitSettings
+    let flopsPerPointPerPass: Double
+
+    /// 71 flops per pixel per pass for GAUSS_2D (Gpufit's count: 29 to evaluate the model and its
+    /// derivatives, 42 to accumulate chi^2, gradient and curvature).
+    static func gauss2D(size: Int, estimator: Estimator, count: Int) throws -> Workload {
+        Workload(name: "gauss2d-\(estimator)-\(size)x\(size)",
+                 fits: try SyntheticFits.gauss2DBenchmark(size: size, count: count, seed: 20_261_125),
+                 settings: FitSettings(tolerance: 1e-4, maxIterations: 20, estimator: estimator),
+                 flopsPerPointPerPass: 71)
+    }
+
+    /// Kinetics, 2 exponentials with IRF, 200 log-spaced delays. Flops per point per pass:
+    /// 10 + 60 n to evaluate (exp counted as 15, erfcx as 25) and 2 + 2P + P(P + 1) to accumulate,
+    /// n = 2, P = 7: 130 + 72 = 202.
+    static func kinetics(count: Int) throws -> Workload {
+        var delays: [Double] = stride(from: -500.0, to: 500, by: 25).map { $0 }
+        var t = 500.0
+        while delays.count < 200 { delays.append(t); t *= 1.035 }
+        let fits = try SyntheticFits.make(model: .kinetics2, count: count, coordinates: .sharedX(delays), pointCount: 200,
+                                          noise: .gaussian(sigma: 5), seed: 20_261_126, startError: 0.1...0.2) { r in
+            [r.uniform(300...600), r.uniform(200...400), r.uniform(100...300), r.uniform(5000...20000),
+             r.uniform(-20...20), r.uniform(40...60), r.uniform(10...30)]
+        }
+        return Workload(name: "kinetics2-lse-200", fits: fits, settings: FitSettings(tolerance: 1e-4, maxIterations: 20),
+                        flopsPerPointPerPass: 202)
+    }
+}
