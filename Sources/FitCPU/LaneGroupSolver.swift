@@ -53,12 +53,13 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         for lane in 0..<lanes { fitOfLane[lane] = work.fits[min(firstSlot + lane, work.fits.count - 1)] }
         let lanesUsed = min(lanes, work.fits.count - firstSlot)
         var usedPoints = Lane(0)
-        var signalSquares = Lane(0)
         let hasWeights = prepared.batch.weights != nil
+        // Transposed through the lanes' scalars: point k of lane l is scalar k * lanes + l.
+        let dataScalars = UnsafeMutableRawPointer(data).assumingMemoryBound(to: Lane.LaneScalar.self)
         prepared.batch.data.withUnsafeBufferPointer { source in
             for lane in 0..<lanes {
                 let base = fitOfLane[lane] * n
-                for k in 0..<n { data[k][lane: lane] = Double(source[base + k]) }
+                for k in 0..<n { dataScalars[k * lanes + lane] = Lane.LaneScalar(source[base + k]) }
             }
         }
         if let w = prepared.batch.weights {
@@ -66,11 +67,12 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
                 for lane in 0..<lanes {
                     let base = fitOfLane[lane] * n
                     var used = 0
+                    let weightScalars = UnsafeMutableRawPointer(weights).assumingMemoryBound(to: Lane.LaneScalar.self)
                     for k in 0..<n {
                         let w = source[base + k]
-                        weights[k][lane: lane] = Double(w)
+                        weightScalars[k * lanes + lane] = Lane.LaneScalar(w)
                         // A masked point may hold NaN; zero it so 0 x NaN never reaches a sum.
-                        if w > 0 { used += 1 } else { data[k][lane: lane] = 0 }
+                        if w > 0 { used += 1 } else { dataScalars[k * lanes + lane] = 0 }
                     }
                     usedPoints[lane: lane] = Double(used)
                 }
@@ -78,14 +80,9 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         } else {
             usedPoints = Lane(Double(n))
         }
-        for lane in 0..<lanes {
-            var sum = 0.0
-            for k in 0..<n {
-                let z = data[k][lane: lane]
-                sum += (hasWeights ? weights[k][lane: lane] : 1) * z * z
-            }
-            signalSquares[lane: lane] = sum * ConvergenceTest.floorFraction
-        }
+        var squares = Lane(0)
+        for k in 0..<n { squares = squares.adding(hasWeights ? weights[k] * data[k] : data[k], times: data[k]) }
+        let signalSquares = squares * Lane(ConvergenceTest.floorFraction)
         if case .perFitX(let x) = prepared.batch.coordinates {
             x.withUnsafeBufferPointer { source in
                 for lane in 0..<lanes {

@@ -1,5 +1,3 @@
-import Foundation
-import Dispatch
 import FitCore
 
 /// The batched entry point: prepare (validate, estimate starts, local coordinates), solve on a
@@ -17,15 +15,10 @@ public struct FitEngine: Sendable {
     /// Fits every fit of `batch`. Throws only for whole-call problems (shapes, settings); a bad
     /// fit gets its state and never spoils its neighbours.
     public func fit(_ batch: FitBatch, settings: FitSettings = FitSettings()) throws -> FitResults {
-        let t0 = DispatchTime.now().uptimeNanoseconds
         let prepared = try PreparedFits(batch, settings: settings)
-        let t1 = DispatchTime.now().uptimeNanoseconds
         var results = FitResults(unwrittenFor: batch.model, fitCount: batch.fitCount)
         try backend.solve(prepared, into: &results)
-        let t2 = DispatchTime.now().uptimeNanoseconds
         FitFinishing.finish(&results, batch: batch)
-        let t3 = DispatchTime.now().uptimeNanoseconds
-        if ProcessInfo.processInfo.environment["FF_TIMING"] != nil { print("prep", Double(t1-t0)/1e6, "solve", Double(t2-t1)/1e6, "finish", Double(t3-t2)/1e6) }
         return results
     }
 

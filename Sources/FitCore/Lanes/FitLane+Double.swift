@@ -7,6 +7,7 @@ import Darwin
 /// The scalar lane of the float64 reference solver: libm functions, nothing approximated.
 extension Double: FitLane {
     public typealias Mask = Bool
+    public typealias LaneScalar = Double
     @inlinable public static var laneCount: Int { 1 }
     @inlinable public subscript(lane lane: Int) -> Double {
         get { self }

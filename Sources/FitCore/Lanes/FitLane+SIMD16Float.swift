@@ -5,6 +5,7 @@ import CLaneMath
 /// integer vectors, all ones where true, handled by the inline C of `CLaneMath`.
 extension SIMD16: FitLane where Scalar == Float {
     public typealias Mask = SIMD16<Int32>
+    public typealias LaneScalar = Float
     @inlinable public static var laneCount: Int { 16 }
     @inlinable @inline(__always) public init(_ value: Double) { self.init(repeating: Float(value)) }
     @inlinable public subscript(lane lane: Int) -> Double {

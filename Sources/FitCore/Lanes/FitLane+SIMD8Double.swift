@@ -4,6 +4,7 @@ import CLaneMath
 /// erf and erfcx fall back to libm lane by lane, because double mode is chosen for accuracy.
 extension SIMD8: FitLane where Scalar == Double {
     public typealias Mask = SIMD8<Int>
+    public typealias LaneScalar = Double
     @inlinable public static var laneCount: Int { 8 }
     @inlinable @inline(__always) public init(_ value: Double) { self.init(repeating: value) }
     @inlinable public subscript(lane lane: Int) -> Double {

@@ -6,6 +6,8 @@
 /// across lanes: a choice between two values is a `select`, never an `if` on lane data.
 public protocol FitLane {
     associatedtype Mask
+    /// The type of one lane.
+    associatedtype LaneScalar: BinaryFloatingPoint
     /// Number of fits one value of this type holds.
     static var laneCount: Int { get }
     /// A value with every lane set to `value`.
