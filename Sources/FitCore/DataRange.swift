@@ -17,7 +17,7 @@ public enum DataRange {
             }
         }
         var minimum = low.min(), maximum = high.max()
-        var allFinite = finite.min() != 0
+        var allFinite = finite.max() != 0  // lanes are -1 (finite) or 0
         for k in whole..<data.count {
             let z = data[k]
             minimum = Swift.min(minimum, z); maximum = Swift.max(maximum, z)
