@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "FitCore", dependencies: ["CLaneMath"], swiftSettings: fastMath),
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU"], swiftSettings: fastMath),
-        .target(name: "TAMData", dependencies: ["FitCore", "CTIFF"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "CTIFF"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "FemtofitTestSupport", path: "Tests/FemtofitTestSupport"),
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
     ],
     swiftLanguageModes: [.v5]

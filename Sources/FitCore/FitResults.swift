@@ -12,6 +12,8 @@ public struct FitResults: Sendable {
     /// Final chi^2 (LSE) or -2 log likelihood ratio (MLE).
     public var chiSquares: [Double]
     public var iterations: [Int32]
+    /// Why each `invalidInput` fit was invalid (nil for the others), for messages naming the fit.
+    public var problems: [FitInputProblem?]
 
     /// Results with every value unwritten: NaN, and an impossible state, so a value a backend
     /// forgets to write is caught.
@@ -24,6 +26,7 @@ public struct FitResults: Sendable {
         stateCodes = Array(repeating: FitState.unwrittenRawValue, count: fitCount)
         chiSquares = Array(repeating: .nan, count: fitCount)
         iterations = Array(repeating: -1, count: fitCount)
+        problems = Array(repeating: nil, count: fitCount)
     }
 
     public var parameterCount: Int { model.parameterCount }

@@ -17,6 +17,7 @@ public struct FitEngine: Sendable {
     public func fit(_ batch: FitBatch, settings: FitSettings = FitSettings()) throws -> FitResults {
         let prepared = try PreparedFits(batch, settings: settings)
         var results = FitResults(unwrittenFor: batch.model, fitCount: batch.fitCount)
+        results.problems = prepared.problems
         try backend.solve(prepared, into: &results)
         FitFinishing.finish(&results, batch: batch)
         return results

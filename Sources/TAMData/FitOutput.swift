@@ -1,0 +1,125 @@
+import FitCore
+import Foundation
+
+/// The two files `femtofit fit` writes (README "Output files"): `fits.csv`, one row per frame or
+/// ROI, and `fits.json`, the same numbers plus settings, backend, device, fit time and version.
+/// Lengths are in nm (suffix `_nm`) when a pixel size is given, in pixels (`_px`) otherwise.
+public struct FitOutput: Sendable {
+    public var model: ModelID
+    public var results: [StackFitter.FrameResult]
+    public var delays: [Double]?
+    /// nm per pixel, or nil to report pixels.
+    public var pixelSize: Double?
+    public var metadata: Metadata
+
+    public struct Metadata: Sendable, Codable {
+        public var femtofitVersion = FemtofitVersion.current
+        public var input: String
+        public var model: String
+        public var estimator: String
+        public var backend: String
+        public var device: String
+        public var precision: String
+        public var tolerance: Double
+        public var maxIterations: Int
+        public var roi: String
+        public var pixelSizeNm: Double?
+        public var fitTimeSeconds: Double
+        public var frames: Int
+
+        public init(input: String, model: String, estimator: String, backend: String, device: String, precision: String,
+                    tolerance: Double, maxIterations: Int, roi: String, pixelSizeNm: Double?, fitTimeSeconds: Double, frames: Int) {
+            self.input = input; self.model = model; self.estimator = estimator; self.backend = backend; self.device = device
+            self.precision = precision; self.tolerance = tolerance; self.maxIterations = maxIterations; self.roi = roi
+            self.pixelSizeNm = pixelSizeNm; self.fitTimeSeconds = fitTimeSeconds; self.frames = frames
+        }
+    }
+
+    public init(model: ModelID, results: [StackFitter.FrameResult], delays: [Double]?, pixelSize: Double?, metadata: Metadata) {
+        self.model = model; self.results = results; self.delays = delays; self.pixelSize = pixelSize; self.metadata = metadata
+    }
+
+    /// Parameter column names with their unit suffixes, in model order.
+    public var parameterColumns: [String] {
+        let lengths = Set(model.lengthParameters)
+        let suffix = pixelSize == nil ? "_px" : "_nm"
+        return model.parameterNames.enumerated().map { lengths.contains($0.offset) ? $0.element + suffix : $0.element }
+    }
+
+    public var columns: [String] {
+        ["index"] + (delays == nil ? [] : ["delay_fs"]) + parameterColumns + parameterColumns.map { $0 + "_err" }
+            + ["state", "chi2", "iterations"]
+    }
+
+    /// A frame's parameters and errors in output units.
+    public func scaled(_ result: StackFitter.FrameResult) -> (values: [Double], errors: [Double]) {
+        let lengths = Set(model.lengthParameters)
+        let scale = pixelSize ?? 1
+        let values = result.parameters.enumerated().map { lengths.contains($0.offset) ? $0.element * scale : $0.element }
+        let errors = result.standardErrors.enumerated().map { lengths.contains($0.offset) ? $0.element * scale : $0.element }
+        return (values, errors)
+    }
+
+    static func number(_ v: Double) -> String { v.isNaN ? "nan" : (v.isInfinite ? (v > 0 ? "inf" : "-inf") : "\(v)") }
+
+    public func csv() -> String {
+        var text = columns.joined(separator: ",") + "\n"
+        for r in results {
+            let (values, errors) = scaled(r)
+            var row = ["\(r.frame)"]
+            if let delays { row.append(Self.number(delays[r.frame])) }
+            row += values.map(Self.number) + errors.map(Self.number)
+            row += [r.state.description, Self.number(r.chiSquare), "\(r.iterations)"]
+            text += row.joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    public func json() throws -> Data {
+        struct Row: Encodable {
+            var index: Int
+            var delayFs: Double?
+            var parameters: [String: Double?]
+            var errors: [String: Double?]
+            var state: String
+            var chi2: Double?
+            var iterations: Int
+            var roi: [String: Int]
+            var maskedPixels: Int
+            var problem: String?
+        }
+        struct Document: Encodable {
+            var metadata: Metadata
+            var columns: [String]
+            var fits: [Row]
+        }
+        let names = parameterColumns
+        func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+        let rows = results.map { r -> Row in
+            let (values, errors) = scaled(r)
+            return Row(index: r.frame, delayFs: delays?[r.frame],
+                       parameters: Dictionary(uniqueKeysWithValues: zip(names, values.map(finite))),
+                       errors: Dictionary(uniqueKeysWithValues: zip(names, errors.map(finite))),
+                       state: r.state.description, chi2: finite(r.chiSquare), iterations: r.iterations,
+                       roi: ["x": r.roi.x, "y": r.roi.y, "width": r.roi.width, "height": r.roi.height],
+                       maskedPixels: r.maskedPixels, problem: r.problem)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(Document(metadata: metadata, columns: columns, fits: rows))
+    }
+
+    /// Writes fits.csv and fits.json into `folder` (created if missing), each atomically.
+    public func write(to folder: String) throws -> (csv: String, json: String) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw TAMDataError(folder, "cannot create the output folder (\(error.localizedDescription))")
+        }
+        let csvPath = folder + "/fits.csv", jsonPath = folder + "/fits.json"
+        try AtomicFile.write(csv(), to: csvPath)
+        try AtomicFile.write(try json(), to: jsonPath)
+        return (csvPath, jsonPath)
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Dispatch
+import FitCore
+import Foundation
+import TAMData
+import Transport
+
+/// `femtofit demo`: a whole experiment on the simulated instrument — simulate a TAM stack, fit
+/// every frame, compute MSD and D(t), and report them as a table, CSV and SVG plots.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Simulate a TAM experiment, fit every frame, and report MSD and D(t).")
+
+    @Option(name: .shortAndLong, help: "Folder for everything the demo writes (created if missing).")
+    var output = "femtofit-demo"
+    @Option(help: "Random seed of the simulated experiment.")
+    var seed: UInt64 = 1
+    @OptionGroup var fitting: FitOptions
+
+    func run() throws {
+        do { try demo() } catch let error as TAMDataError {
+            warn(error.description)
+            throw ExitCode(2)
+        } catch let error as TransportError {
+            warn("analysis: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    func demo() throws {
+        var simulator = TAMSimulator()
+        simulator.seed = seed
+        let pixelSize = simulator.pixelSize
+        print("1/4 simulating a TAM experiment: \(simulator.delays.count) delays from 0 to \(Int(simulator.delays.last! / 1000)) ps, "
+              + "\(simulator.width)x\(simulator.height) frames, \(pixelSize) nm pixels, Poisson noise")
+        let written = try SimulateCommand.write(simulator, to: output)
+
+        print("2/4 fitting every frame (\(fitting.modelID.name), \(fitting.estimator), ROI grows with the spot)")
+        let stack = try TIFFStack.read(written.stack)
+        let delays = try DelayFile.read(written.delays, expectedCount: stack.frameCount)
+        let engine = try fitting.engine()
+        let fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: .automatic, engine: engine)
+        let progress = Progress("    fitting")
+        let start = DispatchTime.now().uptimeNanoseconds
+        let results = try fitter.fit(stack, source: written.stack) { progress.update($0, of: $1) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let metadata = FitOutput.Metadata(
+            input: written.stack, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
+            device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue, tolerance: fitting.tolerance,
+            maxIterations: fitting.maxIterations, roi: "auto", pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: stack.frameCount)
+        let fitOutput = FitOutput(model: fitting.modelID, results: results, delays: delays, pixelSize: pixelSize, metadata: metadata)
+        let fitPaths = try fitOutput.write(to: output)
+        let converged = results.filter { $0.state == .converged }.count
+        print("    \(converged)/\(results.count) frames converged in \(String(format: "%.3f", seconds)) s on \(engine.backend.deviceDescription)")
+
+        print("3/4 transport analysis: MSD(t) = sigma_t^2 - sigma_0^2, D(t) = MSD / 2t")
+        guard let sigmaIndex = fitting.modelID.parameterNames.firstIndex(of: "sigma") ?? fitting.modelID.parameterNames.firstIndex(of: "sigma_x") else {
+            throw TAMDataError(output, "model \(fitting.modelID.name) has no width parameter")
+        }
+        let analysis = try MSDAnalysis(delays: delays,
+                                       sigmas: results.map { $0.parameters[sigmaIndex] * pixelSize },
+                                       errors: results.map { $0.standardErrors[sigmaIndex] * pixelSize },
+                                       valid: results.map { $0.state == .converged })
+        let truthByDelay = Dictionary(written.truthRows.map { ($0.delayFs, $0) }, uniquingKeysWith: { a, _ in a })
+        printTable(analysis, truth: truthByDelay)
+
+        print("4/4 report")
+        let paths = try writeReport(analysis, truth: written.truthRows)
+        let band = analysis.points.filter { $0.delayFs > 0 && $0.delayFs <= simulator.transport.bandEnd }
+        if band.count >= 2 {
+            let slope = weightedSlope(band)
+            print(String(format: "    sigma_0 = %.1f ± %.1f nm (truth %.1f nm); band-like D from the MSD slope up to %.0f fs: %.0f ± %.0f cm^2/s (truth %.0f cm^2/s)",
+                         analysis.sigma0Nm, analysis.sigma0ErrorNm, simulator.transport.sigma0, simulator.transport.bandEnd,
+                         slope.value / 2 * 10, slope.error / 2 * 10, simulator.transport.bandDiffusivity))
+        }
+        print("results in \(output)/:")
+        for path in [written.stack, written.delays, written.truth, fitPaths.csv, fitPaths.json] + paths { print("    \(path)") }
+    }
+
+    func printTable(_ analysis: MSDAnalysis, truth: [Double: TAMSimulator.Truth]) {
+        print("    delay_fs   sigma_nm    ±    truth_nm     MSD_nm2       ±  truth_MSD   D_cm2/s      ±")
+        for p in analysis.points {
+            let t = truth[p.delayFs]
+            print(String(format: "    %8.0f %10.1f %5.1f %10.1f %11.0f %7.0f %10.0f %9.1f %6.1f", p.delayFs, p.sigmaNm, p.sigmaErrorNm,
+                         t?.sigmaNm ?? .nan, p.msdNm2, p.msdErrorNm2, t?.msdNm2 ?? .nan, p.diffusivity, p.diffusivityError))
+        }
+    }
+
+    /// Weighted least-squares slope of MSD against t through the origin-free line.
+    func weightedSlope(_ points: [MSDAnalysis.Point]) -> (value: Double, error: Double) {
+        var sw = 0.0, st = 0.0, sy = 0.0, stt = 0.0, sty = 0.0
+        for p in points {
+            let w = 1 / (p.msdErrorNm2 * p.msdErrorNm2)
+            sw += w; st += w * p.delayFs; sy += w * p.msdNm2; stt += w * p.delayFs * p.delayFs; sty += w * p.delayFs * p.msdNm2
+        }
+        let det = sw * stt - st * st
+        return ((sw * sty - st * sy) / det, (sw / det).squareRoot())
+    }
+
+    func writeReport(_ analysis: MSDAnalysis, truth: [TAMSimulator.Truth]) throws -> [String] {
+        var csv = "delay_fs,sigma_nm,sigma_err_nm,msd_nm2,msd_err_nm2,diffusivity_cm2_s,diffusivity_err_cm2_s\n"
+        for p in analysis.points {
+            csv += "\(p.delayFs),\(p.sigmaNm),\(p.sigmaErrorNm),\(p.msdNm2),\(p.msdErrorNm2),\(p.diffusivity),\(p.diffusivityError)\n"
+        }
+        let positive = analysis.points.filter { $0.delayFs > 0 }
+        var msdPlot = SVGPlot(title: "Mean squared displacement", xLabel: "delay (fs)", yLabel: "MSD (nm²)", logX: true, logY: true)
+        msdPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.msdNm2),
+                                    yError: positive.map(\.msdErrorNm2), color: "#1f77b4", asPoints: true))
+        let truthPositive = truth.filter { $0.delayFs > 0 }
+        msdPlot.series.append(.init(label: "simulated truth", x: truthPositive.map(\.delayFs), y: truthPositive.map(\.msdNm2),
+                                    color: "#d62728", asPoints: false))
+        var dPlot = SVGPlot(title: "Diffusivity D(t) = MSD / 2t", xLabel: "delay (fs)", yLabel: "D (cm²/s)", logX: true)
+        dPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.diffusivity),
+                                  yError: positive.map(\.diffusivityError), color: "#1f77b4", asPoints: true))
+        dPlot.series.append(.init(label: "simulated truth", x: truthPositive.map(\.delayFs),
+                                  y: truthPositive.map { $0.msdNm2 / (2 * $0.delayFs) * 10 }, color: "#d62728", asPoints: false))
+        let paths = [output + "/msd.csv", output + "/msd.svg", output + "/diffusivity.svg"]
+        try AtomicFile.write(csv, to: paths[0])
+        try AtomicFile.write(msdPlot.render(), to: paths[1])
+        try AtomicFile.write(dPlot.render(), to: paths[2])
+        return paths
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import FitCore
+
+/// `femtofit`: fits transient absorption microscopy data. Thin commands over the libraries.
+@main
+struct Femtofit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "femtofit",
+        abstract: "Batch Levenberg–Marquardt fitting for transient absorption microscopy.",
+        version: FemtofitVersion.current,
+        subcommands: [FitCommand.self, SimulateCommand.self, DemoCommand.self])
+}

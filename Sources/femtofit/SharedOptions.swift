@@ -1,0 +1,53 @@
+import ArgumentParser
+import FitCore
+import FitEngine
+import TAMData
+
+/// Fitting options shared by `fit` and `demo`.
+struct FitOptions: ParsableArguments {
+    @Option(help: "Model: gauss2d, gauss2d-elliptic, gauss2d-rotated or gauss2d-pixelated.")
+    var model = "gauss2d"
+    @Option(help: "Estimator: lse (least squares) or mle (Poisson maximum likelihood, raw counts only).")
+    var estimator = "lse"
+    @Option(help: "Backend: auto or cpu.")
+    var backend = "auto"
+    @Option(help: "Precision: single or double.")
+    var precision = "single"
+    @Option(help: "Convergence tolerance on the relative change of chi^2.")
+    var tolerance = 1e-4
+    @Option(name: .customLong("max-iterations"), help: "Iteration cap per fit.")
+    var maxIterations = 20
+
+    func validate() throws {
+        guard let model = ModelID(name: model) else {
+            throw ValidationError("unknown model '\(model)'; choose gauss2d, gauss2d-elliptic, gauss2d-rotated or gauss2d-pixelated")
+        }
+        guard model.geometry == .grid else {
+            throw ValidationError("model '\(model.name)' fits curves; `femtofit fit` fits frames: choose gauss2d, gauss2d-elliptic, gauss2d-rotated or gauss2d-pixelated")
+        }
+        guard Estimator(name: estimator) != nil else { throw ValidationError("unknown estimator '\(estimator)'; choose lse or mle") }
+        guard BackendChoice(rawValue: backend) != nil, backend != "reference" else {
+            throw ValidationError("unknown backend '\(backend)'; choose auto or cpu")
+        }
+        guard FitPrecision(rawValue: precision) != nil else { throw ValidationError("unknown precision '\(precision)'; choose single or double") }
+        guard tolerance.isFinite, tolerance > 0 else { throw ValidationError("--tolerance must be a positive number") }
+        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+    }
+
+    var modelID: ModelID { ModelID(name: model)! }
+    var settings: FitSettings {
+        FitSettings(tolerance: tolerance, maxIterations: maxIterations, estimator: Estimator(name: estimator)!)
+    }
+    func engine() throws -> FitEngine {
+        try FitEngine(choice: BackendChoice(rawValue: backend)!, precision: FitPrecision(rawValue: precision)!)
+    }
+}
+
+/// Parses "WxH" (e.g. 15x15) into positive integers.
+func parseSize(_ text: String, option: String) throws -> (Int, Int) {
+    let parts = text.lowercased().split(separator: "x")
+    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
+        throw ValidationError("\(option) takes WIDTHxHEIGHT in pixels, e.g. 15x15 (got '\(text)')")
+    }
+    return (w, h)
+}

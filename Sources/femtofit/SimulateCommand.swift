@@ -1,0 +1,69 @@
+import ArgumentParser
+import FitCore
+import Foundation
+import TAMData
+
+/// `femtofit simulate`: writes a synthetic TAM stack, its delays and its ground truth.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Write a simulated TAM stack (stack.tif), its delays (delays.txt) and its ground truth (truth.csv).")
+
+    @Option(name: .shortAndLong, help: "Folder to write into (created if missing).")
+    var output: String
+    @Option(help: "Noise: poisson, gaussian (sigma = sqrt(background)) or emccd.")
+    var noise = "poisson"
+    @Option(help: "Frame size, WxH pixels.")
+    var size = "96x96"
+    @Option(name: .customLong("pixel-size"), help: "nm per pixel in the sample plane.")
+    var pixelSize = 55.6
+    @Option(help: "Random seed (the same seed gives the same stack).")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        _ = try parseSize(size, option: "--size")
+        _ = try noiseModel()
+        guard pixelSize.isFinite, pixelSize > 0 else { throw ValidationError("--pixel-size must be a positive number of nm") }
+    }
+
+    func noiseModel() throws -> NoiseModel {
+        switch noise {
+        case "poisson": return .poisson
+        case "emccd": return .emccd
+        case "gaussian": return .gaussian(sigma: 10)
+        default: throw ValidationError("unknown noise '\(noise)'; choose poisson, gaussian or emccd")
+        }
+    }
+
+    func run() throws {
+        var simulator = TAMSimulator()
+        (simulator.width, simulator.height) = try parseSize(size, option: "--size")
+        simulator.pixelSize = pixelSize
+        simulator.noise = try noiseModel()
+        simulator.seed = seed
+        do {
+            let written = try SimulateCommand.write(simulator, to: output)
+            print("simulated \(simulator.delays.count) frames of \(size) pixels (\(pixelSize) nm each), \(noise) noise")
+            print("wrote \(written.stack)\n      \(written.delays)\n      \(written.truth)")
+        } catch let error as TAMDataError {
+            warn(error.description)
+            throw ExitCode(2)
+        }
+    }
+
+    /// Runs `simulator` and writes its three files into `folder`.
+    static func write(_ simulator: TAMSimulator, to folder: String) throws -> (stack: String, delays: String, truth: String, truthRows: [TAMSimulator.Truth]) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw TAMDataError(folder, "cannot create the output folder (\(error.localizedDescription))")
+        }
+        let (stack, truth) = try simulator.run()
+        let paths = (folder + "/stack.tif", folder + "/delays.txt", folder + "/truth.csv")
+        let description = "{\"femtofit_version\":\"\(FemtofitVersion.current)\",\"simulated\":true,\"pixel_size_nm\":\(simulator.pixelSize),\"seed\":\(simulator.seed)}"
+        try TIFFStack.write(stack, to: paths.0, description: description)
+        try DelayFile.write(simulator.delays, to: paths.1)
+        try TAMSimulator.writeTruth(truth, to: paths.2)
+        return (paths.0, paths.1, paths.2, truth)
+    }
+}

@@ -1,0 +1,109 @@
+import FemtofitTestSupport
+import FitCore
+import FitEngine
+import Foundation
+import TAMData
+import XCTest
+
+/// The simulator's truth, and fitting whole simulated stacks back to it.
+final class SimulationAndStackFitTests: XCTestCase {
+    func testTransportTruthIsContinuousWithThePapersNumbers() {
+        let truth = TransportTruth()
+        // 102 cm^2/s for 300 fs: MSD 2 D t = 6120 nm^2, a ~78 nm transport length (~26 dots of 3 nm).
+        XCTAssertEqual(truth.msd(at: 300), 6120, accuracy: 1e-9)
+        XCTAssertEqual(truth.msd(at: 300).squareRoot(), 78.2, accuracy: 0.1)
+        for t in [truth.bandEnd, truth.thermalStart] {
+            XCTAssertEqual(truth.msd(at: t * (1 - 1e-9)), truth.msd(at: t * (1 + 1e-9)), accuracy: 1e-4 * truth.msd(at: t))
+        }
+        XCTAssertEqual(truth.msd(at: -50), 0)
+        XCTAssertGreaterThan(truth.sigma(at: 600_000), 500, "the spot spreads past 500 nm within the stack")
+    }
+
+    func testSimulatorIsReproducibleAndFitsRecoverTheTruth() throws {
+        var simulator = TAMSimulator()
+        simulator.seed = freshSeed(1) % 1000
+        let (stack, truth) = try simulator.run()
+        let again = try simulator.run()
+        XCTAssertEqual(again.stack, stack, "the same seed gives the same stack")
+        XCTAssertEqual(stack.frameCount, simulator.delays.count)
+        let results = try StackFitter(model: .gauss2DPixelated).fit(stack, source: "simulated")
+        for (r, t) in zip(results, truth) {
+            XCTAssertEqual(r.state, .converged, "frame \(r.frame)")
+            let sigmaNm = r.parameters[3] * simulator.pixelSize
+            XCTAssertEqual(sigmaNm, t.sigmaNm, accuracy: max(5 * r.standardErrors[3] * simulator.pixelSize, 0.01 * t.sigmaNm), "frame \(r.frame)")
+            XCTAssertEqual(r.parameters[1] * simulator.pixelSize, t.x0Nm, accuracy: max(5 * r.standardErrors[1] * simulator.pixelSize, 5),
+                           "x0 in frame coordinates, frame \(r.frame)")
+            // The ROI grows with the spot and always holds +-3.5 sigma.
+            XCTAssertGreaterThanOrEqual(Double(r.roi.width), min(Double(stack.width), 7 * t.sigmaNm / simulator.pixelSize), "frame \(r.frame)")
+        }
+        XCTAssertLessThan(results.first!.roi.width, results.last!.roi.width)
+    }
+
+    func testNaNPixelsAreMaskedAndEmptyFramesReported() throws {
+        var simulator = TAMSimulator()
+        simulator.delays = [0, 100, 1000]
+        var (stack, _) = try simulator.run()
+        // Dead pixels near the spot in frame 1, and frame 2 wiped out.
+        stack.pixels[1 * stack.pixelsPerFrame + 48 * stack.width + 45] = .nan
+        stack.pixels[1 * stack.pixelsPerFrame + 50 * stack.width + 50] = .infinity
+        for k in 0..<stack.pixelsPerFrame { stack.pixels[2 * stack.pixelsPerFrame + k] = .nan }
+        let results = try StackFitter().fit(stack, source: "dead-pixels.tif")
+        XCTAssertEqual(results[0].state, .converged)
+        XCTAssertEqual(results[0].maskedPixels, 0)
+        XCTAssertEqual(results[1].state, .converged)
+        XCTAssertEqual(results[1].maskedPixels, 2)
+        XCTAssertEqual(results[2].state, .invalidInput)
+        XCTAssertNotNil(results[2].problem)
+    }
+
+    func testMLEOnNegativeDataIsRefusedNamingFrameAndPixel() throws {
+        var simulator = TAMSimulator()
+        simulator.delays = [0, 100]
+        var (stack, _) = try simulator.run()
+        stack.pixels[stack.pixelsPerFrame + 3 * stack.width + 7] = -2
+        XCTAssertThrowsError(try StackFitter(settings: FitSettings(estimator: .poissonMLE)).fit(stack, source: "dtt.tif")) { error in
+            XCTAssertTrue("\(error)".contains("dtt.tif: frame 2, pixel (7, 3) is negative"), "\(error)")
+        }
+    }
+
+    func testNegativeSpotsAndNonSquareFixedROIs() throws {
+        var simulator = TAMSimulator()
+        simulator.width = 80; simulator.height = 50
+        simulator.delays = [0, 300, 3000]
+        simulator.amplitude = -800
+        simulator.noise = .gaussian(sigma: 5)
+        let (stack, truth) = try simulator.run()
+        let results = try StackFitter(roi: .fixed(width: 31, height: 21)).fit(stack, source: "pia")
+        for (r, t) in zip(results, truth) {
+            XCTAssertEqual(r.state, .converged)
+            XCTAssertEqual(r.roi.width, 31); XCTAssertEqual(r.roi.height, 21)
+            XCTAssertLessThan(r.parameters[0], 0, "a photo-induced absorption spot is negative")
+            XCTAssertEqual(r.parameters[2] * simulator.pixelSize, t.y0Nm, accuracy: 15)
+        }
+    }
+
+    func testOutputColumnsAndUnits() throws {
+        var simulator = TAMSimulator()
+        simulator.delays = [0, 50]
+        let (stack, _) = try simulator.run()
+        let results = try StackFitter(model: .gauss2DElliptic).fit(stack, source: "s")
+        let metadata = FitOutput.Metadata(input: "s", model: "gauss2d-elliptic", estimator: "lse", backend: "cpu", device: "test",
+                                          precision: "single", tolerance: 1e-4, maxIterations: 20, roi: "auto", pixelSizeNm: 55.6,
+                                          fitTimeSeconds: 0.1, frames: 2)
+        let nm = FitOutput(model: .gauss2DElliptic, results: results, delays: [0, 50], pixelSize: 55.6, metadata: metadata)
+        XCTAssertEqual(nm.columns, ["index", "delay_fs", "amplitude", "x0_nm", "y0_nm", "sigma_x_nm", "sigma_y_nm", "offset",
+                                    "amplitude_err", "x0_nm_err", "y0_nm_err", "sigma_x_nm_err", "sigma_y_nm_err", "offset_err",
+                                    "state", "chi2", "iterations"])
+        let rows = nm.csv().split(separator: "\n")
+        XCTAssertEqual(rows.count, 3)
+        let first = rows[1].split(separator: ",")
+        XCTAssertEqual(Double(first[3])!, results[0].parameters[1] * 55.6, accuracy: 1e-6)
+        XCTAssertEqual(first[14], "converged")
+        let px = FitOutput(model: .gauss2D, results: try StackFitter().fit(stack, source: "s"), delays: nil, pixelSize: nil, metadata: metadata)
+        XCTAssertEqual(px.columns.prefix(5), ["index", "amplitude", "x0_px", "y0_px", "sigma_px"])
+        let json = try JSONSerialization.jsonObject(with: try nm.json()) as! [String: Any]
+        let meta = json["metadata"] as! [String: Any]
+        XCTAssertEqual(meta["femtofit_version"] as? String, FemtofitVersion.current)
+        XCTAssertEqual((json["fits"] as! [Any]).count, 2)
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the system packages femtofit builds against when any is missing (Debian/Ubuntu), or
+# says exactly what to run when it lacks the rights. Sourced by scripts/femtofit and scripts/test.
+femtofit_packages=(libtiff-dev libfftw3-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo)
+
+femtofit_ensure_dependencies() {
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "femtofit: Swift is not installed (or not on PATH). Install Swift 6 from swift.org, then run this again." >&2
+        return 1
+    fi
+    command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian: the README lists what to install
+    local missing=()
+    for package in "${femtofit_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local runner=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            runner=(sudo)
+        else
+            echo "femtofit: missing system packages: ${missing[*]}" >&2
+            echo "femtofit: install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+            return 1
+        fi
+    fi
+    echo "femtofit: installing system packages: ${missing[*]}" >&2
+    "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 \
+        && "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 \
+        || { echo "femtofit: apt-get failed; install by hand: apt-get install -y ${missing[*]}" >&2; return 1; }
+}
