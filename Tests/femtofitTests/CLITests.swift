@@ -1,0 +1,138 @@
+import Foundation
+import XCTest
+
+/// The real `femtofit` binary, run as scripts run it: its output files, its messages and its
+/// exit codes, on good input and on every kind of bad input.
+final class CLITests: XCTestCase {
+    var binary: URL {
+        let candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+        for folder in candidates where FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("femtofit").path) {
+            return folder.appendingPathComponent("femtofit")
+        }
+        return URL(fileURLWithPath: ".build/release/femtofit")
+    }
+
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    func femtofit(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    var folder: String!
+    override func setUp() {
+        folder = NSTemporaryDirectory() + "femtofit-cli-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    func testVersion() throws {
+        let run = try femtofit(["--version"])
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.hasPrefix("0."), run.stdout)
+    }
+
+    func testSimulateThenFitWritesDocumentedFiles() throws {
+        let sim = try femtofit(["simulate", "--output", folder, "--seed", "7"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let out = folder + "/fit"
+        let run = try femtofit(["fit", folder + "/stack.tif", "--output", out, "--delays", folder + "/delays.txt", "--pixel-size", "55.6"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("60 converged"), run.stdout)
+        let csv = try String(contentsOfFile: out + "/fits.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "index,delay_fs,amplitude,x0_nm,y0_nm,sigma_nm,offset,amplitude_err,x0_nm_err,y0_nm_err,sigma_nm_err,offset_err,state,chi2,iterations")
+        XCTAssertEqual(csv.count, 61)
+        let truth = try String(contentsOfFile: folder + "/truth.csv", encoding: .utf8).split(separator: "\n")
+        // sigma of the first and last frames against the truth (the fitted point-sampled Gaussian
+        // is wider by the pixel's own variance, a^2 / 12).
+        for row in [1, 60] {
+            let fitted = Double(csv[row].split(separator: ",")[5])!
+            let actual = Double(truth[row].split(separator: ",")[4])!
+            XCTAssertEqual(fitted, (actual * actual + 55.6 * 55.6 / 12).squareRoot(), accuracy: 0.03 * actual, "row \(row)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/fits.json"))) as! [String: Any]
+        let metadata = json["metadata"] as! [String: Any]
+        XCTAssertEqual(metadata["backend"] as? String, "cpu")
+        XCTAssertNotNil(metadata["fit_time_seconds"])
+        XCTAssertNotNil(metadata["device"])
+    }
+
+    func testRawROIsAndOptionsInPixels() throws {
+        // Four 15x15 spots, fitted whole, reported in pixels.
+        var values: [Float] = []
+        for i in 0..<4 {
+            for y in 0..<15 { for x in 0..<15 {
+                let dx = Double(x) - 7.2 - Double(i) * 0.1, dy = Double(y) - 6.9
+                values.append(Float(500 * exp(-(dx * dx + dy * dy) / 8) + 20))
+            } }
+        }
+        let raw = folder + "/rois.raw"
+        try values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: raw)) }
+        let run = try femtofit(["fit", raw, "--raw-shape", "15x15", "--output", folder + "/out", "--precision", "double"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let rows = try String(contentsOfFile: folder + "/out/fits.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(rows[0].hasPrefix("index,amplitude,x0_px,y0_px,sigma_px,offset"))
+        XCTAssertEqual(Double(rows[4].split(separator: ",")[2])!, 7.5, accuracy: 1e-4)
+        XCTAssertEqual(Double(rows[1].split(separator: ",")[4])!, 2, accuracy: 1e-4)
+
+        let wrong = try femtofit(["fit", raw, "--raw-shape", "16x15", "--output", folder + "/x"])
+        XCTAssertEqual(wrong.status, 2)
+        XCTAssertTrue(wrong.stderr.contains("rois.raw") && wrong.stderr.contains("16x15"), wrong.stderr)
+    }
+
+    func testBadInputGetsClearErrorsAndExitCodes() throws {
+        _ = try femtofit(["simulate", "--output", folder, "--size", "48x40"])
+        let stack = folder + "/stack.tif"
+        func expectFailure(_ arguments: [String], _ fragments: [String], status: Int32 = 2) throws {
+            let run = try femtofit(arguments)
+            XCTAssertEqual(run.status, status, "\(arguments): \(run.stderr)")
+            for fragment in fragments { XCTAssertTrue(run.stderr.contains(fragment), "\(arguments): '\(fragment)' not in \(run.stderr)") }
+        }
+        try expectFailure(["fit", folder + "/missing.tif", "-o", folder + "/o"], ["missing.tif", "no such file"])
+        try "x\n".write(toFile: folder + "/text.tif", atomically: true, encoding: .utf8)
+        try expectFailure(["fit", folder + "/text.tif", "-o", folder + "/o"], ["text.tif", "not a readable TIFF"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: stack))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: folder + "/cut.tif"))
+        try expectFailure(["fit", folder + "/cut.tif", "-o", folder + "/o"], ["cut.tif"])
+        try "0\n10\n".write(toFile: folder + "/short.txt", atomically: true, encoding: .utf8)
+        try expectFailure(["fit", stack, "-o", folder + "/o", "--delays", folder + "/short.txt"], ["short.txt", "2 delays", "60 frames"])
+        try "0\nzero\n".write(toFile: folder + "/words.txt", atomically: true, encoding: .utf8)
+        try expectFailure(["fit", stack, "-o", folder + "/o", "--delays", folder + "/words.txt"], ["words.txt", "line 2"])
+        try expectFailure(["fit", stack, "-o", folder + "/o", "--model", "lorentz"], ["unknown model"], status: 64)
+        try expectFailure(["fit", stack, "-o", folder + "/o", "--pixel-size", "-3"], ["--pixel-size"], status: 64)
+        try expectFailure(["fit", stack, "-o", folder + "/o", "--roi", "big"], ["--roi"], status: 64)
+        // Negative data under MLE: dT/T-like values.
+        let negative = folder + "/negative.raw"
+        try [Float](repeating: -0.001, count: 225).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: negative)) }
+        try expectFailure(["fit", negative, "--raw-shape", "15x15", "-o", folder + "/o", "--estimator", "mle"], ["negative", "lse"])
+        // An all-zero ROI is a per-fit state with its reason, not a crash.
+        let zeros = folder + "/zeros.raw"
+        try [Float](repeating: 0, count: 450).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: zeros)) }
+        let run = try femtofit(["fit", zeros, "--raw-shape", "15x15", "-o", folder + "/z"])
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.contains("2 invalid_input"), run.stdout)
+        XCTAssertTrue(run.stderr.contains("frame 0: invalid input") && run.stderr.contains("all-zero"), run.stderr)
+    }
+
+    func testDemoRunsTheWholeChain() throws {
+        let run = try femtofit(["demo", "--output", folder + "/demo"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for step in ["1/4", "2/4", "3/4", "4/4", "sigma_0 ="] { XCTAssertTrue(run.stdout.contains(step), step) }
+        for file in ["stack.tif", "delays.txt", "truth.csv", "fits.csv", "fits.json", "msd.csv", "msd.svg", "diffusivity.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/demo/" + file), file)
+        }
+        let svg = try String(contentsOfFile: folder + "/demo/msd.svg", encoding: .utf8)
+        XCTAssertTrue(svg.contains("<circle") && svg.contains("<polyline"))
+    }
+}
