@@ -13,11 +13,15 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
 
     // Scratch, one value per lane each.
     let data: UnsafeMutablePointer<Lane>
+    /// 1 / data where data > 0, for the Poisson deviance (MLE only).
+    let inverseData: UnsafeMutablePointer<Lane>
     let weights: UnsafeMutablePointer<Lane>
     let xs: UnsafeMutablePointer<Lane>
     let parameters, trial, lower, upper, gradient, trialGradient, delta, scale, inverseDiagonal, work2: UnsafeMutablePointer<Lane>
     let curvature, trialCurvature, system: UnsafeMutablePointer<Lane>
     let fixed: [Bool]
+    /// A grid model's column terms for the current pass, one per column.
+    let columns: UnsafeMutablePointer<Model.ColumnTerms>
 
     init(work: LaneGroupWork<Lane>) {
         self.work = work
@@ -25,6 +29,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         if case let .grid(w, h) = work.prepared.batch.coordinates { width = w; height = h; isGrid = true }
         else { width = n; height = 1; isGrid = false }
         data = .allocate(capacity: n)
+        inverseData = .allocate(capacity: n)
         weights = .allocate(capacity: n)
         xs = .allocate(capacity: n)
         let p = Model.parameterCount
@@ -35,12 +40,14 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         curvature = .allocate(capacity: packedSize); trialCurvature = .allocate(capacity: packedSize)
         system = .allocate(capacity: packedSize)
         fixed = work.prepared.fitMask.map { !$0 }
+        columns = .allocate(capacity: max(width, 1))
         if !work.sharedX.isEmpty { for k in 0..<n { xs[k] = work.sharedX[k] } }
     }
 
     deinit {
-        for pointer in [data, weights, xs, parameters, trial, lower, upper, gradient, trialGradient, delta, scale,
+        for pointer in [data, inverseData, weights, xs, parameters, trial, lower, upper, gradient, trialGradient, delta, scale,
                         inverseDiagonal, work2, curvature, trialCurvature, system] { pointer.deallocate() }
+        columns.deallocate()
     }
 
     /// Loads group `group`'s fits into the lanes (transposed: point-major), then solves them.
@@ -79,6 +86,9 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             }
         } else {
             usedPoints = Lane(Double(n))
+        }
+        if prepared.settings.estimator == .poissonMLE {
+            for k in 0..<n { inverseData[k] = Lane(1) / Lane.select(Lane.lessThan(Lane(0), data[k]), data[k], Lane(1)) }
         }
         var squares = Lane(0)
         for k in 0..<n { squares = squares.adding(hasWeights ? weights[k] * data[k] : data[k], times: data[k]) }
@@ -121,23 +131,29 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         var chi = Lane(0)
         var nonPositive = Lane.allFalse
         let model = Model(parameters: point)
-        let data = self.data, weights = self.weights, xs = self.xs
+        let data = self.data, weights = self.weights, xs = self.xs, inverseData = self.inverseData
         let isGrid = self.isGrid, width = self.width
-        var gridX = Lane(0), gridY = Lane(0), column = 0
+        // Grid models: the column terms once per column, the row terms once per row.
+        let columns = self.columns
+        if isGrid {
+            var x = Lane(0)
+            for c in 0..<width { columns[c] = model.columnTerms(x: x); x = x + Lane(1) }
+        }
+        var row = model.rowTerms(y: Lane(0))
+        var rowY = Lane(0), column = 0
         for k in 0..<n {
-            let x = isGrid ? gridX : xs[k]
-            let y = isGrid ? gridY : Lane(0)
             let z = data[k]
             let w = Kind.isWeighted ? weights[k] : Lane(1)
-            let f = model.evaluate(x: x, y: y, derivatives: &d)
+            let f = model.evaluate(column: isGrid ? columns[column] : model.columnTerms(x: xs[k]), row: row, derivatives: &d)
             let residualWeight: Lane, curvatureWeight: Lane
             if Kind.isMLE {
                 nonPositive = Lane.or(nonPositive, Lane.not(Lane.lessThan(Lane(0), f)))
                 let safe = Lane.maximum(f, Lane(1e-30))
-                let ratio = z / safe
-                var term = PoissonDeviance.term(model: safe, data: z)
+                let inverseModel = Lane(1) / safe
+                let ratio = z * inverseModel
+                var term = PoissonDeviance.term(model: safe, data: z, inverseData: inverseData[k])
                 var rw = ratio - Lane(1)
-                var cw = ratio / safe
+                var cw = ratio * inverseModel
                 if Kind.isWeighted { term = term * w; rw = rw * w; cw = cw * w }
                 chi = chi + term
                 residualWeight = rw; curvatureWeight = cw
@@ -152,8 +168,11 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
                      weighted: Kind.isWeighted || Kind.isMLE)
             if isGrid {
                 column += 1
-                gridX = gridX + Lane(1)
-                if column == width { column = 0; gridX = Lane(0); gridY = gridY + Lane(1) }
+                if column == width {
+                    column = 0
+                    rowY = rowY + Lane(1)
+                    row = model.rowTerms(y: rowY)
+                }
             }
         }
         sums.store(gradient: g, curvature: h)

@@ -29,4 +29,31 @@ public struct Gauss2DEllipticModel<Lane: FitLane>: FitModel {
         d[5] = Lane(1)
         return ae + offset
     }
+
+    /// Along one axis: exp(-d^2 / 2 s^2), d / s^2 and d^2 / s^3 for that axis' width s.
+    public typealias AxisTerms = (exponential: Lane, slope: Lane, widthTerm: Lane)
+
+    @inlinable @inline(__always)
+    public func columnTerms(x: Lane) -> AxisTerms {
+        let dx = x - x0, u = dx * inverseVarianceX
+        return (Lane.exp(u * dx * Lane(-0.5)), u, u * dx * inverseSigmaX)
+    }
+    @inlinable @inline(__always)
+    public func rowTerms(y: Lane) -> AxisTerms {
+        let dy = y - y0, v = dy * inverseVarianceY
+        return (Lane.exp(v * dy * Lane(-0.5)), v, v * dy * inverseSigmaY)
+    }
+
+    @inlinable @inline(__always)
+    public func evaluate(column: AxisTerms, row: AxisTerms, derivatives d: inout ParameterLanes<Lane>) -> Lane {
+        let e = column.exponential * row.exponential
+        let ae = amplitude * e
+        d[0] = e
+        d[1] = ae * column.slope
+        d[2] = ae * row.slope
+        d[3] = ae * column.widthTerm
+        d[4] = ae * row.widthTerm
+        d[5] = Lane(1)
+        return ae + offset
+    }
 }

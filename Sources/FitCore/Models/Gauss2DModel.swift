@@ -28,4 +28,27 @@ public struct Gauss2DModel<Lane: FitLane>: FitModel {
         d[4] = Lane(1)
         return ae + offset
     }
+
+    /// Along one axis: exp(-d^2 / 2 sigma^2), d / sigma^2 and d^2 / sigma^3, with d = x - x0 (or y - y0).
+    public typealias AxisTerms = (exponential: Lane, slope: Lane, widthTerm: Lane)
+
+    @inlinable @inline(__always)
+    func axisTerms(_ d: Lane) -> AxisTerms {
+        let dOverVariance = d * inverseVariance
+        return (Lane.exp(d * dOverVariance * Lane(-0.5)), dOverVariance, d * dOverVariance * inverseSigma)
+    }
+    @inlinable @inline(__always) public func columnTerms(x: Lane) -> AxisTerms { axisTerms(x - x0) }
+    @inlinable @inline(__always) public func rowTerms(y: Lane) -> AxisTerms { axisTerms(y - y0) }
+
+    @inlinable @inline(__always)
+    public func evaluate(column: AxisTerms, row: AxisTerms, derivatives d: inout ParameterLanes<Lane>) -> Lane {
+        let e = column.exponential * row.exponential
+        let ae = amplitude * e
+        d[0] = e
+        d[1] = ae * column.slope
+        d[2] = ae * row.slope
+        d[3] = ae * (column.widthTerm + row.widthTerm)
+        d[4] = Lane(1)
+        return ae + offset
+    }
 }

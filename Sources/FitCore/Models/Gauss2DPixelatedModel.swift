@@ -34,7 +34,15 @@ public struct Gauss2DPixelatedModel<Lane: FitLane>: FitModel {
 
     @inlinable @inline(__always)
     public func evaluate(x: Lane, y: Lane, derivatives d: inout ParameterLanes<Lane>) -> Lane {
-        let ix = integral(x, x0), iy = integral(y, y0)
+        evaluate(column: columnTerms(x: x), row: rowTerms(y: y), derivatives: &d)
+    }
+
+    public typealias AxisTerms = (value: Lane, byCentre: Lane, bySigma: Lane)
+    @inlinable @inline(__always) public func columnTerms(x: Lane) -> AxisTerms { integral(x, x0) }
+    @inlinable @inline(__always) public func rowTerms(y: Lane) -> AxisTerms { integral(y, y0) }
+
+    @inlinable @inline(__always)
+    public func evaluate(column ix: AxisTerms, row iy: AxisTerms, derivatives d: inout ParameterLanes<Lane>) -> Lane {
         let ixy = ix.value * iy.value
         let a = amplitude * scale
         d[0] = scale * ixy

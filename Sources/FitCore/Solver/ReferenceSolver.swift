@@ -95,43 +95,49 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
     }
 
     func evaluate(_ parameters: [Double]) -> Evaluation {
-        var e = Evaluation(chiSquare: 0, gradient: Array(repeating: 0, count: p),
-                           curvature: Array(repeating: 0, count: p * p), usedPoints: 0)
+        var gradient = [Double](repeating: 0, count: p), curvature = [Double](repeating: 0, count: p * p)
+        var derivatives = [Double](repeating: 0, count: p)
+        var chiSquare = 0.0, usedPoints = 0
         var dd = ParameterLanes<Double>(repeating: 0)
         let batch = prepared.batch
         let base = fit * prepared.pointCount
+        let isMLE = prepared.settings.estimator == .poissonMLE
         parameters.withUnsafeBufferPointer { pp in
+        batch.data.withUnsafeBufferPointer { data in
+        gradient.withUnsafeMutableBufferPointer { g in
+        curvature.withUnsafeMutableBufferPointer { h in
+        derivatives.withUnsafeMutableBufferPointer { d in
             let model = Model(parameters: pp.baseAddress!)
-            do {
-                for k in 0..<prepared.pointCount {
-                    let w = Double(batch.weights?[base + k] ?? 1)
-                    if w == 0 { continue }
-                    let (x, y) = coordinate(k)
-                    let f = model.evaluate(x: x, y: y, derivatives: &dd)
-                    let z = Double(batch.data[base + k])
-                    e.usedPoints += 1
-                    let residualWeight: Double, curvatureWeight: Double
-                    switch prepared.settings.estimator {
-                    case .leastSquares:
-                        e.chiSquare += w * (z - f) * (z - f)
-                        residualWeight = w * (z - f)
-                        curvatureWeight = w
-                    case .poissonMLE:
-                        if !(f > 0) { e.chiSquare = .infinity; return }
-                        e.chiSquare += 2 * w * (f - z) - (z > 0 ? 2 * w * z * log(f / z) : 0)
-                        residualWeight = w * (z / f - 1)
-                        curvatureWeight = w * z / (f * f)
-                    }
-                    for i in 0..<p {
-                        e.gradient[i] += residualWeight * dd[i]
-                        for j in 0...i { e.curvature[i * p + j] += curvatureWeight * dd[i] * dd[j] }
-                    }
+            for k in 0..<prepared.pointCount {
+                let w = Double(batch.weights?[base + k] ?? 1)
+                if w == 0 { continue }
+                let (x, y) = coordinate(k)
+                let f = model.evaluate(x: x, y: y, derivatives: &dd)
+                for i in 0..<p { d[i] = dd[i] }
+                let z = Double(data[base + k])
+                usedPoints += 1
+                let residualWeight: Double, curvatureWeight: Double
+                if isMLE {
+                    if !(f > 0) { chiSquare = .infinity; return }
+                    chiSquare += 2 * w * (f - z) - (z > 0 ? 2 * w * z * log(f / z) : 0)
+                    residualWeight = w * (z / f - 1)
+                    curvatureWeight = w * z / (f * f)
+                } else {
+                    chiSquare += w * (z - f) * (z - f)
+                    residualWeight = w * (z - f)
+                    curvatureWeight = w
+                }
+                for i in 0..<p {
+                    g[i] += residualWeight * d[i]
+                    let cd = curvatureWeight * d[i]
+                    for j in 0...i { h[i * p + j] += cd * d[j] }
                 }
             }
-        }
-        for i in 0..<p { for j in 0..<i { e.curvature[j * p + i] = e.curvature[i * p + j] } }
-        return e
+        }}}}}
+        for i in 0..<p { for j in 0..<i { curvature[j * p + i] = curvature[i * p + j] } }
+        return Evaluation(chiSquare: chiSquare, gradient: gradient, curvature: curvature, usedPoints: usedPoints)
     }
+
 
     /// The damped system restricted to the free parameters, solved; nil if singular.
     func step(_ e: Evaluation, lambda: Double, scale: [Double]) -> [Double]? {
