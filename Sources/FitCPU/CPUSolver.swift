@@ -54,11 +54,29 @@ public struct CPUSolver: Sendable {
                                          states: states.baseAddress!, chiSquares: chiSquares.baseAddress!,
                                          iterations: iterations.baseAddress!)
             let work = LaneGroupWork<Lane>(prepared: prepared, fits: validFits, outputs: outputs)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let first = chunk * groups / chunks, last = (chunk + 1) * groups / chunks
-                _ = try? prepared.model.dispatch(to: LaneGroupVisitor(work: work, groups: first..<last))
+            // `threadCount` workers take chunks of groups from a shared counter until none is left.
+            let next = ChunkCounter(count: chunks)
+            DispatchQueue.concurrentPerform(iterations: min(threadCount, chunks)) { _ in
+                while let chunk = next.take() {
+                    let first = chunk * groups / chunks, last = (chunk + 1) * groups / chunks
+                    _ = try? prepared.model.dispatch(to: LaneGroupVisitor(work: work, groups: first..<last))
+                }
             }
         }}}}}}
+    }
+}
+
+/// Hands out chunk indices 0..<count to worker threads, each once.
+final class ChunkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }
 
