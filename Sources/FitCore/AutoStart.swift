@@ -34,6 +34,19 @@ public enum AutoStart {
         }
     }
 
+    /// The spot's height above `baseline` (negative for a dip: photo-induced absorption) and the
+    /// index of its extremum: whichever of the highest and lowest point is further from the baseline.
+    static func spot(data: UnsafeBufferPointer<Float>, usable: [Int], baseline: Double) -> (amplitude: Double, index: Int) {
+        var peak = -Double.infinity, trough = Double.infinity
+        var peakIndex = usable.first ?? 0, troughIndex = peakIndex
+        for k in usable {
+            let z = Double(data[k])
+            if z > peak { peak = z; peakIndex = k }
+            if z < trough { trough = z; troughIndex = k }
+        }
+        return baseline - trough > peak - baseline ? (trough - baseline, troughIndex) : (peak - baseline, peakIndex)
+    }
+
     static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
@@ -50,17 +63,8 @@ public enum AutoStart {
             if col == 0 || row == 0 || col == width - 1 || row == height - 1 { border.append(Double(data[k])) }
         }
         let baseline = median(border.isEmpty ? usable.map { Double(data[$0]) } : border)
-        var peak = -Double.infinity, trough = Double.infinity
-        var peakIndex = usable.first ?? 0, troughIndex = peakIndex
-        for k in usable {
-            let z = Double(data[k])
-            if z > peak { peak = z; peakIndex = k }
-            if z < trough { trough = z; troughIndex = k }
-        }
-        let negative = baseline - trough > peak - baseline
-        let amplitude = negative ? trough - baseline : peak - baseline
-        let sign: Double = negative ? -1 : 1
-        let extremum = negative ? troughIndex : peakIndex
+        let (amplitude, extremum) = spot(data: data, usable: usable, baseline: baseline)
+        let sign: Double = amplitude < 0 ? -1 : 1
         var sw = 0.0, sx = 0.0, sy = 0.0
         var inside: [(Double, Double)] = []
         for k in usable {
@@ -105,17 +109,9 @@ public enum AutoStart {
         guard let first = usable.first, let last = usable.last else { return [1, 0, 1, 0] }
         let ends = usable.prefix(max(1, usable.count / 10)) + usable.suffix(max(1, usable.count / 10))
         let baseline = median(ends.map { Double(data[$0]) })
-        var peak = -Double.infinity, trough = Double.infinity, peakK = first, troughK = first
-        for k in usable {
-            let z = Double(data[k])
-            if z > peak { peak = z; peakK = k }
-            if z < trough { trough = z; troughK = k }
-        }
-        let negative = baseline - trough > peak - baseline
-        let amplitude = negative ? trough - baseline : peak - baseline
-        let centre = negative ? troughK : peakK
+        let (amplitude, centre) = spot(data: data, usable: usable, baseline: baseline)
         var lo = Double.infinity, hi = -Double.infinity
-        for k in usable where (negative ? -1 : 1) * (Double(data[k]) - baseline) > 0.5 * abs(amplitude) {
+        for k in usable where (amplitude < 0 ? -1 : 1) * (Double(data[k]) - baseline) > 0.5 * abs(amplitude) {
             lo = min(lo, x(k)); hi = max(hi, x(k))
         }
         let spacing = abs(x(last) - x(first)) / Double(max(usable.count - 1, 1))
