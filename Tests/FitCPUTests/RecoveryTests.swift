@@ -30,12 +30,45 @@ final class RecoveryTests: XCTestCase {
                 XCTAssertLessThanOrEqual(ratio, limit, "\(estimator) \(c): sd(\(name)) / sqrt(CRB) = \(ratio)")
                 XCTAssertGreaterThan(ratio, 0.9, "\(estimator) \(c): sd(\(name)) below the bound is impossible: \(ratio)")
                 XCTAssertLessThan(abs(mean - truth[j]), 0.1 * sd, "\(estimator) \(c): bias of \(name) \(mean - truth[j]), sd \(sd)")
+                if estimator == .poissonMLE {
+                    // Honest uncertainties: the standard errors each fit reports match the real spread.
+                    let meanError = converged.map { results.standardErrors[$0 * 5 + j] }.reduce(0, +) / Double(converged.count)
+                    XCTAssertEqual(meanError / sd, 1, accuracy: 0.08, "\(c): reported standard error of \(name) \(meanError), spread \(sd)")
+                }
             }
         }
     }
 
-    func testMLEReachesTheBound() throws { try run(.poissonMLE, limits: (1.15, 1.15)) }
+    func testMLEReachesTheBoundWithHonestErrors() throws { try run(.poissonMLE, limits: (1.15, 1.15)) }
     func testLeastSquaresStaysNearTheBound() throws { try run(.leastSquares, limits: (1.35, 1.65)) }
+
+    /// Least-squares standard errors are honest where their assumption holds: unweighted fits of
+    /// data with even noise (dT/T, whose noise is the wide probe's shot noise), scaled by the
+    /// reduced chi^2; and fits weighted with 1 / variance. (Unweighted fits of Poisson counts
+    /// understate their errors, by up to 2.6x here: use MLE or weights for counts; README.)
+    func testLeastSquaresErrorsAreHonestWhereTheirAssumptionHolds() throws {
+        let truth = [1000.0, 7.3, 6.8, 2.0, 50.0]
+        let grid = FitCoordinates.grid(width: 15, height: 15)
+        var even = try SyntheticFits.make(model: .gauss2D, count: 10_000, coordinates: grid, pointCount: 225,
+                                          noise: .gaussian(sigma: 30), seed: 77) { _ in truth }
+        var poisson = try SyntheticFits.make(model: .gauss2D, count: 10_000, coordinates: grid, pointCount: 225,
+                                             noise: .poisson, seed: 78) { _ in truth }
+        let model = try ModelEvaluation.evaluate(.gauss2D, parameters: truth, coordinates: grid, pointCount: 225).values
+        poisson.batch.weights = (0..<(10_000 * 225)).map { Float(1 / model[$0 % 225]) }
+        even.batch.weights = nil
+        for (name, batch) in [("even noise, unweighted", even.batch), ("Poisson, weights 1/variance", poisson.batch)] {
+            let results = try FitEngine().fit(batch)
+            let converged = (0..<results.fitCount).filter { results.state($0) == .converged }
+            XCTAssertGreaterThan(converged.count, 9_900, name)
+            for j in [1, 3] {
+                let values = converged.map { results.parameters[$0 * 5 + j] }
+                let mean = values.reduce(0, +) / Double(values.count)
+                let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+                let meanError = converged.map { results.standardErrors[$0 * 5 + j] }.reduce(0, +) / Double(converged.count)
+                XCTAssertEqual(meanError / sd, 1, accuracy: 0.08, "\(name): parameter \(j) reports \(meanError), spread \(sd)")
+            }
+        }
+    }
 
     /// The bound itself, against Mortensen et al. (2010)'s closed form for least squares
     /// localisation, which the Fisher bound must not exceed, and which it approaches.
