@@ -22,6 +22,8 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
     let fixed: [Bool]
     /// A grid model's column terms for the current pass, one per column.
     let columns: UnsafeMutablePointer<Model.ColumnTerms>
+    /// Scratch for the columns of H^-1 (robust errors).
+    let sandwichColumns: UnsafeMutablePointer<Lane>
 
     init(work: LaneGroupWork<Lane>) {
         self.work = work
@@ -41,6 +43,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         system = .allocate(capacity: packedSize)
         fixed = work.prepared.fitMask.map { !$0 }
         columns = .allocate(capacity: max(width, 1))
+        sandwichColumns = .allocate(capacity: p * p)
         if !work.sharedX.isEmpty { for k in 0..<n { xs[k] = work.sharedX[k] } }
     }
 
@@ -48,6 +51,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         for pointer in [data, inverseData, weights, xs, parameters, trial, lower, upper, gradient, trialGradient, delta, scale,
                         inverseDiagonal, work2, curvature, trialCurvature, system] { pointer.deallocate() }
         columns.deallocate()
+        sandwichColumns.deallocate()
     }
 
     /// Loads group `group`'s fits into the lanes (transposed: point-major), then solves them.
@@ -162,10 +166,10 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
                 let wr = Kind.isWeighted ? w * r : r
                 chi = chi.adding(wr, times: r)
                 residualWeight = wr
-                curvatureWeight = w
+                curvatureWeight = Kind.isSandwich ? wr * wr : w
             }
             sums.add(d, residualWeight: residualWeight, curvatureWeight: curvatureWeight,
-                     weighted: Kind.isWeighted || Kind.isMLE)
+                     weighted: Kind.isWeighted || Kind.isMLE || Kind.isSandwich)
             if isGrid {
                 column += 1
                 if column == width {
@@ -238,6 +242,15 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             converged = Lane.or(converged, nowConverged)
             active = Lane.and(active, Lane.not(nowConverged))
         }
+        if settings.robustErrors {
+            // The sandwich's meat at the solution, into `trialCurvature` (free after the loop).
+            var meatChi = Lane(0)
+            if Kind.isWeighted {
+                _ = accumulate(WeightedSandwich.self, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
+            } else {
+                _ = accumulate(UnweightedSandwich.self, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
+            }
+        }
         writeResults(fitOfLane, lanesUsed, chi, iterations, startInvalid, singular, converged, usedPoints)
     }
 
@@ -253,7 +266,13 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             }
         }
         let curvatureSingular = SymmetricSolve.factorise(system, n: p)
-        SymmetricSolve.inverseDiagonal(factorised: system, n: p, work: work2, diagonal: inverseDiagonal)
+        let robust = prepared.settings.robustErrors
+        if robust {
+            for i in 0..<p { for j in 0...i where fixed[i] || fixed[j] { trialCurvature[SymmetricSolve.packedIndex(i, j)] = Lane(0) } }
+            SymmetricSolve.sandwichDiagonal(factorised: system, meat: trialCurvature, n: p, columns: sandwichColumns, diagonal: inverseDiagonal)
+        } else {
+            SymmetricSolve.inverseDiagonal(factorised: system, n: p, work: work2, diagonal: inverseDiagonal)
+        }
         let isMLE = prepared.settings.estimator == .poissonMLE
         let weighted = prepared.batch.weights != nil && prepared.settings.weightsAreInverseVariances
         let free = Double(prepared.freeParameterCount)
@@ -266,7 +285,10 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             else { state = .maxIterations }
             let chiSquare = chi[lane: lane]
             var factor = 1.0
-            if !isMLE && !weighted {
+            if robust {
+                let n = usedPoints[lane: lane]
+                factor = n > free ? n / (n - free) : .nan
+            } else if !isMLE && !weighted {
                 let dof = usedPoints[lane: lane] - free
                 factor = dof > 0 ? chiSquare / dof : .nan
             }

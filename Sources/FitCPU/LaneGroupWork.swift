@@ -20,7 +20,15 @@ struct LaneGroupWork<Lane: FitLane>: @unchecked Sendable {
 
 /// Compile-time choices of the point loop, so each combination gets its own specialised loop
 /// with no per-point branch.
-protocol PointLoopKind { static var isMLE: Bool { get }; static var isWeighted: Bool { get } }
+protocol PointLoopKind {
+    static var isMLE: Bool { get }
+    static var isWeighted: Bool { get }
+    /// The pass that accumulates the sandwich's meat sum (w r)^2 d d^T in place of the curvature.
+    static var isSandwich: Bool { get }
+}
+extension PointLoopKind { static var isSandwich: Bool { false } }
+enum UnweightedSandwich: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { false }; static var isSandwich: Bool { true } }
+enum WeightedSandwich: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { true }; static var isSandwich: Bool { true } }
 enum UnweightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { false } }
 enum WeightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { true } }
 enum UnweightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { false } }

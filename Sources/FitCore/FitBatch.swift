@@ -113,6 +113,9 @@ extension FitSettings {
         guard tolerance.isFinite, tolerance > 0 else {
             throw FitError.invalidSettings("tolerance must be a positive number (got \(tolerance))")
         }
+        guard !(robustErrors && estimator == .poissonMLE) else {
+            throw FitError.invalidSettings("robust (sandwich) errors are for least squares; Poisson MLE's curvature errors are already honest for counts")
+        }
         guard maxIterations >= 1, maxIterations <= 100_000 else {
             throw FitError.invalidSettings("max iterations must be between 1 and 100000 (got \(maxIterations))")
         }

@@ -9,13 +9,19 @@ public struct FitSettings: Sendable, Equatable {
     /// errors come from the curvature matrix as it is. If not (no weights, or weights that only
     /// mask pixels), they are scaled by the reduced chi^2, which estimates the noise from the fit.
     public var weightsAreInverseVariances: Bool
+    /// Least squares only: standard errors from the sandwich H^-1 (sum w^2 r^2 grad f grad f^T) H^-1,
+    /// times n / (n - p) (HC1), instead of from the curvature H alone. Honest whatever the noise
+    /// (unweighted fits of raw counts, whose noise is uneven, understate their errors otherwise);
+    /// costs one more pass per fit.
+    public var robustErrors: Bool
 
     public init(tolerance: Double = 1e-4, maxIterations: Int = 20, estimator: Estimator = .leastSquares,
-                weightsAreInverseVariances: Bool = true) {
+                weightsAreInverseVariances: Bool = true, robustErrors: Bool = false) {
         self.tolerance = tolerance
         self.maxIterations = maxIterations
         self.estimator = estimator
         self.weightsAreInverseVariances = weightsAreInverseVariances
+        self.robustErrors = robustErrors
     }
 }
 

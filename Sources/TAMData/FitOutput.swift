@@ -22,13 +22,17 @@ public struct FitOutput: Sendable {
         public var precision: String
         public var tolerance: Double
         public var maxIterations: Int
+        /// `curvature` or `robust` (sandwich) standard errors.
+        public var errors: String
         public var roi: String
         public var pixelSizeNm: Double?
         public var fitTimeSeconds: Double
         public var frames: Int
 
         public init(input: String, model: String, estimator: String, backend: String, device: String, precision: String,
-                    tolerance: Double, maxIterations: Int, roi: String, pixelSizeNm: Double?, fitTimeSeconds: Double, frames: Int) {
+                    tolerance: Double, maxIterations: Int, errors: String = "curvature", roi: String, pixelSizeNm: Double?,
+                    fitTimeSeconds: Double, frames: Int) {
+            self.errors = errors
             self.input = input; self.model = model; self.estimator = estimator; self.backend = backend; self.device = device
             self.precision = precision; self.tolerance = tolerance; self.maxIterations = maxIterations; self.roi = roi
             self.pixelSizeNm = pixelSizeNm; self.fitTimeSeconds = fitTimeSeconds; self.frames = frames

@@ -48,7 +48,7 @@ struct DemoCommand: ParsableCommand {
         let metadata = FitOutput.Metadata(
             input: written.stack, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
             device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue, tolerance: fitting.tolerance,
-            maxIterations: fitting.maxIterations, roi: "auto", pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: stack.frameCount)
+            maxIterations: fitting.maxIterations, errors: fitting.errors, roi: "auto", pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: stack.frameCount)
         let fitOutput = FitOutput(model: fitting.modelID, results: results, delays: delays, pixelSize: pixelSize, metadata: metadata)
         let fitPaths = try fitOutput.write(to: output)
         let converged = results.filter { $0.state == .converged }.count

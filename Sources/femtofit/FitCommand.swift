@@ -78,7 +78,7 @@ struct FitCommand: ParsableCommand {
         let metadata = FitOutput.Metadata(
             input: input, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
             device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue,
-            tolerance: fitting.tolerance, maxIterations: fitting.maxIterations,
+            tolerance: fitting.tolerance, maxIterations: fitting.maxIterations, errors: fitting.errors,
             roi: rawShape != nil ? "whole \(rawShape!) ROIs" : roi, pixelSizeNm: pixelSize,
             fitTimeSeconds: seconds, frames: stack.frameCount)
         let output = FitOutput(model: fitting.modelID, results: results, delays: delayValues, pixelSize: pixelSize, metadata: metadata)

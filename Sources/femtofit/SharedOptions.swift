@@ -17,6 +17,8 @@ struct FitOptions: ParsableArguments {
     var tolerance = 1e-4
     @Option(name: .customLong("max-iterations"), help: "Iteration cap per fit.")
     var maxIterations = 20
+    @Option(help: "Standard errors: curvature (from the curvature matrix) or robust (sandwich; lse only, honest for uneven noise such as raw counts).")
+    var errors = "curvature"
 
     func validate() throws {
         guard let model = ModelID(name: model) else {
@@ -32,11 +34,16 @@ struct FitOptions: ParsableArguments {
         guard FitPrecision(rawValue: precision) != nil else { throw ValidationError("unknown precision '\(precision)'; choose single or double") }
         guard tolerance.isFinite, tolerance > 0 else { throw ValidationError("--tolerance must be a positive number") }
         guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+        guard errors == "curvature" || errors == "robust" else { throw ValidationError("unknown --errors '\(errors)'; choose curvature or robust") }
+        guard !(errors == "robust" && estimator == "mle") else {
+            throw ValidationError("--errors robust is for --estimator lse; MLE's curvature errors are already honest for counts")
+        }
     }
 
     var modelID: ModelID { ModelID(name: model)! }
     var settings: FitSettings {
-        FitSettings(tolerance: tolerance, maxIterations: maxIterations, estimator: Estimator(name: estimator)!)
+        FitSettings(tolerance: tolerance, maxIterations: maxIterations, estimator: Estimator(name: estimator)!,
+                    robustErrors: errors == "robust")
     }
     func engine() throws -> FitEngine {
         try FitEngine(choice: BackendChoice(rawValue: backend)!, precision: FitPrecision(rawValue: precision)!)

@@ -54,4 +54,29 @@ final class BackendAgreementTests: XCTestCase {
             XCTAssertEqual(fast.parameters[fit * 4 + 1], fits.truth[fit * 4 + 1], accuracy: 6 * fast.standardErrors[fit * 4 + 1])
         }
     }
+
+    /// Robust (sandwich) standard errors: the SIMD backend against the reference.
+    func testRobustErrorsAgree() throws {
+        let seed = freshSeed(123)
+        for model in [ModelID.gauss2D, .gauss2DElliptic, .kinetics2] {
+            var fits = try randomFits(model, estimator: .leastSquares, count: 100, seed: seed)
+            let settings = FitSettings(tolerance: 1e-6, maxIterations: 200, robustErrors: true)
+            let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+            let fast = try FitEngine(backend: CPUBackend()).fit(fits.batch, settings: settings)
+            assertAgreement(fast, reference, fraction: 0.05, context: "\(model.name) robust, seed \(seed)")
+            fits.batch.parametersToFit = (0..<model.parameterCount).map { $0 != 0 }
+            let fixedReference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+            let fixedFast = try FitEngine(backend: CPUBackend()).fit(fits.batch, settings: settings)
+            for fit in 0..<100 where reference.state(fit) == .converged {
+                for j in 0..<model.parameterCount {
+                    let a = fast.standardErrors[fit * model.parameterCount + j], b = reference.standardErrors[fit * model.parameterCount + j]
+                    XCTAssertEqual(a, b, accuracy: 0.01 * b, "\(model.name) fit \(fit) robust error \(j), seed \(seed)")
+                }
+                XCTAssertEqual(fixedFast.standardErrors[fit * model.parameterCount], 0)
+                XCTAssertEqual(fixedReference.standardErrors[fit * model.parameterCount], 0)
+            }
+        }
+        XCTAssertThrowsError(try FitEngine().fit(try randomFits(.gauss2D, estimator: .poissonMLE, count: 2, seed: 1).batch,
+                                                 settings: FitSettings(estimator: .poissonMLE, robustErrors: true)))
+    }
 }

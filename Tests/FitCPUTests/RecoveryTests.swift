@@ -44,8 +44,9 @@ final class RecoveryTests: XCTestCase {
 
     /// Least-squares standard errors are honest where their assumption holds: unweighted fits of
     /// data with even noise (dT/T, whose noise is the wide probe's shot noise), scaled by the
-    /// reduced chi^2; and fits weighted with 1 / variance. (Unweighted fits of Poisson counts
-    /// understate their errors, by up to 2.6x here: use MLE or weights for counts; README.)
+    /// reduced chi^2; and fits weighted with 1 / variance. Robust (sandwich) errors are honest for
+    /// unweighted fits of Poisson counts too, whose curvature errors understate the spread (by up
+    /// to 2.6x here).
     func testLeastSquaresErrorsAreHonestWhereTheirAssumptionHolds() throws {
         let truth = [1000.0, 7.3, 6.8, 2.0, 50.0]
         let grid = FitCoordinates.grid(width: 15, height: 15)
@@ -54,10 +55,15 @@ final class RecoveryTests: XCTestCase {
         var poisson = try SyntheticFits.make(model: .gauss2D, count: 10_000, coordinates: grid, pointCount: 225,
                                              noise: .poisson, seed: 78) { _ in truth }
         let model = try ModelEvaluation.evaluate(.gauss2D, parameters: truth, coordinates: grid, pointCount: 225).values
+        let counts = poisson.batch
         poisson.batch.weights = (0..<(10_000 * 225)).map { Float(1 / model[$0 % 225]) }
         even.batch.weights = nil
-        for (name, batch) in [("even noise, unweighted", even.batch), ("Poisson, weights 1/variance", poisson.batch)] {
-            let results = try FitEngine().fit(batch)
+        let robust = FitSettings(robustErrors: true)
+        for (name, batch, settings) in [("even noise, unweighted", even.batch, FitSettings()),
+                                        ("Poisson, weights 1/variance", poisson.batch, FitSettings()),
+                                        ("Poisson, unweighted, robust errors", counts, robust),
+                                        ("even noise, unweighted, robust errors", even.batch, robust)] {
+            let results = try FitEngine().fit(batch, settings: settings)
             let converged = (0..<results.fitCount).filter { results.state($0) == .converged }
             XCTAssertGreaterThan(converged.count, 9_900, name)
             for j in [1, 3] {

@@ -94,7 +94,8 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         }
     }
 
-    func evaluate(_ parameters: [Double]) -> Evaluation {
+    /// With `sandwichMeat`, `curvature` holds sum (w r)^2 d d^T instead (least squares only).
+    func evaluate(_ parameters: [Double], sandwichMeat: Bool = false) -> Evaluation {
         var gradient = [Double](repeating: 0, count: p), curvature = [Double](repeating: 0, count: p * p)
         var derivatives = [Double](repeating: 0, count: p)
         var chiSquare = 0.0, usedPoints = 0
@@ -125,7 +126,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
                 } else {
                     chiSquare += w * (z - f) * (z - f)
                     residualWeight = w * (z - f)
-                    curvatureWeight = w
+                    curvatureWeight = sandwichMeat ? residualWeight * residualWeight : w
                 }
                 for i in 0..<p {
                     g[i] += residualWeight * d[i]
@@ -197,7 +198,11 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             if converged { state = .converged; break }
         }
         var errors = Array(repeating: Double.nan, count: p)
-        if state != .singular, let variances = inverseDiagonal(current) {
+        if state != .singular, settings.robustErrors, let variances = sandwichDiagonal(current, meat: evaluate(parameters, sandwichMeat: true)) {
+            let n = Double(current.usedPoints), free = Double(prepared.freeParameterCount)
+            let factor = n > free ? n / (n - free) : .nan
+            for i in 0..<p { errors[i] = mask[i] ? (variances[i] * factor).squareRoot() : 0 }
+        } else if state != .singular, !settings.robustErrors, let variances = inverseDiagonal(current) {
             var factor = 1.0
             let weighted = prepared.batch.weights != nil && settings.weightsAreInverseVariances
             if settings.estimator == .leastSquares && !weighted {
@@ -224,6 +229,32 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         packed.withUnsafeBufferPointer { a in
             work.withUnsafeMutableBufferPointer { w in
                 diagonal.withUnsafeMutableBufferPointer { SymmetricSolve.inverseDiagonal(factorised: a.baseAddress!, n: p, work: w.baseAddress!, diagonal: $0.baseAddress!) }
+            }
+        }
+        return diagonal
+    }
+
+    /// diag(H^-1 M H^-1) over the free parameters, or nil if H is singular.
+    func sandwichDiagonal(_ e: Evaluation, meat: Evaluation) -> [Double]? {
+        var packed = [Double](repeating: 0, count: p * (p + 1) / 2), m = packed
+        for i in 0..<p {
+            for j in 0...i {
+                let free = mask[i] && mask[j]
+                packed[SymmetricSolve.packedIndex(i, j)] = free ? e.curvature[i * p + j] : (i == j ? 1 : 0)
+                m[SymmetricSolve.packedIndex(i, j)] = free ? meat.curvature[i * p + j] : 0
+            }
+        }
+        let singular = packed.withUnsafeMutableBufferPointer { SymmetricSolve.factorise($0.baseAddress!, n: p) }
+        if singular { return nil }
+        var columns = [Double](repeating: 0, count: p * p), diagonal = [Double](repeating: 0, count: p)
+        packed.withUnsafeBufferPointer { a in
+            m.withUnsafeBufferPointer { mm in
+                columns.withUnsafeMutableBufferPointer { c in
+                    diagonal.withUnsafeMutableBufferPointer {
+                        SymmetricSolve.sandwichDiagonal(factorised: a.baseAddress!, meat: mm.baseAddress!, n: p,
+                                                        columns: c.baseAddress!, diagonal: $0.baseAddress!)
+                    }
+                }
             }
         }
         return diagonal

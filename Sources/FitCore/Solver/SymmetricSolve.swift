@@ -56,4 +56,27 @@ public enum SymmetricSolve {
             diagonal[i] = work[i]
         }
     }
+
+    /// The diagonal of H^-1 M H^-1 (the sandwich covariance), with H factorised in `a` and M the
+    /// packed symmetric "meat". `columns` is scratch for n x n values.
+    @inlinable
+    public static func sandwichDiagonal<Lane: FitLane>(factorised a: UnsafePointer<Lane>, meat m: UnsafePointer<Lane>, n: Int,
+                                                       columns: UnsafeMutablePointer<Lane>, diagonal: UnsafeMutablePointer<Lane>) {
+        for i in 0..<n {
+            let column = columns + i * n
+            for k in 0..<n { column[k] = Lane(k == i ? 1 : 0) }
+            solve(factorised: a, column, n: n)
+        }
+        for i in 0..<n {
+            let column = columns + i * n
+            var sum = Lane(0)
+            for r in 0..<n {
+                for c in 0..<n {
+                    let element = r >= c ? m[packedIndex(r, c)] : m[packedIndex(c, r)]
+                    sum = sum.adding(column[r] * element, times: column[c])
+                }
+            }
+            diagonal[i] = sum
+        }
+    }
 }
