@@ -6,8 +6,8 @@ import Foundation
 // The SIMD backend needs the host CPU's vector units: without a target CPU, Swift lowers
 // `addingProduct` to calls to `fmaf` and the engine runs ~50x slower. `-target-cpu native` is an
 // unsafe flag, which SwiftPM refuses in a package used as a versioned dependency, so it is
-// applied only when this package is the one being built at its own root (the manifest is then
-// evaluated with the package folder as the working directory). A dependent gets the portable
+// applied only when SwiftPM runs in this package's own folder (the working directory during
+// manifest evaluation is where SwiftPM was invoked; a dependent's build runs elsewhere). A dependent gets the portable
 // build; README.md ("Using femtofit as a dependency") says how it gets the fast one.
 // FEMTOFIT_PORTABLE=1 forces the portable build, FEMTOFIT_NATIVE=1 forces the native one.
 let environment = ProcessInfo.processInfo.environment

@@ -151,7 +151,10 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             let f = model.evaluate(column: isGrid ? columns[column] : model.columnTerms(x: xs[k]), row: row, derivatives: &d)
             let residualWeight: Lane, curvatureWeight: Lane
             if Kind.isMLE {
-                nonPositive = Lane.or(nonPositive, Lane.not(Lane.lessThan(Lane(0), f)))
+                var notPositive = Lane.not(Lane.lessThan(Lane(0), f))
+                // Masked points (weight 0) do not count, as in the reference.
+                if Kind.isWeighted { notPositive = Lane.and(notPositive, Lane.lessThan(Lane(0), w)) }
+                nonPositive = Lane.or(nonPositive, notPositive)
                 let safe = Lane.maximum(f, Lane(1e-30))
                 let inverseModel = Lane(1) / safe
                 let ratio = z * inverseModel
@@ -191,6 +194,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         let p = Model.parameterCount
         var chi = Lane(0)
         let startBad = accumulate(kind, at: parameters, chiSquare: &chi, gradient: gradient, curvature: curvature)
+        chi = Lane.select(startBad, Lane(.infinity), chi)  // as the reference reports it
         let startInvalid = Lane.or(startBad, Lane.not(Lane.isFinite(chi)))
         var active = Lane.not(startInvalid)
         var singular = Lane.allFalse

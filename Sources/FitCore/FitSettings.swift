@@ -1,6 +1,7 @@
 /// Settings shared by every fit of a batch.
 public struct FitSettings: Sendable, Equatable {
-    /// Converged when chi^2 changes by less than `tolerance * max(1, chi^2)` in one iteration.
+    /// Converged when chi^2 changes by less than `tolerance * max(chi^2, 1e-10 sum w z^2)` in one
+    /// iteration (see `ConvergenceTest`).
     public var tolerance: Double
     /// Iteration cap; a fit that reaches it ends in `FitState.maxIterations`.
     public var maxIterations: Int

@@ -3,7 +3,7 @@ import Foundation
 /// Raw float32 ROIs stored one after another (native byte order, row-major), each fitted whole.
 public enum RawStack {
     public static func read(_ path: String, width: Int, height: Int) throws -> ImageStack {
-        guard width > 0, height > 0 else { throw TAMDataError(path, "the raw shape must be positive, e.g. --raw-shape 15x15") }
+        guard width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else { throw TAMDataError(path, "the raw shape must be positive, e.g. --raw-shape 15x15") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TAMDataError(path, FileManager.default.fileExists(atPath: path) ? "cannot read the file; check its permissions" : "no such file; check the path")
         }

@@ -53,7 +53,7 @@ public struct StackFitter: Sendable {
             for frame in 0..<stack.frameCount {
                 if let k = stack.frame(frame).firstIndex(where: { $0 < 0 }) {
                     let p = k - frame * stack.pixelsPerFrame
-                    throw TAMDataError(source, "frame \(frame + 1), pixel (\(p % stack.width), \(p / stack.width)) is negative (\(stack.pixels[k])). Poisson MLE is for raw camera counts; fit dT/T or background-subtracted data with --estimator lse")
+                    throw TAMDataError(source, "frame \(frame), pixel (\(p % stack.width), \(p / stack.width)) is negative (\(stack.pixels[k])). Poisson MLE is for raw camera counts; fit dT/T or background-subtracted data with --estimator lse")
                 }
             }
         }

@@ -34,6 +34,9 @@ public enum TIFFStack {
               width > 0, height > 0 else {
             throw TAMDataError(path, "\(where_) has no image size")
         }
+        guard width <= 1 << 16, height <= 1 << 16 else {
+            throw TAMDataError(path, "\(where_) claims \(width)x\(height) pixels; frames over 65536 pixels a side are refused (a damaged header?)")
+        }
         let samples = Int(file.u16(TIFFTAG_SAMPLESPERPIXEL, defaulted: true) ?? 1)
         guard samples == 1 else {
             throw TAMDataError(path, "\(where_) has \(samples) samples per pixel; femtofit reads single-channel (grey) frames")
@@ -58,7 +61,8 @@ public enum TIFFStack {
             TAMDataError(path, "\(where_) is incomplete (\(file.firstError ?? "its data end early")); the file is truncated or damaged — copy it again from the acquisition machine")
         }
         if file.isTiled {
-            guard let tileWidth = file.u32(TIFFTAG_TILEWIDTH).map(Int.init), let tileHeight = file.u32(TIFFTAG_TILELENGTH).map(Int.init) else {
+            guard let tileWidth = file.u32(TIFFTAG_TILEWIDTH).map(Int.init), let tileHeight = file.u32(TIFFTAG_TILELENGTH).map(Int.init),
+                  tileWidth > 0, tileHeight > 0, tileWidth <= 1 << 16, tileHeight <= 1 << 16 else {
                 throw TAMDataError(path, "\(where_) is tiled but gives no tile size")
             }
             let size = file.tileSize

@@ -95,9 +95,11 @@ struct FitCommand: ParsableCommand {
         if !masked.isEmpty {
             warn("\(input): \(masked.count) frame(s) had NaN or infinite pixels, masked from their fits (first: frame \(masked[0].frame), \(masked[0].maskedPixels) pixels)")
         }
-        for r in results.filter({ $0.state == .invalidInput }).prefix(5) {
+        let invalid = results.filter { $0.state == .invalidInput }
+        for r in invalid.prefix(5) {
             warn("\(input): frame \(r.frame): invalid input: \(r.problem ?? "unusable data")")
         }
+        if invalid.count > 5 { warn("\(input): ...and \(invalid.count - 5) more invalid frames (each with its reason under `problem` in fits.json)") }
         print("results: \(paths.csv)\n         \(paths.json)")
     }
 }

@@ -33,7 +33,7 @@ struct FitOptions: ParsableArguments {
         }
         guard FitPrecision(rawValue: precision) != nil else { throw ValidationError("unknown precision '\(precision)'; choose single or double") }
         guard tolerance.isFinite, tolerance > 0 else { throw ValidationError("--tolerance must be a positive number") }
-        guard maxIterations >= 1 else { throw ValidationError("--max-iterations must be at least 1") }
+        guard maxIterations >= 1, maxIterations <= 100_000 else { throw ValidationError("--max-iterations must be between 1 and 100000") }
         guard errors == "curvature" || errors == "robust" else { throw ValidationError("unknown --errors '\(errors)'; choose curvature or robust") }
         guard !(errors == "robust" && estimator == "mle") else {
             throw ValidationError("--errors robust is for --estimator lse; MLE's curvature errors are already honest for counts")
@@ -53,8 +53,8 @@ struct FitOptions: ParsableArguments {
 /// Parses "WxH" (e.g. 15x15) into positive integers.
 func parseSize(_ text: String, option: String) throws -> (Int, Int) {
     let parts = text.lowercased().split(separator: "x")
-    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else {
-        throw ValidationError("\(option) takes WIDTHxHEIGHT in pixels, e.g. 15x15 (got '\(text)')")
+    guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0, w <= 65_536, h <= 65_536 else {
+        throw ValidationError("\(option) takes WIDTHxHEIGHT in pixels, each 1 to 65536, e.g. 15x15 (got '\(text)')")
     }
     return (w, h)
 }

@@ -63,7 +63,7 @@ final class SimulationAndStackFitTests: XCTestCase {
         var (stack, _) = try simulator.run()
         stack.pixels[stack.pixelsPerFrame + 3 * stack.width + 7] = -2
         XCTAssertThrowsError(try StackFitter(settings: FitSettings(estimator: .poissonMLE)).fit(stack, source: "dtt.tif")) { error in
-            XCTAssertTrue("\(error)".contains("dtt.tif: frame 2, pixel (7, 3) is negative"), "\(error)")
+            XCTAssertTrue("\(error)".contains("dtt.tif: frame 1, pixel (7, 3) is negative"), "\(error)")
         }
     }
 

@@ -28,7 +28,9 @@ public enum ReferenceSolver {
             FitFinishing.writeInvalid(fit: fit, into: &results)
             return
         }
-        _ = try? prepared.model.dispatch(to: Visitor(prepared: prepared, fit: fit, results: &results))
+        withUnsafeMutablePointer(to: &results) { pointer in
+            _ = try? prepared.model.dispatch(to: Visitor(prepared: prepared, fit: fit, results: pointer))
+        }
     }
 
     struct Visitor: ModelVisitor {

@@ -99,7 +99,10 @@ struct Benchmark: ParsableCommand {
             guard fields.count == 3, let minimum = Double(fields[2]) else {
                 throw ValidationError("\(targets): cannot read line '\(line)': expected workload<TAB>figure<TAB>minimum")
             }
-            guard let figures = measured[fields[0]] else { continue }
+            guard let figures = measured[fields[0]] else {
+                if filter != nil { continue }  // left out on purpose by --filter
+                throw ValidationError("\(targets): target for '\(fields[0])', which this run did not measure; fix the name")
+            }
             guard let value = figures[fields[1]] else { throw ValidationError("\(targets): unknown figure '\(fields[1])'") }
             let verdict = value >= minimum ? "ok  " : "FAIL"
             print("\(verdict) \(fields[0]) \(fields[1]) = \(format(value, 3)) (target >= \(minimum))")
