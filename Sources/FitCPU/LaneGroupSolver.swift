@@ -201,6 +201,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         var converged = Lane.allFalse
         var lambda = Lane(1e-3)
         var iterations = Lane(0)
+        var previousSmall = Lane.allFalse
         let tolerance = Lane(settings.tolerance)
         for i in 0..<p { scale[i] = curvature[SymmetricSolve.packedIndex(i, i)] }
         var iteration = 0
@@ -234,8 +235,11 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             let trialBad = accumulate(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
             trialChi = Lane.select(trialBad, Lane(.infinity), trialChi)
             let change = Lane.absolute(trialChi - chi)
-            let nowConverged = Lane.and(active, Lane.lessThan(change, tolerance * Lane.maximum(chiSquareFloor, chi)))
+            let small = Lane.lessThan(change, tolerance * Lane.maximum(chiSquareFloor, chi))
             let accept = Lane.and(active, Lane.lessThan(trialChi, chi))
+            // ConvergenceTest.hasConverged, lane by lane.
+            let nowConverged = Lane.and(Lane.and(active, small), Lane.or(accept, previousSmall))
+            previousSmall = small
             for i in 0..<p {
                 parameters[i] = Lane.select(accept, trial[i], parameters[i])
                 gradient[i] = Lane.select(accept, trialGradient[i], gradient[i])

@@ -15,6 +15,16 @@ final class FitBehaviourTests: XCTestCase {
         }
     }
 
+    /// The shared convergence rule: a small change converges after an accepted step at once, after
+    /// a rejected step only when the iteration before also changed chi^2 by little.
+    func testConvergenceRule() {
+        XCTAssertTrue(ConvergenceTest.hasConverged(changeIsSmall: true, accepted: true, previousChangeWasSmall: false))
+        XCTAssertFalse(ConvergenceTest.hasConverged(changeIsSmall: true, accepted: false, previousChangeWasSmall: false))
+        XCTAssertTrue(ConvergenceTest.hasConverged(changeIsSmall: true, accepted: false, previousChangeWasSmall: true))
+        XCTAssertFalse(ConvergenceTest.hasConverged(changeIsSmall: false, accepted: true, previousChangeWasSmall: true))
+        XCTAssertFalse(ConvergenceTest.hasConverged(changeIsSmall: false, accepted: false, previousChangeWasSmall: true))
+    }
+
     func testEveryOutputIsWrittenForEveryFit() throws {
         var fits = try spots(count: 37, seed: freshSeed(1))  // not a multiple of any lane count
         fits.batch.data[5 * 195 + 3] = .nan                 // one invalid fit among them

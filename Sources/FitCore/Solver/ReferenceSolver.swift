@@ -11,7 +11,7 @@ import Darwin
 /// squares problems" (2004), as REFERENCE section 3 gives it: lambda starts at 1e-3; the diagonal
 /// is damped by lambda times the largest value it has taken; a step is accepted (lambda / 10) when
 /// chi^2 falls and reverted (lambda * 10) otherwise; a fit has converged when chi^2 changed by less
-/// than tol * chi^2 in an iteration, whether its step was accepted or rejected.
+/// than tol * chi^2 in an iteration (see `ConvergenceTest` for the one refinement).
 ///
 /// One change from Gpufit: Gpufit's test is relative to max(1, chi^2), which for unweighted data
 /// in small units (dT/T ~ 1e-3, so chi^2 << 1) stops after the first step. femtofit's test is
@@ -184,6 +184,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         var scale = (0..<p).map { current.curvature[$0 * p + $0] }
         var state = FitState.maxIterations
         var iterations = 0
+        var previousSmall = false
         for iteration in 1...settings.maxIterations {
             iterations = iteration
             for i in 0..<p { scale[i] = max(scale[i], current.curvature[i * p + i]) }
@@ -191,13 +192,17 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             var trial = parameters
             for i in 0..<p where mask[i] { trial[i] = min(max(parameters[i] + delta[i], lower[i]), upper[i]) }
             let next = evaluate(trial)
-            let converged = abs(next.chiSquare - current.chiSquare) < settings.tolerance * max(floor, current.chiSquare)
-            if next.chiSquare < current.chiSquare {
+            let small = abs(next.chiSquare - current.chiSquare) < settings.tolerance * max(floor, current.chiSquare)
+            let accepted = next.chiSquare < current.chiSquare
+            if accepted {
                 parameters = trial; current = next; lambda /= 10
             } else {
                 lambda *= 10
             }
-            if converged { state = .converged; break }
+            if ConvergenceTest.hasConverged(changeIsSmall: small, accepted: accepted, previousChangeWasSmall: previousSmall) {
+                state = .converged; break
+            }
+            previousSmall = small
         }
         var errors = Array(repeating: Double.nan, count: p)
         if state != .singular, settings.robustErrors, let variances = sandwichDiagonal(current, meat: evaluate(parameters, sandwichMeat: true)) {
