@@ -60,12 +60,13 @@ func kineticsDelays() -> [Double] {
     return d
 }
 
-/// Asserts that `fast` agrees with `reference`: the same state, and every parameter within
-/// `fraction` of the reference's standard error.
+/// Asserts that `fast` agrees with `reference`: the same state, every parameter within `fraction`
+/// of the reference's standard error, standard errors within 2 %, and chi^2 within 1e-4 relative
+/// (parameters 0.05 SE apart change chi^2 by ~0.0025, far less).
 func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Double, context: String,
                      file: StaticString = #filePath, line: UInt = #line) {
     let p = fast.parameterCount
-    var mismatchedStates = 0, farParameters = 0
+    var mismatchedStates = 0, farParameters = 0, farErrors = 0, farChiSquares = 0
     var firstProblem: String?
     for fit in 0..<fast.fitCount {
         guard let state = fast.state(fit) else {
@@ -77,6 +78,18 @@ func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Doub
             continue
         }
         guard state == .converged else { continue }
+        let chiFast = fast.chiSquares[fit], chiReference = reference.chiSquares[fit]
+        if !(abs(chiFast - chiReference) <= 1e-4 * chiReference + 1e-3) {
+            farChiSquares += 1
+            firstProblem = firstProblem ?? "fit \(fit): chi2 \(chiFast) vs \(chiReference)"
+        }
+        for j in 0..<p {
+            let seFast = fast.standardErrors[fit * p + j], seReference = reference.standardErrors[fit * p + j]
+            if !(abs(seFast - seReference) <= 0.02 * seReference) {
+                farErrors += 1
+                firstProblem = firstProblem ?? "fit \(fit) standard error of \(fast.model.parameterNames[j]): \(seFast) vs \(seReference)"
+            }
+        }
         for j in 0..<p {
             let a = fast.parameters[fit * p + j], b = reference.parameters[fit * p + j]
             let se = reference.standardErrors[fit * p + j]
@@ -89,4 +102,6 @@ func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Doub
     }
     XCTAssertEqual(mismatchedStates, 0, "\(context): states differ; first: \(firstProblem ?? "")", file: file, line: line)
     XCTAssertEqual(farParameters, 0, "\(context): parameters differ; first: \(firstProblem ?? "")", file: file, line: line)
+    XCTAssertEqual(farErrors, 0, "\(context): standard errors differ; first: \(firstProblem ?? "")", file: file, line: line)
+    XCTAssertEqual(farChiSquares, 0, "\(context): chi2 differs; first: \(firstProblem ?? "")", file: file, line: line)
 }

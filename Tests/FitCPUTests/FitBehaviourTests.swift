@@ -115,6 +115,32 @@ final class FitBehaviourTests: XCTestCase {
         }
     }
 
+    /// Under weighted MLE a masked point (weight 0) does not count, even where the model is not
+    /// positive there: a start that is negative only at the masked point is a valid start.
+    func testMaskedPointsDoNotMakeMLEModelsInvalid() throws {
+        let x = (0..<30).map(Double.init)
+        var fits = try SyntheticFits.make(model: .linear1D, count: 16, coordinates: .sharedX(x), pointCount: 30,
+                                          noise: .poisson, seed: freshSeed(6)) { r in [r.uniform(4...6), r.uniform(20...30)] }
+        var start = fits.truth
+        for fit in 0..<16 { start[fit * 2] = -3 }   // f(0) = -3, positive from x = 1 on
+        fits.batch.initialParameters = start
+        var weights = [Float](repeating: 1, count: 16 * 30)
+        for fit in 0..<16 { weights[fit * 30] = 0 }
+        let settings = FitSettings(estimator: .poissonMLE)
+        for backend in backends {
+            let unmasked = try FitEngine(backend: backend).fit(fits.batch, settings: settings)
+            XCTAssertEqual(unmasked.state(7), .negativeCurvature, "\(backend.name): the start is not positive at x = 0")
+            var masked = fits.batch
+            masked.weights = weights
+            let r = try FitEngine(backend: backend).fit(masked, settings: settings)
+            for fit in 0..<16 {
+                XCTAssertEqual(r.state(fit), .converged, "\(backend.name) fit \(fit)")
+                XCTAssertEqual(r.parameters[fit * 2 + 1], fits.truth[fit * 2 + 1], accuracy: 5 * r.standardErrors[fit * 2 + 1],
+                               "\(backend.name) fit \(fit): slope")
+            }
+        }
+    }
+
     func testWholeCallErrorsThrowWithClearMessages() throws {
         let bad = FitBatch(model: .gauss2D, fitCount: 2, pointCount: 9, data: [Float](repeating: 1, count: 17), coordinates: .grid(width: 3, height: 3))
         XCTAssertThrowsError(try FitEngine().fit(bad)) { XCTAssertTrue("\($0)".contains("17 values")) }
