@@ -57,11 +57,8 @@ public struct FitOutput: Sendable {
 
     /// A frame's parameters and errors in output units.
     public func scaled(_ result: StackFitter.FrameResult) -> (values: [Double], errors: [Double]) {
-        let lengths = Set(model.lengthParameters)
         let scale = pixelSize ?? 1
-        let values = result.parameters.enumerated().map { lengths.contains($0.offset) ? $0.element * scale : $0.element }
-        let errors = result.standardErrors.enumerated().map { lengths.contains($0.offset) ? $0.element * scale : $0.element }
-        return (values, errors)
+        return (model.scalingLengths(result.parameters, by: scale), model.scalingLengths(result.standardErrors, by: scale))
     }
 
     static func number(_ v: Double) -> String { v.isNaN ? "nan" : (v.isInfinite ? (v > 0 ? "inf" : "-inf") : "\(v)") }

@@ -141,6 +141,23 @@ final class FitBehaviourTests: XCTestCase {
         }
     }
 
+    /// A pixel size scales positions, widths and their errors, and nothing else.
+    func testResultsInNanometres() throws {
+        let fits = try spots(count: 4, seed: freshSeed(8))
+        let r = try FitEngine().fit(fits.batch)
+        let nm = r.inNanometres(pixelSize: 55.6)
+        for fit in 0..<4 {
+            for j in 0..<5 {
+                let factor = [1, 2, 3].contains(j) ? 55.6 : 1
+                XCTAssertEqual(nm.parameters[fit * 5 + j], r.parameters[fit * 5 + j] * factor, accuracy: 1e-9 * abs(r.parameters[fit * 5 + j] * factor))
+                XCTAssertEqual(nm.standardErrors[fit * 5 + j], r.standardErrors[fit * 5 + j] * factor,
+                               accuracy: 1e-9 * r.standardErrors[fit * 5 + j] * factor)
+            }
+            XCTAssertEqual(nm.chiSquares[fit], r.chiSquares[fit])
+            XCTAssertEqual(nm.state(fit), r.state(fit))
+        }
+    }
+
     func testWholeCallErrorsThrowWithClearMessages() throws {
         let bad = FitBatch(model: .gauss2D, fitCount: 2, pointCount: 9, data: [Float](repeating: 1, count: 17), coordinates: .grid(width: 3, height: 3))
         XCTAssertThrowsError(try FitEngine().fit(bad)) { XCTAssertTrue("\($0)".contains("17 values")) }
