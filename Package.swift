@@ -28,6 +28,7 @@ let package = Package(
     products: [
         .library(name: "FitCore", targets: ["FitCore"]),
         .library(name: "FitEngine", targets: ["FitEngine"]),
+        .library(name: "FitOpenCL", targets: ["FitOpenCL"]),
         .library(name: "TAMData", targets: ["TAMData"]),
         .library(name: "Transport", targets: ["Transport"]),
         .executable(name: "femtofit", targets: ["femtofit"]),
@@ -47,7 +48,8 @@ let package = Package(
         .target(name: "CLaneMath"),
         .target(name: "FitCore", dependencies: ["CLaneMath"], swiftSettings: fastMath),
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
-        .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU"], swiftSettings: fastMath),
+        .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
+        .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
         .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "CTIFF"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         .executableTarget(
@@ -65,9 +67,10 @@ let package = Package(
             swiftSettings: fastMath),
 
         // Helpers the test targets share (fresh seeds); not part of any product.
-        .target(name: "FemtofitTestSupport", path: "Tests/FemtofitTestSupport"),
+        .target(name: "FemtofitTestSupport", dependencies: ["FitCore"], path: "Tests/FemtofitTestSupport"),
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
     ],

@@ -282,8 +282,6 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             SymmetricSolve.inverseDiagonal(factorised: system, n: p, work: work2, diagonal: inverseDiagonal)
         }
         let isMLE = prepared.settings.estimator == .poissonMLE
-        let weighted = prepared.batch.weights != nil && prepared.settings.weightsAreInverseVariances
-        let free = Double(prepared.freeParameterCount)
         for lane in 0..<lanesUsed {
             let fit = fitOfLane[lane]
             let state: FitState
@@ -292,14 +290,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             else if Lane.maskLane(converged, lane) { state = .converged }
             else { state = .maxIterations }
             let chiSquare = chi[lane: lane]
-            var factor = 1.0
-            if robust {
-                let n = usedPoints[lane: lane]
-                factor = n > free ? n / (n - free) : .nan
-            } else if !isMLE && !weighted {
-                let dof = usedPoints[lane: lane] - free
-                factor = dof > 0 ? chiSquare / dof : .nan
-            }
+            let factor = prepared.standardErrorFactor(chiSquare: chiSquare, usedPoints: usedPoints[lane: lane])
             let errorsKnown = !(state == .singular || state == .negativeCurvature) && !Lane.maskLane(curvatureSingular, lane)
             for j in 0..<p {
                 // Fixed parameters come back exactly as given, not rounded through the lanes.

@@ -205,17 +205,11 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             previousSmall = small
         }
         var errors = Array(repeating: Double.nan, count: p)
-        if state != .singular, settings.robustErrors, let variances = sandwichDiagonal(current, meat: evaluate(parameters, sandwichMeat: true)) {
-            let n = Double(current.usedPoints), free = Double(prepared.freeParameterCount)
-            let factor = n > free ? n / (n - free) : .nan
-            for i in 0..<p { errors[i] = mask[i] ? (variances[i] * factor).squareRoot() : 0 }
-        } else if state != .singular, !settings.robustErrors, let variances = inverseDiagonal(current) {
-            var factor = 1.0
-            let weighted = prepared.batch.weights != nil && settings.weightsAreInverseVariances
-            if settings.estimator == .leastSquares && !weighted {
-                let dof = current.usedPoints - prepared.freeParameterCount
-                factor = dof > 0 ? current.chiSquare / Double(dof) : .nan
-            }
+        let variances = state == .singular ? nil
+            : settings.robustErrors ? sandwichDiagonal(current, meat: evaluate(parameters, sandwichMeat: true))
+            : inverseDiagonal(current)
+        if let variances {
+            let factor = prepared.standardErrorFactor(chiSquare: current.chiSquare, usedPoints: Double(current.usedPoints))
             for i in 0..<p { errors[i] = mask[i] ? (variances[i] * factor).squareRoot() : 0 }
         }
         return Outcome(parameters: parameters, standardErrors: errors, state: state,

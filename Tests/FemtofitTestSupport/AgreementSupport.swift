@@ -1,10 +1,8 @@
 import FitCore
-import FitEngine
 import XCTest
-import FemtofitTestSupport
 
 /// Random, well-posed fits of every model: truth, data with noise, start values near the truth.
-func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed: UInt64) throws -> SyntheticFits {
+public func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed: UInt64) throws -> SyntheticFits {
     let noise: NoiseModel = estimator == .poissonMLE ? .poisson : .gaussian(sigma: 8)
     switch model {
     case .gauss2D, .gauss2DPixelated:
@@ -53,7 +51,7 @@ func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed: UInt64
 }
 
 /// A non-uniform delay axis in fs, as a TAM run takes it: linear around time zero, then log-spaced.
-func kineticsDelays() -> [Double] {
+public func kineticsDelays() -> [Double] {
     var d = stride(from: -500.0, to: 500, by: 25).map { $0 }
     var t = 500.0
     while t < 200_000 { d.append(t); t *= 1.08 }
@@ -63,7 +61,7 @@ func kineticsDelays() -> [Double] {
 /// Asserts that `fast` agrees with `reference`: the same state, every parameter within `fraction`
 /// of the reference's standard error, standard errors within 2 %, and chi^2 within 1e-4 relative
 /// (parameters 0.05 SE apart change chi^2 by ~0.0025, far less).
-func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Double, context: String,
+public func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Double, context: String,
                      file: StaticString = #filePath, line: UInt = #line) {
     let p = fast.parameterCount
     var mismatchedStates = 0, farParameters = 0, farErrors = 0, farChiSquares = 0

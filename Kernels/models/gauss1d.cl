@@ -1,0 +1,15 @@
+// 1D Gaussian (Gpufit's GAUSS_1D), as Gauss1DModel.swift.
+// Parameters: 0 amplitude A, 1 x0, 2 sigma, 3 offset B.
+//     f(x) = A exp(-(x - x0)^2 / (2 sigma^2)) + B
+inline real ff_model(const real* p, real x, real y, real* d) {
+    const real inverseSigma = (real)1 / p[2];
+    const real inverseVariance = inverseSigma * inverseSigma;
+    const real dx = x - p[1];
+    const real e = exp(dx * dx * inverseVariance * (real)(-0.5));
+    const real ae = p[0] * e;
+    d[0] = e;
+    d[1] = ae * dx * inverseVariance;
+    d[2] = ae * dx * dx * inverseVariance * inverseSigma;
+    d[3] = (real)1;
+    return ae + p[3];
+}

@@ -1,0 +1,69 @@
+import FitCore
+import FitCPU
+import FitOpenCL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The OpenCL backend on one device. Models or settings its kernels do not cover yet throw
+/// `OpenCLError.unsupported` (under `auto` the CPU backend takes them instead).
+public struct OpenCLBackend: FitBackend {
+    public let solver: OpenCLSolver
+    public var name: String { "opencl" }
+    public var precision: FitPrecision { solver.precision }
+    public var device: OpenCLDevice { solver.context.device }
+    public var deviceDescription: String {
+        "\(device.name) (\(device.kind.rawValue), \(device.platformName), driver \(device.driverVersion))"
+    }
+
+    /// `device`: an index, a type (`gpu`, `cpu`) or part of a name; nil reads `FEMTOFIT_DEVICE`,
+    /// and without it picks as `femtofit devices` says `auto` would.
+    public init(device selector: String? = nil, precision: FitPrecision = .single, maximumChunk: Int = 1 << 18) throws {
+        let library = try OpenCLLibrary.shared.get()
+        let devices = try OpenCLDevice.all(library)
+        let chosen = try OpenCLDevice.select(selector ?? ProcessInfoEnvironment.current["FEMTOFIT_DEVICE"], among: devices)
+        solver = try OpenCLSolver(context: try OpenCLContext.shared(library: library, device: chosen),
+                                  precision: precision, maximumChunk: maximumChunk)
+    }
+
+    public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {
+        try solver.solve(prepared, into: &results)
+    }
+}
+
+/// `--backend auto`: an OpenCL GPU when there is one, the SIMD CPU backend otherwise. When the
+/// GPU cannot take a batch (no kernel for the model yet, a failed build or launch) it warns once
+/// on standard error and fits on the CPU instead.
+public struct AutomaticBackend: FitBackend {
+    public let gpu: OpenCLBackend?
+    public let cpu: CPUBackend
+    public var name: String { gpu == nil ? cpu.name : "auto" }
+    public var precision: FitPrecision { cpu.precision }
+    public var deviceDescription: String { gpu.map { "\($0.deviceDescription), else \(cpu.deviceDescription)" } ?? cpu.deviceDescription }
+
+    public init(precision: FitPrecision, threadCount: Int?) {
+        cpu = CPUBackend(precision: precision, threadCount: threadCount)
+        if let backend = try? OpenCLBackend(device: ProcessInfoEnvironment.current["FEMTOFIT_DEVICE"] ?? "gpu", precision: precision),
+           backend.device.kind == .gpu {
+            gpu = backend
+        } else {
+            gpu = nil
+        }
+    }
+
+    nonisolated(unsafe) private static var warned = false
+
+    public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {
+        if let gpu {
+            do { return try gpu.solve(prepared, into: &results) } catch {
+                if !Self.warned {
+                    Self.warned = true
+                    fputs("femtofit: warning: OpenCL could not fit this batch (\(error)); using the CPU backend\n", stderr)
+                }
+            }
+        }
+        try cpu.solve(prepared, into: &results)
+    }
+}

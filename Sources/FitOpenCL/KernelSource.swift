@@ -1,0 +1,51 @@
+import FitCore
+
+/// The OpenCL program for one (model, estimator, shape, precision): `#define`s, then common.cl,
+/// the model's file, the estimator's file and lm.cl, from the sources embedded in the binary.
+public struct KernelSource: Hashable, Sendable {
+    public let defines: [String]
+    public let text: String
+
+    /// The kernel file of each model the OpenCL backend fits; models without one fall back.
+    public static let modelFiles: [ModelID: String] = [
+        .gauss2D: "models/gauss2d.cl", .gauss2DElliptic: "models/gauss2d_elliptic.cl",
+        .gauss1D: "models/gauss1d.cl", .linear1D: "models/linear1d.cl",
+    ]
+
+    public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil }
+
+    public init(prepared: PreparedFits, double: Bool) throws(OpenCLError) {
+        let model = prepared.model
+        guard let modelFile = Self.modelFiles[model] else {
+            throw OpenCLError.unsupported("the \(model.name) model yet (\(Self.modelFiles.keys.map(\.name).sorted().joined(separator: ", ")) are supported)")
+        }
+        guard !prepared.settings.robustErrors else { throw OpenCLError.unsupported("robust (sandwich) standard errors yet") }
+        var defines = ["FF_PARAMETERS \(model.parameterCount)", "FF_POINTS \(prepared.pointCount)",
+                       "FF_FLOOR_FRACTION \(ConvergenceTest.floorFraction)"]
+        switch prepared.batch.coordinates {
+        case let .grid(width, _): defines.append("FF_GRID_WIDTH \(width)")
+        case .sharedX: defines.append("FF_SHARED_X 1")
+        case .perFitX: defines.append("FF_PER_FIT_X 1")
+        }
+        if prepared.batch.weights != nil { defines.append("FF_WEIGHTED 1") }
+        if prepared.settings.estimator == .poissonMLE { defines.append("FF_MLE 1") }
+        if double { defines.append("FF_DOUBLE 1") }
+        var mask = 0
+        for (i, free) in prepared.fitMask.enumerated() where !free { mask |= 1 << i }
+        defines.append("FF_FIXED_MASK \(mask)")
+        self.defines = defines
+        let estimatorFile = prepared.settings.estimator == .poissonMLE ? "estimators/mle.cl" : "estimators/lse.cl"
+        var text = defines.map { "#define \($0)\n" }.joined()
+        for file in ["common.cl", modelFile, estimatorFile, "lm.cl"] {
+            guard let source = EmbeddedKernels.sources[file] else { throw OpenCLError.unsupported("a kernel file \(file) missing from the binary") }
+            text += "// ---- \(file)\n" + source + "\n"
+        }
+        self.text = text
+    }
+}
+
+extension KernelSource {
+    /// The kernel files inside the binary, by path relative to `Kernels/`.
+    public static var embeddedFileNames: [String] { Array(EmbeddedKernels.sources.keys) }
+    public static func embedded(_ file: String) -> String? { EmbeddedKernels.sources[file] }
+}

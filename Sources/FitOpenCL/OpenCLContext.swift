@@ -1,0 +1,86 @@
+import COpenCL
+import Foundation
+
+/// A context and queue on one device, with the programs built for it cached by source and
+/// options. One per device for the process (`OpenCLContext.shared(for:)`), so a batch after the
+/// first pays no build cost.
+public final class OpenCLContext: @unchecked Sendable {
+    public let library: OpenCLLibrary
+    public let device: OpenCLDevice
+    let context: cl_context
+    let queue: cl_command_queue
+    private var programs: [String: cl_program] = [:]
+    private let lock = NSLock()
+
+    /// The options every build uses. Not `-cl-fast-relaxed-math`: it implies
+    /// `-cl-finite-math-only`, under which the compiler drops the kernels' isfinite checks
+    /// (singular pivots, a MLE model that is not positive) and mishandles masked NaN pixels.
+    /// Unsafe math without that assumption keeps the speed (fused, reassociated arithmetic).
+    public static let buildOptions = "-cl-unsafe-math-optimizations -cl-mad-enable -cl-no-signed-zeros"
+
+    public init(library: OpenCLLibrary, device: OpenCLDevice) throws(OpenCLError) {
+        self.library = library
+        self.device = device
+        var status: cl_int = 0
+        var id: cl_device_id? = device.handle
+        guard let context = library.createContext(nil, 1, &id, nil, nil, &status), status == CL_SUCCESS else {
+            throw OpenCLError.call("clCreateContext", status: status)
+        }
+        self.context = context
+        guard let queue = library.createCommandQueue(context, device.handle, 0, &status), status == CL_SUCCESS else {
+            _ = library.releaseContext(context)
+            throw OpenCLError.call("clCreateCommandQueue", status: status)
+        }
+        self.queue = queue
+    }
+
+    deinit {
+        for program in programs.values { _ = library.releaseProgram(program) }
+        _ = library.releaseCommandQueue(queue)
+        _ = library.releaseContext(context)
+    }
+
+    nonisolated(unsafe) private static var contexts: [UInt: OpenCLContext] = [:]
+    private static let contextsLock = NSLock()
+
+    /// The process's context for `device`, made on first use.
+    public static func shared(library: OpenCLLibrary, device: OpenCLDevice) throws(OpenCLError) -> OpenCLContext {
+        contextsLock.lock(); defer { contextsLock.unlock() }
+        if let existing = contexts[device.id] { return existing }
+        let made = try OpenCLContext(library: library, device: device)
+        contexts[device.id] = made
+        return made
+    }
+
+    /// The program for `source`, built once; a failed build throws with the compiler's log.
+    public func program(_ source: String, options: String = OpenCLContext.buildOptions) throws(OpenCLError) -> cl_program {
+        lock.lock(); defer { lock.unlock() }
+        let key = options + "\u{0}" + source
+        if let cached = programs[key] { return cached }
+        var status: cl_int = 0
+        let made: cl_program? = source.withCString { text in
+            var pointer: UnsafePointer<CChar>? = text
+            var length = strlen(text)
+            return library.createProgramWithSource(context, 1, &pointer, &length, &status)
+        }
+        guard let program = made, status == CL_SUCCESS else { throw OpenCLError.call("clCreateProgramWithSource", status: status) }
+        var id: cl_device_id? = device.handle
+        let built = library.buildProgram(program, 1, &id, options, nil, nil)
+        if built != CL_SUCCESS {
+            let log = buildLog(program)
+            _ = library.releaseProgram(program)
+            throw OpenCLError.build(log: log.isEmpty ? OpenCLError.name(of: built) : log, options: options)
+        }
+        programs[key] = program
+        return program
+    }
+
+    func buildLog(_ program: cl_program) -> String {
+        var size = 0
+        guard library.getProgramBuildInfo(program, device.handle, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size) == CL_SUCCESS,
+              size > 0 else { return "" }
+        var bytes = [CChar](repeating: 0, count: size + 1)
+        _ = library.getProgramBuildInfo(program, device.handle, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &bytes, nil)
+        return String(cString: bytes)
+    }
+}

@@ -1,0 +1,102 @@
+import FitCore
+import FitEngine
+import FitOpenCL
+import XCTest
+import FemtofitTestSupport
+
+/// The OpenCL backend (PoCL here) against the float64 reference: every model its kernels cover,
+/// both estimators, the same rule as the CPU backend (0.05 SE, same states, SEs 2 %, chi^2 1e-4).
+final class OpenCLAgreementTests: XCTestCase {
+    func backend(precision: FitPrecision = .single, maximumChunk: Int = 1 << 18) throws -> OpenCLBackend {
+        try OpenCLBackend(device: nil, precision: precision, maximumChunk: maximumChunk)
+    }
+
+    func testEveryKernelModelAgreesWithTheReference() throws {
+        let opencl = try backend()
+        for model in ModelID.allCases where KernelSource.supports(model) {
+            for estimator in [Estimator.leastSquares, .poissonMLE] {
+                let seed = freshSeed(UInt64(model.rawValue) &* 131 &+ UInt64(estimator.rawValue))
+                // 301: not a multiple of any work-group size.
+                let fits = try randomFits(model, estimator: estimator, count: 301, seed: seed)
+                let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, estimator: estimator)
+                let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+                let result = try FitEngine(backend: opencl).fit(fits.batch, settings: settings)
+                assertAgreement(result, reference, fraction: 0.05, context: "opencl \(model.name) \(estimator) seed \(seed)")
+            }
+        }
+    }
+
+    func testDoublePrecisionKernels() throws {
+        let opencl = try backend(precision: .double)
+        for model in [ModelID.gauss2D, .gauss1D] {
+            let seed = freshSeed(UInt64(model.rawValue) &+ 7)
+            let fits = try randomFits(model, estimator: .poissonMLE, count: 100, seed: seed)
+            let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, estimator: .poissonMLE)
+            let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+            let result = try FitEngine(backend: opencl).fit(fits.batch, settings: settings)
+            assertAgreement(result, reference, fraction: 0.01, context: "opencl double \(model.name) seed \(seed)")
+        }
+    }
+
+    /// Weights (with masked NaN pixels), fixed parameters, bounds, per-fit x and origins go
+    /// through the kernels as through the reference; invalid fits keep their states.
+    func testOptionalInputsAgree() throws {
+        let seed = freshSeed(41)
+        var fits = try randomFits(.gauss2DElliptic, estimator: .leastSquares, count: 64, seed: seed)
+        let n = fits.batch.pointCount
+        var weights = [Float](repeating: 1, count: 64 * n)
+        for fit in 0..<64 { weights[fit * n + (fit * 7) % n] = 0; fits.batch.data[fit * n + (fit * 7) % n] = .nan }
+        weights[5 * n + 3] = -1  // fit 5: invalid input
+        fits.batch.weights = weights
+        fits.batch.parametersToFit = [true, true, true, true, true, false]
+        fits.batch.lowerBounds = (0..<64).flatMap { _ in [0.0, 0, 0, 0.5, 0.5, -100] }
+        fits.batch.upperBounds = (0..<64).flatMap { _ in [1e5, 1e4, 1e4, 2.6, 20, 1000] }  // sigma_x at most 2.6
+        // ROIs cut at (fit, 2 fit) of a frame: start values are in frame coordinates then.
+        fits.batch.origins = (0..<64).flatMap { [Double($0), 2 * Double($0)] }
+        for fit in 0..<64 {
+            fits.batch.initialParameters![fit * 6 + 1] += Double(fit)
+            fits.batch.initialParameters![fit * 6 + 2] += 2 * Double(fit)
+        }
+        let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, weightsAreInverseVariances: false)
+        let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+        let result = try FitEngine(backend: backend()).fit(fits.batch, settings: settings)
+        assertAgreement(result, reference, fraction: 0.05, context: "opencl weighted/fixed/bounded, seed \(seed)")
+        XCTAssertEqual(result.state(5), .invalidInput)
+        XCTAssertNotNil(result.problems[5])
+        for fit in 0..<64 where fit != 5 {
+            XCTAssertEqual(result.parameters[fit * 6 + 5], fits.batch.initialParameters![fit * 6 + 5], "fixed offset, fit \(fit)")
+            XCTAssertEqual(result.parameters[fit * 6 + 1], reference.parameters[fit * 6 + 1], accuracy: 0.05, "x0 in frame coordinates, fit \(fit)")
+            XCTAssertGreaterThan(result.parameters[fit * 6 + 1], Double(fit), "x0 in frame coordinates, fit \(fit)")
+            XCTAssertLessThanOrEqual(result.parameters[fit * 6 + 3], 2.6)
+            XCTAssertEqual(result.standardErrors[fit * 6 + 5], 0)
+        }
+        var curves = try randomFits(.gauss1D, estimator: .leastSquares, count: 40, seed: seed)
+        let xs = curves.batch.coordinates
+        if case let .sharedX(shared) = xs {
+            curves.batch.coordinates = .perFitX((0..<40).flatMap { fit in shared.map { Float($0 + 0.01 * Double(fit)) } })
+        }
+        let curveReference = try FitEngine(backend: ReferenceBackend()).fit(curves.batch, settings: settings)
+        let curveResult = try FitEngine(backend: backend()).fit(curves.batch, settings: settings)
+        assertAgreement(curveResult, curveReference, fraction: 0.05, context: "opencl per-fit x, seed \(seed)")
+    }
+
+    /// A batch split into chunks gives exactly what one launch gives.
+    func testChunkedRunsMatchOneShot() throws {
+        let fits = try randomFits(.gauss2D, estimator: .poissonMLE, count: 250, seed: freshSeed(43))
+        let settings = FitSettings(estimator: .poissonMLE)
+        let whole = try FitEngine(backend: backend()).fit(fits.batch, settings: settings)
+        let chunked = try FitEngine(backend: backend(maximumChunk: 37)).fit(fits.batch, settings: settings)
+        XCTAssertEqual(whole.parameters, chunked.parameters)
+        XCTAssertEqual(whole.standardErrors, chunked.standardErrors)
+        XCTAssertEqual(whole.stateCodes, chunked.stateCodes)
+        XCTAssertEqual(whole.iterations, chunked.iterations)
+    }
+
+    /// Models without a kernel yet are refused with a clear error, not fitted wrongly.
+    func testUnsupportedModelsAreRefusedClearly() throws {
+        let fits = try randomFits(.kinetics2, estimator: .leastSquares, count: 4, seed: 1)
+        XCTAssertThrowsError(try FitEngine(backend: backend()).fit(fits.batch)) {
+            XCTAssertTrue("\($0)".contains("kinetics2"), "\($0)")
+        }
+    }
+}
