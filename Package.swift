@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
-            dependencies: ["FitCore", "FitEngine", "TAMData", "Transport",
+            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "TAMData", "Transport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         // Throughput benchmarks with their targets (see benchmarks/README.md). They live in

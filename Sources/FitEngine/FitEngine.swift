@@ -8,8 +8,9 @@ public struct FitEngine: Sendable {
 
     public init(backend: any FitBackend = CPUBackend()) { self.backend = backend }
 
-    public init(choice: BackendChoice, precision: FitPrecision = .single, threadCount: Int? = nil) throws {
-        backend = try choice.makeBackend(precision: precision, threadCount: threadCount)
+    /// `device` picks the OpenCL device (index, type or part of a name); see `BackendChoice`.
+    public init(choice: BackendChoice, precision: FitPrecision = .single, threadCount: Int? = nil, device: String? = nil) throws {
+        backend = try choice.makeBackend(precision: precision, threadCount: threadCount, device: device)
     }
 
     /// Fits every fit of `batch`. Throws only for whole-call problems (shapes, settings); a bad

@@ -9,8 +9,10 @@ struct FitOptions: ParsableArguments {
     var model = "gauss2d"
     @Option(help: "Estimator: lse (least squares) or mle (Poisson maximum likelihood, raw counts only).")
     var estimator = "lse"
-    @Option(help: "Backend: auto or cpu.")
+    @Option(help: "Backend: auto (an OpenCL GPU if there is one, else the CPU), opencl or cpu.")
     var backend = "auto"
+    @Option(help: "OpenCL device: an index, a type (gpu, cpu) or part of its name (see `femtofit devices`; default: FEMTOFIT_DEVICE, else automatic).")
+    var device: String?
     @Option(help: "Precision: single or double.")
     var precision = "single"
     @Option(help: "Convergence tolerance on the relative change of chi^2.")
@@ -29,7 +31,7 @@ struct FitOptions: ParsableArguments {
         }
         guard Estimator(name: estimator) != nil else { throw ValidationError("unknown estimator '\(estimator)'; choose lse or mle") }
         guard BackendChoice(rawValue: backend) != nil, backend != "reference" else {
-            throw ValidationError("unknown backend '\(backend)'; choose auto or cpu")
+            throw ValidationError("unknown backend '\(backend)'; choose auto, opencl or cpu")
         }
         guard FitPrecision(rawValue: precision) != nil else { throw ValidationError("unknown precision '\(precision)'; choose single or double") }
         guard tolerance.isFinite, tolerance > 0 else { throw ValidationError("--tolerance must be a positive number") }
@@ -46,7 +48,7 @@ struct FitOptions: ParsableArguments {
                     robustErrors: errors == "robust")
     }
     func engine() throws -> FitEngine {
-        try FitEngine(choice: BackendChoice(rawValue: backend)!, precision: FitPrecision(rawValue: precision)!)
+        try FitEngine(choice: BackendChoice(rawValue: backend)!, precision: FitPrecision(rawValue: precision)!, device: device)
     }
 }
 

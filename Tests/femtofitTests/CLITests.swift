@@ -15,10 +15,11 @@ final class CLITests: XCTestCase {
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    func femtofit(_ arguments: [String]) throws -> Run {
+    func femtofit(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -41,6 +42,35 @@ final class CLITests: XCTestCase {
         let run = try femtofit(["--version"])
         XCTAssertEqual(run.status, 0)
         XCTAssertTrue(run.stdout.hasPrefix("0."), run.stdout)
+    }
+
+    /// The OpenCL backend from the command line (PoCL here), and the whole CLI with the OpenCL
+    /// library hidden from the process: `auto` and `cpu` still fit, `opencl` fails clearly.
+    func testOpenCLBackendAndAMachineWithoutOpenCL() throws {
+        XCTAssertEqual(try femtofit(["simulate", "--output", folder, "--seed", "3"]).status, 0)
+        let stack = folder + "/stack.tif"
+        let devices = try femtofit(["devices"])
+        XCTAssertEqual(devices.status, 0, devices.stderr)
+        XCTAssertTrue(devices.stdout.contains("[0]") && devices.stdout.contains("compute units") && devices.stdout.contains("auto:"), devices.stdout)
+        let opencl = try femtofit(["fit", stack, "--output", folder + "/ocl", "--backend", "opencl", "--device", "0"])
+        XCTAssertEqual(opencl.status, 0, opencl.stderr)
+        XCTAssertTrue(opencl.stdout.contains("60 converged"), opencl.stdout)
+        let json = try String(contentsOfFile: folder + "/ocl/fits.json", encoding: .utf8)
+        XCTAssertTrue(json.contains("\"backend\" : \"opencl\"") || json.contains("\"backend\":\"opencl\""), json)
+
+        let hidden = ["FEMTOFIT_OPENCL_LIBRARY": "/nonexistent/libOpenCL.so.1"]
+        let listed = try femtofit(["devices"], environment: hidden)
+        XCTAssertEqual(listed.status, 0)
+        XCTAssertTrue(listed.stdout.contains("no OpenCL library found"), listed.stdout)
+        for backend in ["auto", "cpu"] {
+            let run = try femtofit(["fit", stack, "--output", folder + "/" + backend, "--backend", backend], environment: hidden)
+            XCTAssertEqual(run.status, 0, "\(backend): \(run.stderr)")
+            XCTAssertTrue(run.stdout.contains("60 converged"), run.stdout)
+        }
+        let refused = try femtofit(["fit", stack, "--output", folder + "/x", "--backend", "opencl"], environment: hidden)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("no OpenCL library found") && refused.stderr.contains("--backend cpu"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/x/fits.csv"))
     }
 
     func testSimulateThenFitWritesDocumentedFiles() throws {
