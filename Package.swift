@@ -61,7 +61,7 @@ let package = Package(
         // benchmarks/ and depend on nothing a user of the library would inherit.
         .executableTarget(
             name: "FemtofitBenchmarks",
-            dependencies: ["FitCore", "FitCPU", "FitEngine",
+            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),

@@ -9,6 +9,8 @@ public struct OpenCLSolver: Sendable {
     public let precision: FitPrecision
     /// The most fits one launch takes; tests lower it to exercise chunking.
     public var maximumChunk: Int
+    /// Work-items per work-group; 0 lets the driver choose. `FEMTOFIT_OPENCL_LOCAL_SIZE` sets it.
+    public var localSize = Int(ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_LOCAL_SIZE"] ?? "") ?? 0
 
     public init(context: OpenCLContext, precision: FitPrecision, maximumChunk: Int = 1 << 18) throws(OpenCLError) {
         if precision == .double && !context.device.supportsDouble {
@@ -111,8 +113,11 @@ public struct OpenCLSolver: Sendable {
             try write(skipBuffer, fits.map { Int32(prepared.problems[$0] == nil ? 0 : 1) })
             var fitCount = Int32(count)
             try OpenCLLibrary.check(library.setKernelArg(kernel, 13, 4, &fitCount), "clSetKernelArg 13")
-            var global = count
-            try OpenCLLibrary.check(library.enqueueNDRangeKernel(context.queue, kernel, 1, nil, &global, nil, 0, nil, nil),
+            var local = localSize
+            var global = local > 0 ? (count + local - 1) / local * local : count
+            let launched = local > 0 ? library.enqueueNDRangeKernel(context.queue, kernel, 1, nil, &global, &local, 0, nil, nil)
+                : library.enqueueNDRangeKernel(context.queue, kernel, 1, nil, &global, nil, 0, nil, nil)
+            try OpenCLLibrary.check(launched,
                                     "clEnqueueNDRangeKernel (\(count) fits)")
             let parameters: [Real] = try read(parameterBuffer, count * p)
             let inverse: [Real] = try read(inverseBuffer, count * p)

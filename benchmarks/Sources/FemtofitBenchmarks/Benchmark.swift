@@ -3,6 +3,7 @@ import Dispatch
 import FitCore
 import FitCPU
 import FitEngine
+import FitOpenCL
 import Foundation
 
 /// `femtofit-bench`: throughput of the fitting engine, as ratios taken in one run (fraction of the
@@ -34,9 +35,11 @@ struct Benchmark: ParsableCommand {
             }
         }
         workloads.append(try .kinetics(count: quick ? 8_000 : 40_000))
+        // The OpenCL backend (PoCL on machines without a GPU) on the workload, beside the CPU.
+        workloads.append(workloads[0].onOpenCL)
         if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
 
-        print(row(["workload", "fits/s", "iter", "GFLOP/s", "% peak", "x reference", "x reference/core"]))
+        print(row(["workload", "fits/s", "iter", "GFLOP/s", "% peak", "x reference", "x reference/core", "x cpu"]))
         var measured: [String: [String: Double]] = [:]
         for workload in workloads {
             measured[workload.name] = try measure(workload, threads: cores, referenceFits: quick ? 1_000 : 4_000)
@@ -45,19 +48,24 @@ struct Benchmark: ParsableCommand {
         for workload in workloads {
             var figures = measured[workload.name]!
             figures["fraction_of_peak"] = figures["gflops"]! / peak
+            if workload.backend != "cpu", let cpu = measured[workload.name.replacingOccurrences(of: "-" + workload.backend, with: "")] {
+                figures["ratio_to_cpu"] = figures["fits_per_s"]! / cpu["fits_per_s"]!
+            }
             measured[workload.name] = figures
             print(row([workload.name, format(figures["fits_per_s"]!, 0), format(figures["mean_iterations"]!, 2),
                        format(figures["gflops"]!, 1), format(100 * figures["fraction_of_peak"]!, 1),
-                       format(figures["speedup_over_reference"]!, 1), format(figures["speedup_over_reference"]! / Double(cores), 1)]))
+                       format(figures["speedup_over_reference"]!, 1), format(figures["speedup_over_reference"]! / Double(cores), 1),
+                       figures["ratio_to_cpu"].map { format($0, 2) } ?? "-"]))
         }
         print("peak used for % peak: \(format(peak, 1)) GFLOP/s (best measurement of the run)")
         if check { try checkTargets(measured) }
     }
 
     func measure(_ workload: Workload, threads: Int, referenceFits: Int) throws -> [String: Double] {
-        let engine = FitEngine(backend: CPUBackend(precision: .single, threadCount: threads))
+        let engine = workload.backend == "opencl" ? FitEngine(backend: try OpenCLBackend(precision: .single))
+            : FitEngine(backend: CPUBackend(precision: .single, threadCount: threads))
         let batch = workload.fits.batch
-        _ = try engine.fit(subset(batch, 2_000), settings: workload.settings)  // warm-up
+        _ = try engine.fit(subset(batch, 2_000), settings: workload.settings)  // warm-up (and the OpenCL build)
         var best = Double.infinity
         var results: FitResults?
         for _ in 0..<3 {
@@ -115,7 +123,7 @@ struct Benchmark: ParsableCommand {
     }
 
     func row(_ cells: [String]) -> String {
-        cells.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 22, withPad: " ", startingAt: 0)
+        cells.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 26, withPad: " ", startingAt: 0)
             : String(repeating: " ", count: max(0, 12 - $0.element.count)) + $0.element }.joined()
     }
     func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }

@@ -3,10 +3,20 @@ import FitCore
 /// One benchmark workload: a batch with its settings, and how many flops one point costs in one
 /// LM pass by the fixed formula of benchmarks/README.md, the same for every backend.
 struct Workload {
-    let name: String
+    var name: String
+    /// `cpu` (the SIMD backend) or `opencl` (the OpenCL backend on its automatic device).
+    var backend = "cpu"
     let fits: SyntheticFits
     let settings: FitSettings
     let flopsPerPointPerPass: Double
+
+    /// The same fits on the OpenCL backend, named with an `-opencl` suffix.
+    var onOpenCL: Workload {
+        var copy = self
+        copy.name += "-opencl"
+        copy.backend = "opencl"
+        return copy
+    }
 
     /// 71 flops per pixel per pass for GAUSS_2D (Gpufit's count: 29 to evaluate the model and its
     /// derivatives, 42 to accumulate chi^2, gradient and curvature).
