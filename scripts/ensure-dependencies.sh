@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages femtofit builds against when any is missing (Debian/Ubuntu), or
 # says exactly what to run when it lacks the rights. Sourced by scripts/femtofit and scripts/test.
-femtofit_packages=(libtiff-dev libfftw3-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo)
+femtofit_packages=(libtiff-dev libfftw3-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo oclgrind)
 
 femtofit_ensure_dependencies() {
     if ! command -v swift >/dev/null 2>&1; then

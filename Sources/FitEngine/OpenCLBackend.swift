@@ -20,12 +20,17 @@ public struct OpenCLBackend: FitBackend {
 
     /// `device`: an index, a type (`gpu`, `cpu`) or part of a name; nil reads `FEMTOFIT_DEVICE`,
     /// and without it picks as `femtofit devices` says `auto` would.
-    public init(device selector: String? = nil, precision: FitPrecision = .single, maximumChunk: Int = 1 << 18) throws {
-        let library = try OpenCLLibrary.shared.get()
+    /// `library`: another OpenCL library than the process's (tests run the kernels under Oclgrind
+    /// this way); `extraBuildOptions` are added to the kernels' compiler options.
+    public init(device selector: String? = nil, precision: FitPrecision = .single, maximumChunk: Int = 1 << 18,
+                library: OpenCLLibrary? = nil, extraBuildOptions: String = "") throws {
+        let library = try library ?? OpenCLLibrary.shared.get()
         let devices = try OpenCLDevice.all(library)
         let chosen = try OpenCLDevice.select(selector ?? ProcessInfoEnvironment.current["FEMTOFIT_DEVICE"], among: devices)
-        solver = try OpenCLSolver(context: try OpenCLContext.shared(library: library, device: chosen),
-                                  precision: precision, maximumChunk: maximumChunk)
+        var solver = try OpenCLSolver(context: try OpenCLContext.shared(library: library, device: chosen),
+                                      precision: precision, maximumChunk: maximumChunk)
+        if !extraBuildOptions.isEmpty { solver.buildOptions += " " + extraBuildOptions }
+        self.solver = solver
     }
 
     public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {

@@ -11,6 +11,8 @@ public struct OpenCLSolver: Sendable {
     public var maximumChunk: Int
     /// Work-items per work-group; 0 lets the driver choose. `FEMTOFIT_OPENCL_LOCAL_SIZE` sets it.
     public var localSize = Int(ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_LOCAL_SIZE"] ?? "") ?? 0
+    /// Compiler options for the kernels (Oclgrind needs `-cl-opt-disable` added).
+    public var buildOptions = OpenCLContext.buildOptions
 
     public init(context: OpenCLContext, precision: FitPrecision, maximumChunk: Int = 1 << 18) throws(OpenCLError) {
         if precision == .double && !context.device.supportsDouble {
@@ -43,7 +45,7 @@ public struct OpenCLSolver: Sendable {
     func run<Real: BinaryFloatingPoint>(_ type: Real.Type, _ prepared: PreparedFits, into results: inout FitResults) throws(OpenCLError) {
         let library = context.library
         let source = try KernelSource(prepared: prepared, double: Real.self == Double.self)
-        let program = try context.program(source.text)
+        let program = try context.program(source.text, options: buildOptions)
         var status: cl_int = 0
         guard let kernel = library.createKernel(program, "ff_fit_per_item", &status), status == CL_SUCCESS else {
             throw OpenCLError.call("clCreateKernel", status: status)

@@ -1,0 +1,49 @@
+import FitCore
+import FitEngine
+import FitOpenCL
+import Foundation
+import XCTest
+import FemtofitTestSupport
+
+/// Every kernel under Oclgrind, the OpenCL device simulator: out-of-bounds accesses,
+/// uninitialised values, data races, barrier divergence and API misuse, which PoCL does not
+/// check, must report nothing. Oclgrind is opened as the OpenCL library itself (its runtime), so
+/// no ICD setup is needed. Oclgrind 21.10 rejects LLVM's `freeze` in optimised kernels, so the
+/// kernels are built with `-cl-opt-disable` here.
+final class OclgrindTests: XCTestCase {
+    static let runtime = "/usr/lib/oclgrind/liboclgrind-rt.so"
+
+    func testEveryKernelIsCleanUnderOclgrind() throws {
+        guard FileManager.default.fileExists(atPath: Self.runtime) else {
+            return XCTFail("Oclgrind is not installed (\(Self.runtime)); scripts/test installs it (Debian package oclgrind)")
+        }
+        let log = NSTemporaryDirectory() + "femtofit-oclgrind-\(UUID().uuidString).log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        setenv("OCLGRIND_LOG", log, 1)
+        setenv("OCLGRIND_CHECK_API", "1", 1)
+        setenv("OCLGRIND_DATA_RACES", "1", 1)
+        setenv("OCLGRIND_UNINITIALIZED", "1", 1)
+        setenv("OCLGRIND_UNIFORM_WRITES", "1", 1)
+        let library = try OpenCLLibrary.open(environment: ["FEMTOFIT_OPENCL_LIBRARY": Self.runtime])
+        let devices = try OpenCLDevice.all(library)
+        XCTAssertTrue(devices.contains { $0.name.lowercased().contains("oclgrind") }, "\(devices.map(\.name))")
+        var checked = 0
+        for precision in [FitPrecision.single, .double] {
+            let backend = try OpenCLBackend(device: "0", precision: precision, maximumChunk: 16, library: library,
+                                            extraBuildOptions: "-cl-opt-disable")
+            for model in ModelID.allCases where KernelSource.supports(model) {
+                for estimator in [Estimator.leastSquares, .poissonMLE] {
+                    var fits = try randomFits(model, estimator: estimator, count: 24, seed: freshSeed(UInt64(model.rawValue)))
+                    if precision == .double { fits.batch.weights = [Float](repeating: 1, count: fits.batch.data.count) }
+                    let settings = FitSettings(maxIterations: 5, estimator: estimator)
+                    let results = try FitEngine(backend: backend).fit(fits.batch, settings: settings)
+                    XCTAssertTrue(results.stateCodes.allSatisfy { $0 != FitState.unwrittenRawValue }, "\(model.name) \(estimator)")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertEqual(checked, 2 * 2 * ModelID.allCases.filter(KernelSource.supports).count)
+        let report = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertTrue(report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "Oclgrind reported:\n\(report.prefix(4000))")
+    }
+}
