@@ -315,6 +315,135 @@ enum EmbeddedKernels {
             return ae + p[5];
         }
         """#,
+        "models/gauss2d_pixelated.cl": #"""
+        // Pixel-integrated isotropic 2D Gaussian, as Gauss2DPixelatedModel.swift: the Gaussian of peak
+        // height A integrated over each unit pixel with erf, for spots only a pixel or two wide.
+        // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma, 4 offset B.
+        //     f = 2 pi sigma^2 A Ix Iy + B,  Ix = [erf((x + 1/2 - x0) k) - erf((x - 1/2 - x0) k)] / 2,  k = 1/(sqrt 2 sigma)
+
+        // One axis: the integral, its derivative by the centre and by sigma.
+        inline void ff_pixel_integral(real position, real centre, real k, real inverseSigma, real* value, real* byCentre, real* bySigma) {
+            const real upper = (position + (real)0.5 - centre) * k;
+            const real lower = (position - (real)0.5 - centre) * k;
+            const real eUpper = exp(-(upper * upper)), eLower = exp(-(lower * lower));
+            const real inverseSqrtPi = (real)0.56418958354775628695;
+            *value = (erf(upper) - erf(lower)) * (real)0.5;
+            *byCentre = k * inverseSqrtPi * (eLower - eUpper);
+            *bySigma = inverseSqrtPi * inverseSigma * (lower * eLower - upper * eUpper);
+        }
+
+        inline real ff_model(const real* p, real x, real y, real* d) {
+            const real sigma = p[3];
+            const real scale = (real)6.28318530717958647692 * sigma * sigma;
+            const real inverseSigma = (real)1 / sigma;
+            const real k = (real)0.70710678118654752440 * inverseSigma;
+            real ix, ixc, ixs, iy, iyc, iys;
+            ff_pixel_integral(x, p[1], k, inverseSigma, &ix, &ixc, &ixs);
+            ff_pixel_integral(y, p[2], k, inverseSigma, &iy, &iyc, &iys);
+            const real ixy = ix * iy;
+            const real a = p[0] * scale;
+            d[0] = scale * ixy;
+            d[1] = a * ixc * iy;
+            d[2] = a * ix * iyc;
+            d[3] = p[0] * ((real)12.56637061435917295385 * sigma * ixy + scale * (ixs * iy + ix * iys));
+            d[4] = (real)1;
+            return a * ixy + p[4];
+        }
+        """#,
+        "models/gauss2d_rotated.cl": #"""
+        // Rotated elliptic 2D Gaussian (Gpufit's GAUSS_2D_ROTATED), as Gauss2DRotatedModel.swift.
+        // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma_x, 4 sigma_y, 5 offset B, 6 theta (radians).
+        //     xr = (x - x0) cos theta - (y - y0) sin theta,  yr = (x - x0) sin theta + (y - y0) cos theta
+        //     f(x, y) = A exp(-xr^2 / (2 sigma_x^2) - yr^2 / (2 sigma_y^2)) + B
+        inline real ff_model(const real* p, real x, real y, real* d) {
+            const real c = cos(p[6]), s = sin(p[6]);
+            const real inverseSigmaX = (real)1 / p[3], inverseSigmaY = (real)1 / p[4];
+            const real inverseVarianceX = inverseSigmaX * inverseSigmaX, inverseVarianceY = inverseSigmaY * inverseSigmaY;
+            const real dx = x - p[1], dy = y - p[2];
+            const real xr = dx * c - dy * s, yr = dx * s + dy * c;
+            const real u = xr * inverseVarianceX, v = yr * inverseVarianceY;
+            const real e = exp((u * xr + v * yr) * (real)(-0.5));
+            const real ae = p[0] * e;
+            d[0] = e;
+            d[1] = ae * (u * c + v * s);
+            d[2] = ae * (v * c - u * s);
+            d[3] = ae * u * xr * inverseSigmaX;
+            d[4] = ae * v * yr * inverseSigmaY;
+            d[5] = (real)1;
+            d[6] = ae * xr * yr * (inverseVarianceX - inverseVarianceY);
+            return ae + p[5];
+        }
+        """#,
+        "models/kinetics.cl": #"""
+        // Kinetics of one pixel across delay frames, as Sources/FitCore/Models/KineticsModel.swift:
+        // FF_EXPONENTIALS (1 to 3) exponential decays convolved with a Gaussian instrument response,
+        // plus an offset. x is the delay.
+        // Parameters: amplitude_1, tau_1, ..., amplitude_n, tau_n, then t0, irf_sigma s, offset.
+        //     f(t) = sum_i A_i/2 exp(-(t - t0)/tau_i + s^2/(2 tau_i^2)) [1 + erf(u_i)] + offset,
+        //     u_i = (t - t0)/(sqrt 2 s) - s/(sqrt 2 tau_i)
+        // in the stable form with E = exp(-(t - t0)^2/(2 s^2)) and the scaled complementary error
+        // function erfcx, so no exponential argument is positive where it is used:
+        //     u < 0:  exp(a)(1 + erf u) = E erfcx(-u);   u >= 0: 2 exp(a) - E erfcx(u), a <= 0 there.
+
+        // exp(x^2) erfc(x) for x >= 0: the float32 lane's polynomial in q = (x - 4)/(x + 4)
+        // (scripts/fit-erfcx.py), with the quotient and the division each corrected by its residual.
+        inline real ff_erfcx(real x) {
+            const real reciprocal = (real)1 / (x + (real)4);
+            real q = (x - (real)4) * reciprocal;
+            const real remainder = fma(-q, x, fma(q + (real)1, (real)(-4), x));
+            q = fma(reciprocal, remainder, q);
+            real p = (real)1.142113442e-04;
+            p = fma(p, q, (real)(-2.484351446e-04));
+            p = fma(p, q, (real)(-7.091415086e-04));
+            p = fma(p, q, (real)5.082265614e-03);
+            p = fma(p, q, (real)(-1.623038306e-02));
+            p = fma(p, q, (real)3.714046226e-02);
+            p = fma(p, q, (real)(-6.631904825e-02));
+            p = fma(p, q, (real)9.374020411e-02);
+            p = fma(p, q, (real)(-1.010409399e-01));
+            p = fma(p, q, (real)6.809617513e-02);
+            p = fma(p, q, (real)1.537976866e-02);
+            p = fma(p, q, (real)(-1.396210865e-01));
+            p = fma(p, q, (real)2.329951174e-01);
+            const real inverseTwoXPlusOne = (real)0.5 / (x + (real)0.5);
+            const real quotient = fma(p, inverseTwoXPlusOne, inverseTwoXPlusOne);
+            const real residual = (p - quotient) + fma(quotient + quotient, -x, (real)1);
+            return fma(residual, inverseTwoXPlusOne, quotient);
+        }
+
+        inline real ff_model(const real* p, real x, real y, real* d) {
+            const int n = 2 * FF_EXPONENTIALS;
+            const real t0 = p[n], irf = p[n + 1];
+            const real rootHalf = (real)0.70710678118654752440, inverseSqrtPi = (real)0.56418958354775628695;
+            const real inverseIRF = (real)1 / irf;
+            const real tp = x - t0;
+            const real tpOverS = tp * inverseIRF;
+            const real e = exp(tpOverS * tpOverS * (real)(-0.5));
+            real value = p[n + 2], byT0 = (real)0, byIRF = (real)0;
+            for (int c = 0; c < FF_EXPONENTIALS; c++) {
+                const real amplitude = p[2 * c];
+                const real inverseTau = (real)1 / p[2 * c + 1];
+                const real sOverTau = irf * inverseTau;
+                const real u = (tpOverS - sOverTau) * rootHalf;
+                const real a = sOverTau * sOverTau * (real)0.5 - tp * inverseTau;
+                const real eX = e * ff_erfcx(fabs(u));
+                const real expA = exp(fmin(a, (real)80));
+                const real g = u < (real)0 ? eX : (real)2 * expA - eX;
+                const real halfG = g * (real)0.5;
+                const real eTerm = inverseSqrtPi * e * amplitude;
+                value += amplitude * halfG;
+                d[2 * c] = halfG;
+                d[2 * c + 1] = amplitude * halfG * (tp - irf * sOverTau) * inverseTau * inverseTau
+                    + eTerm * rootHalf * sOverTau * inverseTau;
+                byT0 += amplitude * halfG * inverseTau - eTerm * rootHalf * inverseIRF;
+                byIRF += amplitude * halfG * sOverTau * inverseTau - eTerm * rootHalf * (tpOverS * inverseIRF + inverseTau);
+            }
+            d[n] = byT0;
+            d[n + 1] = byIRF;
+            d[n + 2] = (real)1;
+            return value;
+        }
+        """#,
         "models/linear1d.cl": #"""
         // A straight line (Gpufit's LINEAR_1D), as Linear1DModel.swift.
         // Parameters: 0 offset, 1 slope.      f(x) = offset + slope x

@@ -10,6 +10,8 @@ public struct KernelSource: Hashable, Sendable {
     public static let modelFiles: [ModelID: String] = [
         .gauss2D: "models/gauss2d.cl", .gauss2DElliptic: "models/gauss2d_elliptic.cl",
         .gauss1D: "models/gauss1d.cl", .linear1D: "models/linear1d.cl",
+        .gauss2DRotated: "models/gauss2d_rotated.cl", .gauss2DPixelated: "models/gauss2d_pixelated.cl",
+        .kinetics1: "models/kinetics.cl", .kinetics2: "models/kinetics.cl", .kinetics3: "models/kinetics.cl",
     ]
 
     public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil }
@@ -30,6 +32,7 @@ public struct KernelSource: Hashable, Sendable {
         if prepared.batch.weights != nil { defines.append("FF_WEIGHTED 1") }
         if prepared.settings.estimator == .poissonMLE { defines.append("FF_MLE 1") }
         if double { defines.append("FF_DOUBLE 1") }
+        if model.exponentialCount > 0 { defines.append("FF_EXPONENTIALS \(model.exponentialCount)") }
         var mask = 0
         for (i, free) in prepared.fitMask.enumerated() where !free { mask |= 1 << i }
         defines.append("FF_FIXED_MASK \(mask)")

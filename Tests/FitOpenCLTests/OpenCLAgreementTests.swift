@@ -28,7 +28,7 @@ final class OpenCLAgreementTests: XCTestCase {
 
     func testDoublePrecisionKernels() throws {
         let opencl = try backend(precision: .double)
-        for model in [ModelID.gauss2D, .gauss1D] {
+        for model in [ModelID.gauss2D, .gauss1D, .gauss2DPixelated, .kinetics2] {
             let seed = freshSeed(UInt64(model.rawValue) &+ 7)
             let fits = try randomFits(model, estimator: .poissonMLE, count: 100, seed: seed)
             let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, estimator: .poissonMLE)
@@ -92,11 +92,13 @@ final class OpenCLAgreementTests: XCTestCase {
         XCTAssertEqual(whole.iterations, chunked.iterations)
     }
 
-    /// Models without a kernel yet are refused with a clear error, not fitted wrongly.
-    func testUnsupportedModelsAreRefusedClearly() throws {
-        let fits = try randomFits(.kinetics2, estimator: .leastSquares, count: 4, seed: 1)
-        XCTAssertThrowsError(try FitEngine(backend: backend()).fit(fits.batch)) {
-            XCTAssertTrue("\($0)".contains("kinetics2"), "\($0)")
+    /// What the kernels do not cover yet (robust errors) is refused with a clear error, not
+    /// computed wrongly; under `auto` the CPU backend takes it.
+    func testUnsupportedSettingsAreRefusedClearly() throws {
+        let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 4, seed: 1)
+        XCTAssertThrowsError(try FitEngine(backend: backend()).fit(fits.batch, settings: FitSettings(robustErrors: true))) {
+            XCTAssertTrue("\($0)".contains("robust"), "\($0)")
         }
+        XCTAssertEqual(ModelID.allCases.filter { !KernelSource.supports($0) }, [], "every model has a kernel")
     }
 }

@@ -1,0 +1,68 @@
+// Kinetics of one pixel across delay frames, as Sources/FitCore/Models/KineticsModel.swift:
+// FF_EXPONENTIALS (1 to 3) exponential decays convolved with a Gaussian instrument response,
+// plus an offset. x is the delay.
+// Parameters: amplitude_1, tau_1, ..., amplitude_n, tau_n, then t0, irf_sigma s, offset.
+//     f(t) = sum_i A_i/2 exp(-(t - t0)/tau_i + s^2/(2 tau_i^2)) [1 + erf(u_i)] + offset,
+//     u_i = (t - t0)/(sqrt 2 s) - s/(sqrt 2 tau_i)
+// in the stable form with E = exp(-(t - t0)^2/(2 s^2)) and the scaled complementary error
+// function erfcx, so no exponential argument is positive where it is used:
+//     u < 0:  exp(a)(1 + erf u) = E erfcx(-u);   u >= 0: 2 exp(a) - E erfcx(u), a <= 0 there.
+
+// exp(x^2) erfc(x) for x >= 0: the float32 lane's polynomial in q = (x - 4)/(x + 4)
+// (scripts/fit-erfcx.py), with the quotient and the division each corrected by its residual.
+inline real ff_erfcx(real x) {
+    const real reciprocal = (real)1 / (x + (real)4);
+    real q = (x - (real)4) * reciprocal;
+    const real remainder = fma(-q, x, fma(q + (real)1, (real)(-4), x));
+    q = fma(reciprocal, remainder, q);
+    real p = (real)1.142113442e-04;
+    p = fma(p, q, (real)(-2.484351446e-04));
+    p = fma(p, q, (real)(-7.091415086e-04));
+    p = fma(p, q, (real)5.082265614e-03);
+    p = fma(p, q, (real)(-1.623038306e-02));
+    p = fma(p, q, (real)3.714046226e-02);
+    p = fma(p, q, (real)(-6.631904825e-02));
+    p = fma(p, q, (real)9.374020411e-02);
+    p = fma(p, q, (real)(-1.010409399e-01));
+    p = fma(p, q, (real)6.809617513e-02);
+    p = fma(p, q, (real)1.537976866e-02);
+    p = fma(p, q, (real)(-1.396210865e-01));
+    p = fma(p, q, (real)2.329951174e-01);
+    const real inverseTwoXPlusOne = (real)0.5 / (x + (real)0.5);
+    const real quotient = fma(p, inverseTwoXPlusOne, inverseTwoXPlusOne);
+    const real residual = (p - quotient) + fma(quotient + quotient, -x, (real)1);
+    return fma(residual, inverseTwoXPlusOne, quotient);
+}
+
+inline real ff_model(const real* p, real x, real y, real* d) {
+    const int n = 2 * FF_EXPONENTIALS;
+    const real t0 = p[n], irf = p[n + 1];
+    const real rootHalf = (real)0.70710678118654752440, inverseSqrtPi = (real)0.56418958354775628695;
+    const real inverseIRF = (real)1 / irf;
+    const real tp = x - t0;
+    const real tpOverS = tp * inverseIRF;
+    const real e = exp(tpOverS * tpOverS * (real)(-0.5));
+    real value = p[n + 2], byT0 = (real)0, byIRF = (real)0;
+    for (int c = 0; c < FF_EXPONENTIALS; c++) {
+        const real amplitude = p[2 * c];
+        const real inverseTau = (real)1 / p[2 * c + 1];
+        const real sOverTau = irf * inverseTau;
+        const real u = (tpOverS - sOverTau) * rootHalf;
+        const real a = sOverTau * sOverTau * (real)0.5 - tp * inverseTau;
+        const real eX = e * ff_erfcx(fabs(u));
+        const real expA = exp(fmin(a, (real)80));
+        const real g = u < (real)0 ? eX : (real)2 * expA - eX;
+        const real halfG = g * (real)0.5;
+        const real eTerm = inverseSqrtPi * e * amplitude;
+        value += amplitude * halfG;
+        d[2 * c] = halfG;
+        d[2 * c + 1] = amplitude * halfG * (tp - irf * sOverTau) * inverseTau * inverseTau
+            + eTerm * rootHalf * sOverTau * inverseTau;
+        byT0 += amplitude * halfG * inverseTau - eTerm * rootHalf * inverseIRF;
+        byIRF += amplitude * halfG * sOverTau * inverseTau - eTerm * rootHalf * (tpOverS * inverseIRF + inverseTau);
+    }
+    d[n] = byT0;
+    d[n + 1] = byIRF;
+    d[n + 2] = (real)1;
+    return value;
+}
