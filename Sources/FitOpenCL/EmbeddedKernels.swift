@@ -82,26 +82,17 @@ enum EmbeddedKernels {
         }
         """#,
         "lm.cl": #"""
-        // Levenberg–Marquardt, one work-item per fit, fit-major data: the strategy for CPU devices,
-        // where the compiler vectorises across work-items. The algorithm is the reference's step for
+        // Levenberg–Marquardt, one work-item per fit, fit-major data: the strategy meant for CPU devices
+        // (on PoCL 3.1 it runs at about scalar speed so far: benchmarks/README.md). The algorithm is the reference's step for
         // step (Sources/FitCore/Solver/ReferenceSolver.swift, ConvergenceTest.swift): Gpufit's variant
         // of Madsen, Nielsen & Tingleff (2004), with LDL^T solves of the damped normal equations.
 
+        // x of point k of a curve (grid ROIs take x and y from their row and column loops).
         inline real ff_x(int k, __global const real* xs, int fit) {
-        #if defined(FF_GRID_WIDTH)
-            return (real)(k % FF_GRID_WIDTH);
-        #elif defined(FF_SHARED_X)
+        #if defined(FF_SHARED_X)
             return xs[k];
         #else
             return xs[(size_t)fit * FF_POINTS + k];
-        #endif
-        }
-
-        inline real ff_y(int k) {
-        #if defined(FF_GRID_WIDTH)
-            return (real)(k / FF_GRID_WIDTH);
-        #else
-            return (real)0;
         #endif
         }
 
@@ -115,13 +106,22 @@ enum EmbeddedKernels {
             real sum = (real)0;
             int bad = 0;
             const size_t base = (size_t)fit * FF_POINTS;
+        #if defined(FF_GRID_WIDTH)
+            // Rows and columns as two loops: no division per pixel, and a unit-stride inner loop.
+            for (int row = 0; row < FF_POINTS / FF_GRID_WIDTH; row++)
+            for (int column = 0; column < FF_GRID_WIDTH; column++) {
+                const int k = row * FF_GRID_WIDTH + column;
+                const real x = (real)column, y = (real)row;
+        #else
             for (int k = 0; k < FF_POINTS; k++) {
+                const real x = ff_x(k, xs, fit), y = (real)0;
+        #endif
         #ifdef FF_WEIGHTED
                 const real w = weights[base + k];
         #else
                 const real w = (real)1;
         #endif
-                const real f = ff_model(p, ff_x(k, xs, fit), ff_y(k), d);
+                const real f = ff_model(p, x, y, d);
                 real term, rw, cw;
                 bad |= ff_estimator(f, data[base + k], w, &term, &rw, &cw);
         #ifdef FF_WEIGHTED
