@@ -18,9 +18,11 @@ public final class OpenCLContext: @unchecked Sendable {
     /// Unsafe math without that assumption keeps the speed (fused, reassociated arithmetic).
     public static let buildOptions = "-cl-unsafe-math-optimizations -cl-mad-enable -cl-no-signed-zeros"
 
-    public init(library: OpenCLLibrary, device: OpenCLDevice) throws(OpenCLError) {
+    /// `diskCache`: where built programs are kept between runs (nil: only in memory).
+    public init(library: OpenCLLibrary, device: OpenCLDevice, diskCache: ProgramDiskCache? = .fromEnvironment()) throws(OpenCLError) {
         self.library = library
         self.device = device
+        self.diskCache = diskCache
         var status: cl_int = 0
         var id: cl_device_id? = device.handle
         guard let context = library.createContext(nil, 1, &id, nil, nil, &status), status == CL_SUCCESS else {
@@ -52,11 +54,60 @@ public final class OpenCLContext: @unchecked Sendable {
         return made
     }
 
-    /// The program for `source`, built once; a failed build throws with the compiler's log.
+    /// Where built programs are kept between runs; nil: only in memory.
+    public let diskCache: ProgramDiskCache?
+    /// How the last `program` call got its program: `memory`, `disk` or `source`.
+    public private(set) var lastProgramOrigin = ""
+
+    /// The program for `source`, built once per process and kept on disk between processes; a
+    /// failed build throws with the compiler's log.
     public func program(_ source: String, options: String = OpenCLContext.buildOptions) throws(OpenCLError) -> cl_program {
         lock.lock(); defer { lock.unlock() }
         let key = options + "\u{0}" + source
-        if let cached = programs[key] { return cached }
+        if let cached = programs[key] { lastProgramOrigin = "memory"; return cached }
+        let file = diskCache?.file(device: device, options: options, source: source)
+        if let file, let binary = diskCache?.load(file), let program = programFromBinary(binary, options: options) {
+            programs[key] = program
+            lastProgramOrigin = "disk"
+            return program
+        }
+        let program = try programFromSource(source, options: options)
+        if let file, let binary = binary(of: program) { diskCache?.store(binary, at: file) }
+        programs[key] = program
+        lastProgramOrigin = "source"
+        return program
+    }
+
+    func programFromBinary(_ binary: [UInt8], options: String) -> cl_program? {
+        var status: cl_int = 0, binaryStatus: cl_int = 0
+        var id: cl_device_id? = device.handle
+        var length = binary.count
+        let made: cl_program? = binary.withUnsafeBufferPointer { bytes in
+            var pointer: UnsafePointer<UInt8>? = bytes.baseAddress
+            return library.createProgramWithBinary(context, 1, &id, &length, &pointer, &binaryStatus, &status)
+        }
+        guard let program = made else { return nil }
+        guard status == CL_SUCCESS, binaryStatus == CL_SUCCESS, library.buildProgram(program, 1, &id, options, nil, nil) == CL_SUCCESS else {
+            _ = library.releaseProgram(program)
+            return nil
+        }
+        return program
+    }
+
+    /// The device binary of a built program, for the disk cache.
+    func binary(of program: cl_program) -> [UInt8]? {
+        var size = 0
+        guard library.getProgramInfo(program, cl_program_info(CL_PROGRAM_BINARY_SIZES), MemoryLayout<Int>.size, &size, nil) == CL_SUCCESS,
+              size > 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let status = bytes.withUnsafeMutableBufferPointer { buffer -> cl_int in
+            var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            return library.getProgramInfo(program, cl_program_info(CL_PROGRAM_BINARIES), MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &pointer, nil)
+        }
+        return status == CL_SUCCESS ? bytes : nil
+    }
+
+    func programFromSource(_ source: String, options: String) throws(OpenCLError) -> cl_program {
         var status: cl_int = 0
         let made: cl_program? = source.withCString { text in
             var pointer: UnsafePointer<CChar>? = text
@@ -71,7 +122,6 @@ public final class OpenCLContext: @unchecked Sendable {
             _ = library.releaseProgram(program)
             throw OpenCLError.build(log: log.isEmpty ? OpenCLError.name(of: built) : log, options: options)
         }
-        programs[key] = program
         return program
     }
 

@@ -44,6 +44,49 @@ final class OpenCLRuntimeTests: XCTestCase {
         }
     }
 
+    /// A second process (here: a second context) loads the built program from the disk cache and
+    /// fits exactly as the first did; a corrupt cache file is rebuilt from source, not trusted.
+    func testBuiltProgramsAreCachedOnDisk() throws {
+        let library = try OpenCLLibrary.shared.get()
+        let device = try OpenCLDevice.select(nil, among: try OpenCLDevice.all(library))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-cache-\(UInt64.random(in: 0 ... .max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = ProgramDiskCache(folder: folder)
+        let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 20, seed: freshSeed(5))
+        let prepared = try PreparedFits(fits.batch, settings: FitSettings())
+
+        func solve(_ context: OpenCLContext) throws -> FitResults {
+            var results = FitResults(unwrittenFor: fits.batch.model, fitCount: 20)
+            results.problems = prepared.problems
+            try OpenCLSolver(context: context, precision: .single).solve(prepared, into: &results)
+            return results
+        }
+        let first = try OpenCLContext(library: library, device: device, diskCache: cache)
+        let built = try solve(first)
+        XCTAssertEqual(first.lastProgramOrigin, "source")
+        _ = try solve(first)
+        XCTAssertEqual(first.lastProgramOrigin, "memory")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertEqual(files.count, 1, "one program, one file: \(files)")
+
+        let second = try OpenCLContext(library: library, device: device, diskCache: cache)
+        let loaded = try solve(second)
+        XCTAssertEqual(second.lastProgramOrigin, "disk")
+        XCTAssertEqual(loaded.parameters, built.parameters)
+        XCTAssertEqual(loaded.stateCodes, built.stateCodes)
+
+        try Data("not a program".utf8).write(to: folder.appendingPathComponent(files[0]))
+        let third = try OpenCLContext(library: library, device: device, diskCache: cache)
+        let rebuilt = try solve(third)
+        XCTAssertEqual(third.lastProgramOrigin, "source")
+        XCTAssertEqual(rebuilt.parameters, built.parameters)
+        XCTAssertGreaterThan(try Data(contentsOf: folder.appendingPathComponent(files[0])).count, 100, "the corrupt file is replaced")
+
+        XCTAssertNil(ProgramDiskCache.fromEnvironment(["FEMTOFIT_CACHE_DIR": "off", "HOME": "/home/x"]))
+        XCTAssertEqual(ProgramDiskCache.fromEnvironment(["HOME": "/home/x"])?.folder.path, "/home/x/.cache/femtofit/opencl")
+        XCTAssertEqual(ProgramDiskCache.fromEnvironment(["XDG_CACHE_HOME": "/c", "HOME": "/home/x"])?.folder.path, "/c/femtofit/opencl")
+    }
+
     /// The sources inside the binary are the files in Kernels/ (re-run scripts/embed-kernels.py).
     func testEmbeddedKernelsMatchTheKernelsFolder() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
