@@ -12,24 +12,40 @@ inline real ff_x(int k, __global const real* xs, int fit) {
 #endif
 }
 
+#if defined(FF_GRID_WIDTH)
+// Grid coordinates of point k without an integer division: exact while k * width stays far
+// below 2^24 (larger ROIs divide). A flat pixel loop is what a CPU device vectorises.
+inline void ff_grid_point(int k, real* x, real* y) {
+#if FF_POINTS <= 4096
+    *y = floor(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));
+    *x = (real)k - *y * (real)FF_GRID_WIDTH;
+#else
+    *y = (real)(k / FF_GRID_WIDTH);
+    *x = (real)(k % FF_GRID_WIDTH);
+#endif
+}
+#endif
+
 // chi^2, gradient J^T W r and packed curvature J^T W J at p. Returns 1 where the estimator
-// refuses the model (MLE: not positive at a counted point).
-inline int ff_accumulate(const real* p, __global const real* data, __global const real* weights,
-                         __global const real* xs, int fit, real* chi, real* g, real* h) {
-    real d[NP];
-    for (int i = 0; i < NP; i++) g[i] = (real)0;
+// refuses the model (MLE: not positive at a counted point). The sums live in private arrays that
+// the unrolled loops turn into registers, and the parameters are copied in, so nothing the pixel
+// loop writes can alias them: the compiler hoists the model's per-fit constants and a CPU device
+// vectorises the loop over points.
+inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
+                         __global const real* xs, int fit, real* chi, real* gradient, real* curvature) {
+    real p[NP], g[NP], h[NPACKED];
+    #pragma unroll
+    for (int i = 0; i < NP; i++) { p[i] = parameters[i]; g[i] = (real)0; }
+    #pragma unroll
     for (int i = 0; i < NPACKED; i++) h[i] = (real)0;
     real sum = (real)0;
     int bad = 0;
     const size_t base = (size_t)fit * FF_POINTS;
-#if defined(FF_GRID_WIDTH)
-    // Rows and columns as two loops: no division per pixel, and a unit-stride inner loop.
-    for (int row = 0; row < FF_POINTS / FF_GRID_WIDTH; row++)
-    for (int column = 0; column < FF_GRID_WIDTH; column++) {
-        const int k = row * FF_GRID_WIDTH + column;
-        const real x = (real)column, y = (real)row;
-#else
     for (int k = 0; k < FF_POINTS; k++) {
+#if defined(FF_GRID_WIDTH)
+        real x, y;
+        ff_grid_point(k, &x, &y);
+#else
         const real x = ff_x(k, xs, fit), y = (real)0;
 #endif
 #ifdef FF_WEIGHTED
@@ -37,19 +53,28 @@ inline int ff_accumulate(const real* p, __global const real* data, __global cons
 #else
         const real w = (real)1;
 #endif
+        real d[NP];
         const real f = ff_model(p, x, y, d);
         real term, rw, cw;
         bad |= ff_estimator(f, data[base + k], w, &term, &rw, &cw);
 #ifdef FF_WEIGHTED
-        if (w == (real)0) continue;  // a masked point (its data may be NaN)
+        // A masked point (w = 0; its data zeroed on the host) adds nothing, even where the model
+        // overflows. A select, not a branch, so the loop stays vectorisable.
+        if (w == (real)0) { term = (real)0; rw = (real)0; cw = (real)0; }
 #endif
         sum += term;
+        #pragma unroll
         for (int i = 0; i < NP; i++) {
             g[i] += rw * d[i];
             const real cd = cw * d[i];
+            #pragma unroll
             for (int j = 0; j <= i; j++) h[PACKED(i, j)] += cd * d[j];
         }
     }
+    #pragma unroll
+    for (int i = 0; i < NP; i++) gradient[i] = g[i];
+    #pragma unroll
+    for (int i = 0; i < NPACKED; i++) curvature[i] = h[i];
     *chi = sum;
     return bad;
 }

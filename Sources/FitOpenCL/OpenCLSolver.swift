@@ -11,8 +11,9 @@ public struct OpenCLSolver: Sendable {
     public var maximumChunk: Int
     /// Work-items per work-group; 0 lets the driver choose. `FEMTOFIT_OPENCL_LOCAL_SIZE` sets it.
     public var localSize = Int(ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_LOCAL_SIZE"] ?? "") ?? 0
-    /// Compiler options for the kernels (Oclgrind needs `-cl-opt-disable` added).
-    public var buildOptions = OpenCLContext.buildOptions
+    /// Compiler options for the kernels (Oclgrind needs `-cl-opt-disable` added);
+    /// `FEMTOFIT_OPENCL_OPTIONS` adds to them (for tuning on a new device).
+    public var buildOptions = OpenCLContext.buildOptions + (ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_OPTIONS"].map { " " + $0 } ?? "")
 
     public init(context: OpenCLContext, precision: FitPrecision, maximumChunk: Int = 1 << 18) throws(OpenCLError) {
         if precision == .double && !context.device.supportsDouble {
