@@ -17,7 +17,7 @@ inline real ff_x(int k, __global const real* xs, int fit) {
 // below 2^24 (larger ROIs divide). A flat pixel loop is what a CPU device vectorises.
 inline void ff_grid_point(int k, real* x, real* y) {
 #if FF_POINTS <= 4096
-    *y = floor(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));
+    *y = (real)(int)(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));  // truncation: floor here
     *x = (real)k - *y * (real)FF_GRID_WIDTH;
 #else
     *y = (real)(k / FF_GRID_WIDTH);
@@ -41,6 +41,12 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
     real sum = (real)0;
     int bad = 0;
     const size_t base = (size_t)fit * FF_POINTS;
+#if defined(FF_SEPARABLE) && defined(FF_GRID_WIDTH)
+    // A separable model's axis factors, once per column and per row.
+    real columnFactor[FF_GRID_WIDTH], rowFactor[FF_POINTS / FF_GRID_WIDTH];
+    for (int c = 0; c < FF_GRID_WIDTH; c++) columnFactor[c] = ff_axis_factor(p, (real)c, 0);
+    for (int r = 0; r < FF_POINTS / FF_GRID_WIDTH; r++) rowFactor[r] = ff_axis_factor(p, (real)r, 1);
+#endif
     for (int k = 0; k < FF_POINTS; k++) {
 #if defined(FF_GRID_WIDTH)
         real x, y;
@@ -54,7 +60,11 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
         const real w = (real)1;
 #endif
         real d[NP];
+#if defined(FF_SEPARABLE) && defined(FF_GRID_WIDTH)
+        const real f = ff_model_with(p, x, y, columnFactor[(int)x] * rowFactor[(int)y], d);
+#else
         const real f = ff_model(p, x, y, d);
+#endif
         real term, rw, cw;
         bad |= ff_estimator(f, data[base + k], w, &term, &rw, &cw);
 #ifdef FF_WEIGHTED

@@ -101,7 +101,7 @@ enum EmbeddedKernels {
         // below 2^24 (larger ROIs divide). A flat pixel loop is what a CPU device vectorises.
         inline void ff_grid_point(int k, real* x, real* y) {
         #if FF_POINTS <= 4096
-            *y = floor(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));
+            *y = (real)(int)(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));  // truncation: floor here
             *x = (real)k - *y * (real)FF_GRID_WIDTH;
         #else
             *y = (real)(k / FF_GRID_WIDTH);
@@ -125,6 +125,12 @@ enum EmbeddedKernels {
             real sum = (real)0;
             int bad = 0;
             const size_t base = (size_t)fit * FF_POINTS;
+        #if defined(FF_SEPARABLE) && defined(FF_GRID_WIDTH)
+            // A separable model's axis factors, once per column and per row.
+            real columnFactor[FF_GRID_WIDTH], rowFactor[FF_POINTS / FF_GRID_WIDTH];
+            for (int c = 0; c < FF_GRID_WIDTH; c++) columnFactor[c] = ff_axis_factor(p, (real)c, 0);
+            for (int r = 0; r < FF_POINTS / FF_GRID_WIDTH; r++) rowFactor[r] = ff_axis_factor(p, (real)r, 1);
+        #endif
             for (int k = 0; k < FF_POINTS; k++) {
         #if defined(FF_GRID_WIDTH)
                 real x, y;
@@ -138,7 +144,11 @@ enum EmbeddedKernels {
                 const real w = (real)1;
         #endif
                 real d[NP];
+        #if defined(FF_SEPARABLE) && defined(FF_GRID_WIDTH)
+                const real f = ff_model_with(p, x, y, columnFactor[(int)x] * rowFactor[(int)y], d);
+        #else
                 const real f = ff_model(p, x, y, d);
+        #endif
                 real term, rw, cw;
                 bad |= ff_estimator(f, data[base + k], w, &term, &rw, &cw);
         #ifdef FF_WEIGHTED
@@ -305,12 +315,23 @@ enum EmbeddedKernels {
         // Isotropic 2D Gaussian (Gpufit's GAUSS_2D), as Sources/FitCore/Models/Gauss2DModel.swift.
         // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma, 4 offset B.
         //     f(x, y) = A exp(-((x - x0)^2 + (y - y0)^2) / (2 sigma^2)) + B
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        // Separable: on a grid the exponential is a column factor times a row factor, one exp per
+        // column and per row instead of one per pixel (lm.cl builds the tables).
+        #define FF_SEPARABLE 1
+
+        // exp(-(c - centre)^2 / (2 sigma^2)) along axis 0 (x, columns) or 1 (y, rows).
+        inline real ff_axis_factor(const real* p, real c, int axis) {
+            const real inverseSigma = (real)1 / p[3];
+            const real dc = c - p[1 + axis];
+            return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
+        }
+
+        // The model and its derivatives given e, the product of the two axis factors at (x, y).
+        inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
             const real inverseSigma = (real)1 / p[3];
             const real inverseVariance = inverseSigma * inverseSigma;
             const real dx = x - p[1], dy = y - p[2];
             const real r2 = dx * dx + dy * dy;
-            const real e = exp(r2 * inverseVariance * (real)(-0.5));
             const real ae = p[0] * e;
             const real aeOverVariance = ae * inverseVariance;
             d[0] = e;
@@ -320,16 +341,28 @@ enum EmbeddedKernels {
             d[4] = (real)1;
             return ae + p[4];
         }
+
+        inline real ff_model(const real* p, real x, real y, real* d) {
+            return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
+        }
         """#,
         "models/gauss2d_elliptic.cl": #"""
         // Elliptic 2D Gaussian (Gpufit's GAUSS_2D_ELLIPTIC), as Gauss2DEllipticModel.swift.
         // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma_x, 4 sigma_y, 5 offset B.
         //     f(x, y) = A exp(-(x - x0)^2 / (2 sigma_x^2) - (y - y0)^2 / (2 sigma_y^2)) + B
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        // Separable, as gauss2d.cl.
+        #define FF_SEPARABLE 1
+
+        inline real ff_axis_factor(const real* p, real c, int axis) {
+            const real inverseSigma = (real)1 / p[3 + axis];
+            const real dc = c - p[1 + axis];
+            return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
+        }
+
+        inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
             const real inverseSigmaX = (real)1 / p[3], inverseSigmaY = (real)1 / p[4];
             const real dx = x - p[1], dy = y - p[2];
             const real u = dx * inverseSigmaX * inverseSigmaX, v = dy * inverseSigmaY * inverseSigmaY;
-            const real e = exp((u * dx + v * dy) * (real)(-0.5));
             const real ae = p[0] * e;
             d[0] = e;
             d[1] = ae * u;
@@ -338,6 +371,10 @@ enum EmbeddedKernels {
             d[4] = ae * v * dy * inverseSigmaY;
             d[5] = (real)1;
             return ae + p[5];
+        }
+
+        inline real ff_model(const real* p, real x, real y, real* d) {
+            return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
         }
         """#,
         "models/gauss2d_pixelated.cl": #"""

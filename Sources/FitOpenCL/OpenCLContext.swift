@@ -1,14 +1,15 @@
 import COpenCL
 import Foundation
 
-/// A context and queue on one device, with the programs built for it cached by source and
+/// A context and two queues on one device, with the programs built for it cached by source and
 /// options. One per device for the process (`OpenCLContext.shared(for:)`), so a batch after the
-/// first pays no build cost.
+/// first pays no build cost. Two in-order queues let one chunk's transfers overlap another's
+/// kernel; both time their commands (profiling on) for `femtofit bench`.
 public final class OpenCLContext: @unchecked Sendable {
     public let library: OpenCLLibrary
     public let device: OpenCLDevice
     let context: cl_context
-    let queue: cl_command_queue
+    let queues: [cl_command_queue]
     private var programs: [String: cl_program] = [:]
     private let lock = NSLock()
 
@@ -29,16 +30,22 @@ public final class OpenCLContext: @unchecked Sendable {
             throw OpenCLError.call("clCreateContext", status: status)
         }
         self.context = context
-        guard let queue = library.createCommandQueue(context, device.handle, 0, &status), status == CL_SUCCESS else {
-            _ = library.releaseContext(context)
-            throw OpenCLError.call("clCreateCommandQueue", status: status)
+        var queues: [cl_command_queue] = []
+        for _ in 0..<2 {
+            guard let queue = library.createCommandQueue(context, device.handle, cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE), &status),
+                  status == CL_SUCCESS else {
+                for made in queues { _ = library.releaseCommandQueue(made) }
+                _ = library.releaseContext(context)
+                throw OpenCLError.call("clCreateCommandQueue", status: status)
+            }
+            queues.append(queue)
         }
-        self.queue = queue
+        self.queues = queues
     }
 
     deinit {
         for program in programs.values { _ = library.releaseProgram(program) }
-        _ = library.releaseCommandQueue(queue)
+        for queue in queues { _ = library.releaseCommandQueue(queue) }
         _ = library.releaseContext(context)
     }
 

@@ -37,6 +37,7 @@ public struct OpenCLLibrary: @unchecked Sendable {
     public typealias EnqueueNDRangeKernel = @convention(c) (cl_command_queue?, cl_kernel?, cl_uint, UnsafePointer<Int>?, UnsafePointer<Int>?,
                                                             UnsafePointer<Int>?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
     public typealias Finish = @convention(c) (cl_command_queue?) -> cl_int
+    public typealias GetEventProfilingInfo = @convention(c) (cl_event?, cl_profiling_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     public typealias ReleaseObject = @convention(c) (OpaquePointer?) -> cl_int
 
     public var getPlatformIDs: GetPlatformIDs
@@ -57,6 +58,9 @@ public struct OpenCLLibrary: @unchecked Sendable {
     public var enqueueReadBuffer: EnqueueReadBuffer
     public var enqueueNDRangeKernel: EnqueueNDRangeKernel
     public var finish: Finish
+    public var flush: Finish
+    public var getEventProfilingInfo: GetEventProfilingInfo
+    public var releaseEvent: ReleaseObject
     public var releaseMemObject: ReleaseObject
     public var releaseKernel: ReleaseObject
     public var releaseProgram: ReleaseObject
@@ -107,6 +111,9 @@ public struct OpenCLLibrary: @unchecked Sendable {
         enqueueReadBuffer = try symbol("clEnqueueReadBuffer", EnqueueReadBuffer.self)
         enqueueNDRangeKernel = try symbol("clEnqueueNDRangeKernel", EnqueueNDRangeKernel.self)
         finish = try symbol("clFinish", Finish.self)
+        flush = try symbol("clFlush", Finish.self)
+        getEventProfilingInfo = try symbol("clGetEventProfilingInfo", GetEventProfilingInfo.self)
+        releaseEvent = try symbol("clReleaseEvent", ReleaseObject.self)
         releaseMemObject = try symbol("clReleaseMemObject", ReleaseObject.self)
         releaseKernel = try symbol("clReleaseKernel", ReleaseObject.self)
         releaseProgram = try symbol("clReleaseProgram", ReleaseObject.self)

@@ -2,8 +2,10 @@ import COpenCL
 import FitCore
 
 /// Solves prepared fits on one OpenCL device with the one-work-item-per-fit kernel, chunk by
-/// chunk: a chunk is sized from the device's memory (and capped), its buffers are made once and
-/// reused, so device and host memory stay bounded whatever the number of fits.
+/// chunk: a chunk is sized from the device's memory (and capped), and two chunks are in flight on
+/// two queues, so one's transfers and host packing overlap the other's kernel. Buffers are made
+/// once per call and reused, so device and staging memory stay bounded whatever the number of
+/// fits. Device time, kernels apart from transfers, accumulates in `timings`.
 public struct OpenCLSolver: Sendable {
     public let context: OpenCLContext
     public let precision: FitPrecision
@@ -14,6 +16,9 @@ public struct OpenCLSolver: Sendable {
     /// Compiler options for the kernels (Oclgrind needs `-cl-opt-disable` added);
     /// `FEMTOFIT_OPENCL_OPTIONS` adds to them (for tuning on a new device).
     public var buildOptions = OpenCLContext.buildOptions + (ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_OPTIONS"].map { " " + $0 } ?? "")
+
+    /// Device time of the kernels and transfers this solver (and its copies) ran.
+    public let timings = OpenCLTimings()
 
     public init(context: OpenCLContext, precision: FitPrecision, maximumChunk: Int = 1 << 18) throws(OpenCLError) {
         if precision == .double && !context.device.supportsDouble {
@@ -33,133 +38,136 @@ public struct OpenCLSolver: Sendable {
     }
 
     /// Fits per chunk: an eighth of the largest allocation the device allows for the biggest
-    /// buffer, and a quarter of its memory for all of them, capped by `maximumChunk`.
+    /// buffer, and an eighth of its memory for all of them (two chunks are in flight), capped by
+    /// `maximumChunk`.
     func chunkSize(_ prepared: PreparedFits, realSize: Int) -> Int {
         let p = prepared.parameterCount, points = prepared.pointCount
         let perFit = realSize * (3 * points + 5 * p + 1) + 4 * 4
         let largest = realSize * max(points, p)
         let byAllocation = Int(context.device.maxAllocationBytes / 8) / max(largest, 1)
-        let byMemory = Int(context.device.globalMemoryBytes / 4) / perFit
+        let byMemory = Int(context.device.globalMemoryBytes / 8) / perFit
         return max(1, min(maximumChunk, byAllocation, byMemory, prepared.fitCount))
+    }
+
+    // Kernel arguments (Kernels/lm.cl, ff_fit_per_item).
+    private enum Argument {
+        static let data = 0, weights = 1, xs = 2, start = 3, lower = 4, upper = 5, skip = 6
+        static let parameters = 7, inverse = 8, states = 9, chiSquares = 10, iterations = 11, used = 12
+        static let fitCount = 13, maxIterations = 14, tolerance = 15
+        static let inputs = [data, weights, xs, start, lower, upper, skip]
+        static let outputs = [parameters, inverse, states, chiSquares, iterations, used]
     }
 
     func run<Real: BinaryFloatingPoint>(_ type: Real.Type, _ prepared: PreparedFits, into results: inout FitResults) throws(OpenCLError) {
         let library = context.library
         let source = try KernelSource(prepared: prepared, double: Real.self == Double.self)
         let program = try context.program(source.text, options: buildOptions)
-        var status: cl_int = 0
-        guard let kernel = library.createKernel(program, "ff_fit_per_item", &status), status == CL_SUCCESS else {
-            throw OpenCLError.call("clCreateKernel", status: status)
-        }
-        defer { _ = library.releaseKernel(kernel) }
         let p = prepared.parameterCount, points = prepared.pointCount
         let chunk = chunkSize(prepared, realSize: MemoryLayout<Real>.size)
         let batch = prepared.batch
-        var sharedX: [Real]? = nil
-        if case let .sharedX(xs) = batch.coordinates { sharedX = xs.map { Real($0) } }
-
-        var buffers: [cl_mem] = []
-        defer { for b in buffers { _ = library.releaseMemObject(b) } }
-        func buffer(_ bytes: Int, _ flags: Int32) throws(OpenCLError) -> cl_mem {
-            var status: cl_int = 0
-            guard let made = library.createBuffer(context.context, cl_mem_flags(flags), max(bytes, 16), nil, &status), status == CL_SUCCESS else {
-                throw OpenCLError.call("clCreateBuffer (\(bytes) bytes)", status: status)
-            }
-            buffers.append(made)
-            return made
-        }
         let r = MemoryLayout<Real>.size
-        let dataBuffer = try buffer(chunk * points * r, CL_MEM_READ_ONLY)
-        let weightBuffer = try buffer(batch.weights == nil ? 0 : chunk * points * r, CL_MEM_READ_ONLY)
-        let xBuffer = try buffer(sharedX != nil ? points * r : (batch.coordinates.isPerFitX ? chunk * points * r : 0), CL_MEM_READ_ONLY)
-        let startBuffer = try buffer(chunk * p * r, CL_MEM_READ_ONLY)
-        let lowerBuffer = try buffer(chunk * p * r, CL_MEM_READ_ONLY)
-        let upperBuffer = try buffer(chunk * p * r, CL_MEM_READ_ONLY)
-        let skipBuffer = try buffer(chunk * 4, CL_MEM_READ_ONLY)
-        let parameterBuffer = try buffer(chunk * p * r, CL_MEM_WRITE_ONLY)
-        let inverseBuffer = try buffer(chunk * p * r, CL_MEM_WRITE_ONLY)
-        let stateBuffer = try buffer(chunk * 4, CL_MEM_WRITE_ONLY)
-        let chiBuffer = try buffer(chunk * r, CL_MEM_WRITE_ONLY)
-        let iterationBuffer = try buffer(chunk * 4, CL_MEM_WRITE_ONLY)
-        let usedBuffer = try buffer(chunk * 4, CL_MEM_WRITE_ONLY)
-        if let sharedX { try write(xBuffer, sharedX) }
 
-        let memories = [dataBuffer, weightBuffer, xBuffer, startBuffer, lowerBuffer, upperBuffer, skipBuffer,
-                        parameterBuffer, inverseBuffer, stateBuffer, chiBuffer, iterationBuffer, usedBuffer]
-        for (index, memory) in memories.enumerated() {
-            var m: cl_mem? = memory
-            try OpenCLLibrary.check(library.setKernelArg(kernel, cl_uint(index), MemoryLayout<cl_mem>.size, &m), "clSetKernelArg \(index)")
+        // x values shared by every fit go to the device once, for both slots.
+        var shared: [Int: cl_mem] = [:]
+        defer { for memory in shared.values { _ = library.releaseMemObject(memory) } }
+        if case let .sharedX(xs) = batch.coordinates {
+            var status: cl_int = 0
+            let values = xs.map { Real($0) }
+            guard let memory = library.createBuffer(context.context, cl_mem_flags(CL_MEM_READ_ONLY), points * r, nil, &status),
+                  status == CL_SUCCESS else { throw OpenCLError.call("clCreateBuffer (x values)", status: status) }
+            shared[Argument.xs] = memory
+            let written = values.withUnsafeBytes {
+                library.enqueueWriteBuffer(context.queues[0], memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+            }
+            try OpenCLLibrary.check(written, "clEnqueueWriteBuffer (x values)")
         }
-        var maxIterations = Int32(prepared.settings.maxIterations)
-        var tolerance = Real(prepared.settings.tolerance)
-        try OpenCLLibrary.check(library.setKernelArg(kernel, 14, 4, &maxIterations), "clSetKernelArg 14")
-        try OpenCLLibrary.check(library.setKernelArg(kernel, 15, r, &tolerance), "clSetKernelArg 15")
+        var bytesPerFit = [Int](repeating: 0, count: 13)
+        bytesPerFit[Argument.data] = points * r
+        bytesPerFit[Argument.weights] = batch.weights == nil ? 0 : points * r
+        bytesPerFit[Argument.xs] = batch.coordinates.isPerFitX ? points * r : 0
+        for index in [Argument.start, Argument.lower, Argument.upper, Argument.parameters, Argument.inverse] { bytesPerFit[index] = p * r }
+        for index in [Argument.skip, Argument.states, Argument.iterations, Argument.used] { bytesPerFit[index] = 4 }
+        bytesPerFit[Argument.chiSquares] = r
 
-        var first = 0
+        let chunkCount = (prepared.fitCount + chunk - 1) / chunk
+        var slots: [ChunkSlot] = []
+        for queue in context.queues.prefix(min(2, chunkCount)) {
+            let slot = try ChunkSlot(context: context, program: program, queue: queue, capacity: chunk,
+                                     bytesPerFit: bytesPerFit, shared: shared, timings: timings)
+            try slot.setArgument(Argument.maxIterations, Int32(prepared.settings.maxIterations))
+            try slot.setArgument(Argument.tolerance, Real(prepared.settings.tolerance))
+            slots.append(slot)
+        }
+
+        var next = 0, first = 0
         while first < prepared.fitCount {
-            let count = min(chunk, prepared.fitCount - first)
-            let fits = first ..< first + count
-            let pointRange = fits.lowerBound * points ..< fits.upperBound * points
+            let slot = slots[next]
+            if let done = try slot.wait() { unpack(Real.self, slot, done, prepared, into: &results) }
+            let fits = first ..< min(first + chunk, prepared.fitCount)
+            pack(Real.self, fits, prepared, into: slot)
+            try slot.launch(fits: fits, inputs: Argument.inputs, outputs: Argument.outputs, localSize: localSize)
+            first = fits.upperBound
+            next = (next + 1) % slots.count
+        }
+        for offset in 0..<slots.count {
+            let slot = slots[(next + offset) % slots.count]
+            if let done = try slot.wait() { unpack(Real.self, slot, done, prepared, into: &results) }
+        }
+    }
+
+    /// Copies the chunk's inputs into the slot's host memory, converted to the kernel's precision.
+    private func pack<Real: BinaryFloatingPoint>(_ type: Real.Type, _ fits: Range<Int>, _ prepared: PreparedFits, into slot: ChunkSlot) {
+        let p = prepared.parameterCount, points = prepared.pointCount, batch = prepared.batch
+        let pointRange = fits.lowerBound * points ..< fits.upperBound * points
+        let data = slot.host(Argument.data, Real.self)
+        batch.data.withUnsafeBufferPointer { values in
             if let weights = batch.weights {
                 // Masked points may hold NaN (a bad pixel); the kernels never see it.
-                try write(dataBuffer, pointRange.map { weights[$0] == 0 ? 0 : Real(batch.data[$0]) })
-                try write(weightBuffer, weights[pointRange].map { Real($0) })
-            } else {
-                try write(dataBuffer, batch.data[pointRange].map { Real($0) })
-            }
-            if case let .perFitX(xs) = batch.coordinates {
-                try write(xBuffer, xs[fits.lowerBound * points ..< fits.upperBound * points].map { Real($0) })
-            }
-            try write(startBuffer, prepared.start[fits.lowerBound * p ..< fits.upperBound * p].map { Real($0) })
-            try write(lowerBuffer, prepared.lower[fits.lowerBound * p ..< fits.upperBound * p].map { Real($0) })
-            try write(upperBuffer, prepared.upper[fits.lowerBound * p ..< fits.upperBound * p].map { Real($0) })
-            try write(skipBuffer, fits.map { Int32(prepared.problems[$0] == nil ? 0 : 1) })
-            var fitCount = Int32(count)
-            try OpenCLLibrary.check(library.setKernelArg(kernel, 13, 4, &fitCount), "clSetKernelArg 13")
-            var local = localSize
-            var global = local > 0 ? (count + local - 1) / local * local : count
-            let launched = local > 0 ? library.enqueueNDRangeKernel(context.queue, kernel, 1, nil, &global, &local, 0, nil, nil)
-                : library.enqueueNDRangeKernel(context.queue, kernel, 1, nil, &global, nil, 0, nil, nil)
-            try OpenCLLibrary.check(launched,
-                                    "clEnqueueNDRangeKernel (\(count) fits)")
-            let parameters: [Real] = try read(parameterBuffer, count * p)
-            let inverse: [Real] = try read(inverseBuffer, count * p)
-            let states: [Int32] = try read(stateBuffer, count)
-            let chis: [Real] = try read(chiBuffer, count)
-            let iterations: [Int32] = try read(iterationBuffer, count)
-            let used: [Int32] = try read(usedBuffer, count)
-            for (offset, fit) in fits.enumerated() {
-                if prepared.problems[fit] != nil { FitFinishing.writeInvalid(fit: fit, into: &results); continue }
-                let chi = Double(chis[offset])
-                let factor = prepared.standardErrorFactor(chiSquare: chi, usedPoints: Double(used[offset]))
-                for j in 0..<p {
-                    let fixed = !prepared.fitMask[j]
-                    results.parameters[fit * p + j] = fixed ? prepared.start[fit * p + j] : Double(parameters[offset * p + j])
-                    let variance = Double(inverse[offset * p + j])
-                    results.standardErrors[fit * p + j] = variance.isNaN ? .nan : fixed ? 0 : (variance * factor).squareRoot()
+                let w = slot.host(Argument.weights, Real.self)
+                weights.withUnsafeBufferPointer { weights in
+                    for (offset, i) in pointRange.enumerated() {
+                        w[offset] = Real(weights[i])
+                        data[offset] = weights[i] == 0 ? 0 : Real(values[i])
+                    }
                 }
-                results.stateCodes[fit] = states[offset]
-                results.chiSquares[fit] = chi
-                results.iterations[fit] = iterations[offset]
+            } else {
+                for (offset, i) in pointRange.enumerated() { data[offset] = Real(values[i]) }
             }
-            first += count
         }
+        if case let .perFitX(xs) = batch.coordinates {
+            let x = slot.host(Argument.xs, Real.self)
+            for (offset, i) in pointRange.enumerated() { x[offset] = Real(xs[i]) }
+        }
+        let parameterRange = fits.lowerBound * p ..< fits.upperBound * p
+        for (index, values) in [(Argument.start, prepared.start), (Argument.lower, prepared.lower), (Argument.upper, prepared.upper)] {
+            let host = slot.host(index, Real.self)
+            for (offset, i) in parameterRange.enumerated() { host[offset] = Real(values[i]) }
+        }
+        let skip = slot.host(Argument.skip, Int32.self)
+        for (offset, fit) in fits.enumerated() { skip[offset] = prepared.problems[fit] == nil ? 0 : 1 }
     }
 
-    func write<T>(_ memory: cl_mem, _ values: [T]) throws(OpenCLError) {
-        let status = values.withUnsafeBytes {
-            context.library.enqueueWriteBuffer(context.queue, memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+    /// Moves a finished chunk's outputs from the slot's host memory into `results`.
+    private func unpack<Real: BinaryFloatingPoint>(_ type: Real.Type, _ slot: ChunkSlot, _ fits: Range<Int>,
+                                                    _ prepared: PreparedFits, into results: inout FitResults) {
+        let p = prepared.parameterCount
+        let parameters = slot.host(Argument.parameters, Real.self), inverse = slot.host(Argument.inverse, Real.self)
+        let states = slot.host(Argument.states, Int32.self), chis = slot.host(Argument.chiSquares, Real.self)
+        let iterations = slot.host(Argument.iterations, Int32.self), used = slot.host(Argument.used, Int32.self)
+        for (offset, fit) in fits.enumerated() {
+            if prepared.problems[fit] != nil { FitFinishing.writeInvalid(fit: fit, into: &results); continue }
+            let chi = Double(chis[offset])
+            let factor = prepared.standardErrorFactor(chiSquare: chi, usedPoints: Double(used[offset]))
+            for j in 0..<p {
+                let fixed = !prepared.fitMask[j]
+                results.parameters[fit * p + j] = fixed ? prepared.start[fit * p + j] : Double(parameters[offset * p + j])
+                let variance = Double(inverse[offset * p + j])
+                results.standardErrors[fit * p + j] = variance.isNaN ? .nan : fixed ? 0 : (variance * factor).squareRoot()
+            }
+            results.stateCodes[fit] = states[offset]
+            results.chiSquares[fit] = chi
+            results.iterations[fit] = iterations[offset]
         }
-        try OpenCLLibrary.check(status, "clEnqueueWriteBuffer")
-    }
-
-    func read<T: Numeric>(_ memory: cl_mem, _ count: Int) throws(OpenCLError) -> [T] {
-        var values = [T](repeating: 0, count: count)
-        let status = values.withUnsafeMutableBytes {
-            context.library.enqueueReadBuffer(context.queue, memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
-        }
-        try OpenCLLibrary.check(status, "clEnqueueReadBuffer")
-        return values
     }
 }
 

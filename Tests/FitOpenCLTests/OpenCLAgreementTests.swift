@@ -85,7 +85,16 @@ final class OpenCLAgreementTests: XCTestCase {
         let fits = try randomFits(.gauss2D, estimator: .poissonMLE, count: 250, seed: freshSeed(43))
         let settings = FitSettings(estimator: .poissonMLE)
         let whole = try FitEngine(backend: backend()).fit(fits.batch, settings: settings)
-        let chunked = try FitEngine(backend: backend(maximumChunk: 37)).fit(fits.batch, settings: settings)
+        // 7 chunks on two alternating queues, two in flight at a time.
+        let chunkedBackend = try backend(maximumChunk: 37)
+        let chunked = try FitEngine(backend: chunkedBackend).fit(fits.batch, settings: settings)
+        let timings = chunkedBackend.solver.timings.totals
+        XCTAssertEqual(timings.launches, 7)
+        XCTAssertGreaterThan(timings.kernelSeconds, 0)
+        // In: data, start, lower, upper (points + 3 x 5 floats) and a skip flag; out: parameters
+        // and inverse diagonal (2 x 5 floats), chi^2, state, iterations, used points.
+        XCTAssertEqual(timings.bytesWritten, 250 * (4 * (fits.batch.pointCount + 15) + 4))
+        XCTAssertEqual(timings.bytesRead, 250 * (4 * 10 + 4 * 4))
         XCTAssertEqual(whole.parameters, chunked.parameters)
         XCTAssertEqual(whole.standardErrors, chunked.standardErrors)
         XCTAssertEqual(whole.stateCodes, chunked.stateCodes)
