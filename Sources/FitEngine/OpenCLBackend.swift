@@ -1,6 +1,7 @@
 import FitCore
 import FitCPU
 import FitOpenCL
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -33,6 +34,9 @@ public struct OpenCLBackend: FitBackend {
         self.solver = solver
     }
 
+    /// A backend around a solver made by hand (tests inject failures through its library).
+    public init(solver: OpenCLSolver) { self.solver = solver }
+
     public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {
         try solver.solve(prepared, into: &results)
     }
@@ -48,27 +52,45 @@ public struct AutomaticBackend: FitBackend {
     public var precision: FitPrecision { cpu.precision }
     public var deviceDescription: String { gpu.map { "\($0.deviceDescription), else \(cpu.deviceDescription)" } ?? cpu.deviceDescription }
 
+    private let fallback: FallbackWarning
+
     public init(precision: FitPrecision, threadCount: Int?) {
-        cpu = CPUBackend(precision: precision, threadCount: threadCount)
-        if let backend = try? OpenCLBackend(device: ProcessInfoEnvironment.current["FEMTOFIT_DEVICE"] ?? "gpu", precision: precision),
-           backend.device.kind == .gpu {
-            gpu = backend
-        } else {
-            gpu = nil
-        }
+        let gpu = try? OpenCLBackend(device: ProcessInfoEnvironment.current["FEMTOFIT_DEVICE"] ?? "gpu", precision: precision)
+        self.init(gpu: gpu?.device.kind == .gpu ? gpu : nil, cpu: CPUBackend(precision: precision, threadCount: threadCount))
     }
 
-    nonisolated(unsafe) private static var warned = false
+    /// `warn` receives the one fallback warning (default: standard error).
+    public init(gpu: OpenCLBackend?, cpu: CPUBackend,
+                warn: @escaping @Sendable (String) -> Void = { fputs($0 + "\n", stderr) }) {
+        self.gpu = gpu
+        self.cpu = cpu
+        fallback = FallbackWarning(warn)
+    }
 
     public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {
         if let gpu {
             do { return try gpu.solve(prepared, into: &results) } catch {
-                if !Self.warned {
-                    Self.warned = true
-                    fputs("femtofit: warning: OpenCL could not fit this batch (\(error)); using the CPU backend\n", stderr)
-                }
+                fallback.once("femtofit: warning: OpenCL could not fit this batch (\(error)); using the CPU backend")
             }
         }
+        // The CPU writes every fit again, so nothing a failed device run left behind survives.
         try cpu.solve(prepared, into: &results)
+    }
+}
+
+/// Says its message once per backend, however many batches fall back.
+final class FallbackWarning: @unchecked Sendable {
+    private let warn: @Sendable (String) -> Void
+    private var warned = false
+    private let lock = NSLock()
+
+    init(_ warn: @escaping @Sendable (String) -> Void) { self.warn = warn }
+
+    func once(_ message: String) {
+        lock.lock()
+        let first = !warned
+        warned = true
+        lock.unlock()
+        if first { warn(message) }
     }
 }
