@@ -22,15 +22,17 @@ public struct OpenCLBackend: FitBackend {
     /// `device`: an index, a type (`gpu`, `cpu`) or part of a name; nil reads `FEMTOFIT_DEVICE`,
     /// and without it picks as `femtofit devices` says `auto` would.
     /// `library`: another OpenCL library than the process's (tests run the kernels under Oclgrind
-    /// this way); `extraBuildOptions` are added to the kernels' compiler options.
+    /// this way); `extraBuildOptions` are added to the kernels' compiler options; `strategy`
+    /// overrides the one chosen by device type.
     public init(device selector: String? = nil, precision: FitPrecision = .single, maximumChunk: Int = 1 << 18,
-                library: OpenCLLibrary? = nil, extraBuildOptions: String = "") throws {
+                library: OpenCLLibrary? = nil, extraBuildOptions: String = "", strategy: KernelStrategy? = nil) throws {
         let library = try library ?? OpenCLLibrary.shared.get()
         let devices = try OpenCLDevice.all(library)
         let chosen = try OpenCLDevice.select(selector ?? ProcessInfoEnvironment.current["FEMTOFIT_DEVICE"], among: devices)
         var solver = try OpenCLSolver(context: try OpenCLContext.shared(library: library, device: chosen),
                                       precision: precision, maximumChunk: maximumChunk)
         if !extraBuildOptions.isEmpty { solver.buildOptions += " " + extraBuildOptions }
+        if let strategy { solver.strategy = strategy }
         self.solver = solver
     }
 

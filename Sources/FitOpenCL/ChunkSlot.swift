@@ -24,13 +24,13 @@ final class ChunkSlot {
 
     /// `bytesPerFit[i]`: bytes per fit of kernel argument i (0: not used, a 16-byte dummy);
     /// `outputs`: the arguments read back; `shared`: arguments bound to a buffer made elsewhere.
-    init(context: OpenCLContext, program: cl_program, queue: cl_command_queue, capacity: Int,
+    init(context: OpenCLContext, program: cl_program, kernelName: String, queue: cl_command_queue, capacity: Int,
          bytesPerFit: [Int], shared: [Int: cl_mem], timings: OpenCLTimings) throws(OpenCLError) {
         library = context.library
         self.queue = queue
         self.timings = timings
         var status: cl_int = 0
-        guard let kernel = library.createKernel(program, "ff_fit_per_item", &status), status == CL_SUCCESS else {
+        guard let kernel = library.createKernel(program, kernelName, &status), status == CL_SUCCESS else {
             throw OpenCLError.call("clCreateKernel", status: status)
         }
         self.kernel = kernel
@@ -72,9 +72,11 @@ final class ChunkSlot {
         try OpenCLLibrary.check(library.setKernelArg(kernel, cl_uint(index), MemoryLayout<T>.size, &copy), "clSetKernelArg \(index)")
     }
 
-    /// Enqueues, without waiting: the writes of `inputs`, the kernel over `fits.count` work-items,
-    /// and the reads of `outputs`. The host memory of the inputs must already hold the chunk.
-    func launch(fits: Range<Int>, inputs: [Int], outputs: [Int], localSize: Int) throws(OpenCLError) {
+    /// Enqueues, without waiting: the writes of `inputs`, the kernel, and the reads of `outputs`.
+    /// The host memory of the inputs must already hold the chunk. `groupSize` > 0: one work-group
+    /// of that size per fit; else one work-item per fit, in groups of `localSize` (0: the
+    /// driver chooses).
+    func launch(fits: Range<Int>, inputs: [Int], outputs: [Int], localSize: Int, groupSize: Int) throws(OpenCLError) {
         let count = fits.count
         self.fits = fits  // from here on, deinit must wait for the queue
         for index in inputs {
@@ -86,8 +88,8 @@ final class ChunkSlot {
             if let event { events.append((event, .write(bytes: bytes))) }
         }
         try setArgument(13, Int32(count))
-        var local = localSize
-        var global = local > 0 ? (count + local - 1) / local * local : count
+        var local = groupSize > 0 ? groupSize : localSize
+        var global = groupSize > 0 ? count * groupSize : local > 0 ? (count + local - 1) / local * local : count
         var event: cl_event?
         let launched = local > 0 ? library.enqueueNDRangeKernel(queue, kernel, 1, nil, &global, &local, 0, nil, &event)
             : library.enqueueNDRangeKernel(queue, kernel, 1, nil, &global, nil, 0, nil, &event)

@@ -1,7 +1,25 @@
 import FitCore
 
-/// The OpenCL program for one (model, estimator, shape, precision): `#define`s, then common.cl,
-/// the model's file, the estimator's file and lm.cl, from the sources embedded in the binary.
+/// How the kernels map fits to work-items; both give the same results.
+public enum KernelStrategy: String, Sendable, CaseIterable {
+    /// One work-item per fit, fit-major data: on CPU devices the loop over points vectorises.
+    case perItem = "item"
+    /// One work-group per fit: coalesced loads, sums reduced in local memory (GPUs).
+    case perGroup = "group"
+
+    /// `FEMTOFIT_OPENCL_STRATEGY` (`item` or `group`) when set, else by device type.
+    public static func preferred(for device: OpenCLDevice, environment: [String: String] = ProcessInfoEnvironment.current) -> KernelStrategy {
+        if let named = environment["FEMTOFIT_OPENCL_STRATEGY"].flatMap(KernelStrategy.init(rawValue:)) { return named }
+        return device.kind == .gpu ? .perGroup : .perItem
+    }
+
+    public var kernelName: String { self == .perItem ? "ff_fit_per_item" : "ff_fit_per_group" }
+    var file: String { self == .perItem ? "strategies/fit_per_item.cl" : "strategies/fit_per_group.cl" }
+}
+
+/// The OpenCL program for one (model, estimator, shape, precision, strategy): `#define`s, then
+/// common.cl, the model's file, the estimator's file, lm.cl and the strategy's kernel, from the
+/// sources embedded in the binary.
 public struct KernelSource: Hashable, Sendable {
     public let defines: [String]
     public let text: String
@@ -16,7 +34,11 @@ public struct KernelSource: Hashable, Sendable {
 
     public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil }
 
-    public init(prepared: PreparedFits, double: Bool) throws(OpenCLError) {
+    /// The number of sums a work-group reduces per pass (chi^2, a flag, gradient, curvature).
+    public static func sumCount(parameters: Int) -> Int { 2 + parameters + parameters * (parameters + 1) / 2 }
+
+    /// `groupSize`: work-items per fit, for `.perGroup`.
+    public init(prepared: PreparedFits, double: Bool, strategy: KernelStrategy = .perItem, groupSize: Int = 64) throws(OpenCLError) {
         let model = prepared.model
         guard let modelFile = Self.modelFiles[model] else {
             throw OpenCLError.unsupported("the \(model.name) model yet (\(Self.modelFiles.keys.map(\.name).sorted().joined(separator: ", ")) are supported)")
@@ -32,6 +54,7 @@ public struct KernelSource: Hashable, Sendable {
         if prepared.batch.weights != nil { defines.append("FF_WEIGHTED 1") }
         if prepared.settings.estimator == .poissonMLE { defines.append("FF_MLE 1") }
         if double { defines.append("FF_DOUBLE 1") }
+        if strategy == .perGroup { defines += ["FF_PER_GROUP 1", "FF_GROUP_SIZE \(groupSize)"] }
         if model.exponentialCount > 0 { defines.append("FF_EXPONENTIALS \(model.exponentialCount)") }
         var mask = 0
         for (i, free) in prepared.fitMask.enumerated() where !free { mask |= 1 << i }
@@ -39,7 +62,7 @@ public struct KernelSource: Hashable, Sendable {
         self.defines = defines
         let estimatorFile = prepared.settings.estimator == .poissonMLE ? "estimators/mle.cl" : "estimators/lse.cl"
         var text = defines.map { "#define \($0)\n" }.joined()
-        for file in ["common.cl", modelFile, estimatorFile, "lm.cl"] {
+        for file in ["common.cl", modelFile, estimatorFile, "lm.cl", strategy.file] {
             guard let source = EmbeddedKernels.sources[file] else { throw OpenCLError.unsupported("a kernel file \(file) missing from the binary") }
             text += "// ---- \(file)\n" + source + "\n"
         }

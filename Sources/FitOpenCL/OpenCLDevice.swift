@@ -13,6 +13,10 @@ public struct OpenCLDevice: Sendable, Equatable {
     public let globalMemoryBytes: UInt64
     public let maxAllocationBytes: UInt64
     public let supportsDouble: Bool
+    public let localMemoryBytes: UInt64
+    public let maxWorkGroupSize: Int
+    /// The maximum clock frequency, MHz (0 when the driver does not say).
+    public let clockMHz: Int
     public let driverVersion: String
     public let deviceVersion: String
     let id: UInt  // cl_device_id as a number: devices are process-lifetime objects
@@ -50,6 +54,9 @@ public struct OpenCLDevice: Sendable, Equatable {
                     globalMemoryBytes: value(library, id, cl_device_info(CL_DEVICE_GLOBAL_MEM_SIZE), 0),
                     maxAllocationBytes: value(library, id, cl_device_info(CL_DEVICE_MAX_MEM_ALLOC_SIZE), 0),
                     supportsDouble: fp64 != 0,
+                    localMemoryBytes: value(library, id, cl_device_info(CL_DEVICE_LOCAL_MEM_SIZE), 0),
+                    maxWorkGroupSize: value(library, id, cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE), 0),
+                    clockMHz: Int(value(library, id, cl_device_info(CL_DEVICE_MAX_CLOCK_FREQUENCY), cl_uint(0))),
                     driverVersion: deviceString(library, id, cl_device_info(CL_DRIVER_VERSION)),
                     deviceVersion: deviceString(library, id, cl_device_info(CL_DEVICE_VERSION)),
                     id: UInt(bitPattern: id)))

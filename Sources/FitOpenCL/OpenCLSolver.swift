@@ -1,8 +1,8 @@
 import COpenCL
 import FitCore
 
-/// Solves prepared fits on one OpenCL device with the one-work-item-per-fit kernel, chunk by
-/// chunk: a chunk is sized from the device's memory (and capped), and two chunks are in flight on
+/// Solves prepared fits on one OpenCL device, with one work-item per fit or one work-group per
+/// fit (`strategy`), chunk by chunk: a chunk is sized from the device's memory (and capped), and two chunks are in flight on
 /// two queues, so one's transfers and host packing overlap the other's kernel. Buffers are made
 /// once per call and reused, so device and staging memory stay bounded whatever the number of
 /// fits. Device time, kernels apart from transfers, accumulates in `timings`.
@@ -13,6 +13,12 @@ public struct OpenCLSolver: Sendable {
     public var maximumChunk: Int
     /// Work-items per work-group; 0 lets the driver choose. `FEMTOFIT_OPENCL_LOCAL_SIZE` sets it.
     public var localSize = Int(ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_LOCAL_SIZE"] ?? "") ?? 0
+    /// How fits map to work-items (`KernelStrategy.preferred`: by device type, or
+    /// `FEMTOFIT_OPENCL_STRATEGY`).
+    public var strategy: KernelStrategy
+    /// Work-items per fit for `.perGroup` (a power of two; lowered to fit the ROI and the
+    /// device's local memory). `FEMTOFIT_OPENCL_GROUP_SIZE` sets it.
+    public var groupSize = Int(ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_GROUP_SIZE"] ?? "") ?? 64
     /// Compiler options for the kernels (Oclgrind needs `-cl-opt-disable` added);
     /// `FEMTOFIT_OPENCL_OPTIONS` adds to them (for tuning on a new device).
     public var buildOptions = OpenCLContext.buildOptions + (ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_OPTIONS"].map { " " + $0 } ?? "")
@@ -27,6 +33,21 @@ public struct OpenCLSolver: Sendable {
         self.context = context
         self.precision = precision
         self.maximumChunk = maximumChunk
+        strategy = KernelStrategy.preferred(for: context.device)
+    }
+
+    /// The work-group size `.perGroup` uses for these fits: `groupSize` rounded down to a power of
+    /// two, no more than the points rounded up to one, the device's limit, or what half its
+    /// local memory holds of the partial sums.
+    public func effectiveGroupSize(points: Int, parameters: Int, realSize: Int) -> Int {
+        var size = 1
+        while size * 2 <= max(groupSize, 1) { size *= 2 }
+        let sums = KernelSource.sumCount(parameters: parameters)
+        while size > 1 && (size / 2 >= points || size > max(context.device.maxWorkGroupSize, 1)
+                           || UInt64(sums * size * realSize) > context.device.localMemoryBytes / 2) {
+            size /= 2
+        }
+        return size
     }
 
     public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws(OpenCLError) {
@@ -60,9 +81,10 @@ public struct OpenCLSolver: Sendable {
 
     func run<Real: BinaryFloatingPoint>(_ type: Real.Type, _ prepared: PreparedFits, into results: inout FitResults) throws(OpenCLError) {
         let library = context.library
-        let source = try KernelSource(prepared: prepared, double: Real.self == Double.self)
-        let program = try context.program(source.text, options: buildOptions)
         let p = prepared.parameterCount, points = prepared.pointCount
+        let group = strategy == .perGroup ? effectiveGroupSize(points: points, parameters: p, realSize: MemoryLayout<Real>.size) : 0
+        let source = try KernelSource(prepared: prepared, double: Real.self == Double.self, strategy: strategy, groupSize: max(group, 1))
+        let program = try context.program(source.text, options: buildOptions)
         let chunk = chunkSize(prepared, realSize: MemoryLayout<Real>.size)
         let batch = prepared.batch
         let r = MemoryLayout<Real>.size
@@ -92,7 +114,7 @@ public struct OpenCLSolver: Sendable {
         let chunkCount = (prepared.fitCount + chunk - 1) / chunk
         var slots: [ChunkSlot] = []
         for queue in context.queues.prefix(min(2, chunkCount)) {
-            let slot = try ChunkSlot(context: context, program: program, queue: queue, capacity: chunk,
+            let slot = try ChunkSlot(context: context, program: program, kernelName: strategy.kernelName, queue: queue, capacity: chunk,
                                      bytesPerFit: bytesPerFit, shared: shared, timings: timings)
             try slot.setArgument(Argument.maxIterations, Int32(prepared.settings.maxIterations))
             try slot.setArgument(Argument.tolerance, Real(prepared.settings.tolerance))
@@ -105,7 +127,7 @@ public struct OpenCLSolver: Sendable {
             if let done = try slot.wait() { unpack(Real.self, slot, done, prepared, into: &results) }
             let fits = first ..< min(first + chunk, prepared.fitCount)
             pack(Real.self, fits, prepared, into: slot)
-            try slot.launch(fits: fits, inputs: Argument.inputs, outputs: Argument.outputs, localSize: localSize)
+            try slot.launch(fits: fits, inputs: Argument.inputs, outputs: Argument.outputs, localSize: localSize, groupSize: group)
             first = fits.upperBound
             next = (next + 1) % slots.count
         }

@@ -7,12 +7,20 @@ import FemtofitTestSupport
 /// The OpenCL backend (PoCL here) against the float64 reference: every model its kernels cover,
 /// both estimators, the same rule as the CPU backend (0.05 SE, same states, SEs 2 %, chi^2 1e-4).
 final class OpenCLAgreementTests: XCTestCase {
-    func backend(precision: FitPrecision = .single, maximumChunk: Int = 1 << 18) throws -> OpenCLBackend {
-        try OpenCLBackend(device: nil, precision: precision, maximumChunk: maximumChunk)
+    func backend(precision: FitPrecision = .single, maximumChunk: Int = 1 << 18, strategy: KernelStrategy = .perItem) throws -> OpenCLBackend {
+        try OpenCLBackend(device: nil, precision: precision, maximumChunk: maximumChunk, strategy: strategy)
     }
 
     func testEveryKernelModelAgreesWithTheReference() throws {
-        let opencl = try backend()
+        try everyKernelModelAgrees(.perItem)
+    }
+
+    func testEveryKernelModelAgreesWithTheReferenceOneGroupPerFit() throws {
+        try everyKernelModelAgrees(.perGroup)
+    }
+
+    func everyKernelModelAgrees(_ strategy: KernelStrategy) throws {
+        let opencl = try backend(strategy: strategy)
         for model in ModelID.allCases where KernelSource.supports(model) {
             for estimator in [Estimator.leastSquares, .poissonMLE] {
                 let seed = freshSeed(UInt64(model.rawValue) &* 131 &+ UInt64(estimator.rawValue))
@@ -21,20 +29,22 @@ final class OpenCLAgreementTests: XCTestCase {
                 let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, estimator: estimator)
                 let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
                 let result = try FitEngine(backend: opencl).fit(fits.batch, settings: settings)
-                assertAgreement(result, reference, fraction: 0.05, context: "opencl \(model.name) \(estimator) seed \(seed)")
+                assertAgreement(result, reference, fraction: 0.05, context: "opencl \(strategy) \(model.name) \(estimator) seed \(seed)")
             }
         }
     }
 
     func testDoublePrecisionKernels() throws {
-        let opencl = try backend(precision: .double)
+        for strategy in KernelStrategy.allCases {
+        let opencl = try backend(precision: .double, strategy: strategy)
         for model in [ModelID.gauss2D, .gauss1D, .gauss2DPixelated, .kinetics2] {
             let seed = freshSeed(UInt64(model.rawValue) &+ 7)
             let fits = try randomFits(model, estimator: .poissonMLE, count: 100, seed: seed)
             let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, estimator: .poissonMLE)
             let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
             let result = try FitEngine(backend: opencl).fit(fits.batch, settings: settings)
-            assertAgreement(result, reference, fraction: 0.01, context: "opencl double \(model.name) seed \(seed)")
+            assertAgreement(result, reference, fraction: 0.01, context: "opencl double \(strategy) \(model.name) seed \(seed)")
+        }
         }
     }
 
@@ -59,8 +69,9 @@ final class OpenCLAgreementTests: XCTestCase {
         }
         let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, weightsAreInverseVariances: false)
         let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
-        let result = try FitEngine(backend: backend()).fit(fits.batch, settings: settings)
-        assertAgreement(result, reference, fraction: 0.05, context: "opencl weighted/fixed/bounded, seed \(seed)")
+        for strategy in KernelStrategy.allCases {
+        let result = try FitEngine(backend: backend(strategy: strategy)).fit(fits.batch, settings: settings)
+        assertAgreement(result, reference, fraction: 0.05, context: "opencl \(strategy) weighted/fixed/bounded, seed \(seed)")
         XCTAssertEqual(result.state(5), .invalidInput)
         XCTAssertNotNil(result.problems[5])
         for fit in 0..<64 where fit != 5 {
@@ -70,14 +81,17 @@ final class OpenCLAgreementTests: XCTestCase {
             XCTAssertLessThanOrEqual(result.parameters[fit * 6 + 3], 2.6)
             XCTAssertEqual(result.standardErrors[fit * 6 + 5], 0)
         }
+        }
         var curves = try randomFits(.gauss1D, estimator: .leastSquares, count: 40, seed: seed)
         let xs = curves.batch.coordinates
         if case let .sharedX(shared) = xs {
             curves.batch.coordinates = .perFitX((0..<40).flatMap { fit in shared.map { Float($0 + 0.01 * Double(fit)) } })
         }
         let curveReference = try FitEngine(backend: ReferenceBackend()).fit(curves.batch, settings: settings)
-        let curveResult = try FitEngine(backend: backend()).fit(curves.batch, settings: settings)
-        assertAgreement(curveResult, curveReference, fraction: 0.05, context: "opencl per-fit x, seed \(seed)")
+        for strategy in KernelStrategy.allCases {
+            let curveResult = try FitEngine(backend: backend(strategy: strategy)).fit(curves.batch, settings: settings)
+            assertAgreement(curveResult, curveReference, fraction: 0.05, context: "opencl \(strategy) per-fit x, seed \(seed)")
+        }
     }
 
     /// A batch split into chunks gives exactly what one launch gives.
@@ -99,6 +113,12 @@ final class OpenCLAgreementTests: XCTestCase {
         XCTAssertEqual(whole.standardErrors, chunked.standardErrors)
         XCTAssertEqual(whole.stateCodes, chunked.stateCodes)
         XCTAssertEqual(whole.iterations, chunked.iterations)
+        // One work-group per fit, in chunks too.
+        let groups = try FitEngine(backend: backend(strategy: .perGroup)).fit(fits.batch, settings: settings)
+        let chunkedGroups = try FitEngine(backend: backend(maximumChunk: 37, strategy: .perGroup)).fit(fits.batch, settings: settings)
+        XCTAssertEqual(groups.parameters, chunkedGroups.parameters)
+        XCTAssertEqual(groups.stateCodes, chunkedGroups.stateCodes)
+        XCTAssertEqual(groups.iterations, chunkedGroups.iterations)
     }
 
     /// What the kernels do not cover yet (robust errors) is refused with a clear error, not

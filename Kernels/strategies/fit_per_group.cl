@@ -1,0 +1,104 @@
+// Strategy for GPUs: one work-group of FF_GROUP_SIZE work-items per fit. Work-item t takes
+// points t, t + FF_GROUP_SIZE, ... of the fit (consecutive work-items read consecutive addresses:
+// coalesced loads of fit-major data), the partial sums meet in local memory, and work-item 0
+// runs the small LM step (the damped LDL^T solve, acceptance, convergence) while the others wait.
+//
+// Control flow around barriers is uniform: every work-item runs the same loop, which it leaves
+// only at its head, through a flag work-item 0 wrote before the barrier all have passed (PoCL
+// 3.1 hangs on a data-dependent break out of a loop with barriers).
+//
+// Arguments as ff_fit_per_item (fit_per_item.cl).
+#define NSUMS (2 + NP + NPACKED)  // chi^2, the refusal flag, the gradient, the packed curvature
+
+__kernel __attribute__((reqd_work_group_size(FF_GROUP_SIZE, 1, 1)))
+void ff_fit_per_group(__global const real* data, __global const real* weights, __global const real* xs,
+                      __global const real* start, __global const real* lower, __global const real* upper,
+                      __global const int* skip, __global real* parameters, __global real* inverseDiagonal,
+                      __global int* states, __global real* chiSquares, __global int* iterationCounts,
+                      __global int* usedPoints, const int fitCount, const int maxIterations, const real tolerance) {
+    __local real partial[NSUMS * FF_GROUP_SIZE];  // sum s of work-item t at s * FF_GROUP_SIZE + t
+    __local real evaluateAt[NP];
+    __local int running;
+    const int fit = (int)get_group_id(0);
+    const int t = (int)get_local_id(0);
+    // The whole group leaves together (fit is the same for all its work-items).
+    if (fit >= fitCount || skip[fit]) return;
+    const size_t pbase = (size_t)fit * NP;
+
+    // Work-item 0's LM state, private to it.
+    real p[NP], trial[NP], lo[NP], hi[NP], g[NP], scale[NP], h[NPACKED];
+    real chi = (real)0, chiFloor = (real)0, lambda = (real)1e-3;
+    int state = FF_MAX_ITERATIONS, iterations = 0, used = 0, previousSmall = 0, first = 1;
+    if (t == 0) {
+        for (int i = 0; i < NP; i++) {
+            p[i] = start[pbase + i]; lo[i] = lower[pbase + i]; hi[i] = upper[pbase + i];
+            evaluateAt[i] = p[i];
+        }
+        real signalSquares;
+        used = ff_count_points(data, weights, fit, &signalSquares);
+        chiFloor = (real)FF_FLOOR_FRACTION * signalSquares;
+        running = 1;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    int go = running;
+    while (go) {
+        // Every work-item: its points' sums at evaluateAt.
+        real q[NP], sg[NP], sh[NPACKED], sum;
+        for (int i = 0; i < NP; i++) q[i] = evaluateAt[i];
+        const int bad = ff_accumulate(q, data, weights, xs, fit, t, FF_GROUP_SIZE, &sum, sg, sh);
+        partial[t] = sum;
+        partial[FF_GROUP_SIZE + t] = bad ? (real)1 : (real)0;
+        for (int i = 0; i < NP; i++) partial[(2 + i) * FF_GROUP_SIZE + t] = sg[i];
+        for (int i = 0; i < NPACKED; i++) partial[(2 + NP + i) * FF_GROUP_SIZE + t] = sh[i];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        // Each sum is added up by one work-item, into its first slot.
+        for (int s = t; s < NSUMS; s += FF_GROUP_SIZE) {
+            real total = (real)0;
+            for (int u = 0; u < FF_GROUP_SIZE; u++) total += partial[s * FF_GROUP_SIZE + u];
+            partial[s * FF_GROUP_SIZE] = total;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (t == 0) {
+            real newChi = partial[0];
+            const int newBad = partial[FF_GROUP_SIZE] > (real)0;
+            int done = 0;
+            if (first) {
+                // The start: refused or not finite ends the fit, as in fit_per_item.cl.
+                first = 0;
+                chi = newBad ? FF_HUGE : newChi;
+                for (int i = 0; i < NP; i++) g[i] = partial[(2 + i) * FF_GROUP_SIZE];
+                for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+                if (newBad || !isfinite(chi)) { state = FF_BAD_START; done = 1; }
+                for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
+            } else {
+                const real trialChi = newBad ? FF_HUGE : newChi;
+                const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
+                const int accept = trialChi < chi;
+                if (accept) {
+                    for (int i = 0; i < NP; i++) { p[i] = trial[i]; g[i] = partial[(2 + i) * FF_GROUP_SIZE]; }
+                    for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+                    chi = trialChi;
+                    lambda *= (real)0.1;
+                } else {
+                    lambda *= (real)10;
+                }
+                if (small && (accept || previousSmall)) { state = FF_CONVERGED; done = 1; }
+                previousSmall = small;
+            }
+            if (!done && iterations == maxIterations) done = 1;  // state stays FF_MAX_ITERATIONS
+            if (!done) {
+                iterations++;
+                for (int i = 0; i < NP; i++) scale[i] = fmax(scale[i], h[PACKED(i, i)]);
+                if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; done = 1; }
+                for (int i = 0; i < NP; i++) evaluateAt[i] = trial[i];
+            }
+            running = !done;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        go = running;
+    }
+    if (t == 0) {
+        ff_write_results(fit, p, h, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
+                         iterationCounts, usedPoints);
+    }
+}
