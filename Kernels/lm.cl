@@ -55,13 +55,23 @@ inline real ff_weight(__global const real* weights, size_t index) {
 #endif
 }
 
-// chi^2, gradient and packed curvature at p over points first, first + step, ... of one fit.
+// The points a work-item takes: all of them (one work-item per fit), or every FF_GROUP_SIZE-th
+// from its local id (one work-group per fit). Constants, so the loop below stays vectorisable.
+#ifdef FF_PER_GROUP
+#define FF_FIRST_POINT ((int)get_local_id(0))
+#define FF_POINT_STEP FF_GROUP_SIZE
+#else
+#define FF_FIRST_POINT 0
+#define FF_POINT_STEP 1
+#endif
+
+// chi^2, gradient and packed curvature at p over this work-item's points of one fit.
 // The sums live in private arrays that the unrolled loops turn into registers, and the
 // parameters are copied in, so nothing the point loop writes can alias them: the compiler hoists
-// the model's per-fit constants, and with step 1 a CPU device vectorises the loop over points.
-// A separable model on a grid (FF_SEPARABLE) with step 1 takes its axis factors from tables.
+// the model's per-fit constants, and a CPU device vectorises the loop over points. A separable
+// model on a grid (FF_SEPARABLE), one work-item per fit, takes its axis factors from tables.
 inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
-                         __global const real* xs, int fit, int first, int step, real* chi, real* gradient, real* curvature) {
+                         __global const real* xs, int fit, real* chi, real* gradient, real* curvature) {
     real p[NP], g[NP], h[NPACKED];
     #pragma unroll
     for (int i = 0; i < NP; i++) { p[i] = parameters[i]; g[i] = (real)0; }
@@ -75,7 +85,7 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
     for (int c = 0; c < FF_GRID_WIDTH; c++) columnFactor[c] = ff_axis_factor(p, (real)c, 0);
     for (int r = 0; r < FF_POINTS / FF_GRID_WIDTH; r++) rowFactor[r] = ff_axis_factor(p, (real)r, 1);
 #endif
-    for (int k = first; k < FF_POINTS; k += step) {
+    for (int k = FF_FIRST_POINT; k < FF_POINTS; k += FF_POINT_STEP) {
 #if defined(FF_GRID_WIDTH)
         real x, y;
         ff_grid_point(k, &x, &y);

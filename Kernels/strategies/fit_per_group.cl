@@ -45,7 +45,7 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
         // Every work-item: its points' sums at evaluateAt.
         real q[NP], sg[NP], sh[NPACKED], sum;
         for (int i = 0; i < NP; i++) q[i] = evaluateAt[i];
-        const int bad = ff_accumulate(q, data, weights, xs, fit, t, FF_GROUP_SIZE, &sum, sg, sh);
+        const int bad = ff_accumulate(q, data, weights, xs, fit, &sum, sg, sh);
         partial[t] = sum;
         partial[FF_GROUP_SIZE + t] = bad ? (real)1 : (real)0;
         for (int i = 0; i < NP; i++) partial[(2 + i) * FF_GROUP_SIZE + t] = sg[i];
