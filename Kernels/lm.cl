@@ -26,11 +26,21 @@ inline void ff_grid_point(int k, real* x, real* y) {
 }
 #endif
 
-// Adds one point's chi^2 term, gradient J^T W r and packed curvature J^T W J contributions.
-// Returns 1 where the estimator refuses the model there (MLE: not positive at a counted point).
-inline int ff_add_point(real f, const real* d, real z, real w, real* sum, real* g, real* h) {
+// Robust (sandwich) standard errors, least squares only: a last pass at the solution sums the
+// "meat" (w r)^2 d d^T where the curvature sums w d d^T.
+#ifdef FF_ROBUST
+#define FF_ROBUST_ENABLED 1
+#else
+#define FF_ROBUST_ENABLED 0
+#endif
+
+// Adds one point's chi^2 term, gradient J^T W r and packed curvature J^T W J contributions (with
+// `meat`, the sandwich's meat in place of the curvature). Returns 1 where the estimator refuses
+// the model there (MLE: not positive at a counted point).
+inline int ff_add_point(real f, const real* d, real z, real w, int meat, real* sum, real* g, real* h) {
     real term, rw, cw;
     const int bad = ff_estimator(f, z, w, &term, &rw, &cw);
+    if (FF_ROBUST_ENABLED && meat) cw = rw * rw;
 #ifdef FF_WEIGHTED
     // A masked point (w = 0; its data zeroed on the host) adds nothing, even where the model
     // overflows. A select, not a branch, so a point loop stays vectorisable.
@@ -71,7 +81,7 @@ inline real ff_weight(__global const real* weights, size_t index) {
 // the model's per-fit constants, and a CPU device vectorises the loop over points. A separable
 // model on a grid (FF_SEPARABLE), one work-item per fit, takes its axis factors from tables.
 inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
-                         __global const real* xs, int fit, real* chi, real* gradient, real* curvature) {
+                         __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
     real p[NP], g[NP], h[NPACKED];
     #pragma unroll
     for (int i = 0; i < NP; i++) { p[i] = parameters[i]; g[i] = (real)0; }
@@ -98,7 +108,7 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
 #else
         const real f = ff_model(p, x, y, d);
 #endif
-        bad |= ff_add_point(f, d, data[base + k], ff_weight(weights, base + k), &sum, g, h);
+        bad |= ff_add_point(f, d, data[base + k], ff_weight(weights, base + k), meat, &sum, g, h);
     }
     #pragma unroll
     for (int i = 0; i < NP; i++) gradient[i] = g[i];
@@ -171,8 +181,9 @@ inline int ff_step(const real* p, const real* g, const real* h, const real* scal
 }
 
 // Writes one fit's outputs: parameters, the diagonal of the inverse curvature over the free
-// parameters (NaN where unknown), state, chi^2, iterations and counted points.
-inline void ff_write_results(int fit, const real* p, const real* h, int state, real chi, int iterations, int used,
+// parameters (with FF_ROBUST, of the sandwich H^-1 M H^-1 with the meat M), NaN where unknown,
+// state, chi^2, iterations and counted points.
+inline void ff_write_results(int fit, const real* p, const real* h, const real* meat, int state, real chi, int iterations, int used,
                              __global real* parameters, __global real* inverseDiagonal, __global int* states,
                              __global real* chiSquares, __global int* iterationCounts, __global int* usedPoints) {
     real system[NPACKED], unit[NP];
@@ -184,8 +195,18 @@ inline void ff_write_results(int fit, const real* p, const real* h, int state, r
     const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE) && !curvatureSingular;
     for (int i = 0; i < NP; i++) {
         for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
-        ff_solve(system, unit);
-        inverseDiagonal[pbase + i] = known ? unit[i] : (real)NAN;
+        ff_solve(system, unit);  // column i of H^-1
+        real variance = unit[i];
+#ifdef FF_ROBUST
+        // Column i of H^-1 through the meat, over the free parameters (fixed ones have no meat).
+        variance = (real)0;
+        for (int r = 0; r < NP; r++)
+            for (int c = 0; c < NP; c++) {
+                if (IS_FIXED(r) || IS_FIXED(c)) continue;
+                variance += unit[r] * meat[r >= c ? PACKED(r, c) : PACKED(c, r)] * unit[c];
+            }
+#endif
+        inverseDiagonal[pbase + i] = known ? variance : (real)NAN;
         parameters[pbase + i] = p[i];
     }
     states[fit] = state;

@@ -2,6 +2,7 @@
 // points t, t + FF_GROUP_SIZE, ... of the fit (consecutive work-items read consecutive addresses:
 // coalesced loads of fit-major data), the partial sums meet in local memory, and work-item 0
 // runs the small LM step (the damped LDL^T solve, acceptance, convergence) while the others wait.
+// With FF_ROBUST one more pass at the solution sums the sandwich's meat.
 //
 // Control flow around barriers is uniform: every work-item runs the same loop, which it leaves
 // only at its head, through a flag work-item 0 wrote before the barrier all have passed (PoCL
@@ -26,7 +27,7 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
     const size_t pbase = (size_t)fit * NP;
 
     // Work-item 0's LM state, private to it.
-    real p[NP], trial[NP], lo[NP], hi[NP], g[NP], scale[NP], h[NPACKED];
+    real p[NP], trial[NP], lo[NP], hi[NP], g[NP], scale[NP], h[NPACKED], meatSums[NPACKED];
     real chi = (real)0, chiFloor = (real)0, lambda = (real)1e-3;
     int state = FF_MAX_ITERATIONS, iterations = 0, used = 0, previousSmall = 0, first = 1;
     if (t == 0) {
@@ -40,12 +41,14 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
         running = 1;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
+    // running: 1, an LM pass at evaluateAt; 2, the robust errors' meat at the solution; 0, done.
     int go = running;
     while (go) {
+        const int meat = go == 2;
         // Every work-item: its points' sums at evaluateAt.
         real q[NP], sg[NP], sh[NPACKED], sum;
         for (int i = 0; i < NP; i++) q[i] = evaluateAt[i];
-        const int bad = ff_accumulate(q, data, weights, xs, fit, &sum, sg, sh);
+        const int bad = ff_accumulate(q, data, weights, xs, fit, meat, &sum, sg, sh);
         partial[t] = sum;
         partial[FF_GROUP_SIZE + t] = bad ? (real)1 : (real)0;
         for (int i = 0; i < NP; i++) partial[(2 + i) * FF_GROUP_SIZE + t] = sg[i];
@@ -58,7 +61,10 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
             partial[s * FF_GROUP_SIZE] = total;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        if (t == 0) {
+        if (t == 0 && meat) {
+            for (int i = 0; i < NPACKED; i++) meatSums[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+            running = 0;
+        } else if (t == 0) {
             real newChi = partial[0];
             const int newBad = partial[FF_GROUP_SIZE] > (real)0;
             int done = 0;
@@ -92,13 +98,14 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
                 if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; done = 1; }
                 for (int i = 0; i < NP; i++) evaluateAt[i] = trial[i];
             }
-            running = !done;
+            running = !done ? 1 : FF_ROBUST_ENABLED ? 2 : 0;
+            if (done) for (int i = 0; i < NP; i++) evaluateAt[i] = p[i];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         go = running;
     }
     if (t == 0) {
-        ff_write_results(fit, p, h, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
+        ff_write_results(fit, p, h, meatSums, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
                          iterationCounts, usedPoints);
     }
 }

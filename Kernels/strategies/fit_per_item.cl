@@ -21,7 +21,7 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
     const real chiFloor = (real)FF_FLOOR_FRACTION * signalSquares;
 
     real chi;
-    const int startBad = ff_accumulate(p, data, weights, xs, fit, &chi, g, h);
+    const int startBad = ff_accumulate(p, data, weights, xs, fit, 0, &chi, g, h);
     int state = FF_MAX_ITERATIONS, iterations = 0;
     if (startBad || !isfinite(chi)) {
         state = FF_BAD_START;
@@ -35,7 +35,7 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
             for (int i = 0; i < NP; i++) scale[i] = fmax(scale[i], h[PACKED(i, i)]);
             if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; break; }
             real trialChi;
-            if (ff_accumulate(trial, data, weights, xs, fit, &trialChi, tg, th)) trialChi = FF_HUGE;
+            if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) trialChi = FF_HUGE;
             const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
             const int accept = trialChi < chi;
             if (accept) {
@@ -50,6 +50,10 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
             previousSmall = small;
         }
     }
-    ff_write_results(fit, p, h, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
+#ifdef FF_ROBUST
+    real meatChi;
+    ff_accumulate(p, data, weights, xs, fit, 1, &meatChi, tg, th);  // th: the meat at the solution
+#endif
+    ff_write_results(fit, p, h, th, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
                      iterationCounts, usedPoints);
 }

@@ -110,11 +110,21 @@ enum EmbeddedKernels {
         }
         #endif
 
-        // Adds one point's chi^2 term, gradient J^T W r and packed curvature J^T W J contributions.
-        // Returns 1 where the estimator refuses the model there (MLE: not positive at a counted point).
-        inline int ff_add_point(real f, const real* d, real z, real w, real* sum, real* g, real* h) {
+        // Robust (sandwich) standard errors, least squares only: a last pass at the solution sums the
+        // "meat" (w r)^2 d d^T where the curvature sums w d d^T.
+        #ifdef FF_ROBUST
+        #define FF_ROBUST_ENABLED 1
+        #else
+        #define FF_ROBUST_ENABLED 0
+        #endif
+
+        // Adds one point's chi^2 term, gradient J^T W r and packed curvature J^T W J contributions (with
+        // `meat`, the sandwich's meat in place of the curvature). Returns 1 where the estimator refuses
+        // the model there (MLE: not positive at a counted point).
+        inline int ff_add_point(real f, const real* d, real z, real w, int meat, real* sum, real* g, real* h) {
             real term, rw, cw;
             const int bad = ff_estimator(f, z, w, &term, &rw, &cw);
+            if (FF_ROBUST_ENABLED && meat) cw = rw * rw;
         #ifdef FF_WEIGHTED
             // A masked point (w = 0; its data zeroed on the host) adds nothing, even where the model
             // overflows. A select, not a branch, so a point loop stays vectorisable.
@@ -155,7 +165,7 @@ enum EmbeddedKernels {
         // the model's per-fit constants, and a CPU device vectorises the loop over points. A separable
         // model on a grid (FF_SEPARABLE), one work-item per fit, takes its axis factors from tables.
         inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
-                                 __global const real* xs, int fit, real* chi, real* gradient, real* curvature) {
+                                 __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
             real p[NP], g[NP], h[NPACKED];
             #pragma unroll
             for (int i = 0; i < NP; i++) { p[i] = parameters[i]; g[i] = (real)0; }
@@ -182,7 +192,7 @@ enum EmbeddedKernels {
         #else
                 const real f = ff_model(p, x, y, d);
         #endif
-                bad |= ff_add_point(f, d, data[base + k], ff_weight(weights, base + k), &sum, g, h);
+                bad |= ff_add_point(f, d, data[base + k], ff_weight(weights, base + k), meat, &sum, g, h);
             }
             #pragma unroll
             for (int i = 0; i < NP; i++) gradient[i] = g[i];
@@ -255,8 +265,9 @@ enum EmbeddedKernels {
         }
 
         // Writes one fit's outputs: parameters, the diagonal of the inverse curvature over the free
-        // parameters (NaN where unknown), state, chi^2, iterations and counted points.
-        inline void ff_write_results(int fit, const real* p, const real* h, int state, real chi, int iterations, int used,
+        // parameters (with FF_ROBUST, of the sandwich H^-1 M H^-1 with the meat M), NaN where unknown,
+        // state, chi^2, iterations and counted points.
+        inline void ff_write_results(int fit, const real* p, const real* h, const real* meat, int state, real chi, int iterations, int used,
                                      __global real* parameters, __global real* inverseDiagonal, __global int* states,
                                      __global real* chiSquares, __global int* iterationCounts, __global int* usedPoints) {
             real system[NPACKED], unit[NP];
@@ -268,8 +279,18 @@ enum EmbeddedKernels {
             const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE) && !curvatureSingular;
             for (int i = 0; i < NP; i++) {
                 for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
-                ff_solve(system, unit);
-                inverseDiagonal[pbase + i] = known ? unit[i] : (real)NAN;
+                ff_solve(system, unit);  // column i of H^-1
+                real variance = unit[i];
+        #ifdef FF_ROBUST
+                // Column i of H^-1 through the meat, over the free parameters (fixed ones have no meat).
+                variance = (real)0;
+                for (int r = 0; r < NP; r++)
+                    for (int c = 0; c < NP; c++) {
+                        if (IS_FIXED(r) || IS_FIXED(c)) continue;
+                        variance += unit[r] * meat[r >= c ? PACKED(r, c) : PACKED(c, r)] * unit[c];
+                    }
+        #endif
+                inverseDiagonal[pbase + i] = known ? variance : (real)NAN;
                 parameters[pbase + i] = p[i];
             }
             states[fit] = state;
@@ -511,6 +532,7 @@ enum EmbeddedKernels {
         // points t, t + FF_GROUP_SIZE, ... of the fit (consecutive work-items read consecutive addresses:
         // coalesced loads of fit-major data), the partial sums meet in local memory, and work-item 0
         // runs the small LM step (the damped LDL^T solve, acceptance, convergence) while the others wait.
+        // With FF_ROBUST one more pass at the solution sums the sandwich's meat.
         //
         // Control flow around barriers is uniform: every work-item runs the same loop, which it leaves
         // only at its head, through a flag work-item 0 wrote before the barrier all have passed (PoCL
@@ -535,7 +557,7 @@ enum EmbeddedKernels {
             const size_t pbase = (size_t)fit * NP;
 
             // Work-item 0's LM state, private to it.
-            real p[NP], trial[NP], lo[NP], hi[NP], g[NP], scale[NP], h[NPACKED];
+            real p[NP], trial[NP], lo[NP], hi[NP], g[NP], scale[NP], h[NPACKED], meatSums[NPACKED];
             real chi = (real)0, chiFloor = (real)0, lambda = (real)1e-3;
             int state = FF_MAX_ITERATIONS, iterations = 0, used = 0, previousSmall = 0, first = 1;
             if (t == 0) {
@@ -549,12 +571,14 @@ enum EmbeddedKernels {
                 running = 1;
             }
             barrier(CLK_LOCAL_MEM_FENCE);
+            // running: 1, an LM pass at evaluateAt; 2, the robust errors' meat at the solution; 0, done.
             int go = running;
             while (go) {
+                const int meat = go == 2;
                 // Every work-item: its points' sums at evaluateAt.
                 real q[NP], sg[NP], sh[NPACKED], sum;
                 for (int i = 0; i < NP; i++) q[i] = evaluateAt[i];
-                const int bad = ff_accumulate(q, data, weights, xs, fit, &sum, sg, sh);
+                const int bad = ff_accumulate(q, data, weights, xs, fit, meat, &sum, sg, sh);
                 partial[t] = sum;
                 partial[FF_GROUP_SIZE + t] = bad ? (real)1 : (real)0;
                 for (int i = 0; i < NP; i++) partial[(2 + i) * FF_GROUP_SIZE + t] = sg[i];
@@ -567,7 +591,10 @@ enum EmbeddedKernels {
                     partial[s * FF_GROUP_SIZE] = total;
                 }
                 barrier(CLK_LOCAL_MEM_FENCE);
-                if (t == 0) {
+                if (t == 0 && meat) {
+                    for (int i = 0; i < NPACKED; i++) meatSums[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+                    running = 0;
+                } else if (t == 0) {
                     real newChi = partial[0];
                     const int newBad = partial[FF_GROUP_SIZE] > (real)0;
                     int done = 0;
@@ -601,13 +628,14 @@ enum EmbeddedKernels {
                         if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; done = 1; }
                         for (int i = 0; i < NP; i++) evaluateAt[i] = trial[i];
                     }
-                    running = !done;
+                    running = !done ? 1 : FF_ROBUST_ENABLED ? 2 : 0;
+                    if (done) for (int i = 0; i < NP; i++) evaluateAt[i] = p[i];
                 }
                 barrier(CLK_LOCAL_MEM_FENCE);
                 go = running;
             }
             if (t == 0) {
-                ff_write_results(fit, p, h, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
+                ff_write_results(fit, p, h, meatSums, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
                                  iterationCounts, usedPoints);
             }
         }
@@ -636,7 +664,7 @@ enum EmbeddedKernels {
             const real chiFloor = (real)FF_FLOOR_FRACTION * signalSquares;
 
             real chi;
-            const int startBad = ff_accumulate(p, data, weights, xs, fit, &chi, g, h);
+            const int startBad = ff_accumulate(p, data, weights, xs, fit, 0, &chi, g, h);
             int state = FF_MAX_ITERATIONS, iterations = 0;
             if (startBad || !isfinite(chi)) {
                 state = FF_BAD_START;
@@ -650,7 +678,7 @@ enum EmbeddedKernels {
                     for (int i = 0; i < NP; i++) scale[i] = fmax(scale[i], h[PACKED(i, i)]);
                     if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; break; }
                     real trialChi;
-                    if (ff_accumulate(trial, data, weights, xs, fit, &trialChi, tg, th)) trialChi = FF_HUGE;
+                    if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) trialChi = FF_HUGE;
                     const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
                     const int accept = trialChi < chi;
                     if (accept) {
@@ -665,7 +693,11 @@ enum EmbeddedKernels {
                     previousSmall = small;
                 }
             }
-            ff_write_results(fit, p, h, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
+        #ifdef FF_ROBUST
+            real meatChi;
+            ff_accumulate(p, data, weights, xs, fit, 1, &meatChi, tg, th);  // th: the meat at the solution
+        #endif
+            ff_write_results(fit, p, h, th, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
                              iterationCounts, usedPoints);
         }
         """#,

@@ -43,7 +43,6 @@ public struct KernelSource: Hashable, Sendable {
         guard let modelFile = Self.modelFiles[model] else {
             throw OpenCLError.unsupported("the \(model.name) model yet (\(Self.modelFiles.keys.map(\.name).sorted().joined(separator: ", ")) are supported)")
         }
-        guard !prepared.settings.robustErrors else { throw OpenCLError.unsupported("robust (sandwich) standard errors yet") }
         var defines = ["FF_PARAMETERS \(model.parameterCount)", "FF_POINTS \(prepared.pointCount)",
                        "FF_FLOOR_FRACTION \(ConvergenceTest.floorFraction)"]
         switch prepared.batch.coordinates {
@@ -53,6 +52,7 @@ public struct KernelSource: Hashable, Sendable {
         }
         if prepared.batch.weights != nil { defines.append("FF_WEIGHTED 1") }
         if prepared.settings.estimator == .poissonMLE { defines.append("FF_MLE 1") }
+        if prepared.settings.robustErrors { defines.append("FF_ROBUST 1") }
         if double { defines.append("FF_DOUBLE 1") }
         if strategy == .perGroup { defines += ["FF_PER_GROUP 1", "FF_GROUP_SIZE \(groupSize)"] }
         if model.exponentialCount > 0 { defines.append("FF_EXPONENTIALS \(model.exponentialCount)") }

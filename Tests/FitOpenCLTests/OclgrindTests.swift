@@ -20,7 +20,8 @@ final class OclgrindTests: XCTestCase {
     func testEveryPerGroupKernelIsCleanUnderOclgrind() throws { try checkEveryKernel(.perGroup, fits: 12) }
 
     /// Every model with both estimators in float32, and every model in float64 with weights (the
-    /// estimators alternating), on `fits` fits in chunks of 16 or fewer.
+    /// estimators alternating; least squares with robust errors), on `fits` fits in chunks of 16
+    /// or fewer.
     func checkEveryKernel(_ strategy: KernelStrategy, fits count: Int) throws {
         guard FileManager.default.fileExists(atPath: Self.runtime) else {
             return XCTFail("Oclgrind is not installed (\(Self.runtime)); scripts/test installs it (Debian package oclgrind)")
@@ -45,7 +46,9 @@ final class OclgrindTests: XCTestCase {
                 for estimator in estimators {
                     var fits = try randomFits(model, estimator: estimator, count: count, seed: freshSeed(UInt64(model.rawValue)))
                     if precision == .double { fits.batch.weights = [Float](repeating: 1, count: fits.batch.data.count) }
-                    let settings = FitSettings(maxIterations: 5, estimator: estimator)
+                    // float64 least squares also runs the robust errors' extra pass.
+                    let settings = FitSettings(maxIterations: 5, estimator: estimator,
+                                               robustErrors: precision == .double && estimator == .leastSquares)
                     let results = try FitEngine(backend: backend).fit(fits.batch, settings: settings)
                     XCTAssertTrue(results.stateCodes.allSatisfy { $0 != FitState.unwrittenRawValue }, "\(strategy) \(model.name) \(estimator)")
                     checked += 1

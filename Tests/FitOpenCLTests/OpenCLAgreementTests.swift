@@ -121,12 +121,22 @@ final class OpenCLAgreementTests: XCTestCase {
         XCTAssertEqual(groups.iterations, chunkedGroups.iterations)
     }
 
-    /// What the kernels do not cover yet (robust errors) is refused with a clear error, not
-    /// computed wrongly; under `auto` the CPU backend takes it.
-    func testUnsupportedSettingsAreRefusedClearly() throws {
-        let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 4, seed: 1)
-        XCTAssertThrowsError(try FitEngine(backend: backend()).fit(fits.batch, settings: FitSettings(robustErrors: true))) {
-            XCTAssertTrue("\($0)".contains("robust"), "\($0)")
+    /// Robust (sandwich) standard errors, from the kernels' extra pass at the solution, agree with
+    /// the reference's (least squares; with fixed parameters too).
+    func testRobustErrorsAgree() throws {
+        let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, robustErrors: true)
+        for strategy in KernelStrategy.allCases {
+            let opencl = try backend(strategy: strategy)
+            for model in [ModelID.gauss2D, .gauss2DElliptic, .gauss1D, .kinetics2] {
+                let seed = freshSeed(UInt64(model.rawValue) &+ 101)
+                var fits = try randomFits(model, estimator: .leastSquares, count: 60, seed: seed)
+                if model == .gauss2DElliptic { fits.batch.parametersToFit = [true, true, true, true, true, false] }
+                let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+                let plain = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: FitSettings(tolerance: 1e-9, maxIterations: 1000))
+                XCTAssertNotEqual(reference.standardErrors, plain.standardErrors, "robust errors differ from curvature errors")
+                let result = try FitEngine(backend: opencl).fit(fits.batch, settings: settings)
+                assertAgreement(result, reference, fraction: 0.05, context: "opencl \(strategy) robust \(model.name) seed \(seed)")
+            }
         }
         XCTAssertEqual(ModelID.allCases.filter { !KernelSource.supports($0) }, [], "every model has a kernel")
     }
