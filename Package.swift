@@ -52,16 +52,18 @@ let package = Package(
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
         .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "CTIFF"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
+        // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
+        .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
-            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "TAMData", "Transport",
+            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Transport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         // Throughput benchmarks with their targets (see benchmarks/README.md). They live in
         // benchmarks/ and depend on nothing a user of the library would inherit.
         .executableTarget(
             name: "FemtofitBenchmarks",
-            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL",
+            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),

@@ -73,6 +73,32 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/x/fits.csv"))
     }
 
+    /// `femtofit bench` prints its table and writes JSON with a row per backend; OpenCL rows carry
+    /// event-timed kernel and transfer times and a fraction of the device's measured peak.
+    func testBenchPrintsATableAndWritesJSON() throws {
+        let json = folder + "/bench.json"
+        let run = try femtofit(["bench", "--quick", "--filter", "lse-5x5", "--json", json])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("gauss2d-lse-5x5") && run.stdout.contains("kernel fits/s"), run.stdout)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as! [String: Any]
+        XCTAssertEqual(report["schema"] as? String, "femtofit-bench/1")
+        let rows = report["rows"] as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["backend"] as? String }, ["cpu", "opencl"])
+        for row in rows {
+            XCTAssertEqual(row["fits"] as? Int, 50_000)
+            XCTAssertGreaterThan(row["fits_per_s"] as? Double ?? 0, 1000)
+            let fraction = row["fraction_of_peak"] as? Double ?? -1
+            XCTAssertTrue(fraction > 0 && fraction < 1, "\(row)")
+        }
+        XCTAssertGreaterThan(rows[1]["kernel_s"] as? Double ?? 0, 0)
+        XCTAssertNotNil(rows[1]["transfer_s"] as? Double)
+        XCTAssertEqual(rows[1]["bytes_to_device"] as? Int, 50_000 * (25 * 4 + 3 * 5 * 4 + 4))
+
+        let bad = try femtofit(["bench", "--backend", "gpu"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("choose all, cpu or opencl"), bad.stderr)
+    }
+
     func testSimulateThenFitWritesDocumentedFiles() throws {
         let sim = try femtofit(["simulate", "--output", folder, "--seed", "7"])
         XCTAssertEqual(sim.status, 0, sim.stderr)

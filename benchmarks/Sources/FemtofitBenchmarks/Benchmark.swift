@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import FitCore
 import FitCPU
+import FitBench
 import FitEngine
 import FitOpenCL
 import Foundation
@@ -62,24 +63,11 @@ struct Benchmark: ParsableCommand {
     }
 
     func measure(_ workload: Workload, threads: Int, referenceFits: Int) throws -> [String: Double] {
-        let engine = workload.backend == "opencl" ? FitEngine(backend: try OpenCLBackend(precision: .single))
-            : FitEngine(backend: CPUBackend(precision: .single, threadCount: threads))
-        let batch = workload.fits.batch
-        _ = try engine.fit(subset(batch, 2_000), settings: workload.settings)  // warm-up (and the OpenCL build)
-        var best = Double.infinity
-        var results: FitResults?
-        for _ in 0..<3 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            results = try engine.fit(batch, settings: workload.settings)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let r = results!
-        let fitsPerSecond = Double(batch.fitCount) / best
-        let meanIterations = Double(r.iterations.reduce(0) { $0 + Int($1) }) / Double(batch.fitCount)
-        let flops = Double(r.iterations.reduce(0) { $0 + Int($1) + 1 }) * Double(batch.pointCount) * workload.flopsPerPointPerPass
-        let gflops = flops / best / 1e9
+        let opencl = workload.backend == "opencl" ? try OpenCLBackend(precision: .single) : nil
+        let engine = opencl.map { FitEngine(backend: $0) } ?? FitEngine(backend: CPUBackend(precision: .single, threadCount: threads))
+        let timed = try BenchRunner.run(workload, engine: engine, timings: opencl?.solver.timings)
         // The float64 reference on a subset of the same fits, in the same run.
-        let referenceBatch = subset(batch, referenceFits)
+        let referenceBatch = BenchRunner.subset(workload.fits.batch, referenceFits)
         var referenceSeconds = Double.infinity
         for _ in 0..<2 {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -87,15 +75,8 @@ struct Benchmark: ParsableCommand {
             referenceSeconds = min(referenceSeconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let referenceRate = Double(referenceBatch.fitCount) / referenceSeconds
-        return ["fits_per_s": fitsPerSecond, "mean_iterations": meanIterations, "gflops": gflops,
-                "speedup_over_reference": fitsPerSecond / referenceRate]
-    }
-
-    func subset(_ batch: FitBatch, _ count: Int) -> FitBatch {
-        let n = min(count, batch.fitCount), m = batch.pointCount, p = batch.parameterCount
-        var out = FitBatch(model: batch.model, fitCount: n, pointCount: m, data: Array(batch.data[0..<(n * m)]), coordinates: batch.coordinates)
-        out.initialParameters = batch.initialParameters.map { Array($0[0..<(n * p)]) }
-        return out
+        return ["fits_per_s": timed.fitsPerSecond, "mean_iterations": timed.meanIterations, "gflops": timed.gflops,
+                "speedup_over_reference": timed.fitsPerSecond / referenceRate]
     }
 
     /// targets.tsv: workload, figure (fraction_of_peak or speedup_over_reference), minimum.

@@ -4,7 +4,12 @@ import Foundation
 /// The machine's single-precision FMA peak, measured in the same run as the workloads: every core
 /// runs a loop of independent fused multiply-adds on 16-lane vectors, enough accumulators to hide
 /// the FMA latency. The figure every workload's efficiency is a fraction of.
-enum PeakFMA {
+///
+/// Known limit: sized for AVX-512 (32 registers). On an AVX2-only CPU its 24 register-wide
+/// accumulators spill and it reads about half the hardware peak (measured 83-96 against 177-182
+/// GFLOP/s from `Kernels/peak_fma.cl` on a 2-core Zen 3 EPYC), so fractions of peak there are
+/// about 2x flattering. The fix goes with 8-lane float32 CPU lanes for AVX2 (benchmarks/README.md).
+public enum PeakFMA {
     @inline(never)
     static func loop(_ iterations: Int, _ seed: Float) -> SIMD16<Float> {
         var a0 = SIMD16<Float>(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3
@@ -21,15 +26,15 @@ enum PeakFMA {
     }
 
     /// GFLOP/s over `threads` threads (an FMA counts as two flops), best of `repeats`.
-    static func measure(threads: Int, iterations: Int = 20_000_000, repeats: Int = 3) -> Double {
+    public static func measure(threads: Int, iterations: Int = 20_000_000, repeats: Int = 3) -> Double {
         var best = 0.0
         for _ in 0..<repeats {
             let start = DispatchTime.now().uptimeNanoseconds
             let sink = UnsafeMutablePointer<Float>.allocate(capacity: threads)
             DispatchQueue.concurrentPerform(iterations: threads) { t in sink[t] = loop(iterations, Float(t))[0] }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            sink.deallocate()
             best = max(best, Double(threads * iterations) * 12 * 16 * 2 / seconds / 1e9)
+            sink.deallocate()
         }
         return best
     }

@@ -1,17 +1,18 @@
 import FitCore
 
 /// One benchmark workload: a batch with its settings, and how many flops one point costs in one
-/// LM pass by the fixed formula of benchmarks/README.md, the same for every backend.
-struct Workload {
-    var name: String
+/// LM pass by the fixed formula of benchmarks/README.md, the same for every backend. Shared by
+/// `femtofit-bench` (the CI check) and `femtofit bench` (the suite a lab runs on its devices).
+public struct Workload: Sendable {
+    public var name: String
     /// `cpu` (the SIMD backend) or `opencl` (the OpenCL backend on its automatic device).
-    var backend = "cpu"
-    let fits: SyntheticFits
-    let settings: FitSettings
-    let flopsPerPointPerPass: Double
+    public var backend = "cpu"
+    public let fits: SyntheticFits
+    public let settings: FitSettings
+    public let flopsPerPointPerPass: Double
 
     /// The same fits on the OpenCL backend, named with an `-opencl` suffix.
-    var onOpenCL: Workload {
+    public var onOpenCL: Workload {
         var copy = self
         copy.name += "-opencl"
         copy.backend = "opencl"
@@ -20,7 +21,7 @@ struct Workload {
 
     /// 71 flops per pixel per pass for GAUSS_2D (Gpufit's count: 29 to evaluate the model and its
     /// derivatives, 42 to accumulate chi^2, gradient and curvature).
-    static func gauss2D(size: Int, estimator: Estimator, count: Int) throws -> Workload {
+    public static func gauss2D(size: Int, estimator: Estimator, count: Int) throws -> Workload {
         Workload(name: "gauss2d-\(estimator)-\(size)x\(size)",
                  fits: try SyntheticFits.gauss2DBenchmark(size: size, count: count, seed: 20_261_125),
                  settings: FitSettings(tolerance: 1e-4, maxIterations: 20, estimator: estimator),
@@ -30,7 +31,7 @@ struct Workload {
     /// Kinetics, 2 exponentials with IRF, 200 log-spaced delays. Flops per point per pass:
     /// 10 + 60 n to evaluate (exp counted as 15, erfcx as 25) and 2 + 2P + P(P + 1) to accumulate,
     /// n = 2, P = 7: 130 + 72 = 202.
-    static func kinetics(count: Int) throws -> Workload {
+    public static func kinetics(count: Int) throws -> Workload {
         var delays: [Double] = stride(from: -500.0, to: 500, by: 25).map { $0 }
         var t = 500.0
         while delays.count < 200 { delays.append(t); t *= 1.035 }

@@ -1,0 +1,83 @@
+import ArgumentParser
+import FitBench
+import FitCore
+import FitEngine
+import FitOpenCL
+import Foundation
+import TAMData
+
+/// `femtofit bench`: the standard suite a lab runs on its own devices. It prints a table and
+/// writes JSON that can be shared and compared; OpenCL rows time kernels and transfers apart
+/// with events, and every row is a fraction of its device's peak measured in the same run.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run the standard throughput suite on the CPU backend and an OpenCL device; print a table, write JSON.")
+
+    @Option(help: "Backends: all (the CPU and the OpenCL device), cpu or opencl.")
+    var backend = "all"
+    @Option(help: "OpenCL device: an index, a type (gpu, cpu) or part of its name (default: FEMTOFIT_DEVICE, else automatic).")
+    var device: String?
+    @Flag(help: "A twentieth of the fits: a smoke test, too small to fill a large GPU.")
+    var quick = false
+    @Option(help: "Only workloads whose name contains this.")
+    var filter: String?
+    @Option(help: "Where to write the JSON results.")
+    var json = "femtofit-bench.json"
+
+    func validate() throws {
+        guard ["all", "cpu", "opencl"].contains(backend) else { throw ValidationError("unknown --backend '\(backend)'; choose all, cpu or opencl") }
+    }
+
+    func run() throws {
+        var workloads = try BenchSuite.workloads(quick: quick)
+        if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
+        guard !workloads.isEmpty else { throw ValidationError("no workload matches --filter '\(filter ?? "")'") }
+        var rows: [BenchRow] = []
+        print(Self.row(["device", "workload", "fits/s", "% peak", "iter", "kernel fits/s", "kernel s", "transfer s"]))
+        func report(_ row: BenchRow) {
+            rows.append(row)
+            print(Self.row([row.device, row.workload, Self.format(row.fitsPerSecond, 0), row.fractionOfPeak.map { Self.format(100 * $0, 1) } ?? "-",
+                            Self.format(row.meanIterations, 2), row.kernelFitsPerSecond.map { Self.format($0, 0) } ?? "-",
+                            row.kernelSeconds.map { Self.format($0, 4) } ?? "-", row.transferSeconds.map { Self.format($0, 4) } ?? "-"]))
+        }
+        if backend != "opencl" {
+            let threads = ProcessInfo.processInfo.activeProcessorCount
+            let peak = PeakFMA.measure(threads: threads, iterations: quick ? 10_000_000 : 20_000_000)
+            let name = "SIMD CPU backend [\(threads) threads]"
+            let engine = FitEngine(backend: CPUBackend(precision: .single))
+            for workload in workloads {
+                report(BenchRow(device: name, backend: "cpu", workload: workload, run: try BenchRunner.run(workload, engine: engine), peakGflops: peak))
+            }
+        }
+        if backend != "cpu" {
+            do {
+                let opencl = try OpenCLBackend(device: device, precision: .single)
+                let peak = try OpenCLPeak.measure(opencl.solver.context)
+                let name = "\(opencl.device.name) [opencl, \(opencl.solver.strategy.rawValue)]"
+                for workload in workloads {
+                    let run = try BenchRunner.run(workload, engine: FitEngine(backend: opencl), timings: opencl.solver.timings)
+                    report(BenchRow(device: name, backend: "opencl", workload: workload, run: run, peakGflops: peak))
+                }
+            } catch where backend == "all" {
+                print("OpenCL: skipped (\(error))")
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let date = ISO8601DateFormatter().string(from: Date())
+        try AtomicFile.write(try encoder.encode(BenchReport(date: date, quick: quick, rows: rows)), to: json)
+        print("% peak: of each device's float32 FMA peak measured in this run (the CPU with SIMD loops, an OpenCL device with an FMA kernel)")
+        print("kernel fits/s and times: OpenCL event timing per run, kernels apart from transfers")
+        print("results: \(json)")
+    }
+
+    static func row(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index < 2 ? cell.padding(toLength: index == 0 ? 46 : 20, withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: max(0, 14 - cell.count)) + cell
+        }.joined()
+    }
+
+    static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+}
