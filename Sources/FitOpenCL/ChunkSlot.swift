@@ -67,9 +67,9 @@ final class ChunkSlot {
         buffers[index]!.host.assumingMemoryBound(to: type)
     }
 
-    func setArgument<T>(_ index: Int, _ value: T) throws(OpenCLError) {
-        var copy = value
-        try OpenCLLibrary.check(library.setKernelArg(kernel, cl_uint(index), MemoryLayout<T>.size, &copy), "clSetKernelArg \(index)")
+    func setArgument<T: BitwiseCopyable>(_ index: Int, _ value: T) throws(OpenCLError) {
+        let status = withUnsafeBytes(of: value) { library.setKernelArg(kernel, cl_uint(index), $0.count, $0.baseAddress) }
+        try OpenCLLibrary.check(status, "clSetKernelArg \(index)")
     }
 
     /// Enqueues, without waiting: the writes of `inputs`, the kernel, and the reads of `outputs`.

@@ -140,4 +140,44 @@ public final class OpenCLContext: @unchecked Sendable {
         _ = library.getProgramBuildInfo(program, device.handle, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &bytes, nil)
         return String(cString: bytes)
     }
+
+    /// Runs kernel `name` of `program` once over `workItems` work-items (in work-groups of
+    /// `localSize`; 0: the driver chooses), with a fresh buffer of `outputBytes` as argument 0 and
+    /// `arguments` (index, raw value) after it. Returns the buffer and the kernel's device time.
+    /// For small utility kernels (the FMA peak, tests); fits go through `OpenCLSolver`.
+    public func run(_ program: cl_program, kernel name: String, workItems: Int, localSize: Int = 0, outputBytes: Int,
+                    arguments: [(index: Int, value: [UInt8])] = []) throws(OpenCLError) -> (output: [UInt8], seconds: Double) {
+        var status: cl_int = 0
+        guard let kernel = library.createKernel(program, name, &status), status == CL_SUCCESS else {
+            throw OpenCLError.call("clCreateKernel (\(name))", status: status)
+        }
+        defer { _ = library.releaseKernel(kernel) }
+        guard var buffer = library.createBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), max(outputBytes, 4), nil, &status),
+              status == CL_SUCCESS else { throw OpenCLError.call("clCreateBuffer (\(outputBytes) bytes)", status: status) }
+        defer { _ = library.releaseMemObject(buffer) }
+        try OpenCLLibrary.check(library.setKernelArg(kernel, 0, MemoryLayout<cl_mem>.size, &buffer), "clSetKernelArg 0")
+        for (index, value) in arguments {
+            let set = value.withUnsafeBytes { library.setKernelArg(kernel, cl_uint(index), $0.count, $0.baseAddress) }
+            try OpenCLLibrary.check(set, "clSetKernelArg \(index)")
+        }
+        var global = workItems, local = localSize
+        var event: cl_event?
+        let queue = queues[0]
+        let launched = localSize > 0 ? library.enqueueNDRangeKernel(queue, kernel, 1, nil, &global, &local, 0, nil, &event)
+            : library.enqueueNDRangeKernel(queue, kernel, 1, nil, &global, nil, 0, nil, &event)
+        try OpenCLLibrary.check(launched, "clEnqueueNDRangeKernel (\(name))")
+        defer { if let event { _ = library.releaseEvent(event) } }
+        var output = [UInt8](repeating: 0, count: outputBytes)
+        let read = output.withUnsafeMutableBytes {
+            library.enqueueReadBuffer(queue, buffer, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+        }
+        try OpenCLLibrary.check(read, "clEnqueueReadBuffer (\(name))")
+        var start: cl_ulong = 0, end: cl_ulong = 0
+        if let event,
+           library.getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil) == CL_SUCCESS,
+           library.getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil) == CL_SUCCESS, end >= start {
+            return (output, Double(end - start) / 1e9)
+        }
+        return (output, 0)
+    }
 }

@@ -79,7 +79,7 @@ public struct OpenCLSolver: Sendable {
         static let outputs = [parameters, inverse, states, chiSquares, iterations, used]
     }
 
-    func run<Real: BinaryFloatingPoint>(_ type: Real.Type, _ prepared: PreparedFits, into results: inout FitResults) throws(OpenCLError) {
+    func run<Real: BinaryFloatingPoint & BitwiseCopyable>(_ type: Real.Type, _ prepared: PreparedFits, into results: inout FitResults) throws(OpenCLError) {
         let library = context.library
         let p = prepared.parameterCount, points = prepared.pointCount
         let group = strategy == .perGroup ? effectiveGroupSize(points: points, parameters: p, realSize: MemoryLayout<Real>.size) : 0

@@ -15,6 +15,43 @@ final class OclgrindTests: XCTestCase {
 
     func testEveryPerItemKernelIsCleanUnderOclgrind() throws { try checkEveryKernel(.perItem, fits: 24) }
 
+    /// The harness itself: a kernel with a local-memory race must fill the log, or a clean log
+    /// proves nothing.
+    func testOclgrindReportsARace() throws {
+        guard FileManager.default.fileExists(atPath: Self.runtime) else {
+            return XCTFail("Oclgrind is not installed (\(Self.runtime)); scripts/test installs it (Debian package oclgrind)")
+        }
+        let (library, device, log) = try simulator()
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let context = try OpenCLContext(library: library, device: device, diskCache: nil)
+        let program = try context.program("""
+            __kernel void racy(__global int* out) {
+                __local int shared;
+                shared = (int)get_local_id(0);  // every work-item writes, none waits
+                out[get_global_id(0)] = shared;
+            }
+            """, options: "-cl-opt-disable")
+        _ = try context.run(program, kernel: "racy", workItems: 8, localSize: 8, outputBytes: 8 * 4)
+        let report = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        XCTAssertTrue(report.lowercased().contains("race"), "Oclgrind did not report the race; log: \(report)")
+    }
+
+    /// Oclgrind's runtime as the OpenCL library, its device, and a fresh log file. Oclgrind reads
+    /// its settings when a context is made, so each check makes its own context (never the
+    /// process's shared one, which would log to an earlier check's file).
+    func simulator() throws -> (OpenCLLibrary, OpenCLDevice, String) {
+        let log = NSTemporaryDirectory() + "femtofit-oclgrind-\(UUID().uuidString).log"
+        setenv("OCLGRIND_LOG", log, 1)
+        setenv("OCLGRIND_CHECK_API", "1", 1)
+        setenv("OCLGRIND_DATA_RACES", "1", 1)
+        setenv("OCLGRIND_UNINITIALIZED", "1", 1)
+        setenv("OCLGRIND_UNIFORM_WRITES", "1", 1)
+        let library = try OpenCLLibrary.open(environment: ["FEMTOFIT_OPENCL_LIBRARY": Self.runtime])
+        let devices = try OpenCLDevice.all(library)
+        XCTAssertTrue(devices.contains { $0.name.lowercased().contains("oclgrind") }, "\(devices.map(\.name))")
+        return (library, devices[0], log)
+    }
+
     /// The GPU-style kernel: barriers, local-memory reductions; a race here is the bug a real GPU
     /// would show and PoCL would not.
     func testEveryPerGroupKernelIsCleanUnderOclgrind() throws { try checkEveryKernel(.perGroup, fits: 12) }
@@ -26,21 +63,16 @@ final class OclgrindTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: Self.runtime) else {
             return XCTFail("Oclgrind is not installed (\(Self.runtime)); scripts/test installs it (Debian package oclgrind)")
         }
-        let log = NSTemporaryDirectory() + "femtofit-oclgrind-\(UUID().uuidString).log"
+        let (library, device, log) = try simulator()
         defer { try? FileManager.default.removeItem(atPath: log) }
-        setenv("OCLGRIND_LOG", log, 1)
-        setenv("OCLGRIND_CHECK_API", "1", 1)
-        setenv("OCLGRIND_DATA_RACES", "1", 1)
-        setenv("OCLGRIND_UNINITIALIZED", "1", 1)
-        setenv("OCLGRIND_UNIFORM_WRITES", "1", 1)
-        let library = try OpenCLLibrary.open(environment: ["FEMTOFIT_OPENCL_LIBRARY": Self.runtime])
-        let devices = try OpenCLDevice.all(library)
-        XCTAssertTrue(devices.contains { $0.name.lowercased().contains("oclgrind") }, "\(devices.map(\.name))")
+        let context = try OpenCLContext(library: library, device: device, diskCache: nil)
         let models = ModelID.allCases.filter(KernelSource.supports)
         var checked = 0
         for precision in [FitPrecision.single, .double] {
-            let backend = try OpenCLBackend(device: "0", precision: precision, maximumChunk: 16, library: library,
-                                            extraBuildOptions: "-cl-opt-disable", strategy: strategy)
+            var solver = try OpenCLSolver(context: context, precision: precision, maximumChunk: 16)
+            solver.buildOptions += " -cl-opt-disable"
+            solver.strategy = strategy
+            let backend = OpenCLBackend(solver: solver)
             for (index, model) in models.enumerated() {
                 let estimators = precision == .single ? [Estimator.leastSquares, .poissonMLE] : [index % 2 == 0 ? .leastSquares : .poissonMLE]
                 for estimator in estimators {
