@@ -15,7 +15,7 @@ inline real ff_x(int k, __global const real* xs, int fit) {
 #if defined(FF_GRID_WIDTH)
 // Grid coordinates of point k without an integer division: exact while k * width stays far
 // below 2^24 (larger ROIs divide). A flat pixel loop is what a CPU device vectorises.
-inline void ff_grid_point(int k, real* x, real* y) {
+FF_INLINE void ff_grid_point(int k, real* x, real* y) {
 #if FF_POINTS <= 4096
     *y = (real)(int)(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));  // truncation: floor here
     *x = (real)k - *y * (real)FF_GRID_WIDTH;
@@ -37,7 +37,7 @@ inline void ff_grid_point(int k, real* x, real* y) {
 // Adds one point's chi^2 term, gradient J^T W r and packed curvature J^T W J contributions (with
 // `meat`, the sandwich's meat in place of the curvature). Returns 1 where the estimator refuses
 // the model there (MLE: not positive at a counted point).
-inline int ff_add_point(real f, const real* d, real z, real w, int meat, real* sum, real* g, real* h) {
+FF_INLINE int ff_add_point(real f, const real* d, real z, real w, int meat, real* sum, real* g, real* h) {
     real term, rw, cw;
     const int bad = ff_estimator(f, z, w, &term, &rw, &cw);
     if (FF_ROBUST_ENABLED && meat) cw = rw * rw;
@@ -57,7 +57,7 @@ inline int ff_add_point(real f, const real* d, real z, real w, int meat, real* s
     return bad;
 }
 
-inline real ff_weight(__global const real* weights, size_t index) {
+FF_INLINE real ff_weight(__global const real* weights, size_t index) {
 #ifdef FF_WEIGHTED
     return weights[index];
 #else

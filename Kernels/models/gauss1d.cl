@@ -1,7 +1,7 @@
 // 1D Gaussian (Gpufit's GAUSS_1D), as Gauss1DModel.swift.
 // Parameters: 0 amplitude A, 1 x0, 2 sigma, 3 offset B.
 //     f(x) = A exp(-(x - x0)^2 / (2 sigma^2)) + B
-inline real ff_model(const real* p, real x, real y, real* d) {
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     const real inverseSigma = (real)1 / p[2];
     const real inverseVariance = inverseSigma * inverseSigma;
     const real dx = x - p[1];

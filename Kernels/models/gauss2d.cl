@@ -6,14 +6,14 @@
 #define FF_SEPARABLE 1
 
 // exp(-(c - centre)^2 / (2 sigma^2)) along axis 0 (x, columns) or 1 (y, rows).
-inline real ff_axis_factor(const real* p, real c, int axis) {
+FF_INLINE real ff_axis_factor(const real* p, real c, int axis) {
     const real inverseSigma = (real)1 / p[3];
     const real dc = c - p[1 + axis];
     return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
 }
 
 // The model and its derivatives given e, the product of the two axis factors at (x, y).
-inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
+FF_INLINE real ff_model_with(const real* p, real x, real y, real e, real* d) {
     const real inverseSigma = (real)1 / p[3];
     const real inverseVariance = inverseSigma * inverseSigma;
     const real dx = x - p[1], dy = y - p[2];
@@ -28,6 +28,6 @@ inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
     return ae + p[4];
 }
 
-inline real ff_model(const real* p, real x, real y, real* d) {
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
 }

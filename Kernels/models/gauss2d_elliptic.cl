@@ -4,13 +4,13 @@
 // Separable, as gauss2d.cl.
 #define FF_SEPARABLE 1
 
-inline real ff_axis_factor(const real* p, real c, int axis) {
+FF_INLINE real ff_axis_factor(const real* p, real c, int axis) {
     const real inverseSigma = (real)1 / p[3 + axis];
     const real dc = c - p[1 + axis];
     return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
 }
 
-inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
+FF_INLINE real ff_model_with(const real* p, real x, real y, real e, real* d) {
     const real inverseSigmaX = (real)1 / p[3], inverseSigmaY = (real)1 / p[4];
     const real dx = x - p[1], dy = y - p[2];
     const real u = dx * inverseSigmaX * inverseSigmaX, v = dy * inverseSigmaY * inverseSigmaY;
@@ -24,6 +24,6 @@ inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
     return ae + p[5];
 }
 
-inline real ff_model(const real* p, real x, real y, real* d) {
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
 }

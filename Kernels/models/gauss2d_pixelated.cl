@@ -4,7 +4,7 @@
 //     f = 2 pi sigma^2 A Ix Iy + B,  Ix = [erf((x + 1/2 - x0) k) - erf((x - 1/2 - x0) k)] / 2,  k = 1/(sqrt 2 sigma)
 
 // One axis: the integral, its derivative by the centre and by sigma.
-inline void ff_pixel_integral(real position, real centre, real k, real inverseSigma, real* value, real* byCentre, real* bySigma) {
+FF_INLINE void ff_pixel_integral(real position, real centre, real k, real inverseSigma, real* value, real* byCentre, real* bySigma) {
     const real upper = (position + (real)0.5 - centre) * k;
     const real lower = (position - (real)0.5 - centre) * k;
     const real eUpper = exp(-(upper * upper)), eLower = exp(-(lower * lower));
@@ -14,7 +14,7 @@ inline void ff_pixel_integral(real position, real centre, real k, real inverseSi
     *bySigma = inverseSqrtPi * inverseSigma * (lower * eLower - upper * eUpper);
 }
 
-inline real ff_model(const real* p, real x, real y, real* d) {
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     const real sigma = p[3];
     const real scale = (real)6.28318530717958647692 * sigma * sigma;
     const real inverseSigma = (real)1 / sigma;

@@ -2,7 +2,7 @@
 // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma_x, 4 sigma_y, 5 offset B, 6 theta (radians).
 //     xr = (x - x0) cos theta - (y - y0) sin theta,  yr = (x - x0) sin theta + (y - y0) cos theta
 //     f(x, y) = A exp(-xr^2 / (2 sigma_x^2) - yr^2 / (2 sigma_y^2)) + B
-inline real ff_model(const real* p, real x, real y, real* d) {
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     const real c = cos(p[6]), s = sin(p[6]);
     const real inverseSigmaX = (real)1 / p[3], inverseSigmaY = (real)1 / p[4];
     const real inverseVarianceX = inverseSigmaX * inverseSigmaX, inverseVarianceY = inverseSigmaY * inverseSigmaY;

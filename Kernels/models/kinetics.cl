@@ -10,7 +10,7 @@
 
 // exp(x^2) erfc(x) for x >= 0: the float32 lane's polynomial in q = (x - 4)/(x + 4)
 // (scripts/fit-erfcx.py), with the quotient and the division each corrected by its residual.
-inline real ff_erfcx(real x) {
+FF_INLINE real ff_erfcx(real x) {
     const real reciprocal = (real)1 / (x + (real)4);
     real q = (x - (real)4) * reciprocal;
     const real remainder = fma(-q, x, fma(q + (real)1, (real)(-4), x));
@@ -34,7 +34,7 @@ inline real ff_erfcx(real x) {
     return fma(residual, inverseTwoXPlusOne, quotient);
 }
 
-inline real ff_model(const real* p, real x, real y, real* d) {
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     const int n = 2 * FF_EXPONENTIALS;
     const real t0 = p[n], irf = p[n + 1];
     const real rootHalf = (real)0.70710678118654752440, inverseSqrtPi = (real)0.56418958354775628695;

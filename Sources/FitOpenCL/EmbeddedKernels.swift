@@ -25,6 +25,14 @@ enum EmbeddedKernels {
         #define FF_HUGE HUGE_VALF
         #endif
 
+        // For what sits inside the point loop: a call there stops a CPU device vectorising the loop, and
+        // "inline" alone is only a hint that PoCL's compiler declines for the larger estimators.
+        #if defined(__clang__) || defined(__GNUC__)
+        #define FF_INLINE inline __attribute__((always_inline))
+        #else
+        #define FF_INLINE inline
+        #endif
+
         #define NP FF_PARAMETERS
         #define NPACKED (NP * (NP + 1) / 2)
         // Element (i, j), i >= j, of a symmetric matrix kept as its packed lower triangle.
@@ -36,11 +44,42 @@ enum EmbeddedKernels {
         #define FF_MAX_ITERATIONS 1
         #define FF_SINGULAR 2
         #define FF_NEGATIVE_CURVATURE 3
+
+        #ifdef FF_DOUBLE
+        #define ff_log log
+        #else
+        // log(x) for normal x > 0: Cephes' logf polynomial on the mantissa in [sqrt(1/2), sqrt 2), as the
+        // CPU backend's SIMD log (FitLane+SIMD16Float.swift). Inline and branch-free, so a CPU device
+        // vectorises the point loop around it (PoCL calls its own logf out of line, which does not).
+        FF_INLINE float ff_log(float x) {
+            const int bits = as_int(x);
+            int exponent = (bits >> 23) - 126;
+            float m = as_float((bits & 0x007FFFFF) | 0x3F000000);  // in [0.5, 1)
+            const int small = m < 0.70710678118654752440f;
+            exponent -= small;
+            m = small ? m + m - 1.0f : m - 1.0f;
+            const float z = m * m;
+            float p = 7.0376836292e-2f;
+            p = fma(p, m, -1.1514610310e-1f);
+            p = fma(p, m, 1.1676998740e-1f);
+            p = fma(p, m, -1.2420140846e-1f);
+            p = fma(p, m, 1.4249322787e-1f);
+            p = fma(p, m, -1.6668057665e-1f);
+            p = fma(p, m, 2.0000714765e-1f);
+            p = fma(p, m, -2.4999993993e-1f);
+            p = fma(p, m, 3.3333331174e-1f);
+            float y = p * m * z;
+            const float e = (float)exponent;
+            y = fma(e, -2.12194440e-4f, y);
+            y = fma(z, -0.5f, y);
+            return fma(e, 0.693359375f, m + y);
+        }
+        #endif
         """#,
         "estimators/lse.cl": #"""
         // Weighted least squares: chi^2 = sum w (z - f)^2. Sets the point's chi^2 term and the weights
         // of its gradient (w r) and curvature (w) contributions; returns 0 (a model value is never bad).
-        inline int ff_estimator(real f, real z, real w, real* term, real* residualWeight, real* curvatureWeight) {
+        FF_INLINE int ff_estimator(real f, real z, real w, real* term, real* residualWeight, real* curvatureWeight) {
             const real r = z - f;
             const real wr = w * r;
             *term = wr * r;
@@ -53,28 +92,25 @@ enum EmbeddedKernels {
         // Poisson maximum likelihood: the deviance 2 w [(f - z) - z ln(f / z)], computed without
         // cancellation as in Sources/FitCore/Solver/PoissonDeviance.swift. Returns 1 where the model is
         // not positive at a point that counts (w > 0): the fit cannot continue from there.
-        inline int ff_estimator(real f, real z, real w, real* term, real* residualWeight, real* curvatureWeight) {
+        FF_INLINE int ff_estimator(real f, real z, real w, real* term, real* residualWeight, real* curvatureWeight) {
             const int bad = !(f > (real)0) && w > (real)0;
             const real safe = fmax(f, (real)1e-30);
             const real inverseModel = (real)1 / safe;
             const real ratio = z * inverseModel;
-            real deviance;
-            if (z > (real)0) {
-                const real u = (safe - z) / z;
-                real series = (real)(-1.0 / 9);
-                series = (real)(1.0 / 8) + series * u;
-                series = (real)(-1.0 / 7) + series * u;
-                series = (real)(1.0 / 6) + series * u;
-                series = (real)(-1.0 / 5) + series * u;
-                series = (real)(1.0 / 4) + series * u;
-                series = (real)(-1.0 / 3) + series * u;
-                series = (real)(1.0 / 2) + series * u;
-                series = series * u * u;
-                const real direct = u - log(fmax((real)1 + u, (real)1e-30));
-                deviance = (real)2 * z * (fabs(u) < (real)0.1 ? series : direct);
-            } else {
-                deviance = (real)2 * safe;
-            }
+            // Both branches as selects, not an if: a CPU device vectorises the point loop only then.
+            const real zSafe = fmax(z, (real)1e-30);
+            const real u = (safe - z) / zSafe;
+            real series = (real)(-1.0 / 9);
+            series = (real)(1.0 / 8) + series * u;
+            series = (real)(-1.0 / 7) + series * u;
+            series = (real)(1.0 / 6) + series * u;
+            series = (real)(-1.0 / 5) + series * u;
+            series = (real)(1.0 / 4) + series * u;
+            series = (real)(-1.0 / 3) + series * u;
+            series = (real)(1.0 / 2) + series * u;
+            series = series * u * u;
+            const real direct = u - ff_log(fmax((real)1 + u, (real)1e-30));  // u = inf where z = 0: not selected
+            const real deviance = z > (real)0 ? (real)2 * z * (fabs(u) < (real)0.1 ? series : direct) : (real)2 * safe;
             *term = w * deviance;
             *residualWeight = w * (ratio - (real)1);
             *curvatureWeight = w * ratio * inverseModel;
@@ -99,7 +135,7 @@ enum EmbeddedKernels {
         #if defined(FF_GRID_WIDTH)
         // Grid coordinates of point k without an integer division: exact while k * width stays far
         // below 2^24 (larger ROIs divide). A flat pixel loop is what a CPU device vectorises.
-        inline void ff_grid_point(int k, real* x, real* y) {
+        FF_INLINE void ff_grid_point(int k, real* x, real* y) {
         #if FF_POINTS <= 4096
             *y = (real)(int)(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));  // truncation: floor here
             *x = (real)k - *y * (real)FF_GRID_WIDTH;
@@ -121,7 +157,7 @@ enum EmbeddedKernels {
         // Adds one point's chi^2 term, gradient J^T W r and packed curvature J^T W J contributions (with
         // `meat`, the sandwich's meat in place of the curvature). Returns 1 where the estimator refuses
         // the model there (MLE: not positive at a counted point).
-        inline int ff_add_point(real f, const real* d, real z, real w, int meat, real* sum, real* g, real* h) {
+        FF_INLINE int ff_add_point(real f, const real* d, real z, real w, int meat, real* sum, real* g, real* h) {
             real term, rw, cw;
             const int bad = ff_estimator(f, z, w, &term, &rw, &cw);
             if (FF_ROBUST_ENABLED && meat) cw = rw * rw;
@@ -141,7 +177,7 @@ enum EmbeddedKernels {
             return bad;
         }
 
-        inline real ff_weight(__global const real* weights, size_t index) {
+        FF_INLINE real ff_weight(__global const real* weights, size_t index) {
         #ifdef FF_WEIGHTED
             return weights[index];
         #else
@@ -310,7 +346,7 @@ enum EmbeddedKernels {
         // 1D Gaussian (Gpufit's GAUSS_1D), as Gauss1DModel.swift.
         // Parameters: 0 amplitude A, 1 x0, 2 sigma, 3 offset B.
         //     f(x) = A exp(-(x - x0)^2 / (2 sigma^2)) + B
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             const real inverseSigma = (real)1 / p[2];
             const real inverseVariance = inverseSigma * inverseSigma;
             const real dx = x - p[1];
@@ -332,14 +368,14 @@ enum EmbeddedKernels {
         #define FF_SEPARABLE 1
 
         // exp(-(c - centre)^2 / (2 sigma^2)) along axis 0 (x, columns) or 1 (y, rows).
-        inline real ff_axis_factor(const real* p, real c, int axis) {
+        FF_INLINE real ff_axis_factor(const real* p, real c, int axis) {
             const real inverseSigma = (real)1 / p[3];
             const real dc = c - p[1 + axis];
             return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
         }
 
         // The model and its derivatives given e, the product of the two axis factors at (x, y).
-        inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
+        FF_INLINE real ff_model_with(const real* p, real x, real y, real e, real* d) {
             const real inverseSigma = (real)1 / p[3];
             const real inverseVariance = inverseSigma * inverseSigma;
             const real dx = x - p[1], dy = y - p[2];
@@ -354,7 +390,7 @@ enum EmbeddedKernels {
             return ae + p[4];
         }
 
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
         }
         """#,
@@ -365,13 +401,13 @@ enum EmbeddedKernels {
         // Separable, as gauss2d.cl.
         #define FF_SEPARABLE 1
 
-        inline real ff_axis_factor(const real* p, real c, int axis) {
+        FF_INLINE real ff_axis_factor(const real* p, real c, int axis) {
             const real inverseSigma = (real)1 / p[3 + axis];
             const real dc = c - p[1 + axis];
             return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
         }
 
-        inline real ff_model_with(const real* p, real x, real y, real e, real* d) {
+        FF_INLINE real ff_model_with(const real* p, real x, real y, real e, real* d) {
             const real inverseSigmaX = (real)1 / p[3], inverseSigmaY = (real)1 / p[4];
             const real dx = x - p[1], dy = y - p[2];
             const real u = dx * inverseSigmaX * inverseSigmaX, v = dy * inverseSigmaY * inverseSigmaY;
@@ -385,7 +421,7 @@ enum EmbeddedKernels {
             return ae + p[5];
         }
 
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
         }
         """#,
@@ -396,7 +432,7 @@ enum EmbeddedKernels {
         //     f = 2 pi sigma^2 A Ix Iy + B,  Ix = [erf((x + 1/2 - x0) k) - erf((x - 1/2 - x0) k)] / 2,  k = 1/(sqrt 2 sigma)
 
         // One axis: the integral, its derivative by the centre and by sigma.
-        inline void ff_pixel_integral(real position, real centre, real k, real inverseSigma, real* value, real* byCentre, real* bySigma) {
+        FF_INLINE void ff_pixel_integral(real position, real centre, real k, real inverseSigma, real* value, real* byCentre, real* bySigma) {
             const real upper = (position + (real)0.5 - centre) * k;
             const real lower = (position - (real)0.5 - centre) * k;
             const real eUpper = exp(-(upper * upper)), eLower = exp(-(lower * lower));
@@ -406,7 +442,7 @@ enum EmbeddedKernels {
             *bySigma = inverseSqrtPi * inverseSigma * (lower * eLower - upper * eUpper);
         }
 
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             const real sigma = p[3];
             const real scale = (real)6.28318530717958647692 * sigma * sigma;
             const real inverseSigma = (real)1 / sigma;
@@ -429,7 +465,7 @@ enum EmbeddedKernels {
         // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma_x, 4 sigma_y, 5 offset B, 6 theta (radians).
         //     xr = (x - x0) cos theta - (y - y0) sin theta,  yr = (x - x0) sin theta + (y - y0) cos theta
         //     f(x, y) = A exp(-xr^2 / (2 sigma_x^2) - yr^2 / (2 sigma_y^2)) + B
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             const real c = cos(p[6]), s = sin(p[6]);
             const real inverseSigmaX = (real)1 / p[3], inverseSigmaY = (real)1 / p[4];
             const real inverseVarianceX = inverseSigmaX * inverseSigmaX, inverseVarianceY = inverseSigmaY * inverseSigmaY;
@@ -461,7 +497,7 @@ enum EmbeddedKernels {
 
         // exp(x^2) erfc(x) for x >= 0: the float32 lane's polynomial in q = (x - 4)/(x + 4)
         // (scripts/fit-erfcx.py), with the quotient and the division each corrected by its residual.
-        inline real ff_erfcx(real x) {
+        FF_INLINE real ff_erfcx(real x) {
             const real reciprocal = (real)1 / (x + (real)4);
             real q = (x - (real)4) * reciprocal;
             const real remainder = fma(-q, x, fma(q + (real)1, (real)(-4), x));
@@ -485,7 +521,7 @@ enum EmbeddedKernels {
             return fma(residual, inverseTwoXPlusOne, quotient);
         }
 
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             const int n = 2 * FF_EXPONENTIALS;
             const real t0 = p[n], irf = p[n + 1];
             const real rootHalf = (real)0.70710678118654752440, inverseSqrtPi = (real)0.56418958354775628695;
@@ -521,7 +557,7 @@ enum EmbeddedKernels {
         "models/linear1d.cl": #"""
         // A straight line (Gpufit's LINEAR_1D), as Linear1DModel.swift.
         // Parameters: 0 offset, 1 slope.      f(x) = offset + slope x
-        inline real ff_model(const real* p, real x, real y, real* d) {
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
             d[0] = (real)1;
             d[1] = x;
             return p[0] + p[1] * x;
