@@ -43,6 +43,7 @@ FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     const real tpOverS = tp * inverseIRF;
     const real e = exp(tpOverS * tpOverS * (real)(-0.5));
     real value = p[n + 2], byT0 = (real)0, byIRF = (real)0;
+    #pragma unroll
     for (int c = 0; c < FF_EXPONENTIALS; c++) {
         const real amplitude = p[2 * c];
         const real inverseTau = (real)1 / p[2 * c + 1];

@@ -6,9 +6,9 @@ import Foundation
 /// the FMA latency. The figure every workload's efficiency is a fraction of.
 ///
 /// Known limit: sized for AVX-512 (32 registers). On an AVX2-only CPU its 24 register-wide
-/// accumulators spill and it reads about half the hardware peak (measured 83-96 against 177-182
-/// GFLOP/s from `Kernels/peak_fma.cl` on a 2-core Zen 3 EPYC), so fractions of peak there are
-/// about 2x flattering. The fix goes with 8-lane float32 CPU lanes for AVX2 (benchmarks/README.md).
+/// accumulators spill and it reads typically half the hardware peak and varies widely (48 to 163,
+/// mostly 83-96, against 177-182 GFLOP/s from `Kernels/peak_fma.cl` on a 2-core AVX2 EPYC), so
+/// fractions of peak there are flattering and noisy. The fix goes with 8-lane float32 CPU lanes for AVX2 (benchmarks/README.md).
 public enum PeakFMA {
     @inline(never)
     static func loop(_ iterations: Int, _ seed: Float) -> SIMD16<Float> {
