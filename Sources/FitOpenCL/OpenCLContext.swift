@@ -172,12 +172,6 @@ public final class OpenCLContext: @unchecked Sendable {
             library.enqueueReadBuffer(queue, buffer, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
         }
         try OpenCLLibrary.check(read, "clEnqueueReadBuffer (\(name))")
-        var start: cl_ulong = 0, end: cl_ulong = 0
-        if let event,
-           library.getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil) == CL_SUCCESS,
-           library.getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil) == CL_SUCCESS, end >= start {
-            return (output, Double(end - start) / 1e9)
-        }
-        return (output, 0)
+        return (output, event.flatMap(library.profiledSeconds) ?? 0)
     }
 }

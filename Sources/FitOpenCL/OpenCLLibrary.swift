@@ -121,6 +121,16 @@ public struct OpenCLLibrary: @unchecked Sendable {
         releaseContext = try symbol("clReleaseContext", ReleaseObject.self)
     }
 
+    /// The device time of a finished command from its event's profiling (queues are made with
+    /// profiling on), or nil where the driver does not say.
+    public func profiledSeconds(_ event: cl_event) -> Double? {
+        var start: cl_ulong = 0, end: cl_ulong = 0
+        guard getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil) == CL_SUCCESS,
+              getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil) == CL_SUCCESS,
+              end >= start else { return nil }
+        return Double(end - start) / 1e9
+    }
+
     /// Turns a status into a thrown error naming the call.
     @inline(__always)
     public static func check(_ status: cl_int, _ call: String) throws(OpenCLError) {

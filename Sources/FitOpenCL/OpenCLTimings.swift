@@ -30,10 +30,7 @@ public final class OpenCLTimings: @unchecked Sendable {
     func record(_ events: [(cl_event, Kind)], library: OpenCLLibrary) {
         var added = Totals()
         for (event, kind) in events {
-            var start: cl_ulong = 0, end: cl_ulong = 0
-            let timed = library.getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_START), 8, &start, nil) == CL_SUCCESS
-                && library.getEventProfilingInfo(event, cl_profiling_info(CL_PROFILING_COMMAND_END), 8, &end, nil) == CL_SUCCESS
-            let seconds = timed && end >= start ? Double(end - start) / 1e9 : 0
+            let seconds = library.profiledSeconds(event) ?? 0
             switch kind {
             case let .write(bytes): added.writeSeconds += seconds; added.bytesWritten += bytes
             case let .read(bytes): added.readSeconds += seconds; added.bytesRead += bytes
