@@ -41,7 +41,29 @@ typedef float real;
 
 #ifdef FF_DOUBLE
 #define ff_log log
+#define ff_exp exp
 #else
+// exp(x): Cephes' expf polynomial after a 2^n range reduction, as the CPU backend's SIMD exp
+// (FitLane+SIMD16Float.swift); about 2 ulp. Arguments are clamped to [-87.3, 88], so the result
+// is never inf and underflows only to ~1e-38. Inline with explicit fmas: PoCL's own expf is a
+// chain of separate multiplies and adds, the longest path in a vectorised point loop.
+FF_INLINE float ff_exp(float x) {
+    const float clamped = fmin(fmax(x, -87.3f), 88.0f);
+    const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer (rint is not inline on PoCL)
+    const float t = fma(clamped, 1.44269504088896341f, shifter);
+    const float n = t - shifter;
+    float r = fma(n, -0.693359375f, clamped);
+    r = fma(n, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = fma(p, r, 1.3981999507e-3f);
+    p = fma(p, r, 8.3334519073e-3f);
+    p = fma(p, r, 4.1665795894e-2f);
+    p = fma(p, r, 1.6666665459e-1f);
+    p = fma(p, r, 5.0000001201e-1f);
+    p = fma(p, r * r, r + 1.0f);
+    return p * as_float((as_int(t) - as_int(shifter) + 127) << 23);
+}
+
 // log(x) for normal x > 0: Cephes' logf polynomial on the mantissa in [sqrt(1/2), sqrt 2), as the
 // CPU backend's SIMD log (FitLane+SIMD16Float.swift). Inline and branch-free, so a CPU device
 // vectorises the point loop around it (PoCL calls its own logf out of line, which does not).

@@ -3,27 +3,39 @@
 // (Sources/FitCore/Solver/ReferenceSolver.swift, ConvergenceTest.swift): Gpufit's variant of
 // Madsen, Nielsen & Tingleff (2004), with LDL^T solves of the damped normal equations.
 
-// x of point k of a curve (grid ROIs take x and y from their row and column loops).
-inline real ff_x(int k, __global const real* xs, int fit) {
-#if defined(FF_SHARED_X)
-    return xs[k];
+// Coordinates of point k: on a grid ROI (FF_GRID_WIDTH) its column and row, computed without an
+// integer division (exact while k * width stays far below 2^24; larger ROIs divide), so that a
+// flat pixel loop is what a CPU device vectorises; on a curve, its x (shared or per fit) and y = 0.
+FF_INLINE void ff_point(int k, __global const real* xs, int fit, real* x, real* y) {
+#if defined(FF_GRID_WIDTH) && FF_POINTS <= 4096
+    *y = (real)(int)(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));  // truncation: floor here
+    *x = (real)k - *y * (real)FF_GRID_WIDTH;
+#elif defined(FF_GRID_WIDTH)
+    *y = (real)(k / FF_GRID_WIDTH);
+    *x = (real)(k % FF_GRID_WIDTH);
+#elif defined(FF_SHARED_X)
+    *x = xs[k];
+    *y = (real)0;
 #else
-    return xs[(size_t)fit * FF_POINTS + k];
+    *x = xs[(size_t)fit * FF_POINTS + k];
+    *y = (real)0;
 #endif
 }
 
-#if defined(FF_GRID_WIDTH)
-// Grid coordinates of point k without an integer division: exact while k * width stays far
-// below 2^24 (larger ROIs divide). A flat pixel loop is what a CPU device vectorises.
-FF_INLINE void ff_grid_point(int k, real* x, real* y) {
-#if FF_POINTS <= 4096
-    *y = (real)(int)(((real)k + (real)0.5) * (real)(1.0 / FF_GRID_WIDTH));  // truncation: floor here
-    *x = (real)k - *y * (real)FF_GRID_WIDTH;
-#else
-    *y = (real)(k / FF_GRID_WIDTH);
-    *x = (real)(k % FF_GRID_WIDTH);
-#endif
+// An exponential model (FF_EXPONENTIAL: f = A exp(exponent) + B) gives its exponent and its
+// value and derivatives from the exponential. One work-item per fit takes the exponentials in a
+// loop of their own before the point loop: an exp inside the point loop, beside the 2 + P +
+// P(P+1)/2 running sums, runs a CPU device out of vector registers (PoCL on AVX2: 166 k against
+// 335 k fits/s on 15x15 GAUSS_2D).
+#ifdef FF_EXPONENTIAL
+FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
+    return ff_model_with(p, x, y, ff_exp(ff_exponent(p, x, y)), d);
 }
+#endif
+#if defined(FF_EXPONENTIAL) && !defined(FF_PER_GROUP) && FF_POINTS <= 4096
+#define FF_EXPONENTIAL_PASS 1
+#else
+#define FF_EXPONENTIAL_PASS 0
 #endif
 
 // Robust (sandwich) standard errors, least squares only: a last pass at the solution sums the
@@ -78,8 +90,7 @@ FF_INLINE real ff_weight(__global const real* weights, size_t index) {
 // chi^2, gradient and packed curvature at p over this work-item's points of one fit.
 // The sums live in private arrays that the unrolled loops turn into registers, and the
 // parameters are copied in, so nothing the point loop writes can alias them: the compiler hoists
-// the model's per-fit constants, and a CPU device vectorises the loop over points. A separable
-// model on a grid (FF_SEPARABLE), one work-item per fit, takes its axis factors from tables.
+// the model's per-fit constants, and a CPU device vectorises the loop over points.
 inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
                          __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
     real p[NP], g[NP], h[NPACKED];
@@ -90,21 +101,19 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
     real sum = (real)0;
     int bad = 0;
     const size_t base = (size_t)fit * FF_POINTS;
-#if defined(FF_SEPARABLE) && defined(FF_GRID_WIDTH) && !defined(FF_PER_GROUP)
-    real columnFactor[FF_GRID_WIDTH], rowFactor[FF_POINTS / FF_GRID_WIDTH];
-    for (int c = 0; c < FF_GRID_WIDTH; c++) columnFactor[c] = ff_axis_factor(p, (real)c, 0);
-    for (int r = 0; r < FF_POINTS / FF_GRID_WIDTH; r++) rowFactor[r] = ff_axis_factor(p, (real)r, 1);
+#if FF_EXPONENTIAL_PASS
+    real exponential[FF_POINTS];
+    for (int k = 0; k < FF_POINTS; k++) {
+        real x, y;
+        ff_point(k, xs, fit, &x, &y);
+        exponential[k] = ff_exp(ff_exponent(p, x, y));
+    }
 #endif
     for (int k = FF_FIRST_POINT; k < FF_POINTS; k += FF_POINT_STEP) {
-#if defined(FF_GRID_WIDTH)
-        real x, y;
-        ff_grid_point(k, &x, &y);
-#else
-        const real x = ff_x(k, xs, fit), y = (real)0;
-#endif
-        real d[NP];
-#if defined(FF_SEPARABLE) && defined(FF_GRID_WIDTH) && !defined(FF_PER_GROUP)
-        const real f = ff_model_with(p, x, y, columnFactor[(int)x] * rowFactor[(int)y], d);
+        real x, y, d[NP];
+        ff_point(k, xs, fit, &x, &y);
+#if FF_EXPONENTIAL_PASS
+        const real f = ff_model_with(p, x, y, exponential[k], d);
 #else
         const real f = ff_model(p, x, y, d);
 #endif

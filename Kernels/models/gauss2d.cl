@@ -1,18 +1,17 @@
 // Isotropic 2D Gaussian (Gpufit's GAUSS_2D), as Sources/FitCore/Models/Gauss2DModel.swift.
 // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma, 4 offset B.
 //     f(x, y) = A exp(-((x - x0)^2 + (y - y0)^2) / (2 sigma^2)) + B
-// Separable: on a grid the exponential is a column factor times a row factor, one exp per
-// column and per row instead of one per pixel (lm.cl builds the tables).
-#define FF_SEPARABLE 1
+// An exponential model (FF_EXPONENTIAL): lm.cl may take the exponentials in a pass of their own.
+#define FF_EXPONENTIAL 1
 
-// exp(-(c - centre)^2 / (2 sigma^2)) along axis 0 (x, columns) or 1 (y, rows).
-FF_INLINE real ff_axis_factor(const real* p, real c, int axis) {
+// The exponent at (x, y): f = A exp(exponent) + B.
+FF_INLINE real ff_exponent(const real* p, real x, real y) {
     const real inverseSigma = (real)1 / p[3];
-    const real dc = c - p[1 + axis];
-    return exp(dc * dc * inverseSigma * inverseSigma * (real)(-0.5));
+    const real dx = x - p[1], dy = y - p[2];
+    return (dx * dx + dy * dy) * inverseSigma * inverseSigma * (real)(-0.5);
 }
 
-// The model and its derivatives given e, the product of the two axis factors at (x, y).
+// The model and its derivatives given e = exp(exponent) at (x, y).
 FF_INLINE real ff_model_with(const real* p, real x, real y, real e, real* d) {
     const real inverseSigma = (real)1 / p[3];
     const real inverseVariance = inverseSigma * inverseSigma;
@@ -26,8 +25,4 @@ FF_INLINE real ff_model_with(const real* p, real x, real y, real e, real* d) {
     d[3] = aeOverVariance * r2 * inverseSigma;
     d[4] = (real)1;
     return ae + p[4];
-}
-
-FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
-    return ff_model_with(p, x, y, ff_axis_factor(p, x, 0) * ff_axis_factor(p, y, 1), d);
 }

@@ -7,7 +7,7 @@
 FF_INLINE void ff_pixel_integral(real position, real centre, real k, real inverseSigma, real* value, real* byCentre, real* bySigma) {
     const real upper = (position + (real)0.5 - centre) * k;
     const real lower = (position - (real)0.5 - centre) * k;
-    const real eUpper = exp(-(upper * upper)), eLower = exp(-(lower * lower));
+    const real eUpper = ff_exp(-(upper * upper)), eLower = ff_exp(-(lower * lower));
     const real inverseSqrtPi = (real)0.56418958354775628695;
     *value = (erf(upper) - erf(lower)) * (real)0.5;
     *byCentre = k * inverseSqrtPi * (eLower - eUpper);

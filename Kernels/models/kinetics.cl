@@ -41,7 +41,7 @@ FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
     const real inverseIRF = (real)1 / irf;
     const real tp = x - t0;
     const real tpOverS = tp * inverseIRF;
-    const real e = exp(tpOverS * tpOverS * (real)(-0.5));
+    const real e = ff_exp(tpOverS * tpOverS * (real)(-0.5));
     real value = p[n + 2], byT0 = (real)0, byIRF = (real)0;
     #pragma unroll
     for (int c = 0; c < FF_EXPONENTIALS; c++) {
@@ -51,7 +51,7 @@ FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
         const real u = (tpOverS - sOverTau) * rootHalf;
         const real a = sOverTau * sOverTau * (real)0.5 - tp * inverseTau;
         const real eX = e * ff_erfcx(fabs(u));
-        const real expA = exp(fmin(a, (real)80));
+        const real expA = ff_exp(fmin(a, (real)80));
         const real g = u < (real)0 ? eX : (real)2 * expA - eX;
         const real halfG = g * (real)0.5;
         const real eTerm = inverseSqrtPi * e * amplitude;

@@ -17,6 +17,9 @@ public struct OpenCLDevice: Sendable, Equatable {
     public let maxWorkGroupSize: Int
     /// The maximum clock frequency, MHz (0 when the driver does not say).
     public let clockMHz: Int
+    /// Whether the device works in host memory (CPU devices, integrated GPUs): buffers are then
+    /// mapped rather than copied (`ChunkSlot.Transfer`).
+    public let hostUnifiedMemory: Bool
     public let driverVersion: String
     public let deviceVersion: String
     let id: UInt  // cl_device_id as a number: devices are process-lifetime objects
@@ -57,6 +60,7 @@ public struct OpenCLDevice: Sendable, Equatable {
                     localMemoryBytes: value(library, id, cl_device_info(CL_DEVICE_LOCAL_MEM_SIZE), 0),
                     maxWorkGroupSize: value(library, id, cl_device_info(CL_DEVICE_MAX_WORK_GROUP_SIZE), 0),
                     clockMHz: Int(value(library, id, cl_device_info(CL_DEVICE_MAX_CLOCK_FREQUENCY), cl_uint(0))),
+                    hostUnifiedMemory: value(library, id, cl_device_info(CL_DEVICE_HOST_UNIFIED_MEMORY), cl_bool(0)) != 0,
                     driverVersion: deviceString(library, id, cl_device_info(CL_DRIVER_VERSION)),
                     deviceVersion: deviceString(library, id, cl_device_info(CL_DEVICE_VERSION)),
                     id: UInt(bitPattern: id)))

@@ -36,6 +36,10 @@ public struct OpenCLLibrary: @unchecked Sendable {
                                                          UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
     public typealias EnqueueNDRangeKernel = @convention(c) (cl_command_queue?, cl_kernel?, cl_uint, UnsafePointer<Int>?, UnsafePointer<Int>?,
                                                             UnsafePointer<Int>?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
+    public typealias EnqueueMapBuffer = @convention(c) (cl_command_queue?, cl_mem?, cl_bool, cl_map_flags, Int, Int, cl_uint,
+                                                        UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?, UnsafeMutablePointer<cl_int>?) -> UnsafeMutableRawPointer?
+    public typealias EnqueueUnmapMemObject = @convention(c) (cl_command_queue?, cl_mem?, UnsafeMutableRawPointer?, cl_uint,
+                                                             UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
     public typealias Finish = @convention(c) (cl_command_queue?) -> cl_int
     public typealias GetEventProfilingInfo = @convention(c) (cl_event?, cl_profiling_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     public typealias ReleaseObject = @convention(c) (OpaquePointer?) -> cl_int
@@ -57,6 +61,8 @@ public struct OpenCLLibrary: @unchecked Sendable {
     public var enqueueWriteBuffer: EnqueueWriteBuffer
     public var enqueueReadBuffer: EnqueueReadBuffer
     public var enqueueNDRangeKernel: EnqueueNDRangeKernel
+    public var enqueueMapBuffer: EnqueueMapBuffer
+    public var enqueueUnmapMemObject: EnqueueUnmapMemObject
     public var finish: Finish
     public var flush: Finish
     public var getEventProfilingInfo: GetEventProfilingInfo
@@ -110,6 +116,8 @@ public struct OpenCLLibrary: @unchecked Sendable {
         enqueueWriteBuffer = try symbol("clEnqueueWriteBuffer", EnqueueWriteBuffer.self)
         enqueueReadBuffer = try symbol("clEnqueueReadBuffer", EnqueueReadBuffer.self)
         enqueueNDRangeKernel = try symbol("clEnqueueNDRangeKernel", EnqueueNDRangeKernel.self)
+        enqueueMapBuffer = try symbol("clEnqueueMapBuffer", EnqueueMapBuffer.self)
+        enqueueUnmapMemObject = try symbol("clEnqueueUnmapMemObject", EnqueueUnmapMemObject.self)
         finish = try symbol("clFinish", Finish.self)
         flush = try symbol("clFlush", Finish.self)
         getEventProfilingInfo = try symbol("clGetEventProfilingInfo", GetEventProfilingInfo.self)

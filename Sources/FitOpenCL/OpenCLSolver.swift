@@ -3,7 +3,8 @@ import FitCore
 
 /// Solves prepared fits on one OpenCL device, with one work-item per fit or one work-group per
 /// fit (`strategy`), chunk by chunk: a chunk is sized from the device's memory (and capped), and two chunks are in flight on
-/// two queues, so one's transfers and host packing overlap the other's kernel. Buffers are made
+/// two queues, so one's transfers and host packing overlap the other's kernel (`transfer`: copied
+/// through pinned staging, or mapped without a copy). Buffers are made
 /// once per call and reused, so device and staging memory stay bounded whatever the number of
 /// fits. Device time, kernels apart from transfers, accumulates in `timings`.
 public struct OpenCLSolver: Sendable {
@@ -19,12 +20,17 @@ public struct OpenCLSolver: Sendable {
     /// Work-items per fit for `.perGroup` (a power of two; lowered to fit the ROI and the
     /// device's local memory). `FEMTOFIT_OPENCL_GROUP_SIZE` sets it.
     public var groupSize = Int(ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_GROUP_SIZE"] ?? "") ?? 64
+    /// How inputs and outputs move (`OpenCLTransfer.preferred`: mapped where the device works in
+    /// host memory, else copied through pinned staging; or `FEMTOFIT_OPENCL_TRANSFER`).
+    public var transfer: OpenCLTransfer
     /// Compiler options for the kernels (Oclgrind needs `-cl-opt-disable` added);
     /// `FEMTOFIT_OPENCL_OPTIONS` adds to them (for tuning on a new device).
     public var buildOptions = OpenCLContext.buildOptions + (ProcessInfoEnvironment.current["FEMTOFIT_OPENCL_OPTIONS"].map { " " + $0 } ?? "")
 
     /// Device time of the kernels and transfers this solver (and its copies) ran.
     public let timings = OpenCLTimings()
+    /// Slots kept between solves of the same shape (shared by copies of this solver).
+    let slotPool = ChunkSlotPool()
 
     public init(context: OpenCLContext, precision: FitPrecision, maximumChunk: Int = 1 << 18) throws(OpenCLError) {
         if precision == .double && !context.device.supportsDouble {
@@ -34,6 +40,7 @@ public struct OpenCLSolver: Sendable {
         self.precision = precision
         self.maximumChunk = maximumChunk
         strategy = KernelStrategy.preferred(for: context.device)
+        transfer = OpenCLTransfer.preferred(for: context.device)
     }
 
     /// The work-group size `.perGroup` uses for these fits: `groupSize` rounded down to a power of
@@ -112,10 +119,19 @@ public struct OpenCLSolver: Sendable {
         bytesPerFit[Argument.chiSquares] = r
 
         let chunkCount = (prepared.fitCount + chunk - 1) / chunk
-        var slots: [ChunkSlot] = []
-        for queue in context.queues.prefix(min(2, chunkCount)) {
-            let slot = try ChunkSlot(context: context, program: program, kernelName: strategy.kernelName, queue: queue, capacity: chunk,
-                                     bytesPerFit: bytesPerFit, shared: shared, timings: timings)
+        var slots: [ChunkSlot] = [], keys: [ChunkSlotPool.Key] = []
+        for (queueIndex, queue) in context.queues.prefix(min(2, chunkCount)).enumerated() {
+            let key = ChunkSlotPool.Key(program: UInt(bitPattern: program), kernelName: strategy.kernelName, queue: queueIndex, capacity: chunk,
+                                        bytesPerFit: bytesPerFit, sharedArguments: shared.keys.sorted(), transfer: transfer)
+            let slot: ChunkSlot
+            if let kept = slotPool.take(key) {
+                slot = kept
+                for (index, memory) in shared { try slot.bind(index, memory) }
+            } else {
+                slot = try ChunkSlot(context: context, program: program, kernelName: strategy.kernelName, queue: queue, capacity: chunk,
+                                     bytesPerFit: bytesPerFit, shared: shared, transfer: transfer, timings: timings)
+            }
+            keys.append(key)
             try slot.setArgument(Argument.maxIterations, Int32(prepared.settings.maxIterations))
             try slot.setArgument(Argument.tolerance, Real(prepared.settings.tolerance))
             slots.append(slot)
@@ -124,8 +140,12 @@ public struct OpenCLSolver: Sendable {
         var next = 0, first = 0
         while first < prepared.fitCount {
             let slot = slots[next]
-            if let done = try slot.wait() { unpack(Real.self, slot, done, prepared, into: &results) }
+            if let done = try slot.wait() {
+                unpack(Real.self, slot, done, prepared, into: &results)
+                try slot.endUnpacking(outputs: Argument.outputs)
+            }
             let fits = first ..< min(first + chunk, prepared.fitCount)
+            try slot.beginPacking(count: fits.count, inputs: Argument.inputs)
             pack(Real.self, fits, prepared, into: slot)
             try slot.launch(fits: fits, inputs: Argument.inputs, outputs: Argument.outputs, localSize: localSize, groupSize: group)
             first = fits.upperBound
@@ -133,8 +153,12 @@ public struct OpenCLSolver: Sendable {
         }
         for offset in 0..<slots.count {
             let slot = slots[(next + offset) % slots.count]
-            if let done = try slot.wait() { unpack(Real.self, slot, done, prepared, into: &results) }
+            if let done = try slot.wait() {
+                unpack(Real.self, slot, done, prepared, into: &results)
+                try slot.endUnpacking(outputs: Argument.outputs)
+            }
         }
+        for (slot, key) in zip(slots, keys) { slotPool.give(slot, key: key) }
     }
 
     /// Copies the chunk's inputs into the slot's host memory, converted to the kernel's precision.

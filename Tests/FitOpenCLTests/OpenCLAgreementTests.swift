@@ -121,6 +121,53 @@ final class OpenCLAgreementTests: XCTestCase {
         XCTAssertEqual(groups.iterations, chunkedGroups.iterations)
     }
 
+    /// Copied through pinned staging or mapped without a copy, chunked or not, a batch gives the
+    /// same results, and the same bytes are counted as exchanged with the device.
+    func testBothTransfersGiveTheSameResults() throws {
+        let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 250, seed: freshSeed(47))
+        let settings = FitSettings()
+        var results: [FitResults] = []
+        for transfer in OpenCLTransfer.allCases {
+            for chunk in [1 << 18, 37] {
+                var solver = try backend(maximumChunk: chunk).solver
+                solver.transfer = transfer
+                results.append(try FitEngine(backend: OpenCLBackend(solver: solver)).fit(fits.batch, settings: settings))
+                let timings = solver.timings.totals
+                XCTAssertEqual(timings.bytesWritten, 250 * (4 * (fits.batch.pointCount + 15) + 4), "\(transfer), chunks of \(chunk)")
+                XCTAssertEqual(timings.bytesRead, 250 * (4 * 10 + 4 * 4), "\(transfer), chunks of \(chunk)")
+            }
+        }
+        for other in results.dropFirst() {
+            XCTAssertEqual(other.parameters, results[0].parameters)
+            XCTAssertEqual(other.standardErrors, results[0].standardErrors)
+            XCTAssertEqual(other.stateCodes, results[0].stateCodes)
+            XCTAssertEqual(other.iterations, results[0].iterations)
+        }
+    }
+
+    /// A solver reuses its chunk slots for a second batch of the same shape, and what the slots
+    /// held before never leaks into the new results: other data, other shared x values.
+    func testReusedSlotsFitTheNewBatch() throws {
+        for transfer in OpenCLTransfer.allCases {
+            var solver = try backend(maximumChunk: 40).solver
+            solver.transfer = transfer
+            let engine = FitEngine(backend: OpenCLBackend(solver: solver))
+            let seed = freshSeed(53)
+            let first = try randomFits(.gauss1D, estimator: .leastSquares, count: 70, seed: seed)
+            var second = try randomFits(.gauss1D, estimator: .leastSquares, count: 70, seed: seed &+ 1)
+            if case let .sharedX(xs) = second.batch.coordinates { second.batch.coordinates = .sharedX(xs.map { $0 * 1.5 + 2 }) }
+            _ = try engine.fit(first.batch, settings: FitSettings())
+            let reused = try engine.fit(second.batch, settings: FitSettings())
+            var freshSolver = try backend(maximumChunk: 40).solver
+            freshSolver.transfer = transfer
+            let fresh = try FitEngine(backend: OpenCLBackend(solver: freshSolver)).fit(second.batch, settings: FitSettings())
+            XCTAssertEqual(reused.parameters, fresh.parameters, "\(transfer)")
+            XCTAssertEqual(reused.stateCodes, fresh.stateCodes, "\(transfer)")
+            XCTAssertEqual(reused.iterations, fresh.iterations, "\(transfer)")
+            XCTAssertEqual(reused.chiSquares, fresh.chiSquares, "\(transfer)")
+        }
+    }
+
     /// Robust (sandwich) standard errors, from the kernels' extra pass at the solution, agree with
     /// the reference's (least squares; with fixed parameters too).
     func testRobustErrorsAgree() throws {
