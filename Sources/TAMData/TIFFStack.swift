@@ -27,6 +27,27 @@ public enum TIFFStack {
         return ImageStack(width: width, height: height, pixels: pixels)
     }
 
+    /// Reads one page (from 0) of `path`.
+    public static func readPage(_ path: String, page: Int) throws -> ImageStack {
+        let file = try TIFFFile(path: path, mode: "r")
+        let pages = file.directoryCount
+        guard page >= 0, page < pages else { throw TAMDataError(path, "has \(pages) pages; page \(page) was asked for") }
+        guard file.setDirectory(page) else {
+            throw TAMDataError(path, "page \(page + 1) of \(pages) cannot be read (\(file.firstError ?? "damaged directory")); the file may be truncated")
+        }
+        let frame = try readPage(file, page: page, of: pages)
+        return ImageStack(width: frame.width, height: frame.height, pixels: frame.pixels)
+    }
+
+    /// The page count of `path` and the size of its first page, without reading pixels.
+    public static func shape(_ path: String) throws -> (pages: Int, width: Int, height: Int) {
+        let file = try TIFFFile(path: path, mode: "r")
+        guard let width = file.u32(TIFFTAG_IMAGEWIDTH).map(Int.init), let height = file.u32(TIFFTAG_IMAGELENGTH).map(Int.init) else {
+            throw TAMDataError(path, "the first page has no image size; is this a TIFF?")
+        }
+        return (file.directoryCount, width, height)
+    }
+
     static func readPage(_ file: TIFFFile, page: Int, of pages: Int) throws -> (width: Int, height: Int, pixels: [Float]) {
         let path = file.path
         let where_ = "page \(page + 1) of \(pages)"
@@ -130,18 +151,21 @@ public enum TIFFStack {
     /// renamed over `path` only when complete. `description` goes into each page's
     /// ImageDescription tag (femtofit puts JSON metadata there).
     public static func write(_ stack: ImageStack, to path: String, format: SampleFormat = .float32,
-                             description: String? = nil, tileSize: Int? = nil) throws {
+                             description: String? = nil, tileSize: Int? = nil, bigTIFF: Bool? = nil) throws {
         try write(pages: (0..<stack.frameCount).map {
             ImageStack(width: stack.width, height: stack.height, pixels: Array(stack.frame($0)))
-        }, to: path, format: format, description: description, tileSize: tileSize)
+        }, to: path, format: format, description: description, tileSize: tileSize, bigTIFF: bigTIFF)
     }
 
     /// Writes each of `pages` (one frame each, sizes may differ) as a page; striped, or tiled
-    /// with square tiles of `tileSize` (a multiple of 16).
+    /// with square tiles of `tileSize` (a multiple of 16). `bigTIFF`: 64-bit offsets, which
+    /// classic TIFF's 4 GB limit needs past it; nil chooses by size (over 3.9 GB of pixels).
     public static func write(pages: [ImageStack], to path: String, format: SampleFormat = .float32,
-                             description: String? = nil, tileSize: Int? = nil) throws {
+                             description: String? = nil, tileSize: Int? = nil, bigTIFF: Bool? = nil) throws {
+        let bytes = pages.reduce(0) { $0 + $1.pixels.count * format.bits / 8 }
+        let big = bigTIFF ?? (bytes > 3_900_000_000)
         try AtomicFile.write(to: path) { temporary in
-            let file = try TIFFFile(path: temporary, mode: "w")
+            let file = try TIFFFile(path: temporary, mode: big ? "w8" : "w")
             for (index, page) in pages.enumerated() {
                 file.set(TIFFTAG_IMAGEWIDTH, UInt32(page.width))
                 file.set(TIFFTAG_IMAGELENGTH, UInt32(page.height))

@@ -1,0 +1,165 @@
+import FitCore
+import Foundation
+import TAMData
+import XCTest
+import FemtofitTestSupport
+
+/// The dataset format: a folder written and read back unchanged, and every kind of bad dataset
+/// refused with an error that names the file and the frame.
+final class DatasetTests: XCTestCase {
+    let delays: [Double] = [-200, -100, 0, 100, 300]
+
+    /// Two runs of pump-on/pump-off frames from the simulator (on: spot on background; off: the
+    /// background), a dark frame for every delay, and instrument settings of each type.
+    func simulatedDataset() throws -> (manifest: DatasetManifest, stacks: [String: ImageStack]) {
+        var simulator = TAMSimulator()
+        simulator.width = 24
+        simulator.height = 20
+        simulator.delays = delays
+        simulator.seed = freshSeed(61)
+        var frames: [FrameEntry] = []
+        var stacks: [String: ImageStack] = [:]
+        for run in 0..<2 {
+            simulator.seed &+= 1
+            let on = try simulator.run().stack
+            var off = on
+            for k in off.pixels.indices { off.pixels[k] = Float(100 + (k % 7)) }
+            stacks["run\(run)_on.tif"] = on
+            stacks["run\(run)_off.tif"] = off
+            for delay in delays.indices {
+                frames.append(FrameEntry(delay: delay, run: run, kind: .pumpOn, file: "run\(run)_on.tif", page: delay))
+                frames.append(FrameEntry(delay: delay, run: run, kind: .pumpOff, file: "run\(run)_off.tif", page: delay))
+            }
+        }
+        stacks["dark.tif"] = ImageStack(width: 24, height: 20, pixels: (0..<480).map { Float($0 % 5) })
+        frames.append(FrameEntry(delay: nil, fluence: nil, wavelength: nil, spot: nil, run: nil, kind: .dark, file: "dark.tif", page: 0))
+        let manifest = DatasetManifest(
+            created: "2026-11-30T08:00:00Z", pixelSizeNm: 55.6, frameWidth: 24, frameHeight: 20,
+            axes: ScanAxes(delayFs: delays, fluence: [.init(nAbs: 0.12, pulseEnergyNJ: 1.5)], wavelengthNm: [1000],
+                           spot: [.init(xUm: 10, yUm: -5)], runs: 2),
+            instrument: ["camera.exposure": InstrumentSetting(20, unit: "ms"), "camera.model": InstrumentSetting("simulated EMCCD"),
+                         "stage.reversed": InstrumentSetting(false), "stage.passes": InstrumentSetting(2)],
+            frames: frames)
+        return (manifest, stacks)
+    }
+
+    func testADatasetRoundTrips() throws {
+        let folder = TemporaryFolder()
+        let (manifest, stacks) = try simulatedDataset()
+        try Dataset.write(manifest, stacks: stacks, to: folder.path)
+        let dataset = try Dataset.open(folder.path)
+        XCTAssertEqual(dataset.manifest, manifest)
+        XCTAssertEqual(dataset.manifest.schema, "femtofit-dataset/1")
+        XCTAssertEqual(dataset.manifest.instrument["camera.exposure"], InstrumentSetting(20, unit: "ms"))
+        XCTAssertTrue(dataset.hasPreTimeZeroFrames)
+        for run in 0..<2 {
+            for delay in delays.indices {
+                let on = dataset.entries(.pumpOn, delay: delay, run: run)
+                XCTAssertEqual(on.count, 1)
+                XCTAssertEqual(try dataset.frame(on[0]), Array(stacks["run\(run)_on.tif"]!.frame(delay)), "run \(run) delay \(delay)")
+                let dark = dataset.entries(.dark, delay: delay, run: run)
+                XCTAssertEqual(dark.map(\.file), ["dark.tif"], "a dark frame without axes applies everywhere")
+            }
+        }
+        // The JSON names its fields as the documentation does.
+        let text = try String(contentsOfFile: folder.file("dataset.json"), encoding: .utf8)
+        for key in ["\"delay_fs\"", "\"pixel_size_nm\"", "\"n_abs\"", "\"pulse_energy_nj\"", "\"wavelength_nm\"", "\"x_um\"", "\"pump_off\""] {
+            XCTAssertTrue(text.contains(key), "dataset.json has \(key)")
+        }
+    }
+
+    /// Writes `manifest` over a valid dataset's dataset.json (bypassing the writer's checks) and
+    /// returns the error opening it gives.
+    func openError(_ change: (inout DatasetManifest) -> Void, stacks alter: ((TemporaryFolder) throws -> Void)? = nil,
+                   file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let folder = TemporaryFolder()
+        var (manifest, stacks) = try simulatedDataset()
+        try Dataset.write(manifest, stacks: stacks, to: folder.path)
+        change(&manifest)
+        stacks = [:]
+        try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: folder.file("dataset.json")))
+        try alter?(folder)
+        do {
+            _ = try Dataset.open(folder.path)
+            XCTFail("the dataset opened", file: file, line: line)
+            return ""
+        } catch let error as TAMDataError {
+            return error.description
+        }
+    }
+
+    func testBadDatasetsAreRefusedWithClearErrors() throws {
+        func expect(_ message: String, _ wanted: [String], file: StaticString = #filePath, line: UInt = #line) {
+            for part in wanted { XCTAssertTrue(message.contains(part), "'\(message)' should say '\(part)'", file: file, line: line) }
+        }
+        expect(try openError { $0.frames.removeAll { $0.kind == .pumpOff && $0.run == 1 && $0.delay == 3 } },
+               ["dataset.json", "1 frame is missing", "delay 100.0 fs (index 3)", "run 1", "no pump_off frame", "resume it"])
+        expect(try openError { $0.axes.delayFs = [-200, 0, -100, 100, 300] }, ["axes.delay_fs[2]", "strictly increasing"])
+        expect(try openError { $0.axes.delayFs = [-200, -100, -100, 100, 300] }, ["axes.delay_fs[2] repeats -100.0 fs"])
+        expect(try openError { $0.frames[3].delay = 7 }, ["frames[3]", "delay index 7", "0 to 4"])
+        expect(try openError { $0.frames[4] = $0.frames[2] }, ["frames[4]", "repeats frames[2]"])
+        expect(try openError { $0.frames[0].file = "../elsewhere.tif" }, ["frames[0]", "inside it"])
+        expect(try openError { $0.frames[1].run = nil }, ["frames[1]", "has no run", "only dark frames"])
+        expect(try openError { $0.frameWidth = 32 }, ["dark.tif", "24x20", "32x20", "disagree"])
+        expect(try openError { $0.frames[9].page = 12 }, ["run0_off.tif", "page 12", "5 pages", "truncated"])
+        expect(try openError({ _ in }, stacks: { try FileManager.default.removeItem(atPath: $0.file("run1_on.tif")) }), ["run1_on.tif"])
+        expect(try openError { $0.schema = "femtofit-dataset/2" }, ["femtofit-dataset/2", "newer", "update femtofit"])
+        expect(try openError { $0.schema = "acme-scan" }, ["\"acme-scan\"", "does not know", "femtofit-dataset/1"])
+        expect(try openError { $0.pixelSizeNm = 0 }, ["pixel_size_nm"])
+        expect(try openError({ _ in }, stacks: { folder in
+            let data = try Data(contentsOf: URL(fileURLWithPath: folder.file("dataset.json")))
+            try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: folder.file("dataset.json")))
+        }), ["dataset.json", "cut short"])
+        expect(try openError({ _ in }, stacks: { folder in
+            try Data(#"{"schema": "femtofit-dataset/1", "pixel_size_nm": 55.6}"#.utf8).write(to: URL(fileURLWithPath: folder.file("dataset.json")))
+        }), ["dataset.json", "is missing"])
+        let empty = TemporaryFolder()
+        XCTAssertThrowsError(try Dataset.open(empty.path)) { XCTAssertTrue("\($0)".contains("no dataset.json here"), "\($0)") }
+    }
+
+    /// The writer checks before it writes: nothing lands on disk for a dataset it refuses.
+    func testTheWriterRefusesAnInconsistentDatasetBeforeWriting() throws {
+        let folder = TemporaryFolder()
+        var (manifest, stacks) = try simulatedDataset()
+        stacks["dark.tif"] = nil
+        XCTAssertThrowsError(try Dataset.write(manifest, stacks: stacks, to: folder.path + "/out")) {
+            XCTAssertTrue("\($0)".contains("dark.tif"), "\($0)")
+        }
+        manifest.frames.removeLast()
+        manifest.axes.runs = 3
+        XCTAssertThrowsError(try Dataset.write(manifest, stacks: stacks, to: folder.path + "/out")) {
+            XCTAssertTrue("\($0)".contains("run 2"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path + "/out"))
+    }
+
+    /// A frame that is NaN throughout (a failed exposure) is refused by name; a NaN pixel is data.
+    func testAllNaNFramesAreRefusedButNaNPixelsAreKept() throws {
+        let folder = TemporaryFolder()
+        var (manifest, stacks) = try simulatedDataset()
+        var on = stacks["run0_on.tif"]!
+        for k in 0..<(on.width * on.height) { on.pixels[2 * on.width * on.height + k] = .nan }
+        on.pixels[0] = .nan
+        stacks["run0_on.tif"] = on
+        manifest.created = nil
+        try Dataset.write(manifest, stacks: stacks, to: folder.path)
+        let dataset = try Dataset.open(folder.path)
+        XCTAssertThrowsError(try dataset.frame(dataset.entries(.pumpOn, delay: 2)[0])) {
+            XCTAssertTrue("\($0)".contains("run0_on.tif: page 2 (pump_on, delay 0.0 fs, run 0) is all NaN"), "\($0)")
+        }
+        XCTAssertTrue(try dataset.frame(dataset.entries(.pumpOn, delay: 0)[0])[0].isNaN)
+    }
+
+    /// Stacks past 4 GB need BigTIFF; written on request here (small), read back unchanged.
+    func testBigTIFFStacks() throws {
+        let folder = TemporaryFolder()
+        let stack = ImageStack(width: 9, height: 7, pixels: (0..<(9 * 7 * 3)).map { Float($0) * 0.5 })
+        try TIFFStack.write(stack, to: folder.file("big.tif"), bigTIFF: true)
+        let header = try Data(contentsOf: URL(fileURLWithPath: folder.file("big.tif"))).prefix(4)
+        XCTAssertEqual(Array(header), [0x49, 0x49, 43, 0], "little-endian BigTIFF magic")
+        XCTAssertEqual(try TIFFStack.read(folder.file("big.tif")), stack)
+        XCTAssertEqual(try TIFFStack.readPage(folder.file("big.tif"), page: 2).pixels, Array(stack.frame(2)))
+        try TIFFStack.write(stack, to: folder.file("classic.tif"))
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: folder.file("classic.tif"))).prefix(4)), [0x49, 0x49, 42, 0])
+    }
+}
