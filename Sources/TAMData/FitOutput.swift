@@ -4,10 +4,15 @@ import Foundation
 /// The two files `femtofit fit` writes (README "Output files"): `fits.csv`, one row per frame or
 /// ROI, and `fits.json`, the same numbers plus settings, backend, device, fit time and version.
 /// Lengths are in nm (suffix `_nm`) when a pixel size is given, in pixels (`_px`) otherwise.
+/// Fits of a dataset grid carry their series (`SeriesLabel`): with more than one series, fits.csv
+/// has the columns fluence, wavelength_nm and spot after the index.
 public struct FitOutput: Sendable {
     public var model: ModelID
     public var results: [StackFitter.FrameResult]
+    /// Delays in fs by frame index (within a series).
     public var delays: [Double]?
+    /// The series of each result, for fits of a dataset (nil: one stack).
+    public var series: [SeriesLabel]?
     /// nm per pixel, or nil to report pixels.
     public var pixelSize: Double?
     public var metadata: Metadata
@@ -39,9 +44,24 @@ public struct FitOutput: Sendable {
         }
     }
 
-    public init(model: ModelID, results: [StackFitter.FrameResult], delays: [Double]?, pixelSize: Double?, metadata: Metadata) {
+    public init(model: ModelID, results: [StackFitter.FrameResult], delays: [Double]?, pixelSize: Double?, metadata: Metadata,
+                series: [SeriesLabel]? = nil) {
+        precondition(series == nil || series!.count == results.count, "one series label per result")
         self.model = model; self.results = results; self.delays = delays; self.pixelSize = pixelSize; self.metadata = metadata
+        self.series = series
     }
+
+    /// Where a fit sits in a dataset's grid: `fluence` is the series' <N_abs> where the dataset
+    /// gives it, else its fluence index; `spot` is the spot index.
+    public struct SeriesLabel: Sendable, Hashable, Codable {
+        public var fluence: Double
+        public var wavelengthNm: Double
+        public var spot: Int
+        public init(fluence: Double, wavelengthNm: Double, spot: Int) { self.fluence = fluence; self.wavelengthNm = wavelengthNm; self.spot = spot }
+    }
+
+    /// Whether the fits span more than one series, and so need the axes columns.
+    public var isGrid: Bool { series.map { Set($0).count > 1 } ?? false }
 
     /// Parameter column names with their unit suffixes, in model order.
     public var parameterColumns: [String] {
@@ -51,7 +71,7 @@ public struct FitOutput: Sendable {
     }
 
     public var columns: [String] {
-        ["index"] + (delays == nil ? [] : ["delay_fs"]) + parameterColumns + parameterColumns.map { $0 + "_err" }
+        ["index"] + (isGrid ? ["fluence", "wavelength_nm", "spot"] : []) + (delays == nil ? [] : ["delay_fs"]) + parameterColumns + parameterColumns.map { $0 + "_err" }
             + ["state", "chi2", "iterations"]
     }
 
@@ -65,9 +85,12 @@ public struct FitOutput: Sendable {
 
     public func csv() -> String {
         var text = columns.joined(separator: ",") + "\n"
-        for r in results {
+        for (number, r) in results.enumerated() {
             let (values, errors) = scaled(r)
             var row = ["\(r.frame)"]
+            if isGrid, let label = series?[number] {
+                row += [Self.number(label.fluence), Self.number(label.wavelengthNm), "\(label.spot)"]
+            }
             if let delays { row.append(Self.number(delays[r.frame])) }
             row += values.map(Self.number) + errors.map(Self.number)
             row += [r.state.description, Self.number(r.chiSquare), "\(r.iterations)"]
@@ -79,6 +102,9 @@ public struct FitOutput: Sendable {
     public func json() throws -> Data {
         struct Row: Encodable {
             var index: Int
+            var fluence: Double?
+            var wavelengthNm: Double?
+            var spot: Int?
             var delayFs: Double?
             var parameters: [String: Double?]
             var errors: [String: Double?]
@@ -96,9 +122,10 @@ public struct FitOutput: Sendable {
         }
         let names = parameterColumns
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
-        let rows = results.map { r -> Row in
+        let rows = results.enumerated().map { number, r -> Row in
             let (values, errors) = scaled(r)
-            return Row(index: r.frame, delayFs: delays?[r.frame],
+            let label = series?[number]
+            return Row(index: r.frame, fluence: label?.fluence, wavelengthNm: label?.wavelengthNm, spot: label?.spot, delayFs: delays?[r.frame],
                        parameters: Dictionary(uniqueKeysWithValues: zip(names, values.map(finite))),
                        errors: Dictionary(uniqueKeysWithValues: zip(names, errors.map(finite))),
                        state: r.state.description, chi2: finite(r.chiSquare), iterations: r.iterations,

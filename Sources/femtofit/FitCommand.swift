@@ -11,13 +11,15 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Fit a 2D Gaussian to every frame of a TIFF stack, or to every raw float32 ROI.",
         discussion: """
-            INPUT is a multi-page TIFF (8/16/32-bit integer or 32-bit float), or raw float32 ROIs \
-            stored one after another when --raw-shape is given. The spot is found in every frame and \
+            INPUT is a multi-page TIFF (8/16/32-bit integer or 32-bit float), raw float32 ROIs \
+            stored one after another when --raw-shape is given, or a dataset folder \
+            (docs/dataset-format.md): then every series (fluence x wavelength x spot) is fitted on \
+            its run-averaged dT/T frames, with the dataset's delays and pixel size. The spot is found in every frame and \
             fitted in a ROI that grows with it (--roi auto), or in a fixed-size ROI centred on it. \
             DIR receives fits.csv and fits.json (see README.md, "Output files").
             """)
 
-    @Argument(help: "Input file: a multi-page TIFF, or raw float32 ROIs with --raw-shape.")
+    @Argument(help: "Input: a multi-page TIFF, raw float32 ROIs with --raw-shape, or a dataset folder.")
     var input: String
     @Option(name: .shortAndLong, help: "Folder for fits.csv and fits.json (created if missing).")
     var output: String
@@ -55,6 +57,11 @@ struct FitCommand: ParsableCommand {
     }
 
     func fit() throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
+            try fitDataset()
+            return
+        }
         let stack: ImageStack
         let roiChoice: StackFitter.ROIChoice
         if let rawShape {
@@ -82,6 +89,48 @@ struct FitCommand: ParsableCommand {
             roi: rawShape != nil ? "whole \(rawShape!) ROIs" : roi, pixelSizeNm: pixelSize,
             fitTimeSeconds: seconds, frames: stack.frameCount)
         let output = FitOutput(model: fitting.modelID, results: results, delays: delayValues, pixelSize: pixelSize, metadata: metadata)
+        let paths = try output.write(to: self.output)
+        report(results, seconds: seconds, paths: paths)
+    }
+
+    /// A dataset folder: each series' run-averaged dT/T stack, fitted in turn, into one fits.csv.
+    func fitDataset() throws {
+        if rawShape != nil { throw TAMDataError(input, "is a dataset folder; --raw-shape is for raw ROI files") }
+        if delays != nil { throw TAMDataError(input, "is a dataset folder, which carries its delays; leave out --delays") }
+        let dataset = try Dataset.open(input)
+        let manifest = dataset.manifest
+        let pixelSize = self.pixelSize ?? manifest.pixelSizeNm
+        var roiChoice = StackFitter.ROIChoice.automatic
+        if roi != "auto" {
+            let (w, h) = try parseSize(roi, option: "--roi")
+            roiChoice = .fixed(width: w, height: h)
+        }
+        let engine = try fitting.engine()
+        let fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: roiChoice, engine: engine)
+        let allSeries = DifferentialStack.series(of: dataset)
+        let frames = allSeries.count * manifest.axes.delayFs.count
+        let progress = Progress("fitting \(allSeries.count) series x \(manifest.axes.delayFs.count) delays")
+        var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        for series in allSeries {
+            let stack = try DifferentialStack.make(dataset, series: series)
+            let label = FitOutput.SeriesLabel(fluence: manifest.axes.fluence[series.fluence].nAbs ?? Double(series.fluence),
+                                              wavelengthNm: manifest.axes.wavelengthNm[series.wavelength], spot: series.spot)
+            let done = results.count
+            let fitted = try fitter.fit(stack, source: "\(input) (fluence \(series.fluence), wavelength \(series.wavelength), spot \(series.spot))") { finished, _ in
+                progress.update(done + finished, of: frames)
+            }
+            results += fitted
+            labels += Array(repeating: label, count: fitted.count)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let metadata = FitOutput.Metadata(
+            input: input, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
+            device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue,
+            tolerance: fitting.tolerance, maxIterations: fitting.maxIterations, errors: fitting.errors,
+            roi: roi, pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: frames)
+        let output = FitOutput(model: fitting.modelID, results: results, delays: manifest.axes.delayFs, pixelSize: pixelSize,
+                               metadata: metadata, series: labels)
         let paths = try output.write(to: self.output)
         report(results, seconds: seconds, paths: paths)
     }

@@ -19,11 +19,27 @@ struct SimulateCommand: ParsableCommand {
     var pixelSize = 55.6
     @Option(help: "Random seed (the same seed gives the same stack).")
     var seed: UInt64 = 1
+    @Flag(help: "Write a dataset folder (dataset.json, pump-on and pump-off stacks, truth.csv; docs/dataset-format.md) instead of one stack.")
+    var dataset = false
+    @Option(help: "With --dataset: pump fluences as <N_abs>, comma-separated.")
+    var fluences = "0.1"
+    @Option(help: "With --dataset: runs over the whole scan.")
+    var runs = 1
+
+    func fluenceValues() throws -> [Double] {
+        let values = fluences.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! > 0 }) else {
+            throw ValidationError("--fluences takes positive numbers (<N_abs>) separated by commas, e.g. 0.1,0.3 (got '\(fluences)')")
+        }
+        return values.map { $0! }
+    }
 
     func validate() throws {
         _ = try parseSize(size, option: "--size")
         _ = try noiseModel()
         guard pixelSize.isFinite, pixelSize > 0 else { throw ValidationError("--pixel-size must be a positive number of nm") }
+        _ = try fluenceValues()
+        guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
     }
 
     func noiseModel() throws -> NoiseModel {
@@ -42,6 +58,12 @@ struct SimulateCommand: ParsableCommand {
         simulator.noise = try noiseModel()
         simulator.seed = seed
         do {
+            if dataset {
+                let (manifest, _) = try SimulatedDataset.write(simulator, fluences: try fluenceValues(), runs: runs, to: output)
+                print("simulated a dataset: \(manifest.axes.delayFs.count) delays x \(manifest.axes.fluence.count) fluences x \(runs) runs, pump-on and pump-off frames of \(size) pixels")
+                print("wrote \(output)/dataset.json, its stacks and truth.csv")
+                return
+            }
             let written = try SimulateCommand.write(simulator, to: output)
             print("simulated \(simulator.delays.count) frames of \(size) pixels (\(pixelSize) nm each), \(noise) noise")
             print("wrote \(written.stack)\n      \(written.delays)\n      \(written.truth)")

@@ -150,6 +150,38 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(try dataset.frame(dataset.entries(.pumpOn, delay: 0)[0])[0].isNaN)
     }
 
+    /// ΔT/T = (on − off)/(off − dark), averaged over the runs where a pixel has a value; a given
+    /// dt_t frame is taken as it is; the most specific dark frame applies. Hand-computed.
+    func testDifferentialFramesMatchHandComputedValues() throws {
+        let folder = TemporaryFolder()
+        func frame(_ values: [Float]) -> ImageStack { ImageStack(width: 2, height: 1, pixels: values) }
+        // delay 0: runs 0 and 1 from on/off with darks; delay 1: run 0 a given dt_t frame, run 1 on/off.
+        let stacks = ["on.tif": ImageStack(width: 2, height: 1, pixels: [120, 60, 130, 50, 110, 80]),
+                      "off.tif": ImageStack(width: 2, height: 1, pixels: [100, 50, 110, 10, 100, 40]),
+                      "dark.tif": ImageStack(width: 2, height: 1, pixels: [0, 0, 10, 10]),
+                      "dtt.tif": frame([0.5, -0.25])]
+        let frames = [
+            FrameEntry(delay: 0, run: 0, kind: .pumpOn, file: "on.tif", page: 0), FrameEntry(delay: 0, run: 0, kind: .pumpOff, file: "off.tif", page: 0),
+            FrameEntry(delay: 0, run: 1, kind: .pumpOn, file: "on.tif", page: 1), FrameEntry(delay: 0, run: 1, kind: .pumpOff, file: "off.tif", page: 1),
+            FrameEntry(delay: 1, run: 0, kind: .dTT, file: "dtt.tif", page: 0),
+            FrameEntry(delay: 1, run: 1, kind: .pumpOn, file: "on.tif", page: 2), FrameEntry(delay: 1, run: 1, kind: .pumpOff, file: "off.tif", page: 2),
+            // A general dark (0) and one taken at run 1 (10): run 1 uses its own.
+            FrameEntry(delay: nil, fluence: nil, wavelength: nil, spot: nil, run: nil, kind: .dark, file: "dark.tif", page: 0),
+            FrameEntry(delay: nil, fluence: nil, wavelength: nil, spot: nil, run: 1, kind: .dark, file: "dark.tif", page: 1),
+        ]
+        let manifest = DatasetManifest(pixelSizeNm: 50, frameWidth: 2, frameHeight: 1, axes: ScanAxes(delayFs: [-100, 200], runs: 2), frames: frames)
+        try Dataset.write(manifest, stacks: stacks, to: folder.path)
+        let dataset = try Dataset.open(folder.path)
+        let stack = try DifferentialStack.make(dataset, series: DifferentialStack.series(of: dataset)[0])
+        // delay 0, pixel 0: run 0 (120-100)/100 = 0.2, run 1 (130-110)/(110-10) = 0.2 -> 0.2
+        // delay 0, pixel 1: run 0 (60-50)/50 = 0.2, run 1: off - dark = 0, no value -> 0.2
+        // delay 1, pixel 0: run 0 given 0.5, run 1 (110-100)/(100-10) = 1/9 -> (0.5 + 1/9)/2
+        // delay 1, pixel 1: run 0 given -0.25, run 1 (80-40)/(40-10) = 4/3 -> (-0.25 + 4/3)/2
+        let expected: [Double] = [0.2, 0.2, (0.5 + 1.0 / 9) / 2, (-0.25 + 4.0 / 3) / 2]
+        for (k, value) in expected.enumerated() { XCTAssertEqual(Double(stack.pixels[k]), value, accuracy: 1e-6, "pixel \(k)") }
+        XCTAssertEqual(DifferentialStack.series(of: dataset).count, 1)
+    }
+
     /// Stacks past 4 GB need BigTIFF; written on request here (small), read back unchanged.
     func testBigTIFFStacks() throws {
         let folder = TemporaryFolder()

@@ -38,6 +38,35 @@ final class CLITests: XCTestCase {
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
 
+    /// A dataset folder as fit input: every series on its run-averaged dT/T frames, with the
+    /// dataset's delays and pixel size, and the axes columns in fits.csv for a grid.
+    func testFitADatasetFolder() throws {
+        let dataset = folder + "/dataset"
+        let simulate = try femtofit(["simulate", "--dataset", "--output", dataset, "--size", "40x40", "--fluences", "0.1,0.3", "--runs", "2", "--seed", "5"])
+        XCTAssertEqual(simulate.status, 0, simulate.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dataset + "/dataset.json"))
+        let run = try femtofit(["fit", dataset, "--output", folder + "/fits"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = try String(contentsOfFile: folder + "/fits/fits.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("index,fluence,wavelength_nm,spot,delay_fs,amplitude,x0_nm,y0_nm,sigma_nm,"), String(lines[0]))
+        XCTAssertEqual(lines.count, 1 + 2 * 63, "2 fluences x 63 delays (3 before time zero)")
+        XCTAssertTrue(lines[1].hasPrefix("0,0.1,0.0,0,-300.0,"), String(lines[1]))
+        XCTAssertTrue(lines[64].hasPrefix("0,0.3,0.0,0,-300.0,"), String(lines[64]))
+        // After time zero the spot is fitted (sigma about 141 nm at 0 fs) in both series.
+        for row in [lines[4], lines[67]] {
+            let cells = row.split(separator: ",")
+            XCTAssertEqual(cells[4], "0.0")
+            XCTAssertEqual(Double(cells[8])!, 141, accuracy: 10, String(row))
+        }
+        let again = try femtofit(["fit", dataset, "--output", folder + "/x", "--delays", folder + "/none.txt"])
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("carries its delays"), again.stderr)
+        try Data("{\"schema\": \"femtofit-dataset/9\"}".utf8).write(to: URL(fileURLWithPath: dataset + "/dataset.json"))
+        let newer = try femtofit(["fit", dataset, "--output", folder + "/x"])
+        XCTAssertEqual(newer.status, 2)
+        XCTAssertTrue(newer.stderr.contains("dataset.json") && newer.stderr.contains("update femtofit"), newer.stderr)
+    }
+
     func testVersion() throws {
         let run = try femtofit(["--version"])
         XCTAssertEqual(run.status, 0)
