@@ -52,4 +52,24 @@ static inline int ff_tiff_set_u32(TIFF *tif, uint32_t tag, uint32_t value) { ret
 static inline int ff_tiff_set_u16(TIFF *tif, uint32_t tag, uint16_t value) { return TIFFSetField(tif, tag, (int)value); }
 static inline int ff_tiff_set_u16_pair(TIFF *tif, uint32_t tag, uint16_t a, uint16_t b) { return TIFFSetField(tif, tag, (int)a, (int)b); }
 static inline int ff_tiff_set_string(TIFF *tif, uint32_t tag, const char *value) { return TIFFSetField(tif, tag, value); }
+static inline int ff_tiff_set_double(TIFF *tif, uint32_t tag, double value) { return TIFFSetField(tif, tag, value); }
+
+// ImageJ's private tags, IJMetadataByteCounts (50838, LONG) and IJMetadata (50839, BYTE): slice
+// labels and other metadata Fiji/ImageJ read. libtiff writes only tags it knows, so they are
+// registered on the open file first.
+static const TIFFFieldInfo ff_imagej_fields[] = {
+    {50838, TIFF_VARIABLE2, TIFF_VARIABLE2, TIFF_LONG, FIELD_CUSTOM, 1, 1, (char *)"IJMetadataByteCounts"},
+    {50839, TIFF_VARIABLE2, TIFF_VARIABLE2, TIFF_BYTE, FIELD_CUSTOM, 1, 1, (char *)"IJMetadata"},
+};
+static inline int ff_tiff_register_imagej(TIFF *tif) { return TIFFMergeFieldInfo(tif, ff_imagej_fields, 2) == 0; }
+static inline int ff_tiff_set_u32_array(TIFF *tif, uint32_t tag, uint32_t count, const uint32_t *values) {
+    return TIFFSetField(tif, tag, count, values);
+}
+static inline int ff_tiff_set_u8_array(TIFF *tif, uint32_t tag, uint32_t count, const uint8_t *values) {
+    return TIFFSetField(tif, tag, count, values);
+}
+// A counted array tag as read (unknown tags are read as counted arrays with a 32-bit count).
+static inline int ff_tiff_get_array(TIFF *tif, uint32_t tag, uint32_t *count, const void **values) {
+    return TIFFGetField(tif, tag, count, values);
+}
 #endif

@@ -58,7 +58,11 @@ public struct Dataset: Sendable {
             throw TAMDataError(folder, "cannot create the dataset folder (\(error.localizedDescription))")
         }
         for (file, stack) in stacks.sorted(by: { $0.key < $1.key }) {
-            try TIFFStack.write(stack, to: folder + "/" + file, format: format)
+            // Fiji shows each page with its place in the scan as the slice label.
+            var labels = [String](repeating: "", count: stack.frameCount)
+            for entry in manifest.frames where entry.file == file { labels[entry.page] = dataset.describe(entry) }
+            try TIFFStack.write(stack, to: folder + "/" + file, format: format,
+                                imageJ: ImageJMetadata(pixelSize: manifest.pixelSizeNm, frameLabels: labels))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

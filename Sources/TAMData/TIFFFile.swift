@@ -88,4 +88,19 @@ final class TIFFFile {
         ff_tiff_set_u16_pair(handle, UInt32(tag), first, second) == 1
     }
     func writeDirectory() -> Bool { TIFFWriteDirectory(handle) == 1 }
+
+    @discardableResult func set(_ tag: Int32, _ value: Double) -> Bool { ff_tiff_set_double(handle, UInt32(tag), value) == 1 }
+    /// Writes ImageJ's private metadata tags (registering them with libtiff first).
+    @discardableResult func setImageJTags(byteCounts: [UInt32], data: [UInt8]) -> Bool {
+        guard ff_tiff_register_imagej(handle) == 1 else { return false }
+        return ff_tiff_set_u32_array(handle, 50838, UInt32(byteCounts.count), byteCounts) == 1
+            && ff_tiff_set_u8_array(handle, 50839, UInt32(data.count), data) == 1
+    }
+    /// A counted array tag's raw bytes (`elementSize` bytes per element), if present.
+    func array(_ tag: UInt32, elementSize: Int) -> [UInt8]? {
+        var count: UInt32 = 0
+        var values: UnsafeRawPointer?
+        guard ff_tiff_get_array(handle, tag, &count, &values) == 1, let values else { return nil }
+        return Array(UnsafeRawBufferPointer(start: values, count: Int(count) * elementSize))
+    }
 }

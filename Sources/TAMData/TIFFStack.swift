@@ -151,21 +151,28 @@ public enum TIFFStack {
     /// renamed over `path` only when complete. `description` goes into each page's
     /// ImageDescription tag (femtofit puts JSON metadata there).
     public static func write(_ stack: ImageStack, to path: String, format: SampleFormat = .float32,
-                             description: String? = nil, tileSize: Int? = nil, bigTIFF: Bool? = nil) throws {
+                             description: String? = nil, tileSize: Int? = nil, bigTIFF: Bool? = nil, imageJ: ImageJMetadata? = nil) throws {
         try write(pages: (0..<stack.frameCount).map {
             ImageStack(width: stack.width, height: stack.height, pixels: Array(stack.frame($0)))
-        }, to: path, format: format, description: description, tileSize: tileSize, bigTIFF: bigTIFF)
+        }, to: path, format: format, description: description, tileSize: tileSize, bigTIFF: bigTIFF, imageJ: imageJ)
     }
 
     /// Writes each of `pages` (one frame each, sizes may differ) as a page; striped, or tiled
     /// with square tiles of `tileSize` (a multiple of 16). `bigTIFF`: 64-bit offsets, which
     /// classic TIFF's 4 GB limit needs past it; nil chooses by size (over 3.9 GB of pixels).
+    /// `imageJ`: hyperstack metadata for Fiji/ImageJ (axes, unit, pixel size, slice labels); the
+    /// `description` then goes into the first page's ImageJ block as a `femtofit=` line. Files are
+    /// little-endian.
     public static func write(pages: [ImageStack], to path: String, format: SampleFormat = .float32,
-                             description: String? = nil, tileSize: Int? = nil, bigTIFF: Bool? = nil) throws {
+                             description: String? = nil, tileSize: Int? = nil, bigTIFF: Bool? = nil,
+                             imageJ: ImageJMetadata? = nil) throws {
+        if let imageJ, !imageJ.frameLabels.isEmpty, imageJ.frameLabels.count != pages.count {
+            throw TAMDataError(path, "\(imageJ.frameLabels.count) slice labels for \(pages.count) frames; give one label per frame")
+        }
         let bytes = pages.reduce(0) { $0 + $1.pixels.count * format.bits / 8 }
         let big = bigTIFF ?? (bytes > 3_900_000_000)
         try AtomicFile.write(to: path) { temporary in
-            let file = try TIFFFile(path: temporary, mode: big ? "w8" : "w")
+            let file = try TIFFFile(path: temporary, mode: big ? "w8l" : "wl")
             for (index, page) in pages.enumerated() {
                 file.set(TIFFTAG_IMAGEWIDTH, UInt32(page.width))
                 file.set(TIFFTAG_IMAGELENGTH, UInt32(page.height))
@@ -177,7 +184,19 @@ public enum TIFFStack {
                 file.set(TIFFTAG_COMPRESSION, UInt16(COMPRESSION_NONE))
                 file.set(TIFFTAG_SUBFILETYPE, UInt32(FILETYPE_PAGE))
                 file.set(TIFFTAG_PAGENUMBER, UInt16(index), UInt16(pages.count))
-                if let description { file.set(TIFFTAG_IMAGEDESCRIPTION, description) }
+                if let imageJ {
+                    if index == 0 {
+                        file.set(TIFFTAG_IMAGEDESCRIPTION, imageJ.description(pages: pages.count, extra: description))
+                        if let (counts, data) = imageJ.tags(), !file.setImageJTags(byteCounts: counts, data: data) {
+                            throw TAMDataError(path, "cannot write the ImageJ slice labels (\(file.firstError ?? "libtiff error"))")
+                        }
+                    }
+                    file.set(TIFFTAG_XRESOLUTION, 1 / imageJ.pixelSize)
+                    file.set(TIFFTAG_YRESOLUTION, 1 / imageJ.pixelSize)
+                    file.set(TIFFTAG_RESOLUTIONUNIT, UInt16(RESUNIT_NONE))
+                } else if let description {
+                    file.set(TIFFTAG_IMAGEDESCRIPTION, description)
+                }
                 let bytesPerSample = format.bits / 8
                 var ok = true
                 if let tile = tileSize {
@@ -214,5 +233,19 @@ public enum TIFFStack {
     /// The ImageDescription of the first page, if any (femtofit's metadata).
     public static func description(_ path: String) throws -> String? {
         try TIFFFile(path: path, mode: "r").string(TIFFTAG_IMAGEDESCRIPTION)
+    }
+
+    /// The slice labels of a stack written with ImageJ metadata (nil: none).
+    public static func imageJLabels(_ path: String) throws -> [String]? {
+        let file = try TIFFFile(path: path, mode: "r")
+        guard let counts = file.array(50838, elementSize: 4), let data = file.array(50839, elementSize: 1) else { return nil }
+        // libtiff hands the LONG values over in host order; femtofit's hosts are little-endian.
+        var byteCounts: [UInt32] = []
+        for start in stride(from: 0, to: counts.count - 3, by: 4) {
+            var value: UInt32 = 0
+            for k in 0..<4 { value |= UInt32(counts[start + k]) << (8 * UInt32(k)) }
+            byteCounts.append(value)
+        }
+        return ImageJMetadata.labels(byteCounts: byteCounts, data: data)
     }
 }

@@ -83,7 +83,8 @@ struct SimulateCommand: ParsableCommand {
         let (stack, truth) = try simulator.run()
         let paths = (folder + "/stack.tif", folder + "/delays.txt", folder + "/truth.csv")
         let description = "{\"femtofit_version\":\"\(FemtofitVersion.current)\",\"simulated\":true,\"pixel_size_nm\":\(simulator.pixelSize),\"seed\":\(simulator.seed)}"
-        try TIFFStack.write(stack, to: paths.0, description: description)
+        try TIFFStack.write(stack, to: paths.0, description: description,
+                            imageJ: ImageJMetadata(pixelSize: simulator.pixelSize, frameLabels: ImageJMetadata.delayLabels(simulator.delays)))
         try DelayFile.write(simulator.delays, to: paths.1)
         try TAMSimulator.writeTruth(truth, to: paths.2)
         return (paths.0, paths.1, paths.2, truth)

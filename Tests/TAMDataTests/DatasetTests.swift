@@ -182,6 +182,30 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(DifferentialStack.series(of: dataset).count, 1)
     }
 
+    /// Stacks written for Fiji: the ImageJ block (frames, unit), the pixel size, one slice label
+    /// per frame (log-spaced delays cannot be an ImageJ calibration); the dataset writer labels
+    /// each page with its place in the scan.
+    func testStacksCarryImageJHyperstackMetadata() throws {
+        let folder = TemporaryFolder()
+        let stack = ImageStack(width: 5, height: 4, pixels: (0..<60).map(Float.init))
+        let labels = ImageJMetadata.delayLabels([-100, 20, 1500.5])
+        XCTAssertEqual(labels, ["t = -100 fs", "t = 20 fs", "t = 1500.5 fs"])
+        try TIFFStack.write(stack, to: folder.file("s.tif"), description: "{\"femtofit_version\":\"x\"}",
+                            imageJ: ImageJMetadata(pixelSize: 55.6, frameLabels: labels))
+        XCTAssertEqual(try TIFFStack.read(folder.file("s.tif")), stack)
+        XCTAssertEqual(try TIFFStack.imageJLabels(folder.file("s.tif")), labels)
+        let description = try XCTUnwrap(try TIFFStack.description(folder.file("s.tif")))
+        XCTAssertTrue(description.hasPrefix("ImageJ=1.11a\nimages=3\nframes=3\nunit=nm\nhyperstack=true\n"), description)
+        XCTAssertTrue(description.contains("femtofit={\"femtofit_version\":\"x\"}"), description)
+        XCTAssertThrowsError(try TIFFStack.write(stack, to: folder.file("t.tif"), imageJ: ImageJMetadata(pixelSize: 1, frameLabels: ["a"])))
+        try TIFFStack.write(stack, to: folder.file("plain.tif"))
+        XCTAssertNil(try TIFFStack.imageJLabels(folder.file("plain.tif")), "no ImageJ tags unless asked")
+
+        let (manifest, stacks) = try simulatedDataset()
+        try Dataset.write(manifest, stacks: stacks, to: folder.path + "/data")
+        XCTAssertEqual(try TIFFStack.imageJLabels(folder.path + "/data/run1_off.tif")?[3], "pump_off, delay 100.0 fs, run 1")
+    }
+
     /// Stacks past 4 GB need BigTIFF; written on request here (small), read back unchanged.
     func testBigTIFFStacks() throws {
         let folder = TemporaryFolder()
