@@ -1,12 +1,9 @@
-/// The ΔT/T frames of one series of a dataset (one fluence, wavelength and spot), one per
-/// delay, averaged over runs: the stack `femtofit fit` fits for that series.
+/// The ΔT/T frames of a dataset, one per (series, delay, run): the first step of `Preprocessing`.
 ///
-/// At each delay and run a `dt_t` frame is taken as it is; otherwise ΔT/T = (on − off) / (off −
-/// dark) from the pump-on and pump-off frames, with the dark frame that applies (the one naming
-/// the most axes of the point; none: 0) subtracted from both. Pixels where off − dark is not positive have no ΔT/T (NaN: the fit masks
-/// them), and the run average of a pixel is over the runs where it is finite (NaN where none is).
-/// This is the first preprocessing step; background subtraction before time zero, time zero,
-/// outlier rejection, weights and registration come on top of it.
+/// A `dt_t` frame is taken as it is; otherwise ΔT/T = (on − off) / (off − dark) from the pump-on
+/// and pump-off frames, with the dark frame that applies (the one naming the most axes of the
+/// point; none: 0) subtracted from both. Pixels where off − dark is not positive, or where the
+/// pump-on or pump-off counts reach the saturation level, have no ΔT/T (NaN: the fit masks them).
 public enum DifferentialStack {
     /// One series of the dataset's axes (indices).
     public struct Series: Sendable, Hashable {
@@ -26,28 +23,13 @@ public enum DifferentialStack {
         }
     }
 
-    /// The run-averaged ΔT/T stack of `series`, one frame per delay.
-    public static func make(_ dataset: Dataset, series: Series) throws -> ImageStack {
-        let m = dataset.manifest, size = m.frameWidth * m.frameHeight
-        var pixels = [Float](repeating: .nan, count: size * m.axes.delayFs.count)
-        var sum = [Double](repeating: 0, count: size), count = [Int](repeating: 0, count: size)
-        for delay in m.axes.delayFs.indices {
-            for k in 0..<size { sum[k] = 0; count[k] = 0 }
-            for run in 0..<m.axes.runs {
-                let frame = try differential(dataset, series: series, delay: delay, run: run)
-                for k in 0..<size where frame[k].isFinite { sum[k] += Double(frame[k]); count[k] += 1 }
-            }
-            for k in 0..<size where count[k] > 0 { pixels[delay * size + k] = Float(sum[k] / Double(count[k])) }
-        }
-        return ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: pixels)
-    }
-
     /// ΔT/T of one delay and run.
-    static func differential(_ dataset: Dataset, series: Series, delay: Int, run: Int) throws -> [Float] {
+    /// Returns the frame and how many of its pixels were masked as saturated.
+    static func differential(_ dataset: Dataset, series: Series, delay: Int, run: Int, saturation: Float?) throws -> (frame: [Float], saturated: Int) {
         func entries(_ kind: FrameKind) -> [FrameEntry] {
             dataset.entries(kind, delay: delay, fluence: series.fluence, wavelength: series.wavelength, spot: series.spot, run: run)
         }
-        if let given = entries(.dTT).first { return try dataset.frame(given) }
+        if let given = entries(.dTT).first { return (try dataset.frame(given), 0) }
         guard let onEntry = entries(.pumpOn).first, let offEntry = entries(.pumpOff).first else {
             // Dataset.open has checked every point is complete; this is a programming error.
             preconditionFailure("delay \(delay), run \(run) of a checked dataset has no frames")
@@ -57,11 +39,13 @@ public enum DifferentialStack {
         func specificity(_ e: FrameEntry) -> Int { [e.delay, e.fluence, e.wavelength, e.spot, e.run].compactMap { $0 }.count }
         let dark = try entries(.dark).max { specificity($0) < specificity($1) }.map { try dataset.frame($0) }
         var result = [Float](repeating: .nan, count: on.count)
+        var saturated = 0
+        let level = saturation ?? .infinity
         for k in on.indices {
-            let d = dark?[k] ?? 0
-            let reference = off[k] - d
+            if on[k] >= level || off[k] >= level { saturated += 1; continue }
+            let reference = off[k] - (dark?[k] ?? 0)
             if reference > 0 { result[k] = (on[k] - off[k]) / reference }
         }
-        return result
+        return (result, saturated)
     }
 }

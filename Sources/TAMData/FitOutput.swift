@@ -33,11 +33,14 @@ public struct FitOutput: Sendable {
         public var pixelSizeNm: Double?
         public var fitTimeSeconds: Double
         public var frames: Int
+        /// For a dataset: what preprocessing did (background, sign, outliers, saturation, weights).
+        public var preprocessing: [String]?
 
         public init(input: String, model: String, estimator: String, backend: String, device: String, precision: String,
                     tolerance: Double, maxIterations: Int, errors: String = "curvature", roi: String, pixelSizeNm: Double?,
-                    fitTimeSeconds: Double, frames: Int) {
+                    fitTimeSeconds: Double, frames: Int, preprocessing: [String]? = nil) {
             self.errors = errors
+            self.preprocessing = preprocessing
             self.input = input; self.model = model; self.estimator = estimator; self.backend = backend; self.device = device
             self.precision = precision; self.tolerance = tolerance; self.maxIterations = maxIterations; self.roi = roi
             self.pixelSizeNm = pixelSizeNm; self.fitTimeSeconds = fitTimeSeconds; self.frames = frames

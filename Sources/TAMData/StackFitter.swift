@@ -44,8 +44,16 @@ public struct StackFitter: Sendable {
     }
 
     /// Fits every frame. `source` names the data in error messages; `progress` is told how many
-    /// frames are done.
-    public func fit(_ stack: ImageStack, source: String, progress: ((Int, Int) -> Void)? = nil) throws -> [FrameResult] {
+    /// frames are done. `variances` (the same shape as `stack`): each pixel's variance, whose
+    /// inverse weighs it (least squares), so the standard errors follow from the data's own
+    /// scatter; a pixel of unknown variance is masked.
+    public func fit(_ stack: ImageStack, variances: ImageStack? = nil, source: String, progress: ((Int, Int) -> Void)? = nil) throws -> [FrameResult] {
+        if let variances, variances.width != stack.width || variances.height != stack.height || variances.frameCount != stack.frameCount {
+            throw TAMDataError(source, "the variances are \(variances.width)x\(variances.height)x\(variances.frameCount) but the frames \(stack.width)x\(stack.height)x\(stack.frameCount)")
+        }
+        if variances != nil && settings.estimator == .poissonMLE {
+            throw TAMDataError(source, "variances weigh least-squares fits; Poisson MLE takes raw counts without weights")
+        }
         guard model.geometry == .grid else {
             throw TAMDataError(source, "model \(model.name) fits curves, not frames; choose a 2D Gaussian model")
         }
@@ -96,14 +104,28 @@ public struct StackFitter: Sendable {
                 for y in 0..<h {
                     for x in 0..<w {
                         let v = stack.pixels[base + (r.y + y) * stack.width + r.x + x]
-                        if v.isFinite { data[i * n + y * w + x] = v } else { weights[i * n + y * w + x] = 0; masked[i] += 1 }
+                        var weight: Float = 1
+                        if let variances {
+                            let variance = variances.pixels[base + (r.y + y) * stack.width + r.x + x]
+                            weight = variance.isFinite && variance > 0 ? 1 / variance : 0
+                        }
+                        if v.isFinite && weight > 0 && weight.isFinite {
+                            data[i * n + y * w + x] = v
+                            weights[i * n + y * w + x] = weight
+                        } else {
+                            weights[i * n + y * w + x] = 0
+                            masked[i] += 1
+                        }
                     }
                 }
             }
             var batch = FitBatch(model: model, fitCount: frames.count, pointCount: n, data: data, coordinates: .grid(width: w, height: h))
             batch.origins = origins
             var groupSettings = settings
-            if masked.contains(where: { $0 > 0 }) {
+            if variances != nil {
+                batch.weights = weights
+                groupSettings.weightsAreInverseVariances = true
+            } else if masked.contains(where: { $0 > 0 }) {
                 batch.weights = weights
                 groupSettings.weightsAreInverseVariances = false
             }

@@ -32,6 +32,26 @@ struct FitCommand: ParsableCommand {
     @Option(help: "ROI: auto (grows with the spot) or WxH centred on the spot.")
     var roi = "auto"
     @OptionGroup var fitting: FitOptions
+    @Flag(name: .customLong("no-background"), help: "Dataset: do not subtract the mean frame before time zero.")
+    var noBackground = false
+    @Flag(name: .customLong("no-weights"), help: "Dataset: fit unweighted instead of weighting by the variance between runs.")
+    var noWeights = false
+    @Flag(name: .customLong("no-outlier-rejection"), help: "Dataset: average every run's pixel, outliers included.")
+    var noOutlierRejection = false
+    @Flag(name: .customLong("keep-sign"), help: "Dataset: fit photo-induced absorption as negative spots instead of flipping it positive.")
+    var keepSign = false
+    @Option(help: "Dataset: mask pump-on/off pixels at or above this many counts (default: dataset.json's camera.saturation, else none).")
+    var saturation: Float?
+
+    var preprocessing: Preprocessing {
+        var p = Preprocessing()
+        p.subtractBackground = !noBackground
+        p.weights = !noWeights
+        p.rejectOutliers = !noOutlierRejection
+        p.positiveSign = !keepSign
+        p.saturationLevel = saturation
+        return p
+    }
 
     func validate() throws {
         if let rawShape { _ = try parseSize(rawShape, option: "--raw-shape") }
@@ -111,24 +131,37 @@ struct FitCommand: ParsableCommand {
         let frames = allSeries.count * manifest.axes.delayFs.count
         let progress = Progress("fitting \(allSeries.count) series x \(manifest.axes.delayFs.count) delays")
         var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = []
+        var notes: [String] = []
+        do {
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        } catch {
+            throw TAMDataError(output, "cannot create the output folder (\(error.localizedDescription))")
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         for series in allSeries {
-            let stack = try DifferentialStack.make(dataset, series: series)
+            let name = "fluence \(series.fluence), wavelength \(series.wavelength), spot \(series.spot)"
+            let prepared = try preprocessing.run(dataset, series: series)
+            notes += prepared.notes.map { "\(name): \($0)" }
+            // The ΔT/T frames fitted, for a look in Fiji.
+            let stackName = "dtt_f\(series.fluence)_w\(series.wavelength)_s\(series.spot).tif"
+            try TIFFStack.write(prepared.signal, to: output + "/" + stackName,
+                                imageJ: ImageJMetadata(pixelSize: manifest.pixelSizeNm, frameLabels: ImageJMetadata.delayLabels(manifest.axes.delayFs)))
             let label = FitOutput.SeriesLabel(fluence: manifest.axes.fluence[series.fluence].nAbs ?? Double(series.fluence),
                                               wavelengthNm: manifest.axes.wavelengthNm[series.wavelength], spot: series.spot)
             let done = results.count
-            let fitted = try fitter.fit(stack, source: "\(input) (fluence \(series.fluence), wavelength \(series.wavelength), spot \(series.spot))") { finished, _ in
+            let fitted = try fitter.fit(prepared.signal, variances: prepared.variance, source: "\(input) (\(name))") { finished, _ in
                 progress.update(done + finished, of: frames)
             }
             results += fitted
             labels += Array(repeating: label, count: fitted.count)
         }
+        for note in notes { print(note) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let metadata = FitOutput.Metadata(
             input: input, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
             device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue,
             tolerance: fitting.tolerance, maxIterations: fitting.maxIterations, errors: fitting.errors,
-            roi: roi, pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: frames)
+            roi: roi, pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: frames, preprocessing: notes)
         let output = FitOutput(model: fitting.modelID, results: results, delays: manifest.axes.delayFs, pixelSize: pixelSize,
                                metadata: metadata, series: labels)
         let paths = try output.write(to: self.output)

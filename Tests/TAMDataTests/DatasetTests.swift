@@ -172,7 +172,10 @@ final class DatasetTests: XCTestCase {
         let manifest = DatasetManifest(pixelSizeNm: 50, frameWidth: 2, frameHeight: 1, axes: ScanAxes(delayFs: [-100, 200], runs: 2), frames: frames)
         try Dataset.write(manifest, stacks: stacks, to: folder.path)
         let dataset = try Dataset.open(folder.path)
-        let stack = try DifferentialStack.make(dataset, series: DifferentialStack.series(of: dataset)[0])
+        var plain = Preprocessing()
+        plain.subtractBackground = false
+        plain.weights = false
+        let stack = try plain.run(dataset, series: DifferentialStack.series(of: dataset)[0]).signal
         // delay 0, pixel 0: run 0 (120-100)/100 = 0.2, run 1 (130-110)/(110-10) = 0.2 -> 0.2
         // delay 0, pixel 1: run 0 (60-50)/50 = 0.2, run 1: off - dark = 0, no value -> 0.2
         // delay 1, pixel 0: run 0 given 0.5, run 1 (110-100)/(100-10) = 1/9 -> (0.5 + 1/9)/2
@@ -180,6 +183,83 @@ final class DatasetTests: XCTestCase {
         let expected: [Double] = [0.2, 0.2, (0.5 + 1.0 / 9) / 2, (-0.25 + 4.0 / 3) / 2]
         for (k, value) in expected.enumerated() { XCTAssertEqual(Double(stack.pixels[k]), value, accuracy: 1e-6, "pixel \(k)") }
         XCTAssertEqual(DifferentialStack.series(of: dataset).count, 1)
+    }
+
+    /// A dataset of given ΔT/T frames: `frames[run][delay]` on a 3x3 grid.
+    func dTTDataset(_ frames: [[[Float]]], delays: [Double], in folder: TemporaryFolder) throws -> Dataset {
+        var stacks: [String: ImageStack] = [:], entries: [FrameEntry] = []
+        for (run, runFrames) in frames.enumerated() {
+            stacks["run\(run).tif"] = ImageStack(width: 3, height: 3, pixels: runFrames.flatMap { $0 })
+            for delay in delays.indices { entries.append(FrameEntry(delay: delay, run: run, kind: .dTT, file: "run\(run).tif", page: delay)) }
+        }
+        let manifest = DatasetManifest(pixelSizeNm: 50, frameWidth: 3, frameHeight: 3,
+                                       axes: ScanAxes(delayFs: delays, runs: frames.count), frames: entries)
+        try Dataset.write(manifest, stacks: stacks, to: folder.path)
+        return try Dataset.open(folder.path)
+    }
+
+    /// Each preprocessing step against hand-computed values: outlier rejection, the variance of
+    /// the run mean (pooled over 3x3), background before time zero, the sign, saturation.
+    func testPreprocessingStepsMatchHandComputedValues() throws {
+        func uniform(_ v: Float) -> [Float] { [Float](repeating: v, count: 9) }
+        // 4 runs, delays -100 and 100 fs. Before time zero every run reads 0.1 (the background);
+        // after, runs read 1, 2, 3, 4, except pixel 4 of run 3, which reads 50 (an outlier).
+        var frames = (0..<4).map { run in [uniform(0.1), uniform(Float(run + 1))] }
+        frames[3][1][4] = 50
+        let folder = TemporaryFolder()
+        let dataset = try dTTDataset(frames, delays: [-100, 100], in: folder)
+        let series = DifferentialStack.series(of: dataset)[0]
+        let result = try Preprocessing().run(dataset, series: series)
+        XCTAssertEqual(result.rejectedPixels, 1)
+        // Pixel 0: mean 2.5 - background 0.1; pixel 4: runs 1, 2, 3 -> 2 - 0.1.
+        XCTAssertEqual(result.signal.pixels[9 + 0], 2.4, accuracy: 1e-6)
+        XCTAssertEqual(result.signal.pixels[9 + 4], 1.9, accuracy: 1e-6)
+        XCTAssertEqual(result.signal.pixels[0], 0, accuracy: 1e-6, "the background frame itself goes to 0")
+        // Variance of the mean of 1, 2, 3, 4: (5/3)/4; background variance 0. Pixel 8's 3x3
+        // neighbourhood (pixels 4, 5, 7, 8) holds pixel 4's (1/3: var of 1, 2, 3 over 3 runs).
+        let variance = try XCTUnwrap(result.variance)
+        XCTAssertEqual(variance.pixels[9 + 0], (5.0 / 3 / 4 * 3 + 1.0 / 3) / 4, accuracy: 1e-6, "pixel 0 pools pixels 0, 1, 3 and 4")
+        XCTAssertEqual(result.sign, .bleach)
+        XCTAssertTrue(result.notes.contains { $0.contains("1 run pixel(s)") }, "\(result.notes)")
+
+        // Photo-induced absorption: a negative spot is flipped positive, and said to be.
+        let negative = TemporaryFolder()
+        var spot = [Float](repeating: 0, count: 9); spot[4] = -2; spot[1] = -1
+        let pia = try Preprocessing().run(try dTTDataset([[uniform(0), spot]], delays: [-50, 50], in: negative), series: series)
+        XCTAssertEqual(pia.sign, .photoinducedAbsorption)
+        XCTAssertEqual(pia.signal.pixels[9 + 4], 2)
+        XCTAssertNil(pia.variance, "one run: no variance")
+        XCTAssertTrue(pia.notes.contains { $0.contains("flipped") } && pia.notes.contains { $0.contains("unweighted") }, "\(pia.notes)")
+        var keep = Preprocessing(); keep.positiveSign = false
+        let kept = TemporaryFolder()
+        XCTAssertEqual(try keep.run(try dTTDataset([[uniform(0), spot]], delays: [-50, 50], in: kept), series: series).signal.pixels[9 + 4], -2)
+
+        // No frames before time zero: background subtraction refuses, naming the way out.
+        let late = TemporaryFolder()
+        XCTAssertThrowsError(try Preprocessing().run(try dTTDataset([[uniform(1)]], delays: [10], in: late), series: series)) {
+            XCTAssertTrue("\($0)".contains("dataset.json") && "\($0)".contains("--no-background"), "\($0)")
+        }
+    }
+
+    /// Pump-on or pump-off pixels at the saturation level are masked, from the dataset's
+    /// camera.saturation setting or the option.
+    func testSaturatedPixelsAreMasked() throws {
+        let folder = TemporaryFolder()
+        let on = ImageStack(width: 2, height: 1, pixels: [65535, 120, 200, 130])
+        let off = ImageStack(width: 2, height: 1, pixels: [100, 100, 100, 100])
+        let frames = [FrameEntry(delay: 0, kind: .pumpOn, file: "on.tif", page: 0), FrameEntry(delay: 0, kind: .pumpOff, file: "off.tif", page: 0),
+                      FrameEntry(delay: 1, kind: .pumpOn, file: "on.tif", page: 1), FrameEntry(delay: 1, kind: .pumpOff, file: "off.tif", page: 1)]
+        let manifest = DatasetManifest(pixelSizeNm: 50, frameWidth: 2, frameHeight: 1, axes: ScanAxes(delayFs: [-10, 10]),
+                                       instrument: ["camera.saturation": InstrumentSetting(65535, unit: "counts")], frames: frames)
+        try Dataset.write(manifest, stacks: ["on.tif": on, "off.tif": off], to: folder.path)
+        let dataset = try Dataset.open(folder.path)
+        var options = Preprocessing(); options.subtractBackground = false
+        let result = try options.run(dataset, series: DifferentialStack.series(of: dataset)[0])
+        XCTAssertEqual(result.saturatedPixels, 1)
+        XCTAssertTrue(result.signal.pixels[0].isNaN)
+        XCTAssertEqual(result.signal.pixels[1], 0.2, accuracy: 1e-6)
+        options.saturationLevel = 150
+        XCTAssertEqual(try options.run(dataset, series: DifferentialStack.series(of: dataset)[0]).saturatedPixels, 2)
     }
 
     /// Stacks written for Fiji: the ImageJ block (frames, unit), the pixel size, one slice label

@@ -1,0 +1,219 @@
+import Foundation
+
+/// From a dataset's frames to what the fits see, for one series: ΔT/T per run
+/// (`DifferentialStack`), saturated pixels masked, runs averaged with outliers rejected, the
+/// variance of that average, the background before time zero subtracted, and the sign made
+/// positive. Every step is on by default and can be switched off; what was repaired or masked is
+/// counted for the report.
+public struct Preprocessing: Sendable, Equatable {
+    /// Subtract, pixel by pixel, the mean ΔT/T of the frames before time zero (needs some).
+    public var subtractBackground = true
+    /// Reject a run's pixel lying more than `outlierThreshold` standard deviations from the
+    /// median of the runs (3 runs or more). The standard deviation of one run is the median of
+    /// the run-to-run variances over the pixel's 3x3 neighbourhood (so an outlier does not
+    /// inflate its own yardstick, and a few runs still give a steady one), corrected for the
+    /// median's bias (Wilson–Hilferty: median of chi^2_k ≈ k (1 - 2/(9k))^3).
+    public var rejectOutliers = true
+    public var outlierThreshold = 5.0
+    /// The variance of the run average as least-squares weights (2 runs or more).
+    public var weights = true
+    /// Mask pump-on or pump-off pixels at or above this many counts (nil: the dataset's
+    /// `camera.saturation` setting, else none).
+    public var saturationLevel: Float?
+    /// Make the spot positive: photo-induced absorption (a negative ΔT/T spot) is flipped.
+    public var positiveSign = true
+
+    public init() {}
+
+    /// The sign of a series' signal.
+    public enum Sign: String, Sendable, Codable {
+        /// ΔT/T > 0: ground-state bleach.
+        case bleach
+        /// ΔT/T < 0: photo-induced absorption.
+        case photoinducedAbsorption = "photoinduced_absorption"
+    }
+
+    public struct Series: Sendable {
+        /// ΔT/T per delay, run-averaged, background-subtracted and sign-corrected.
+        public var signal: ImageStack
+        /// Variance of each pixel of `signal` (nil: one run, or weights off); NaN where unknown.
+        public var variance: ImageStack?
+        public var sign: Sign
+        /// Run pixels rejected as outliers, and masked as saturated.
+        public var rejectedPixels: Int
+        public var saturatedPixels: Int
+        /// What was done that a reader of the results should know, in words.
+        public var notes: [String]
+    }
+
+    /// The saturation level in force for `dataset`.
+    func saturation(for dataset: Dataset) -> Float? {
+        if let saturationLevel { return saturationLevel }
+        if case let .number(level)? = dataset.manifest.instrument["camera.saturation"]?.value { return Float(level) }
+        return nil
+    }
+
+    /// Preprocesses one series of `dataset`.
+    public func run(_ dataset: Dataset, series: DifferentialStack.Series) throws -> Series {
+        let m = dataset.manifest, size = m.frameWidth * m.frameHeight, runs = m.axes.runs, delays = m.axes.delayFs
+        let saturation = saturation(for: dataset)
+        let preTimeZero = delays.indices.filter { delays[$0] < 0 }
+        if subtractBackground && preTimeZero.isEmpty {
+            throw TAMDataError(dataset.folder + "/" + Dataset.manifestName, "has no delays before time zero, so the background cannot be measured; acquire a few frames at negative delays, or fit without background subtraction (--no-background)")
+        }
+        var mean = [Float](repeating: .nan, count: size * delays.count)
+        let wantVariance = weights && runs > 1
+        var variance = wantVariance ? [Float](repeating: .nan, count: size * delays.count) : []
+        var rejected = 0, saturated = 0
+        var values = [Float](repeating: 0, count: runs)
+        for delay in delays.indices {
+            var frames: [[Float]] = []
+            for run in 0..<runs {
+                let (frame, masked) = try DifferentialStack.differential(dataset, series: series, delay: delay, run: run, saturation: saturation)
+                frames.append(frame)
+                saturated += masked
+            }
+            let spread = rejectOutliers && runs >= 3 ? Self.runSpread(frames, width: m.frameWidth, height: m.frameHeight) : []
+            for k in 0..<size {
+                var n = 0
+                for run in 0..<runs where frames[run][k].isFinite { values[n] = frames[run][k]; n += 1 }
+                if rejectOutliers && n >= 3 && spread[k].isFinite && spread[k] > 0 {
+                    let kept = Self.withoutOutliers(&values, count: n, limit: Float(outlierThreshold) * spread[k])
+                    rejected += n - kept
+                    n = kept
+                }
+                guard n > 0 else { continue }
+                var sum = 0.0
+                for i in 0..<n { sum += Double(values[i]) }
+                let average = sum / Double(n)
+                mean[delay * size + k] = Float(average)
+                if wantVariance && n >= 2 {
+                    var squares = 0.0
+                    for i in 0..<n { squares += (Double(values[i]) - average) * (Double(values[i]) - average) }
+                    variance[delay * size + k] = Float(squares / Double(n - 1) / Double(n))  // of the mean
+                }
+            }
+        }
+        var notes: [String] = []
+        if subtractBackground {
+            // The mean pre-time-zero frame, pixel by pixel; its own variance adds to every frame's.
+            for k in 0..<size {
+                var sum = 0.0, sumVariance = 0.0, n = 0
+                for delay in preTimeZero where mean[delay * size + k].isFinite {
+                    sum += Double(mean[delay * size + k])
+                    if wantVariance { sumVariance += Double(variance[delay * size + k]) }
+                    n += 1
+                }
+                guard n > 0 else { for delay in delays.indices { mean[delay * size + k] = .nan }; continue }
+                let background = Float(sum / Double(n)), backgroundVariance = Float(sumVariance / Double(n * n))
+                for delay in delays.indices {
+                    mean[delay * size + k] -= background
+                    if wantVariance { variance[delay * size + k] += backgroundVariance }
+                }
+            }
+            notes.append("background: the mean of \(preTimeZero.count) frame(s) before time zero subtracted from every frame")
+        }
+        if wantVariance { Self.pool(&variance, width: m.frameWidth, height: m.frameHeight, frames: delays.count) }
+        // The sign: of the largest |ΔT/T| after time zero in 3x3-smoothed frames (one noisy pixel
+        // does not decide it).
+        var extreme: Float = 0
+        for delay in delays.indices where delays[delay] >= 0 {
+            for k in 0..<size {
+                let value = Self.smoothed(mean, delay: delay, pixel: k, width: m.frameWidth, height: m.frameHeight)
+                if abs(value) > abs(extreme) { extreme = value }
+            }
+        }
+        let sign: Sign = extreme < 0 ? .photoinducedAbsorption : .bleach
+        if positiveSign && sign == .photoinducedAbsorption {
+            for i in mean.indices { mean[i] = -mean[i] }
+            notes.append("sign: photo-induced absorption (negative ΔT/T) flipped positive for fitting")
+        }
+        if rejected > 0 { notes.append("outliers: \(rejected) run pixel(s) beyond \(outlierThreshold) robust standard deviations left out of the average") }
+        if saturated > 0 { notes.append("saturation: \(saturated) run pixel(s) at or above \(saturation ?? 0) counts masked") }
+        if weights && runs < 2 { notes.append("weights: one run, so no scatter between runs to weigh by; the fits are unweighted") }
+        return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean),
+                      variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
+                      sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes)
+    }
+
+    /// Keeps, at the front of `values`, those within `limit` of their median; returns how many.
+    static func withoutOutliers(_ values: inout [Float], count n: Int, limit: Float) -> Int {
+        let sorted = values[0..<n].sorted()
+        let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        var kept = 0
+        for i in 0..<n where abs(values[i] - median) <= limit { values[kept] = values[i]; kept += 1 }
+        return kept
+    }
+
+    /// The standard deviation of one run at each pixel: the median over the 3x3 neighbourhood of
+    /// the pixels' run-to-run sample variances, divided by the median of chi^2_k / k (k = runs - 1).
+    static func runSpread(_ frames: [[Float]], width: Int, height: Int) -> [Float] {
+        let size = width * height
+        var variances = [Float](repeating: .nan, count: size)
+        for k in 0..<size {
+            var sum = 0.0, squares = 0.0, n = 0
+            for frame in frames where frame[k].isFinite { sum += Double(frame[k]); squares += Double(frame[k]) * Double(frame[k]); n += 1 }
+            if n >= 2 { variances[k] = Float(max(0, (squares - sum * sum / Double(n)) / Double(n - 1))) }
+        }
+        let dof = Double(max(frames.count - 1, 1))
+        let medianOverMean = Float(pow(1 - 2 / (9 * dof), 3))
+        var spread = [Float](repeating: .nan, count: size)
+        var neighbours: [Float] = []
+        for y in 0..<height {
+            for x in 0..<width {
+                neighbours.removeAll(keepingCapacity: true)
+                for dy in -1...1 {
+                    for dx in -1...1 where x + dx >= 0 && x + dx < width && y + dy >= 0 && y + dy < height {
+                        let v = variances[(y + dy) * width + x + dx]
+                        if v.isFinite { neighbours.append(v) }
+                    }
+                }
+                guard !neighbours.isEmpty else { continue }
+                neighbours.sort()
+                let c = neighbours.count
+                let median = c % 2 == 1 ? neighbours[c / 2] : (neighbours[c / 2 - 1] + neighbours[c / 2]) / 2
+                spread[y * width + x] = (median / medianOverMean).squareRoot()
+            }
+        }
+        return spread
+    }
+
+    /// Replaces each pixel's variance by the mean over its 3x3 neighbourhood (where known): from
+    /// a handful of runs one pixel's scatter is itself very uncertain (2 runs: one degree of
+    /// freedom), and weights that noisy would bias the fits; the noise varies slowly across a frame.
+    static func pool(_ variance: inout [Float], width: Int, height: Int, frames: Int) {
+        let size = width * height
+        var pooled = variance
+        for f in 0..<frames {
+            for y in 0..<height {
+                for x in 0..<width {
+                    var sum: Float = 0, n = 0
+                    for dy in -1...1 {
+                        for dx in -1...1 {
+                            let xx = x + dx, yy = y + dy
+                            guard xx >= 0, xx < width, yy >= 0, yy < height else { continue }
+                            let v = variance[f * size + yy * width + xx]
+                            if v.isFinite { sum += v; n += 1 }
+                        }
+                    }
+                    let k = f * size + y * width + x
+                    pooled[k] = variance[k].isFinite && n > 0 ? sum / Float(n) : .nan
+                }
+            }
+        }
+        variance = pooled
+    }
+
+    /// The 3x3 mean around a pixel (finite neighbours), so one noisy pixel does not set the sign.
+    static func smoothed(_ frames: [Float], delay: Int, pixel: Int, width: Int, height: Int) -> Float {
+        let x = pixel % width, y = pixel / width, base = delay * width * height
+        var sum: Float = 0, n = 0
+        for dy in -1...1 {
+            for dx in -1...1 where x + dx >= 0 && x + dx < width && y + dy >= 0 && y + dy < height {
+                let v = frames[base + (y + dy) * width + x + dx]
+                if v.isFinite { sum += v; n += 1 }
+            }
+        }
+        return n > 0 ? sum / Float(n) : 0
+    }
+}
