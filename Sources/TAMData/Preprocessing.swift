@@ -1,7 +1,8 @@
 import Foundation
 
 /// From a dataset's frames to what the fits see, for one series: ΔT/T per run
-/// (`DifferentialStack`), saturated pixels masked, runs averaged with outliers rejected, the
+/// (`DifferentialStack`), saturated pixels masked, runs lined up (`Registration`) and averaged
+/// with outliers rejected, the
 /// variance of that average, the background before time zero subtracted, and the sign made
 /// positive. Every step is on by default and can be switched off; what was repaired or masked is
 /// counted for the report.
@@ -22,6 +23,13 @@ public struct Preprocessing: Sendable, Equatable {
     public var saturationLevel: Float?
     /// Make the spot positive: photo-induced absorption (a negative ΔT/T spot) is flipped.
     public var positiveSign = true
+    /// Line up runs before averaging (`Registration`): each run's mean ΔT/T after time zero is
+    /// registered to run 0's, and its frames are moved by the shift when it reaches
+    /// `minimumShift` pixels (smaller drifts are left alone: the bilinear move would smooth the
+    /// noise, and so the scatter the weights come from, for no gain). Frames under 8 pixels a
+    /// side are not registered.
+    public var registerRuns = true
+    public var minimumShift = 0.1
 
     public init() {}
 
@@ -61,6 +69,17 @@ public struct Preprocessing: Sendable, Equatable {
         if subtractBackground && preTimeZero.isEmpty {
             throw TAMDataError(dataset.folder + "/" + Dataset.manifestName, "has no delays before time zero, so the background cannot be measured; acquire a few frames at negative delays, or fit without background subtraction (--no-background)")
         }
+        var notes: [String] = []
+        var shifts = [(dx: Double, dy: Double)](repeating: (0, 0), count: runs)
+        if registerRuns && runs > 1 && min(m.frameWidth, m.frameHeight) < 8 {
+            notes.append("registration: frames under 8 pixels a side have too little to line up; runs were not registered")
+        } else if registerRuns && runs > 1 {
+            shifts = try runShifts(dataset, series: series, saturation: saturation)
+            let moved = shifts.enumerated().filter { max(abs($0.element.dx), abs($0.element.dy)) >= minimumShift }
+            let listed = shifts.enumerated().dropFirst().map { String(format: "run %d (%.2f, %.2f)", $0.offset, $0.element.dx, $0.element.dy) }
+            notes.append("registration: drift against run 0 in px " + listed.joined(separator: ", ")
+                         + (moved.isEmpty ? "; none reaches \(minimumShift) px, so no run was moved" : "; runs moved: \(moved.map { String($0.offset) }.joined(separator: ", "))"))
+        }
         var mean = [Float](repeating: .nan, count: size * delays.count)
         let wantVariance = weights && runs > 1
         var variance = wantVariance ? [Float](repeating: .nan, count: size * delays.count) : []
@@ -70,7 +89,9 @@ public struct Preprocessing: Sendable, Equatable {
             var frames: [[Float]] = []
             for run in 0..<runs {
                 let (frame, masked) = try DifferentialStack.differential(dataset, series: series, delay: delay, run: run, saturation: saturation)
-                frames.append(frame)
+                let shift = shifts[run]
+                frames.append(max(abs(shift.dx), abs(shift.dy)) >= minimumShift
+                    ? Registration.apply(frame, width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy) : frame)
                 saturated += masked
             }
             let spread = rejectOutliers && runs >= 3 ? Self.runSpread(frames, width: m.frameWidth, height: m.frameHeight) : []
@@ -94,7 +115,6 @@ public struct Preprocessing: Sendable, Equatable {
                 }
             }
         }
-        var notes: [String] = []
         if subtractBackground {
             // The mean pre-time-zero frame, pixel by pixel; its own variance adds to every frame's.
             for k in 0..<size {
@@ -134,6 +154,22 @@ public struct Preprocessing: Sendable, Equatable {
         return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean),
                       variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
                       sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes)
+    }
+
+    /// Each run's drift against run 0, from their mean ΔT/T frames after time zero.
+    func runShifts(_ dataset: Dataset, series: DifferentialStack.Series, saturation: Float?) throws -> [(dx: Double, dy: Double)] {
+        let m = dataset.manifest, size = m.frameWidth * m.frameHeight
+        let late = m.axes.delayFs.indices.filter { m.axes.delayFs[$0] >= 0 }
+        var images: [ImageStack] = []
+        for run in 0..<m.axes.runs {
+            var sum = [Float](repeating: 0, count: size)
+            for delay in late {
+                let frame = try DifferentialStack.differential(dataset, series: series, delay: delay, run: run, saturation: saturation).frame
+                for k in 0..<size where frame[k].isFinite { sum[k] += frame[k] }
+            }
+            images.append(ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: sum))
+        }
+        return try images.map { try Registration.shift(reference: images[0], moving: $0) }
     }
 
     /// Keeps, at the front of `values`, those within `limit` of their median; returns how many.

@@ -38,6 +38,8 @@ struct FitCommand: ParsableCommand {
     var noWeights = false
     @Flag(name: .customLong("no-outlier-rejection"), help: "Dataset: average every run's pixel, outliers included.")
     var noOutlierRejection = false
+    @Flag(name: .customLong("no-registration"), help: "Dataset: average runs as they are, without lining up their drift.")
+    var noRegistration = false
     @Flag(name: .customLong("keep-sign"), help: "Dataset: fit photo-induced absorption as negative spots instead of flipping it positive.")
     var keepSign = false
     @Option(help: "Dataset: mask pump-on/off pixels at or above this many counts (default: dataset.json's camera.saturation, else none).")
@@ -49,6 +51,7 @@ struct FitCommand: ParsableCommand {
         p.weights = !noWeights
         p.rejectOutliers = !noOutlierRejection
         p.positiveSign = !keepSign
+        p.registerRuns = !noRegistration
         p.saturationLevel = saturation
         return p
     }
