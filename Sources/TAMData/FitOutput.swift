@@ -13,6 +13,12 @@ public struct FitOutput: Sendable {
     public var delays: [Double]?
     /// The series of each result, for fits of a dataset (nil: one stack).
     public var series: [SeriesLabel]?
+    /// The delay of each result, where series have delays of their own (time zero found per
+    /// series); else `delays` by frame.
+    public var resultDelays: [Double]?
+
+    /// The delay of result `number`.
+    func delay(_ number: Int) -> Double? { resultDelays?[number] ?? delays?[results[number].frame] }
     /// nm per pixel, or nil to report pixels.
     public var pixelSize: Double?
     public var metadata: Metadata
@@ -74,7 +80,7 @@ public struct FitOutput: Sendable {
     }
 
     public var columns: [String] {
-        ["index"] + (isGrid ? ["fluence", "wavelength_nm", "spot"] : []) + (delays == nil ? [] : ["delay_fs"]) + parameterColumns + parameterColumns.map { $0 + "_err" }
+        ["index"] + (isGrid ? ["fluence", "wavelength_nm", "spot"] : []) + (delays == nil && resultDelays == nil ? [] : ["delay_fs"]) + parameterColumns + parameterColumns.map { $0 + "_err" }
             + ["state", "chi2", "iterations"]
     }
 
@@ -94,7 +100,7 @@ public struct FitOutput: Sendable {
             if isGrid, let label = series?[number] {
                 row += [Self.number(label.fluence), Self.number(label.wavelengthNm), "\(label.spot)"]
             }
-            if let delays { row.append(Self.number(delays[r.frame])) }
+            if let delay = delay(number) { row.append(Self.number(delay)) }
             row += values.map(Self.number) + errors.map(Self.number)
             row += [r.state.description, Self.number(r.chiSquare), "\(r.iterations)"]
             text += row.joined(separator: ",") + "\n"
@@ -128,7 +134,7 @@ public struct FitOutput: Sendable {
         let rows = results.enumerated().map { number, r -> Row in
             let (values, errors) = scaled(r)
             let label = series?[number]
-            return Row(index: r.frame, fluence: label?.fluence, wavelengthNm: label?.wavelengthNm, spot: label?.spot, delayFs: delays?[r.frame],
+            return Row(index: r.frame, fluence: label?.fluence, wavelengthNm: label?.wavelengthNm, spot: label?.spot, delayFs: delay(number),
                        parameters: Dictionary(uniqueKeysWithValues: zip(names, values.map(finite))),
                        errors: Dictionary(uniqueKeysWithValues: zip(names, errors.map(finite))),
                        state: r.state.description, chi2: finite(r.chiSquare), iterations: r.iterations,

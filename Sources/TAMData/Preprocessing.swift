@@ -30,6 +30,9 @@ public struct Preprocessing: Sendable, Equatable {
     /// side are not registered.
     public var registerRuns = true
     public var minimumShift = 0.1
+    /// Move the series' delays so that time zero is at the rise of its signal (`TimeZero`), when
+    /// the rise pins it to `TimeZero.maximumError` fs.
+    public var findTimeZero = true
 
     public init() {}
 
@@ -44,6 +47,10 @@ public struct Preprocessing: Sendable, Equatable {
     public struct Series: Sendable {
         /// ΔT/T per delay, run-averaged, background-subtracted and sign-corrected.
         public var signal: ImageStack
+        /// The delay of each frame, fs: as acquired, or from the time zero found.
+        public var delayFs: [Double]
+        /// The time-zero fit, when one was made (used or not: see `notes`).
+        public var timeZero: TimeZero.Estimate?
         /// Variance of each pixel of `signal` (nil: one run, or weights off); NaN where unknown.
         public var variance: ImageStack?
         public var sign: Sign
@@ -148,10 +155,28 @@ public struct Preprocessing: Sendable, Equatable {
             for i in mean.indices { mean[i] = -mean[i] }
             notes.append("sign: photo-induced absorption (negative ΔT/T) flipped positive for fitting")
         }
+        var delayFs = delays
+        var timeZero: TimeZero.Estimate?
+        if findTimeZero {
+            let signal = delays.indices.map { delay -> Double in
+                var sum = 0.0
+                for k in 0..<size where mean[delay * size + k].isFinite { sum += Double(mean[delay * size + k]) }
+                return sum
+            }
+            timeZero = try TimeZero.estimate(delays: delays, signal: signal)
+            if let found = timeZero, TimeZero.isUsable(found) {
+                delayFs = delays.map { $0 - found.t0 }
+                notes.append(String(format: "time zero: the signal rises at %.1f ± %.1f fs (IRF sigma %.1f fs); delays moved by %.1f fs", found.t0, found.standardError, found.irfSigma, -found.t0))
+            } else if let found = timeZero {
+                notes.append(String(format: "time zero: the rise gives %.1f ± %.1f fs, not pinned to %.0f fs, so the delays are as acquired", found.t0, found.standardError, TimeZero.maximumError))
+            } else {
+                notes.append("time zero: no rise to fit, so the delays are as acquired")
+            }
+        }
         if rejected > 0 { notes.append("outliers: \(rejected) run pixel(s) beyond \(outlierThreshold) robust standard deviations left out of the average") }
         if saturated > 0 { notes.append("saturation: \(saturated) run pixel(s) at or above \(saturation ?? 0) counts masked") }
         if weights && runs < 2 { notes.append("weights: one run, so no scatter between runs to weigh by; the fits are unweighted") }
-        return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean),
+        return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean), delayFs: delayFs, timeZero: timeZero,
                       variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
                       sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes)
     }

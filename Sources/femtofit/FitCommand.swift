@@ -40,6 +40,8 @@ struct FitCommand: ParsableCommand {
     var noOutlierRejection = false
     @Flag(name: .customLong("no-registration"), help: "Dataset: average runs as they are, without lining up their drift.")
     var noRegistration = false
+    @Flag(name: .customLong("no-time-zero"), help: "Dataset: keep the delays as acquired instead of moving time zero to the signal's rise.")
+    var noTimeZero = false
     @Flag(name: .customLong("keep-sign"), help: "Dataset: fit photo-induced absorption as negative spots instead of flipping it positive.")
     var keepSign = false
     @Option(help: "Dataset: mask pump-on/off pixels at or above this many counts (default: dataset.json's camera.saturation, else none).")
@@ -52,6 +54,7 @@ struct FitCommand: ParsableCommand {
         p.rejectOutliers = !noOutlierRejection
         p.positiveSign = !keepSign
         p.registerRuns = !noRegistration
+        p.findTimeZero = !noTimeZero
         p.saturationLevel = saturation
         return p
     }
@@ -133,7 +136,7 @@ struct FitCommand: ParsableCommand {
         let allSeries = DifferentialStack.series(of: dataset)
         let frames = allSeries.count * manifest.axes.delayFs.count
         let progress = Progress("fitting \(allSeries.count) series x \(manifest.axes.delayFs.count) delays")
-        var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = []
+        var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = [], resultDelays: [Double] = []
         var notes: [String] = []
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -157,6 +160,7 @@ struct FitCommand: ParsableCommand {
             }
             results += fitted
             labels += Array(repeating: label, count: fitted.count)
+            resultDelays += fitted.map { prepared.delayFs[$0.frame] }
         }
         for note in notes { print(note) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -165,8 +169,9 @@ struct FitCommand: ParsableCommand {
             device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue,
             tolerance: fitting.tolerance, maxIterations: fitting.maxIterations, errors: fitting.errors,
             roi: roi, pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: frames, preprocessing: notes)
-        let output = FitOutput(model: fitting.modelID, results: results, delays: manifest.axes.delayFs, pixelSize: pixelSize,
+        var output = FitOutput(model: fitting.modelID, results: results, delays: manifest.axes.delayFs, pixelSize: pixelSize,
                                metadata: metadata, series: labels)
+        output.resultDelays = resultDelays
         let paths = try output.write(to: self.output)
         report(results, seconds: seconds, paths: paths)
     }
