@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
-        .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "CTIFF", "CFFTW"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "Transport", "CTIFF", "CFFTW"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
     ],
     swiftLanguageModes: [.v5]

@@ -58,7 +58,7 @@ struct DemoCommand: ParsableCommand {
         guard let sigmaIndex = fitting.modelID.parameterNames.firstIndex(of: "sigma") ?? fitting.modelID.parameterNames.firstIndex(of: "sigma_x") else {
             throw TAMDataError(output, "model \(fitting.modelID.name) has no width parameter")
         }
-        let analysis = try MSDAnalysis(delays: delays,
+        let analysis = try TransportAnalysis(delays: delays,
                                        sigmas: results.map { $0.parameters[sigmaIndex] * pixelSize },
                                        errors: results.map { $0.standardErrors[sigmaIndex] * pixelSize },
                                        valid: results.map { $0.state == .converged })
@@ -67,52 +67,47 @@ struct DemoCommand: ParsableCommand {
 
         print("4/4 report")
         let paths = try writeReport(analysis, truth: written.truthRows)
-        let band = analysis.points.filter { $0.delayFs > 0 && $0.delayFs <= simulator.transport.bandEnd }
-        if band.count >= 2 {
-            let slope = weightedSlope(band)
-            print(String(format: "    sigma_0 = %.1f ± %.1f nm (truth %.1f nm); band-like D from the MSD slope up to %.0f fs: %.0f ± %.0f cm^2/s (truth %.0f cm^2/s)",
-                         analysis.sigma0Nm, analysis.sigma0ErrorNm, simulator.transport.sigma0, simulator.transport.bandEnd,
-                         slope.value / 2 * 10, slope.error / 2 * 10, simulator.transport.bandDiffusivity))
+        let truth = simulator.transport
+        print(String(format: "    sigma_0 = %.1f ± %.1f nm (truth %.1f nm)", analysis.sigma0Nm.value, analysis.sigma0Nm.stderr, truth.sigma0))
+        if let dMax = analysis.dMax, let length = analysis.bandLike.lengthNm, let persistence = analysis.bandLike.persistenceFs {
+            print(String(format: "    D_max = %.1f ± %.1f cm^2/s (truth %.1f); band-like for %.0f ± %.0f fs (truth %.0f) over %.1f ± %.1f nm (truth %.1f)",
+                         dMax.value, dMax.stderr, truth.bandDiffusivity, persistence.value, persistence.stderr, truth.bandEnd,
+                         length.value, length.stderr, truth.bandLikeLength))
+        } else {
+            print("    " + (analysis.bandLike.reason ?? "no band-like regime"))
+        }
+        for r in analysis.regimes {
+            print(String(format: "    %@ from %.0f to %.0f fs: alpha %.2f ± %.2f, D %.2f ± %.2f cm^2/s", r.kind.rawValue, r.startFs.value, r.endFs.value,
+                         r.alpha.value, r.alpha.stderr, r.diffusivity.value, r.diffusivity.stderr))
         }
         print("results in \(output)/:")
         for path in [written.stack, written.delays, written.truth, fitPaths.csv, fitPaths.json] + paths { print("    \(path)") }
     }
 
-    func printTable(_ analysis: MSDAnalysis, truth: [Double: TAMSimulator.Truth]) {
+    func printTable(_ analysis: TransportAnalysis, truth: [Double: TAMSimulator.Truth]) {
         print("    delay_fs   sigma_nm    ±    truth_nm     MSD_nm2       ±  truth_MSD   D_cm2/s      ±")
         for p in analysis.points {
             let t = truth[p.delayFs]
             print(String(format: "    %8.0f %10.1f %5.1f %10.1f %11.0f %7.0f %10.0f %9.1f %6.1f", p.delayFs, p.sigmaNm, p.sigmaErrorNm,
-                         t?.sigmaNm ?? .nan, p.msdNm2, p.msdErrorNm2, t?.msdNm2 ?? .nan, p.diffusivity, p.diffusivityError))
+                         t?.sigmaNm ?? .nan, p.msdNm2.value, p.msdNm2.stderr, t?.msdNm2 ?? .nan, p.diffusivity.value, p.diffusivity.stderr))
         }
     }
 
-    /// Weighted least-squares slope of MSD against t through the origin-free line.
-    func weightedSlope(_ points: [MSDAnalysis.Point]) -> (value: Double, error: Double) {
-        var sw = 0.0, st = 0.0, sy = 0.0, stt = 0.0, sty = 0.0
-        for p in points {
-            let w = 1 / (p.msdErrorNm2 * p.msdErrorNm2)
-            sw += w; st += w * p.delayFs; sy += w * p.msdNm2; stt += w * p.delayFs * p.delayFs; sty += w * p.delayFs * p.msdNm2
-        }
-        let det = sw * stt - st * st
-        return ((sw * sty - st * sy) / det, (sw / det).squareRoot())
-    }
-
-    func writeReport(_ analysis: MSDAnalysis, truth: [TAMSimulator.Truth]) throws -> [String] {
+    func writeReport(_ analysis: TransportAnalysis, truth: [TAMSimulator.Truth]) throws -> [String] {
         var csv = "delay_fs,sigma_nm,sigma_err_nm,msd_nm2,msd_err_nm2,diffusivity_cm2_s,diffusivity_err_cm2_s\n"
         for p in analysis.points {
-            csv += "\(p.delayFs),\(p.sigmaNm),\(p.sigmaErrorNm),\(p.msdNm2),\(p.msdErrorNm2),\(p.diffusivity),\(p.diffusivityError)\n"
+            csv += "\(p.delayFs),\(p.sigmaNm),\(p.sigmaErrorNm),\(p.msdNm2.value),\(p.msdNm2.stderr),\(p.diffusivity.value),\(p.diffusivity.stderr)\n"
         }
         let positive = analysis.points.filter { $0.delayFs > 0 }
         var msdPlot = SVGPlot(title: "Mean squared displacement", xLabel: "delay (fs)", yLabel: "MSD (nm²)", logX: true, logY: true)
-        msdPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.msdNm2),
-                                    yError: positive.map(\.msdErrorNm2), color: "#1f77b4", asPoints: true))
+        msdPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.msdNm2.value),
+                                    yError: positive.map(\.msdNm2.stderr), color: "#1f77b4", asPoints: true))
         let truthPositive = truth.filter { $0.delayFs > 0 }
         msdPlot.series.append(.init(label: "simulated truth", x: truthPositive.map(\.delayFs), y: truthPositive.map(\.msdNm2),
                                     color: "#d62728", asPoints: false))
         var dPlot = SVGPlot(title: "Diffusivity D(t) = MSD / 2t", xLabel: "delay (fs)", yLabel: "D (cm²/s)", logX: true)
-        dPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.diffusivity),
-                                  yError: positive.map(\.diffusivityError), color: "#1f77b4", asPoints: true))
+        dPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.diffusivity.value),
+                                  yError: positive.map(\.diffusivity.stderr), color: "#1f77b4", asPoints: true))
         dPlot.series.append(.init(label: "simulated truth", x: truthPositive.map(\.delayFs),
                                   y: truthPositive.map { $0.msdNm2 / (2 * $0.delayFs) * 10 }, color: "#d62728", asPoints: false))
         let paths = [output + "/msd.csv", output + "/msd.svg", output + "/diffusivity.svg"]

@@ -1,3 +1,4 @@
+import Transport
 import FemtofitTestSupport
 import FitCore
 import FitEngine

@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The transport physics of one series (one fluence, wavelength and spot) from its fitted spot
+/// widths (REFERENCE §2): MSD(t) = sigma_t^2 - sigma_0^2, D(t) = MSD / 2t, L(t) = sqrt(MSD), the
+/// local exponent d ln MSD / d ln t, the regimes (`RegimeSegmentation`), and from the band-like
+/// regime's fitted model D_max, its persistence, its length, the mobility and the dots crossed.
+///
+/// Every uncertainty comes from the fits' standard errors. sigma_0^2 is a parameter of the regime
+/// fit, so its error, shared by every MSD point, enters each number through the covariance; the
+/// per-point MSD errors include it too (and the local exponent, a difference, cancels it).
+///
+/// Frames before time zero hold no spot and are left out, as are frames whose fit failed.
+public struct TransportAnalysis: Sendable {
+    public struct Settings: Sendable, Equatable, Codable {
+        /// Kelvin, for the mobility (Einstein) and the disorder.
+        public var temperature: Double = 300
+        /// Dot pitch in nm, for the number of dots crossed (nil: not reported).
+        public var dotPitch: Double?
+        public init(temperature: Double = 300, dotPitch: Double? = nil) {
+            self.temperature = temperature; self.dotPitch = dotPitch
+        }
+    }
+
+    /// One frame's numbers.
+    public struct Point: Sendable, Equatable, Codable {
+        public var delayFs: Double
+        public var sigmaNm: Double
+        public var sigmaErrorNm: Double
+        public var msdNm2: Estimate
+        /// MSD / 2t in cm^2/s.
+        public var diffusivity: Estimate
+        /// sqrt(MSD) in nm (NaN where the MSD is negative).
+        public var lengthNm: Estimate
+        /// d ln MSD / d ln t from the neighbouring frames (NaN at the ends).
+        public var localExponent: Estimate
+    }
+
+    public enum Kind: String, Sendable, Codable {
+        case bandLike = "band_like"
+        case subDiffusive = "sub_diffusive"
+        case augerAssisted = "auger_assisted"
+        case hopping
+        /// A later segment with alpha >= 1: none of the paper's kinds (the notes say why).
+        case unclassified
+    }
+
+    public struct Regime: Sendable, Equatable, Codable {
+        public var kind: Kind
+        public var startFs: Estimate
+        public var endFs: Estimate
+        public var alpha: Estimate
+        /// MSD/2t of the fitted model at the regime's geometric-mean time, cm^2/s.
+        public var diffusivity: Estimate
+    }
+
+    public struct BandLike: Sendable, Equatable, Codable {
+        public var present: Bool
+        public var lengthNm: Estimate?
+        public var persistenceFs: Estimate?
+        public var alpha: Estimate?
+        /// Why it is absent, when it is.
+        public var reason: String?
+    }
+
+    public var settings: Settings
+    public var sigma0Nm: Estimate
+    public var points: [Point]
+    public var regimes: [Regime]
+    public var bandLike: BandLike
+    /// cm^2/s; nil without a band-like regime.
+    public var dMax: Estimate?
+    /// cm^2/(V s), Einstein's relation from D_max.
+    public var mobility: Estimate?
+    public var dotsCrossed: Estimate?
+    public var segmentation: RegimeSegmentation
+    public var notes: [String] = []
+
+    /// kB T / e in volts at `temperature`.
+    public static func thermalVoltage(_ temperature: Double) -> Double { 8.617333262e-5 * temperature }
+
+    /// `sigmas` and `errors` in nm, `delays` in fs; frames with `valid` false are left out.
+    public init(delays: [Double], sigmas: [Double], errors: [Double], valid: [Bool], settings: Settings = Settings()) throws {
+        precondition(delays.count == sigmas.count && sigmas.count == errors.count && errors.count == valid.count)
+        guard settings.temperature > 0, settings.temperature.isFinite else {
+            throw TransportError.badSetting("temperature \(settings.temperature) K: give a positive temperature in kelvin")
+        }
+        if let pitch = settings.dotPitch, !(pitch > 0 && pitch.isFinite) {
+            throw TransportError.badSetting("dot pitch \(pitch) nm: give a positive pitch in nm")
+        }
+        self.settings = settings
+        let usable = delays.indices.filter {
+            valid[$0] && delays[$0] >= 0 && sigmas[$0].isFinite && sigmas[$0] > 0 && errors[$0].isFinite && errors[$0] > 0
+        }.sorted { delays[$0] < delays[$1] }
+        let t = usable.map { delays[$0] }
+        let s2 = usable.map { sigmas[$0] * sigmas[$0] }
+        let s2Error = usable.map { 2 * sigmas[$0] * errors[$0] }
+        segmentation = try RegimeSegmentation(delays: t, sigmaSquared: s2, sigmaSquaredError: s2Error)
+        let fit = segmentation.chosen, model = fit.model, p = fit.parameters, cov = fit.covariance
+        func estimate(_ f: ([Double]) -> Double, positive: Bool) -> Estimate {
+            let se = Propagation.standardError(of: f, at: p, covariance: cov)
+            return positive ? .positive(f(p), stderr: se) : .symmetric(f(p), stderr: se)
+        }
+
+        let s0Variance = cov[0][0]
+        sigma0Nm = estimate({ $0[0].squareRoot() }, positive: true)
+
+        // Per-frame numbers, with the shared sigma_0^2 error in each MSD.
+        var points: [Point] = []
+        for (i, index) in usable.enumerated() {
+            let msd = s2[i] - p[0], msdError = (s2Error[i] * s2Error[i] + s0Variance).squareRoot()
+            let time = t[i]
+            let d = time > 0 ? Estimate.symmetric(msd / (2 * time) * 10, stderr: msdError / (2 * time) * 10)
+                : Estimate.symmetric(.nan, stderr: .nan)
+            let length = msd > 0 ? Estimate.positive(msd.squareRoot(), stderr: msdError / (2 * msd.squareRoot()))
+                : Estimate.symmetric(.nan, stderr: .nan)
+            points.append(Point(delayFs: time, sigmaNm: sigmas[index], sigmaErrorNm: errors[index], msdNm2: .symmetric(msd, stderr: msdError),
+                                diffusivity: d, lengthNm: length, localExponent: .symmetric(.nan, stderr: .nan)))
+        }
+        for i in points.indices.dropFirst().dropLast() where t[i - 1] > 0 {
+            let before = points[i - 1].msdNm2.value, after = points[i + 1].msdNm2.value
+            guard before > 0, after > 0 else { continue }
+            let dl = log(t[i + 1] / t[i - 1])
+            let v = (s2Error[i + 1] * s2Error[i + 1]) / (after * after) + (s2Error[i - 1] * s2Error[i - 1]) / (before * before)
+                + pow(1 / before - 1 / after, 2) * s0Variance
+            points[i].localExponent = .symmetric(log(after / before) / dl, stderr: v.squareRoot() / dl)
+        }
+        self.points = points
+
+        // Regimes: spans between the first frame after time zero, the breaks and the last frame.
+        let first = t.first { $0 > 0 }!, last = t.last!
+        let k = model.segmentCount
+        func edge(_ j: Int) -> ([Double]) -> Double {
+            if j == 0 { return { _ in first } }
+            if j == k { return { _ in last } }
+            return { model.breakTime($0, j - 1) }
+        }
+        let bandLikeTest = Self.bandLikeTest(fit, t, s2, s2Error, phi: segmentation.overdispersion)
+        var regimes: [Regime] = []
+        for j in 0..<k {
+            let start = edge(j), end = edge(j + 1)
+            let meanTime: ([Double]) -> Double = { (start($0) * end($0)).squareRoot() }
+            let alpha = estimate({ model.alpha($0, segment: j) }, positive: false)
+            let kind: Kind
+            if j == 0 {
+                kind = bandLikeTest.supported ? .bandLike : .subDiffusive
+            } else {
+                kind = alpha.value < 1 ? .subDiffusive : .unclassified
+            }
+            regimes.append(Regime(kind: kind, startFs: estimate(start, positive: true), endFs: estimate(end, positive: true), alpha: alpha,
+                                  diffusivity: estimate({ model.msd($0, at: meanTime($0)) / (2 * meanTime($0)) * 10 }, positive: true)))
+        }
+        self.regimes = regimes
+        self.bandLikeTest = bandLikeTest
+        if regimes.contains(where: { $0.kind == .unclassified }) {
+            notes.append("a segment after the first grows with alpha >= 1 (super-diffusive at late times): none of band-like, sub-diffusive or hopping; check the late frames' fits")
+        }
+
+        // The band-like regime and what follows from its model.
+        if regimes[0].kind == .bandLike {
+            let end = edge(1)
+            // With alpha >= 1, MSD/2t of the model rises through the regime, so its maximum is at the
+            // regime's end. A fitted alpha just below 1 (its interval reaching 1) means D is flat
+            // within errors: it is still read at the end, where the most frames pin the model,
+            // never extrapolated to the earliest frame, where a small slope error swings it widely.
+            let dMaxOf: ([Double]) -> Double = { q in model.msd(q, at: end(q)) / (2 * end(q)) * 10 }
+            let lengthOf: ([Double]) -> Double = { q in model.msd(q, at: end(q)).squareRoot() }
+            let bootstrap = ParametricBootstrap(fit, delays: t, sigmaSquaredError: s2Error, seed: Self.seed(t, s2))
+            // The wider of the bootstrap's and the delta method's intervals: each undercovers where
+            // the other does not (the bootstrap when the fit's corner is sharper than the truth's).
+            func wider(_ f: @escaping ([Double]) -> Double) -> Estimate {
+                let delta = estimate(f, positive: true)
+                guard let boot = bootstrap.positiveEstimate(f, at: p) else { return delta }
+                return boot.stderr > delta.stderr ? boot : delta
+            }
+            let dMax = wider(dMaxOf)
+            let length = wider(lengthOf)
+            let persistence = k == 1 ? regimes[0].endFs : wider({ model.breakTime($0, 0) })
+            regimes[0].endFs = persistence
+            if regimes.count > 1 { regimes[1].startFs = persistence }
+            self.regimes = regimes
+            self.dMax = dMax
+            bandLike = BandLike(present: true, lengthNm: length, persistenceFs: persistence, alpha: regimes[0].alpha, reason: nil)
+            mobility = dMax.scaled(by: 1 / Self.thermalVoltage(settings.temperature))
+            if let pitch = settings.dotPitch { dotsCrossed = length.scaled(by: 1 / pitch) }
+            if k == 1 { notes.append("band-like growth lasts to the last frame: its persistence and length are lower bounds") }
+        } else {
+            let reason: String
+            if k == 1 {
+                reason = "the data support a single power law (alpha \(Self.format(regimes[0].alpha))): no break into a band-like regime is supported at this noise (BIC)"
+            } else {
+                reason = "the earliest regime is sub-diffusive (alpha \(Self.format(regimes[0].alpha)); alpha >= 1 rejected, likelihood-ratio chi^2 \((bandLikeTest.chiSquareIncrease * 100).rounded() / 100) > 3.84)"
+            }
+            bandLike = BandLike(present: false, lengthNm: nil, persistenceFs: nil, alpha: nil, reason: reason)
+            notes.append("no band-like regime reported: " + reason)
+        }
+    }
+
+    /// Whether the first segment's growth can be band-like (alpha >= 1): true when its fitted alpha
+    /// is at least 1, or when refitting with alpha_1 = 1 raises chi^2 (over the overdispersion) by
+    /// less than 3.84, the 95 % point of chi^2 with one degree of freedom (a likelihood-ratio test,
+    /// which stays honest where sigma_0^2 and alpha_1 trade off and Wald intervals do not).
+    public struct BandLikeTest: Sendable, Equatable, Codable {
+        public var supported: Bool
+        public var chiSquareIncrease: Double
+    }
+    public var bandLikeTest: BandLikeTest
+
+    static func bandLikeTest(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double], phi: Double) -> BandLikeTest {
+        let alpha = fit.model.alpha(fit.parameters, segment: 0)
+        if alpha >= 1 { return BandLikeTest(supported: true, chiSquareIncrease: 0) }
+        // Start with alpha_1 = 1 and the level moved so that the MSD at the first break (and so every
+        // later segment) stays where the free fit put it.
+        var start = fit.parameters
+        start[2] = 1
+        if fit.model.segmentCount > 1 {
+            start[1] += (alpha - 1) * (start[2 + fit.model.segmentCount] - log(BrokenPowerLaw.referenceTime))
+        }
+        let positive = t.filter { $0 > 0 }
+        guard let constrained = RegimeSegmentation.fit(fit.model, t, y, e, start: start, positive: positive, fixing: 2) else {
+            return BandLikeTest(supported: false, chiSquareIncrease: .infinity)
+        }
+        let increase = max(0, constrained.chiSquare - fit.chiSquare) / phi
+        return BandLikeTest(supported: increase < 3.84, chiSquareIncrease: increase)
+    }
+
+    /// A seed for the bootstrap from the data themselves.
+    static func seed(_ t: [Double], _ y: [Double]) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for v in t + y { h = (h ^ v.bitPattern) &* 0x100000001b3 }
+        return h
+    }
+
+    static func format(_ e: Estimate) -> String {
+        let v = (e.value * 1000).rounded() / 1000, s = (e.stderr * 1000).rounded() / 1000
+        return "\(v) ± \(s)"
+    }
+
+    /// The fitted MSD model at `t`, nm^2 (for plots).
+    public func modelMSD(at t: Double) -> Double {
+        segmentation.chosen.model.msd(segmentation.chosen.parameters, at: t)
+    }
+}

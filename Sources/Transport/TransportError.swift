@@ -1,0 +1,11 @@
+/// Why a transport analysis cannot be made, in words that say what to do.
+public enum TransportError: Error, Equatable, CustomStringConvertible {
+    case notEnoughFrames(String)
+    case badSetting(String)
+    case badInput(String)
+    public var description: String {
+        switch self {
+        case .notEnoughFrames(let m), .badSetting(let m), .badInput(let m): return m
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import FemtofitTestSupport
+import Transport
+import XCTest
+
+/// The analysis recovers the simulated physics on clean data (per-frame sigma precision 0.3 nm):
+/// D_max within 5 %, the band-like length within 5 nm, the persistence within 25 %, and exactly
+/// the regimes that were simulated.
+final class RegimeRecoveryTests: XCTestCase {
+    func analyse(_ truth: TransportTruth, precision: Double, seed: UInt64) throws -> TransportAnalysis {
+        let w = SimulatedWidths(truth, precision: precision, seed: seed)
+        return try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
+    }
+
+    func assertBandLikeRecovered(_ truth: TransportTruth, name: String) throws {
+        let seed = freshSeed(0x7A1)
+        let a = try analyse(truth, precision: 0.3, seed: seed)
+        let context = "\(name), seed \(seed): regimes \(a.regimes.map { "\($0.kind.rawValue) \($0.startFs.value)-\($0.endFs.value) a=\($0.alpha.value)" })"
+        XCTAssertEqual(a.regimes.map(\.kind), [.bandLike, .subDiffusive, .subDiffusive], context)
+        let dMax = try XCTUnwrap(a.dMax, context)
+        XCTAssertEqual(dMax.value, truth.bandDiffusivity, accuracy: 0.05 * truth.bandDiffusivity, context)
+        let length = try XCTUnwrap(a.bandLike.lengthNm, context)
+        XCTAssertEqual(length.value, truth.bandLikeLength, accuracy: 5, context)
+        let persistence = try XCTUnwrap(a.bandLike.persistenceFs, context)
+        XCTAssertEqual(persistence.value, truth.bandEnd, accuracy: 0.25 * truth.bandEnd, context)
+        XCTAssertEqual(a.regimes[1].endFs.value, truth.thermalStart, accuracy: 0.5 * truth.thermalStart, context)
+        XCTAssertEqual(a.regimes[1].alpha.value, truth.hoppingExponent, accuracy: 0.05, context)
+        XCTAssertEqual(a.regimes[2].alpha.value, truth.thermalExponent, accuracy: 0.05, context)
+        XCTAssertEqual(a.sigma0Nm.value, truth.sigma0, accuracy: 0.5, context)
+        let mobility = try XCTUnwrap(a.mobility)
+        XCTAssertEqual(mobility.value, dMax.value / (8.617333262e-5 * 300), accuracy: 1e-6 * mobility.value)
+        print("\(name): D_max \(dMax.value) ± \(dMax.stderr) (truth \(truth.bandDiffusivity)), length \(length.value) ± \(length.stderr) (truth \(truth.bandLikeLength)), persistence \(persistence.value) ± \(persistence.stderr) (truth \(truth.bandEnd)); \(context)")
+    }
+
+    func testPureFilmIsRecoveredFromCleanWidths() throws {
+        try assertBandLikeRecovered(.pureFilm, name: "pure CQD film")
+    }
+
+    func testHeterostructure40IsRecoveredFromCleanWidths() throws {
+        try assertBandLikeRecovered(.heterostructure40, name: "40 vol% heterostructure")
+    }
+
+    func testHeterostructure90HasNoBandLikeRegime() throws {
+        let truth = TransportTruth.heterostructure90, seed = freshSeed(0x7A2)
+        let a = try analyse(truth, precision: 0.3, seed: seed)
+        let context = "seed \(seed): regimes \(a.regimes.map { "\($0.kind.rawValue) \($0.startFs.value)-\($0.endFs.value) a=\($0.alpha.value)" })"
+        XCTAssertEqual(a.regimes.map(\.kind), [.subDiffusive, .subDiffusive], context)
+        XCTAssertFalse(a.bandLike.present, context)
+        XCTAssertNil(a.dMax)
+        XCTAssertNil(a.mobility)
+        XCTAssertNotNil(a.bandLike.reason)
+        XCTAssertEqual(a.regimes[0].alpha.value, truth.hoppingExponent, accuracy: 0.03, context)
+    }
+}
