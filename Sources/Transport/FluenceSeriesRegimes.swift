@@ -6,10 +6,10 @@
 /// The k-th sub-diffusive regime of each fluence is compared across fluences (every fluence must
 /// have the same number of them, or nothing is relabelled and a note says why). Stated criterion,
 /// on the regime exponents alpha_i with their standard errors:
-/// - `auger_assisted` when the weighted regression of alpha on fluence has a positive slope at
-///   more than 1.96 standard errors (two-sided 5 %);
 /// - `hopping` when the alphas are homogeneous: chi^2 = sum ((alpha_i - mean) / se_i)^2 below the
 ///   95 % point of chi^2 with (fluences - 1) degrees of freedom;
+/// - else `auger_assisted` when the weighted regression of alpha on fluence has a positive slope
+///   at more than 1.96 standard errors;
 /// - otherwise left `sub_diffusive`, with a note.
 public enum FluenceSeriesRegimes {
     /// Relabels `analyses` (one per fluence) in place; returns notes for the report.
@@ -33,10 +33,10 @@ public enum FluenceSeriesRegimes {
             let slope = sxy / sxx, slopeError = (1 / sxx).squareRoot()
             let kind: TransportAnalysis.Kind
             let critical = ChiSquare.quantile95(degreesOfFreedom: fluences.count - 1)
-            if slope > 1.96 * slopeError {
-                kind = .augerAssisted
-            } else if chi2 < critical {
+            if chi2 < critical {
                 kind = .hopping
+            } else if slope > 1.96 * slopeError {
+                kind = .augerAssisted
             } else {
                 kind = .subDiffusive
                 notes.append("fluence series: sub-diffusive regime \(k + 1) differs between fluences (chi^2 \(Int(chi2)) >= \(Int(critical))) without growing with fluence; left unsplit")

@@ -10,7 +10,7 @@ import Darwin
 /// segments is chosen by the Bayesian information criterion, BIC = chi^2 / phi + p ln n, where phi
 /// (>= 1) is the reduced chi^2 of the largest model, so that errors the fits underestimated cannot
 /// buy extra regimes. A model with more segments is taken only when it lowers the BIC of the best
-/// simpler one by more than `evidenceMargin` (2: "positive" evidence on Kass and Raftery's scale).
+/// simpler one by more than `evidenceMargin` (6: "strong" evidence on Kass and Raftery's scale; breaks are not regular parameters, so chance improvements run larger than chi^2 tables say).
 /// A segment must hold at least `minimumPoints` delays, so a break is never placed on one frame.
 ///
 /// Each model is fitted from several starts: evenly spaced breaks for two segments, then, for
@@ -29,7 +29,7 @@ public struct RegimeSegmentation: Sendable {
 
     public static let maximumSegments = 4
     public static let minimumPoints = 3
-    public static let evidenceMargin = 2.0
+    public static let evidenceMargin = 6.0
 
     /// The fitted models by segment count (those that could be fitted), and the chosen one.
     public var candidates: [Candidate]

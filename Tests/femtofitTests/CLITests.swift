@@ -67,6 +67,42 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(newer.stderr.contains("dataset.json") && newer.stderr.contains("update femtofit"), newer.stderr)
     }
 
+    /// The whole path on images: a simulated pure-film dataset (3 runs) is preprocessed, fitted
+    /// and analysed; the band-like regime is found and its 95 % intervals hold the truth.
+    func testAnalyzeADatasetFolder() throws {
+        let dataset = folder + "/dataset"
+        let simulate = try femtofit(["simulate", "--dataset", "--output", dataset, "--runs", "3", "--seed", "11"])
+        XCTAssertEqual(simulate.status, 0, simulate.stderr)
+        let run = try femtofit(["analyze", dataset, "--output", folder + "/analysis", "--dot-pitch", "3"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("D_max"), run.stdout)
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/analysis/analysis.json"))
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let dMax = try XCTUnwrap(json["d_max_cm2_s"] as? [String: Any], run.stdout)
+        let ci = try XCTUnwrap(dMax["ci95"] as? [Double])
+        XCTAssertTrue(ci[0] <= 102 && 102 <= ci[1], "\(dMax)")
+        let band = try XCTUnwrap(json["band_like"] as? [String: Any])
+        let length = try XCTUnwrap(band["length_nm"] as? [String: Any])
+        let lengthCI = try XCTUnwrap(length["ci95"] as? [Double])
+        XCTAssertTrue(lengthCI[0] <= 78.2 && 78.2 <= lengthCI[1], "\(length)")
+        for name in ["fits.csv", "report.html", "msd.svg", "points.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/analysis/" + name), name)
+        }
+        // A fits.csv in pixels needs --pixel-size; one without delays is refused.
+        let fits = folder + "/pixels.csv"
+        try "index,delay_fs,sigma_px,sigma_px_err\n0,10,2.5,0.01\n".write(toFile: fits, atomically: true, encoding: .utf8)
+        let pixels = try femtofit(["analyze", fits, "--output", folder + "/x"])
+        XCTAssertEqual(pixels.status, 2)
+        XCTAssertTrue(pixels.stderr.contains("--pixel-size"), pixels.stderr)
+        try "index,sigma_nm,sigma_nm_err\n0,141,0.3\n".write(toFile: fits, atomically: true, encoding: .utf8)
+        let noDelays = try femtofit(["analyze", fits, "--output", folder + "/x"])
+        XCTAssertEqual(noDelays.status, 2)
+        XCTAssertTrue(noDelays.stderr.contains("delay_fs") && noDelays.stderr.contains(fits), noDelays.stderr)
+        let badTemperature = try femtofit(["analyze", fits, "--output", folder + "/x", "--temperature=-1"])
+        XCTAssertEqual(badTemperature.status, 2)
+        XCTAssertTrue(badTemperature.stderr.contains("temperature"), badTemperature.stderr)
+    }
+
     func testVersion() throws {
         let run = try femtofit(["--version"])
         XCTAssertEqual(run.status, 0)

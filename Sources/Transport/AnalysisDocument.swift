@@ -1,0 +1,119 @@
+import Foundation
+
+/// `analysis.json`, schema `femtofit-analysis/1` (README "analysis.json"): every number an
+/// object {value, stderr, ci95: [lo, hi]}, absent ones null. A single series puts its block at the
+/// top level; `series` always lists every (fluence, wavelength, spot) block.
+public struct AnalysisDocument: Sendable, Encodable {
+    public static let schema = "femtofit-analysis/1"
+
+    public struct Block: Sendable, Encodable {
+        public var key: FitsTable.SeriesKey
+        public var analysis: TransportAnalysis
+
+        enum Keys: String, CodingKey {
+            case fluence, wavelength_nm, spot, sigma0_nm, d_max_cm2_s, band_like, regimes, mobility_cm2_V_s, dots_crossed
+            case frames_used, segments_by_bic, notes
+        }
+        enum BandKeys: String, CodingKey { case present, length_nm, persistence_fs, alpha, reason }
+        enum RegimeKeys: String, CodingKey { case kind, start_fs, end_fs, alpha, d_cm2_s }
+        enum CandidateKeys: String, CodingKey { case segments, chi2, bic }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(key.fluence, forKey: .fluence)
+            try c.encode(key.wavelengthNm, forKey: .wavelength_nm)
+            try c.encode(key.spot, forKey: .spot)
+            try c.encode(analysis.sigma0Nm, forKey: .sigma0_nm)
+            try c.encode(analysis.dMax, forKey: .d_max_cm2_s)
+            var band = c.nestedContainer(keyedBy: BandKeys.self, forKey: .band_like)
+            try band.encode(analysis.bandLike.present, forKey: .present)
+            try band.encode(analysis.bandLike.lengthNm, forKey: .length_nm)
+            try band.encode(analysis.bandLike.persistenceFs, forKey: .persistence_fs)
+            try band.encode(analysis.bandLike.alpha, forKey: .alpha)
+            try band.encode(analysis.bandLike.reason, forKey: .reason)
+            var regimes = c.nestedUnkeyedContainer(forKey: .regimes)
+            for r in analysis.regimes {
+                var rc = regimes.nestedContainer(keyedBy: RegimeKeys.self)
+                try rc.encode(r.kind, forKey: .kind)
+                try rc.encode(r.startFs, forKey: .start_fs)
+                try rc.encode(r.endFs, forKey: .end_fs)
+                try rc.encode(r.alpha, forKey: .alpha)
+                try rc.encode(r.diffusivity, forKey: .d_cm2_s)
+            }
+            try c.encode(analysis.mobility, forKey: .mobility_cm2_V_s)
+            try c.encode(analysis.dotsCrossed, forKey: .dots_crossed)
+            try c.encode(analysis.points.count, forKey: .frames_used)
+            var candidates = c.nestedUnkeyedContainer(forKey: .segments_by_bic)
+            for candidate in analysis.segmentation.candidates {
+                var cc = candidates.nestedContainer(keyedBy: CandidateKeys.self)
+                try cc.encode(candidate.model.segmentCount, forKey: .segments)
+                try cc.encode(candidate.chiSquare, forKey: .chi2)
+                try cc.encode(candidate.bic, forKey: .bic)
+            }
+            try c.encode(analysis.notes, forKey: .notes)
+        }
+    }
+
+    public var femtofitVersion: String
+    public var input: String
+    public var temperatureK: Double
+    public var dotPitchNm: Double?
+    public var pixelSizeNm: Double?
+    public var blocks: [Block]
+    public var notes: [String]
+
+    public init(femtofitVersion: String, input: String, settings: TransportAnalysis.Settings, pixelSizeNm: Double?,
+                blocks: [Block], notes: [String]) {
+        self.femtofitVersion = femtofitVersion; self.input = input; temperatureK = settings.temperature
+        dotPitchNm = settings.dotPitch; self.pixelSizeNm = pixelSizeNm; self.blocks = blocks; self.notes = notes
+    }
+
+    /// The model-selection and interval methods, stated in every document.
+    public static let methods = [
+        "regimes": "sigma_t^2 = sigma_0^2 + MSD(t), MSD a continuous broken power law of 1-4 segments fitted by weighted least squares; segment count by BIC = chi^2/phi + p ln n (phi = reduced chi^2 of the largest model, >= 1), a larger model taken only when it lowers BIC by > 6; each segment holds >= 3 frames",
+        "band_like": "the first segment, when its alpha >= 1 or a likelihood-ratio test of alpha_1 = 1 gives a chi^2 increase below 10.83 (not rejected at 0.1 %)",
+        "d_max": "MSD/2t of the band-like segment's model at its end (its maximum for alpha >= 1)",
+        "intervals": "95 %: the wider of parametric bootstrap (200 replicates, 16-84 % spread of ln x) and delta method for D_max, band-like length and persistence; delta method from the covariance (scaled by reduced chi^2 when > 1) elsewhere; positive quantities on a log scale",
+        "fluence_split": "k-th sub-diffusive regime across fluences: hopping when the alphas pass a chi^2 homogeneity test at 5 %, else auger_assisted when d alpha / d fluence > 1.96 se, else left sub_diffusive",
+        "mobility": "Einstein: mu = D_max e / (k_B T)",
+    ]
+
+    enum Keys: String, CodingKey {
+        case schema, femtofit_version, input, settings, methods, series, notes
+        case fluence, wavelength_nm, spot, sigma0_nm, d_max_cm2_s, band_like, regimes, mobility_cm2_V_s, dots_crossed, frames_used, segments_by_bic
+    }
+    enum SettingsKeys: String, CodingKey { case temperature_k, dot_pitch_nm, pixel_size_nm }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(Self.schema, forKey: .schema)
+        try c.encode(femtofitVersion, forKey: .femtofit_version)
+        try c.encode(input, forKey: .input)
+        var s = c.nestedContainer(keyedBy: SettingsKeys.self, forKey: .settings)
+        try s.encode(temperatureK, forKey: .temperature_k)
+        try s.encode(dotPitchNm, forKey: .dot_pitch_nm)
+        try s.encode(pixelSizeNm, forKey: .pixel_size_nm)
+        try c.encode(Self.methods, forKey: .methods)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(blocks, forKey: .series)
+        if blocks.count == 1 { try blocks[0].encode(to: encoder) }
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
+extension Estimate {
+    enum Keys: String, CodingKey { case value, stderr, ci95 }
+    /// Non-finite numbers are written as null (JSON has no NaN).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+        try c.encode(finite(value), forKey: .value)
+        try c.encode(finite(stderr), forKey: .stderr)
+        try c.encode(ci95.map(finite), forKey: .ci95)
+    }
+}

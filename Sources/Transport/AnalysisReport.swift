@@ -1,0 +1,155 @@
+import Foundation
+
+/// Everything `femtofit analyze` writes into its output folder, each file atomically:
+/// analysis.json, analysis.csv (the same numbers, one row per series and quantity), points.csv
+/// (MSD, D, L and the local exponent per frame), msd.svg (log–log, with the regime model drawn;
+/// every series overlaid, so a fluence series compares at a glance), diffusivity.svg, length.svg
+/// and report.html, which shows the plots with the settings and methods used.
+public struct AnalysisReport: Sendable {
+    public var document: AnalysisDocument
+
+    public init(document: AnalysisDocument) { self.document = document }
+
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+
+    /// Writes into `folder` (created if missing); returns the paths written.
+    public func write(to folder: String) throws -> [String] {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw TransportError.badInput("\(folder): cannot create the output folder (\(error.localizedDescription))")
+        }
+        var files: [(String, Data)] = []
+        files.append(("analysis.json", try document.json()))
+        files.append(("analysis.csv", Data(summaryCSV().utf8)))
+        files.append(("points.csv", Data(pointsCSV().utf8)))
+        let plots = self.plots()
+        for (name, plot) in plots { files.append((name, Data(plot.render().utf8))) }
+        files.append(("report.html", Data(html(plots: plots.map(\.0)).utf8)))
+        var paths: [String] = []
+        for (name, data) in files {
+            let path = folder + "/" + name
+            try Self.atomicWrite(data, to: path)
+            paths.append(path)
+        }
+        return paths
+    }
+
+    static func atomicWrite(_ data: Data, to path: String) throws {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw TransportError.badInput("\(path): cannot be written (\(error.localizedDescription))")
+        }
+    }
+
+    static func number(_ v: Double?) -> String {
+        guard let v else { return "" }
+        return v.isFinite ? "\(v)" : "nan"
+    }
+
+    func keyColumns(_ key: FitsTable.SeriesKey) -> String {
+        "\(Self.number(key.fluence)),\(Self.number(key.wavelengthNm)),\(key.spot.map(String.init) ?? "")"
+    }
+
+    func summaryCSV() -> String {
+        var text = "fluence,wavelength_nm,spot,quantity,value,stderr,ci95_lo,ci95_hi\n"
+        for block in document.blocks {
+            let a = block.analysis
+            var rows: [(String, Estimate?)] = [("sigma0_nm", a.sigma0Nm), ("d_max_cm2_s", a.dMax),
+                                               ("band_like_length_nm", a.bandLike.lengthNm), ("band_like_persistence_fs", a.bandLike.persistenceFs),
+                                               ("band_like_alpha", a.bandLike.alpha), ("mobility_cm2_V_s", a.mobility), ("dots_crossed", a.dotsCrossed)]
+            for (i, r) in a.regimes.enumerated() {
+                let name = "regime\(i + 1)_\(r.kind.rawValue)"
+                rows += [(name + "_start_fs", r.startFs), (name + "_end_fs", r.endFs), (name + "_alpha", r.alpha), (name + "_d_cm2_s", r.diffusivity)]
+            }
+            for (name, e) in rows {
+                text += keyColumns(block.key) + ",\(name),"
+                if let e { text += "\(Self.number(e.value)),\(Self.number(e.stderr)),\(Self.number(e.ci95.first)),\(Self.number(e.ci95.last))\n" } else { text += ",,,\n" }
+            }
+        }
+        return text
+    }
+
+    func pointsCSV() -> String {
+        var text = "fluence,wavelength_nm,spot,delay_fs,sigma_nm,sigma_err_nm,msd_nm2,msd_err_nm2,d_cm2_s,d_err_cm2_s,length_nm,length_err_nm,local_exponent,local_exponent_err,model_msd_nm2\n"
+        for block in document.blocks {
+            for p in block.analysis.points {
+                let values = [p.delayFs, p.sigmaNm, p.sigmaErrorNm, p.msdNm2.value, p.msdNm2.stderr, p.diffusivity.value, p.diffusivity.stderr,
+                              p.lengthNm.value, p.lengthNm.stderr, p.localExponent.value, p.localExponent.stderr, block.analysis.modelMSD(at: p.delayFs)]
+                text += keyColumns(block.key) + "," + values.map { Self.number($0) }.joined(separator: ",") + "\n"
+            }
+        }
+        return text
+    }
+
+    /// Log-spaced times over a series' frames, for drawing its model.
+    static func modelTimes(_ a: TransportAnalysis) -> [Double] {
+        let positive = a.points.map(\.delayFs).filter { $0 > 0 }
+        guard let lo = positive.first, let hi = positive.last, hi > lo else { return positive }
+        return (0...200).map { lo * pow(hi / lo, Double($0) / 200) }
+    }
+
+    func plots() -> [(String, SVGPlot)] {
+        var msd = SVGPlot(title: "Mean squared displacement, with the regime model", xLabel: "delay (fs)", yLabel: "MSD (nm²)", logX: true, logY: true)
+        var d = SVGPlot(title: "Diffusivity D(t) = MSD / 2t", xLabel: "delay (fs)", yLabel: "D (cm²/s)", logX: true)
+        var l = SVGPlot(title: "Transport length L(t) = √MSD", xLabel: "delay (fs)", yLabel: "L (nm)", logX: true)
+        let many = document.blocks.count > 1
+        for (i, block) in document.blocks.enumerated() {
+            let a = block.analysis, color = Self.palette[i % Self.palette.count]
+            let label = many ? block.key.label : "fitted"
+            let positive = a.points.filter { $0.delayFs > 0 }
+            let t = positive.map(\.delayFs)
+            msd.series.append(.init(label: label, x: t, y: positive.map(\.msdNm2.value), yError: positive.map(\.msdNm2.stderr), color: color, asPoints: true))
+            let times = Self.modelTimes(a)
+            let kinds = a.regimes.map(\.kind.rawValue).joined(separator: " → ")
+            msd.series.append(.init(label: (many ? block.key.label + ": " : "model: ") + kinds, x: times, y: times.map { a.modelMSD(at: $0) }, color: color, asPoints: false))
+            d.series.append(.init(label: label, x: t, y: positive.map(\.diffusivity.value), yError: positive.map(\.diffusivity.stderr), color: color, asPoints: true))
+            d.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0) / (2 * $0) * 10 }, color: color, asPoints: false))
+            l.series.append(.init(label: label, x: t, y: positive.map(\.lengthNm.value), yError: positive.map(\.lengthNm.stderr), color: color, asPoints: true))
+            l.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0).squareRoot() }, color: color, asPoints: false))
+        }
+        return [("msd.svg", msd), ("diffusivity.svg", d), ("length.svg", l)]
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    static func show(_ e: Estimate?, digits: Int = 1) -> String {
+        guard let e, e.value.isFinite else { return "—" }
+        let f = "%.\(digits)f"
+        return String(format: "\(f) ± \(f) [\(f), \(f)]", e.value, e.stderr, e.ci95.first ?? .nan, e.ci95.last ?? .nan)
+    }
+
+    func html(plots: [String]) -> String {
+        var s = """
+        <!doctype html><html><head><meta charset="utf-8"><title>femtofit analysis</title>
+        <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}img{max-width:100%}</style>
+        </head><body><h1>femtofit transport analysis</h1>
+        <p>Input: <code>\(Self.escape(document.input))</code> · femtofit \(Self.escape(document.femtofitVersion)) · schema \(AnalysisDocument.schema)</p>
+        <h2>Settings</h2><table><tr><th>temperature</th><td>\(document.temperatureK) K</td></tr>
+        <tr><th>dot pitch</th><td>\(document.dotPitchNm.map { "\($0) nm" } ?? "not given")</td></tr>
+        <tr><th>pixel size</th><td>\(document.pixelSizeNm.map { "\($0) nm" } ?? "widths given in nm")</td></tr></table>
+        <h2>Results</h2><table><tr><th>series</th><th>σ₀ (nm)</th><th>D_max (cm²/s)</th><th>band-like length (nm)</th><th>persistence (fs)</th><th>mobility (cm²/V s)</th><th>regimes</th></tr>
+
+        """
+        for b in document.blocks {
+            let a = b.analysis
+            let regimes = a.regimes.map { r in
+                "\(r.kind.rawValue) \(Int(r.startFs.value))–\(Int(r.endFs.value)) fs, α \(String(format: "%.2f ± %.2f", r.alpha.value, r.alpha.stderr))"
+            }.joined(separator: "<br>")
+            s += "<tr><td>\(Self.escape(b.key.label))</td><td>\(Self.show(a.sigma0Nm))</td><td>\(Self.show(a.dMax))</td><td>\(Self.show(a.bandLike.lengthNm))</td>"
+                + "<td>\(Self.show(a.bandLike.persistenceFs, digits: 0))</td><td>\(Self.show(a.mobility, digits: 0))</td><td>\(regimes)</td></tr>\n"
+        }
+        s += "</table><p>Intervals are 95 %. Value ± standard error [interval].</p>\n<h2>Plots</h2>\n"
+        for p in plots { s += "<p><img src=\"\(p)\" alt=\"\(p)\"></p>\n" }
+        s += "<h2>Methods</h2><table>\n"
+        for (k, v) in AnalysisDocument.methods.sorted(by: { $0.key < $1.key }) { s += "<tr><th>\(k)</th><td>\(Self.escape(v))</td></tr>\n" }
+        s += "</table>\n"
+        let notes = document.notes + document.blocks.flatMap { b in b.analysis.notes.map { "\(b.key.label): \($0)" } }
+        if !notes.isEmpty {
+            s += "<h2>Notes</h2><ul>\n" + notes.map { "<li>\(Self.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+        }
+        s += "<p>Numbers: analysis.json, analysis.csv, points.csv.</p></body></html>\n"
+        return s
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// The spot widths of `fits.csv` (what `femtofit fit` writes, or an outside tool in the same
+/// columns), grouped into series: one per distinct (fluence, wavelength_nm, spot), or a single
+/// series when those columns are absent. Widths come from `sigma_nm` (or `sigma_px` times the
+/// pixel size); for elliptic models the geometric mean of `sigma_x` and `sigma_y` is taken.
+/// Only frames whose `state` is `converged` are used.
+public struct FitsTable: Sendable {
+    public struct SeriesKey: Sendable, Hashable, Codable, Comparable {
+        public var fluence: Double?
+        public var wavelengthNm: Double?
+        public var spot: Int?
+        public init(fluence: Double? = nil, wavelengthNm: Double? = nil, spot: Int? = nil) {
+            self.fluence = fluence; self.wavelengthNm = wavelengthNm; self.spot = spot
+        }
+        public static func < (a: SeriesKey, b: SeriesKey) -> Bool {
+            (a.wavelengthNm ?? 0, a.spot ?? 0, a.fluence ?? 0) < (b.wavelengthNm ?? 0, b.spot ?? 0, b.fluence ?? 0)
+        }
+        /// "fluence 0.09, 700 nm, spot 2", or "the series" without axes.
+        public var label: String {
+            var parts: [String] = []
+            if let fluence { parts.append("fluence \(fluence)") }
+            if let wavelengthNm { parts.append("\(wavelengthNm) nm") }
+            if let spot { parts.append("spot \(spot)") }
+            return parts.isEmpty ? "the series" : parts.joined(separator: ", ")
+        }
+    }
+
+    public struct Series: Sendable {
+        public var key: SeriesKey
+        public var delays: [Double] = []
+        public var sigmas: [Double] = []
+        public var errors: [Double] = []
+        public var valid: [Bool] = []
+    }
+
+    public var series: [Series]
+
+    /// Reads `path`. `pixelSize` (nm) converts widths given in pixels; it is required for them.
+    public init(path: String, pixelSize: Double?) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw TransportError.badInput("\(path): cannot be read as text (is it the fits.csv that femtofit fit writes?)")
+        }
+        try self.init(csv: text, source: path, pixelSize: pixelSize)
+    }
+
+    public init(csv text: String, source: String, pixelSize: Double?) throws {
+        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        guard !lines.isEmpty else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
+        let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+        guard let delayColumn = column("delay_fs") else {
+            throw TransportError.badInput("\(source): has no delay_fs column, so MSD(t) cannot be formed; fit again with `femtofit fit --delays FILE` or from a dataset folder")
+        }
+        var scale = 1.0
+        var widthColumns: [(value: Int, error: Int)] = []
+        for unit in ["nm", "px"] {
+            let names = column("sigma_\(unit)") != nil ? ["sigma_\(unit)"] : ["sigma_x_\(unit)", "sigma_y_\(unit)"]
+            let found = names.compactMap { n in column(n).flatMap { v in column(n + "_err").map { (v, $0) } } }
+            guard found.count == names.count else { continue }
+            widthColumns = found
+            if unit == "px" {
+                guard let pixelSize else {
+                    throw TransportError.badInput("\(source): widths are in pixels (\(names[0])); give --pixel-size NM to put them in nm")
+                }
+                guard pixelSize > 0, pixelSize.isFinite else {
+                    throw TransportError.badSetting("pixel size \(pixelSize) nm: give a positive size in nm")
+                }
+                scale = pixelSize
+            }
+            break
+        }
+        guard !widthColumns.isEmpty else {
+            throw TransportError.badInput("\(source): has no width columns with errors (sigma_nm and sigma_nm_err, or sigma_px and sigma_px_err); fit a Gaussian model")
+        }
+        let stateColumn = column("state")
+        let axes = (column("fluence"), column("wavelength_nm"), column("spot"))
+        var bySeries: [SeriesKey: Series] = [:]
+        for (n, line) in lines.enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == header.count else {
+                throw TransportError.badInput("\(source): line \(n + 2) has \(fields.count) fields, the header \(header.count); the file is truncated or was edited")
+            }
+            func number(_ i: Int) throws -> Double {
+                let f = fields[i].lowercased()
+                if f == "nan" { return .nan }
+                guard let v = Double(f) else {
+                    throw TransportError.badInput("\(source): line \(n + 2), column \(header[i]): '\(fields[i])' is not a number")
+                }
+                return v
+            }
+            let key = SeriesKey(fluence: try axes.0.map(number), wavelengthNm: try axes.1.map(number),
+                                spot: try axes.2.map { Int(try number($0)) })
+            let widths = try widthColumns.map { (try number($0.value) * scale, try number($0.error) * scale) }
+            let sigma = exp(widths.map { log($0.0) }.reduce(0, +) / Double(widths.count))
+            let error = (widths.map { $0.1 * $0.1 }.reduce(0, +) / Double(widths.count * widths.count)).squareRoot()
+                * sigma / (widths.map(\.0).reduce(0, +) / Double(widths.count))
+            var s = bySeries[key] ?? Series(key: key)
+            s.delays.append(try number(delayColumn))
+            s.sigmas.append(sigma)
+            s.errors.append(error)
+            s.valid.append(stateColumn.map { fields[$0] == "converged" } ?? true)
+            bySeries[key] = s
+        }
+        guard !bySeries.isEmpty else { throw TransportError.badInput("\(source): has a header but no frames") }
+        for s in bySeries.values {
+            let sorted = s.delays.sorted()
+            if let dup = zip(sorted, sorted.dropFirst()).first(where: { $0 == $1 }) {
+                throw TransportError.badInput("\(source): \(s.key.label) has delay \(dup.0) fs twice; one row per delay and series")
+            }
+        }
+        series = bySeries.values.sorted { $0.key < $1.key }
+    }
+}

@@ -1,0 +1,35 @@
+/// Analyses every series of a `FitsTable`, then splits the sub-diffusive regimes of each fluence
+/// series (same wavelength and spot, several fluences) by `FluenceSeriesRegimes`. A series that
+/// cannot be analysed (too few fitted frames) is left out with a note naming it, rather than
+/// stopping the rest.
+public enum TransportAnalyzer {
+    public static func analyse(_ table: FitsTable, settings: TransportAnalysis.Settings,
+                               progress: ((Int, Int) -> Void)? = nil) throws -> (blocks: [AnalysisDocument.Block], notes: [String]) {
+        var blocks: [AnalysisDocument.Block] = [], notes: [String] = []
+        for (i, s) in table.series.enumerated() {
+            do {
+                let a = try TransportAnalysis(delays: s.delays, sigmas: s.sigmas, errors: s.errors, valid: s.valid, settings: settings)
+                blocks.append(AnalysisDocument.Block(key: s.key, analysis: a))
+            } catch let error as TransportError {
+                if case .badSetting = error { throw error }
+                notes.append("\(s.key.label): not analysed: \(error)")
+            }
+            progress?(i + 1, table.series.count)
+        }
+        guard !blocks.isEmpty else {
+            throw TransportError.notEnoughFrames("no series could be analysed: " + notes.joined(separator: "; "))
+        }
+        // Fluence series: same wavelength and spot, more than one fluence.
+        var groups: [FitsTable.SeriesKey: [Int]] = [:]
+        for (i, b) in blocks.enumerated() where b.key.fluence != nil {
+            groups[FitsTable.SeriesKey(fluence: nil, wavelengthNm: b.key.wavelengthNm, spot: b.key.spot), default: []].append(i)
+        }
+        for (group, members) in groups.sorted(by: { $0.key < $1.key }) where members.count >= 2 {
+            var analyses = members.map { blocks[$0].analysis }
+            let groupNotes = FluenceSeriesRegimes.classify(fluences: members.map { blocks[$0].key.fluence! }, analyses: &analyses)
+            for (m, a) in zip(members, analyses) { blocks[m].analysis = a }
+            notes += groupNotes.map { (group.label == "the series" ? "" : group.label + ": ") + $0 }
+        }
+        return (blocks, notes)
+    }
+}

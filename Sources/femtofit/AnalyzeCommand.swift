@@ -1,0 +1,82 @@
+import ArgumentParser
+import FitCore
+import Foundation
+import TAMData
+import Transport
+
+/// `femtofit analyze`: from a dataset folder (fitted first, as `femtofit fit` would) or a fits.csv
+/// to the transport physics: analysis.json, CSVs, SVG plots and an HTML report.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Transport analysis (MSD, D(t), regimes, D_max, mobility) of a dataset folder or a fits.csv.",
+        discussion: """
+        INPUT is a dataset folder (each series is preprocessed and fitted with gauss2d-pixelated first; \
+        the fits go into DIR too) or the fits.csv that `femtofit fit` writes. A fits.csv in pixels needs \
+        --pixel-size. See README "femtofit analyze" for analysis.json's schema.
+        """)
+
+    @Argument(help: "A dataset folder or a fits.csv.")
+    var input: String
+    @Option(name: .shortAndLong, help: "Folder for analysis.json, the CSVs, plots and report.html (created if missing).")
+    var output: String
+    @Option(name: .customLong("pixel-size"), help: "Pixel size in nm, for a fits.csv whose widths are in pixels.")
+    var pixelSize: Double?
+    @Option(help: "Temperature in kelvin, for the mobility.")
+    var temperature = 300.0
+    @Option(name: .customLong("dot-pitch"), help: "Dot pitch in nm, for the number of dots crossed.")
+    var dotPitch: Double?
+
+    func run() throws {
+        do { try analyse() } catch let error as TransportError {
+            warn("analyze: \(error)")
+            throw ExitCode(2)
+        } catch let error as TAMDataError {
+            warn(error.description)
+            throw ExitCode(2)
+        }
+    }
+
+    func analyse() throws {
+        let settings = TransportAnalysis.Settings(temperature: temperature, dotPitch: dotPitch)
+        // Settings are checked before any fitting starts.
+        guard temperature > 0, temperature.isFinite else { throw TransportError.badSetting("--temperature \(temperature): give a positive temperature in kelvin") }
+        if let dotPitch, !(dotPitch > 0 && dotPitch.isFinite) { throw TransportError.badSetting("--dot-pitch \(dotPitch): give a positive pitch in nm") }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
+            throw TransportError.badInput("\(input): no such file or folder; give a dataset folder or a fits.csv")
+        }
+        var fitsPath = input, pixelSize = self.pixelSize
+        if isFolder.boolValue {
+            print("fitting the dataset first (gauss2d-pixelated, weighted by the run scatter)")
+            var fit = try FitCommand.parse([input, "--output", output, "--model", "gauss2d-pixelated"])
+            if let pixelSize { fit.pixelSize = pixelSize }
+            try fit.run()
+            fitsPath = output + "/fits.csv"
+            pixelSize = nil
+        }
+        let table = try FitsTable(path: fitsPath, pixelSize: pixelSize)
+        let progress = Progress("analysing \(table.series.count) series")
+        let (blocks, notes) = try TransportAnalyzer.analyse(table, settings: settings) { progress.update($0, of: $1) }
+        for note in notes { print(note) }
+        let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: input, settings: settings,
+                                        pixelSizeNm: self.pixelSize, blocks: blocks, notes: notes)
+        let paths = try AnalysisReport(document: document).write(to: output)
+        for b in blocks {
+            let a = b.analysis
+            var line = "\(b.key.label): sigma_0 \(format(a.sigma0Nm)) nm"
+            if let dMax = a.dMax, let length = a.bandLike.lengthNm, let persistence = a.bandLike.persistenceFs {
+                line += ", D_max \(format(dMax)) cm^2/s, band-like \(format(persistence, digits: 0)) fs over \(format(length)) nm"
+            } else {
+                line += ", no band-like regime (\(a.bandLike.reason ?? ""))"
+            }
+            line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \(String(format: "%.2f", $0.alpha.value)))" }.joined(separator: ", ")
+            print(line)
+        }
+        print("results in \(output)/: " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+    }
+
+    func format(_ e: Estimate, digits: Int = 1) -> String {
+        String(format: "%.\(digits)f ± %.\(digits)f", e.value, e.stderr)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Transport
+import XCTest
+
+/// fits.csv in, analysis.json / CSV / plots / report out, and the clear errors on bad input.
+final class AnalysisOutputTests: XCTestCase {
+    /// A fits.csv as `femtofit fit` writes it for a grid, widths in pixels.
+    func gridCSV(pixelSize: Double, fluences: [Double]) -> String {
+        var text = "index,fluence,wavelength_nm,spot,delay_fs,amplitude,x0_px,y0_px,sigma_px,offset,amplitude_err,x0_px_err,y0_px_err,sigma_px_err,offset_err,state,chi2,iterations\n"
+        for (i, f) in fluences.enumerated() {
+            let w = SimulatedWidths(.pureFilm(fluence: f), precision: 0.3, seed: 40 + UInt64(i))
+            for (k, t) in w.delays.enumerated() {
+                let state = t < 0 ? "invalid_input" : "converged"
+                let sigma = w.sigmas[k].isFinite ? w.sigmas[k] / pixelSize : Double.nan
+                text += "\(k),\(f),700.0,0,\(t),1,10,10,\(sigma),0,0.1,0.01,0.01,\(w.errors[k] / pixelSize),0.01,\(state),1.0,5\n"
+            }
+        }
+        return text
+    }
+
+    func temporaryFolder() throws -> String {
+        let path = NSTemporaryDirectory() + "femtofit-analysis-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    func testGridInPixelsGivesOneBlockPerSeriesAndTheSchema() throws {
+        let folder = try temporaryFolder()
+        let table = try FitsTable(csv: gridCSV(pixelSize: 55.6, fluences: [0.045, 0.09, 0.135]), source: "fits.csv", pixelSize: 55.6)
+        XCTAssertEqual(table.series.count, 3)
+        XCTAssertEqual(table.series[0].valid.filter { $0 }.count, 60)
+        let settings = TransportAnalysis.Settings(temperature: 300, dotPitch: 3)
+        let (blocks, notes) = try TransportAnalyzer.analyse(table, settings: settings)
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: settings, pixelSizeNm: 55.6, blocks: blocks, notes: notes)
+        let paths = try AnalysisReport(document: document).write(to: folder)
+        XCTAssertEqual(Set(paths.map { ($0 as NSString).lastPathComponent }),
+                       ["analysis.json", "analysis.csv", "points.csv", "msd.svg", "diffusivity.svg", "length.svg", "report.html"])
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/analysis.json"))) as? [String: Any])
+        XCTAssertEqual(json["schema"] as? String, "femtofit-analysis/1")
+        XCTAssertNil(json["d_max_cm2_s"], "a grid keeps its blocks under series only")
+        let series = try XCTUnwrap(json["series"] as? [[String: Any]])
+        XCTAssertEqual(series.count, 3)
+        for (block, f) in zip(series, [0.045, 0.09, 0.135]) {
+            XCTAssertEqual(block["fluence"] as? Double, f)
+            let dMax = try XCTUnwrap(block["d_max_cm2_s"] as? [String: Any])
+            let value = try XCTUnwrap(dMax["value"] as? Double), ci = try XCTUnwrap(dMax["ci95"] as? [Double])
+            XCTAssertEqual(value, TransportTruth.pureFilm(fluence: f).bandDiffusivity, accuracy: 0.05 * value)
+            XCTAssertTrue(ci[0] < value && value < ci[1])
+            XCTAssertNotNil(dMax["stderr"] as? Double)
+            let regimes = try XCTUnwrap(block["regimes"] as? [[String: Any]])
+            XCTAssertEqual(regimes.compactMap { $0["kind"] as? String }, ["band_like", "auger_assisted", "hopping"])
+            for r in regimes { for key in ["start_fs", "end_fs", "alpha", "d_cm2_s"] { XCTAssertNotNil(r[key] as? [String: Any], key) } }
+            let band = try XCTUnwrap(block["band_like"] as? [String: Any])
+            XCTAssertEqual(band["present"] as? Bool, true)
+            let length = try XCTUnwrap((band["length_nm"] as? [String: Any])?["value"] as? Double)
+            let dots = try XCTUnwrap((block["dots_crossed"] as? [String: Any])?["value"] as? Double)
+            XCTAssertEqual(dots, length / 3, accuracy: 1e-9)
+            XCTAssertNotNil(block["mobility_cm2_V_s"] as? [String: Any])
+        }
+        let csv = try String(contentsOfFile: folder + "/analysis.csv", encoding: .utf8)
+        XCTAssertTrue(csv.contains("0.09,700.0,0,d_max_cm2_s,"))
+        let svg = try String(contentsOfFile: folder + "/msd.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") || svg.contains("<svg"))
+        XCTAssertTrue(svg.contains("fluence 0.135"), "a fluence series is overlaid in one MSD plot")
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        for piece in ["msd.svg", "diffusivity.svg", "length.svg", "300.0 K", "3.0 nm", "auger_assisted"] { XCTAssertTrue(html.contains(piece), piece) }
+    }
+
+    func testSingleSeriesWithoutBandLikeWritesNulls() throws {
+        let w = SimulatedWidths(.heterostructure90, precision: 0.3, seed: 9)
+        var text = "index,delay_fs,sigma_nm,sigma_nm_err,state\n"
+        for k in w.delays.indices { text += "\(k),\(w.delays[k]),\(w.sigmas[k]),\(w.errors[k]),\(w.delays[k] < 0 ? "invalid_input" : "converged")\n" }
+        let table = try FitsTable(csv: text, source: "fits.csv", pixelSize: nil)
+        let (blocks, notes) = try TransportAnalyzer.analyse(table, settings: .init())
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: .init(), pixelSizeNm: nil, blocks: blocks, notes: notes)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: document.json()) as? [String: Any])
+        XCTAssertTrue(json["d_max_cm2_s"] is NSNull, "a single series puts its block at the top level, absent numbers null")
+        XCTAssertTrue(json["mobility_cm2_V_s"] is NSNull)
+        let band = try XCTUnwrap(json["band_like"] as? [String: Any])
+        XCTAssertEqual(band["present"] as? Bool, false)
+        for key in ["length_nm", "persistence_fs", "alpha"] { XCTAssertTrue(band[key] is NSNull, key) }
+        XCTAssertFalse((band["reason"] as? String ?? "").isEmpty)
+        XCTAssertNotNil(json["sigma0_nm"] as? [String: Any])
+    }
+
+    func testBadFitsFilesGetClearErrors() throws {
+        func message(_ csv: String, pixelSize: Double? = nil) -> String {
+            do { _ = try FitsTable(csv: csv, source: "run7/fits.csv", pixelSize: pixelSize); return "no error" } catch { return "\(error)" }
+        }
+        let noDelays = message("index,sigma_nm,sigma_nm_err,state\n0,141,0.3,converged\n")
+        XCTAssertTrue(noDelays.contains("run7/fits.csv") && noDelays.contains("delay_fs"), noDelays)
+        let pixels = message("index,delay_fs,sigma_px,sigma_px_err\n0,10,2.5,0.01\n")
+        XCTAssertTrue(pixels.contains("--pixel-size"), pixels)
+        let truncated = message("index,delay_fs,sigma_nm,sigma_nm_err\n0,10,141,0.3\n1,20\n")
+        XCTAssertTrue(truncated.contains("line 3") && truncated.contains("truncated"), truncated)
+        let text = message("index,delay_fs,sigma_nm,sigma_nm_err\n0,10,abc,0.3\n")
+        XCTAssertTrue(text.contains("line 2") && text.contains("sigma_nm"), text)
+        let duplicate = message("index,delay_fs,sigma_nm,sigma_nm_err\n0,10,141,0.3\n1,10,142,0.3\n")
+        XCTAssertTrue(duplicate.contains("twice"), duplicate)
+        let noWidth = message("index,delay_fs,amplitude\n0,10,1\n")
+        XCTAssertTrue(noWidth.contains("width"), noWidth)
+        XCTAssertThrowsError(try TransportAnalysis(delays: [1], sigmas: [1], errors: [1], valid: [true], settings: .init(temperature: -3)))
+        let tooFew = SimulatedWidths(.pureFilm, delays: [0, 20, 40, 60], precision: 0.3, seed: 1)
+        XCTAssertThrowsError(try TransportAnalysis(delays: tooFew.delays, sigmas: tooFew.sigmas, errors: tooFew.errors, valid: tooFew.valid)) { error in
+            XCTAssertTrue("\(error)".contains("at least"), "\(error)")
+        }
+    }
+}
