@@ -10,6 +10,11 @@ public struct AnalysisDocument: Sendable, Encodable {
         public var key: FitsTable.SeriesKey
         public var analysis: TransportAnalysis
 
+        public init(key: FitsTable.SeriesKey, analysis: TransportAnalysis) {
+            self.key = key
+            self.analysis = analysis
+        }
+
         enum Keys: String, CodingKey {
             case fluence, wavelength_nm, spot, sigma0_nm, d_max_cm2_s, band_like, regimes, mobility_cm2_V_s, dots_crossed
             case frames_used, segments_by_bic, notes

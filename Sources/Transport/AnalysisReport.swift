@@ -7,8 +7,13 @@ import Foundation
 /// and report.html, which shows the plots with the settings and methods used.
 public struct AnalysisReport: Sendable {
     public var document: AnalysisDocument
+    /// A known MSD curve drawn beside the data (the simulated truth in the demo), nm^2 against fs.
+    public var reference: (label: String, delays: [Double], msd: [Double])?
 
-    public init(document: AnalysisDocument) { self.document = document }
+    public init(document: AnalysisDocument, reference: (label: String, delays: [Double], msd: [Double])? = nil) {
+        self.document = document
+        self.reference = reference
+    }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
@@ -106,6 +111,14 @@ public struct AnalysisReport: Sendable {
             d.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0) / (2 * $0) * 10 }, color: color, asPoints: false))
             l.series.append(.init(label: label, x: t, y: positive.map(\.lengthNm.value), yError: positive.map(\.lengthNm.stderr), color: color, asPoints: true))
             l.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0).squareRoot() }, color: color, asPoints: false))
+        }
+        if let reference {
+            let keep = reference.delays.indices.filter { reference.delays[$0] > 0 }
+            let t = keep.map { reference.delays[$0] }, m = keep.map { reference.msd[$0] }
+            let gray = "#555555"
+            msd.series.append(.init(label: reference.label, x: t, y: m, color: gray, asPoints: false))
+            d.series.append(.init(label: reference.label, x: t, y: zip(t, m).map { $1 / (2 * $0) * 10 }, color: gray, asPoints: false))
+            l.series.append(.init(label: reference.label, x: t, y: m.map { $0.squareRoot() }, color: gray, asPoints: false))
         }
         return [("msd.svg", msd), ("diffusivity.svg", d), ("length.svg", l)]
     }

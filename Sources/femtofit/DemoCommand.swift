@@ -6,7 +6,7 @@ import TAMData
 import Transport
 
 /// `femtofit demo`: a whole experiment on the simulated instrument — simulate a TAM stack, fit
-/// every frame, compute MSD and D(t), and report them as a table, CSV and SVG plots.
+/// every frame, analyse the transport (regimes, D_max) and report it as analysis.json, CSV, SVG plots and HTML.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -65,7 +65,7 @@ struct DemoCommand: ParsableCommand {
         let truthByDelay = Dictionary(written.truthRows.map { ($0.delayFs, $0) }, uniquingKeysWith: { a, _ in a })
         printTable(analysis, truth: truthByDelay)
 
-        print("4/4 report")
+        print("4/4 report: analysis.json, CSVs, plots, report.html")
         let paths = try writeReport(analysis, truth: written.truthRows)
         let truth = simulator.transport
         print(String(format: "    sigma_0 = %.1f ± %.1f nm (truth %.1f nm)", analysis.sigma0Nm.value, analysis.sigma0Nm.stderr, truth.sigma0))
@@ -93,27 +93,11 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
+    /// analysis.json, the CSVs, plots (the simulated truth drawn beside the fits) and report.html.
     func writeReport(_ analysis: TransportAnalysis, truth: [TAMSimulator.Truth]) throws -> [String] {
-        var csv = "delay_fs,sigma_nm,sigma_err_nm,msd_nm2,msd_err_nm2,diffusivity_cm2_s,diffusivity_err_cm2_s\n"
-        for p in analysis.points {
-            csv += "\(p.delayFs),\(p.sigmaNm),\(p.sigmaErrorNm),\(p.msdNm2.value),\(p.msdNm2.stderr),\(p.diffusivity.value),\(p.diffusivity.stderr)\n"
-        }
-        let positive = analysis.points.filter { $0.delayFs > 0 }
-        var msdPlot = SVGPlot(title: "Mean squared displacement", xLabel: "delay (fs)", yLabel: "MSD (nm²)", logX: true, logY: true)
-        msdPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.msdNm2.value),
-                                    yError: positive.map(\.msdNm2.stderr), color: "#1f77b4", asPoints: true))
-        let truthPositive = truth.filter { $0.delayFs > 0 }
-        msdPlot.series.append(.init(label: "simulated truth", x: truthPositive.map(\.delayFs), y: truthPositive.map(\.msdNm2),
-                                    color: "#d62728", asPoints: false))
-        var dPlot = SVGPlot(title: "Diffusivity D(t) = MSD / 2t", xLabel: "delay (fs)", yLabel: "D (cm²/s)", logX: true)
-        dPlot.series.append(.init(label: "fitted", x: positive.map(\.delayFs), y: positive.map(\.diffusivity.value),
-                                  yError: positive.map(\.diffusivity.stderr), color: "#1f77b4", asPoints: true))
-        dPlot.series.append(.init(label: "simulated truth", x: truthPositive.map(\.delayFs),
-                                  y: truthPositive.map { $0.msdNm2 / (2 * $0.delayFs) * 10 }, color: "#d62728", asPoints: false))
-        let paths = [output + "/msd.csv", output + "/msd.svg", output + "/diffusivity.svg"]
-        try AtomicFile.write(csv, to: paths[0])
-        try AtomicFile.write(msdPlot.render(), to: paths[1])
-        try AtomicFile.write(dPlot.render(), to: paths[2])
-        return paths
+        let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: output + "/stack.tif", settings: analysis.settings,
+                                        pixelSizeNm: nil, blocks: [.init(key: .init(), analysis: analysis)], notes: [])
+        let report = AnalysisReport(document: document, reference: ("simulated truth", truth.map(\.delayFs), truth.map(\.msdNm2)))
+        return try report.write(to: output)
     }
 }

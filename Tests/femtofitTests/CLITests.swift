@@ -249,11 +249,12 @@ final class CLITests: XCTestCase {
     func testDemoRunsTheWholeChain() throws {
         let run = try femtofit(["demo", "--output", folder + "/demo"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for step in ["1/4", "2/4", "3/4", "4/4", "sigma_0 ="] { XCTAssertTrue(run.stdout.contains(step), step) }
-        for file in ["stack.tif", "delays.txt", "truth.csv", "fits.csv", "fits.json", "msd.csv", "msd.svg", "diffusivity.svg"] {
+        for step in ["1/4", "2/4", "3/4", "4/4", "sigma_0 =", "D_max =", "band_like from"] { XCTAssertTrue(run.stdout.contains(step), step) }
+        for file in ["stack.tif", "delays.txt", "truth.csv", "fits.csv", "fits.json", "analysis.json", "points.csv", "msd.svg",
+                     "diffusivity.svg", "length.svg", "report.html"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/demo/" + file), file)
         }
         let svg = try String(contentsOfFile: folder + "/demo/msd.svg", encoding: .utf8)
-        XCTAssertTrue(svg.contains("<circle") && svg.contains("<polyline"))
+        XCTAssertTrue(svg.contains("<circle") && svg.contains("<polyline") && svg.contains("simulated truth"))
     }
 }
