@@ -65,10 +65,13 @@ public struct AnalysisDocument: Sendable, Encodable {
     public var dotPitchNm: Double?
     public var pixelSizeNm: Double?
     public var blocks: [Block]
+    /// Energetic disorder per (fluence, spot) of a wavelength scan.
+    public var disorder: [DisorderFromScan.Result] = []
     public var notes: [String]
 
     public init(femtofitVersion: String, input: String, settings: TransportAnalysis.Settings, pixelSizeNm: Double?,
-                blocks: [Block], notes: [String]) {
+                blocks: [Block], disorder: [DisorderFromScan.Result] = [], notes: [String]) {
+        self.disorder = disorder
         self.femtofitVersion = femtofitVersion; self.input = input; temperatureK = settings.temperature
         dotPitchNm = settings.dotPitch; self.pixelSizeNm = pixelSizeNm; self.blocks = blocks; self.notes = notes
     }
@@ -81,10 +84,11 @@ public struct AnalysisDocument: Sendable, Encodable {
         "intervals": "95 %: the wider of parametric bootstrap (200 replicates, 16-84 % spread of ln x) and delta method for D_max, band-like length and persistence; delta method from the covariance (scaled by reduced chi^2 when > 1) elsewhere; positive quantities on a log scale",
         "fluence_split": "k-th sub-diffusive regime across fluences: hopping when the alphas pass a chi^2 homogeneity test at 5 %, else auger_assisted when d alpha / d fluence > 1.96 se, else left sub_diffusive",
         "mobility": "Einstein: mu = D_max e / (k_B T)",
+        "disorder": "bleach-peak energy per delay from the fitted amplitudes across >= 3 probe wavelengths (parabola on the energy axis), E(t) = E_0 + dE (1 - exp(-t/tau)) fitted unweighted, sigma_inh = sqrt(-2 k_B T dE)",
     ]
 
     enum Keys: String, CodingKey {
-        case schema, femtofit_version, input, settings, methods, series, notes
+        case schema, femtofit_version, input, settings, methods, series, notes, disorder
         case fluence, wavelength_nm, spot, sigma0_nm, d_max_cm2_s, band_like, regimes, mobility_cm2_V_s, dots_crossed, frames_used, segments_by_bic
     }
     enum SettingsKeys: String, CodingKey { case temperature_k, dot_pitch_nm, pixel_size_nm }
@@ -101,6 +105,7 @@ public struct AnalysisDocument: Sendable, Encodable {
         try c.encode(Self.methods, forKey: .methods)
         try c.encode(notes, forKey: .notes)
         try c.encode(blocks, forKey: .series)
+        try c.encode(disorder, forKey: .disorder)
         if blocks.count == 1 { try blocks[0].encode(to: encoder) }
     }
 
@@ -108,6 +113,22 @@ public struct AnalysisDocument: Sendable, Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
+    }
+}
+
+extension DisorderFromScan.Result: Encodable {
+    enum Keys: String, CodingKey { case fluence, spot, sigma_inh_meV, shift_meV, tau_fs, initial_energy_ev, temperature_k, delays_fs, peak_energies_ev }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(key.fluence, forKey: .fluence)
+        try c.encode(key.spot, forKey: .spot)
+        try c.encode(disorder.sigmaInhMeV, forKey: .sigma_inh_meV)
+        try c.encode(disorder.shiftMeV, forKey: .shift_meV)
+        try c.encode(disorder.tauFs, forKey: .tau_fs)
+        try c.encode(disorder.initialEnergy, forKey: .initial_energy_ev)
+        try c.encode(disorder.temperature, forKey: .temperature_k)
+        try c.encode(delays, forKey: .delays_fs)
+        try c.encode(peakEnergiesEV, forKey: .peak_energies_ev)
     }
 }
 

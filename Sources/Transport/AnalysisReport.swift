@@ -120,7 +120,21 @@ public struct AnalysisReport: Sendable {
             d.series.append(.init(label: reference.label, x: t, y: zip(t, m).map { $1 / (2 * $0) * 10 }, color: gray, asPoints: false))
             l.series.append(.init(label: reference.label, x: t, y: m.map { $0.squareRoot() }, color: gray, asPoints: false))
         }
-        return [("msd.svg", msd), ("diffusivity.svg", d), ("length.svg", l)]
+        var plots = [("msd.svg", msd), ("diffusivity.svg", d), ("length.svg", l)]
+        if !document.disorder.isEmpty {
+            var e = SVGPlot(title: "Bleach-peak energy (red shift → disorder)", xLabel: "delay (fs)", yLabel: "peak energy (eV)", logX: false)
+            for (i, r) in document.disorder.enumerated() {
+                let color = Self.palette[i % Self.palette.count], label = r.key.label
+                e.series.append(.init(label: label, x: r.delays, y: r.peakEnergiesEV, color: color, asPoints: true))
+                let p = r.disorder, hi = r.delays.max() ?? 1
+                let times = (0...100).map { hi * Double($0) / 100 }
+                e.series.append(.init(label: label + String(format: ": σ_inh %.1f meV", p.sigmaInhMeV.value), x: times,
+                                      y: times.map { p.initialEnergy.value + p.shiftMeV.value / 1000 * (1 - exp(-$0 / p.tauFs.value)) },
+                                      color: color, asPoints: false))
+            }
+            plots.append(("disorder.svg", e))
+        }
+        return plots
     }
 
     static func escape(_ s: String) -> String {
@@ -153,7 +167,15 @@ public struct AnalysisReport: Sendable {
             s += "<tr><td>\(Self.escape(b.key.label))</td><td>\(Self.show(a.sigma0Nm))</td><td>\(Self.show(a.dMax))</td><td>\(Self.show(a.bandLike.lengthNm))</td>"
                 + "<td>\(Self.show(a.bandLike.persistenceFs, digits: 0))</td><td>\(Self.show(a.mobility, digits: 0))</td><td>\(regimes)</td></tr>\n"
         }
-        s += "</table><p>Intervals are 95 %. Value ± standard error [interval].</p>\n<h2>Plots</h2>\n"
+        s += "</table><p>Intervals are 95 %. Value ± standard error [interval].</p>\n"
+        if !document.disorder.isEmpty {
+            s += "<h2>Energetic disorder</h2><table><tr><th>series</th><th>σ_inh (meV)</th><th>final shift dE (meV)</th><th>τ (fs)</th></tr>\n"
+            for r in document.disorder {
+                s += "<tr><td>\(Self.escape(r.key.label))</td><td>\(Self.show(r.disorder.sigmaInhMeV))</td><td>\(Self.show(r.disorder.shiftMeV))</td><td>\(Self.show(r.disorder.tauFs, digits: 0))</td></tr>\n"
+            }
+            s += "</table>\n"
+        }
+        s += "<h2>Plots</h2>\n"
         for p in plots { s += "<p><img src=\"\(p)\" alt=\"\(p)\"></p>\n" }
         s += "<h2>Methods</h2><table>\n"
         for (k, v) in AnalysisDocument.methods.sorted(by: { $0.key < $1.key }) { s += "<tr><th>\(k)</th><td>\(Self.escape(v))</td></tr>\n" }

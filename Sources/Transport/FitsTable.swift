@@ -32,6 +32,9 @@ public struct FitsTable: Sendable {
         public var sigmas: [Double] = []
         public var errors: [Double] = []
         public var valid: [Bool] = []
+        /// The fitted amplitude per frame (NaN without an `amplitude` column): the signal the
+        /// bleach-peak energy is read from across wavelengths.
+        public var amplitudes: [Double] = []
     }
 
     public var series: [Series]
@@ -73,7 +76,7 @@ public struct FitsTable: Sendable {
         guard !widthColumns.isEmpty else {
             throw TransportError.badInput("\(source): has no width columns with errors (sigma_nm and sigma_nm_err, or sigma_px and sigma_px_err); fit a Gaussian model")
         }
-        let stateColumn = column("state")
+        let stateColumn = column("state"), amplitudeColumn = column("amplitude")
         let axes = (column("fluence"), column("wavelength_nm"), column("spot"))
         var bySeries: [SeriesKey: Series] = [:]
         for (n, line) in lines.enumerated() {
@@ -100,6 +103,7 @@ public struct FitsTable: Sendable {
             s.sigmas.append(sigma)
             s.errors.append(error)
             s.valid.append(stateColumn.map { fields[$0] == "converged" } ?? true)
+            s.amplitudes.append(try amplitudeColumn.map(number) ?? .nan)
             bySeries[key] = s
         }
         guard !bySeries.isEmpty else { throw TransportError.badInput("\(source): has a header but no frames") }

@@ -1,10 +1,17 @@
 /// Analyses every series of a `FitsTable`, then splits the sub-diffusive regimes of each fluence
 /// series (same wavelength and spot, several fluences) by `FluenceSeriesRegimes`. A series that
 /// cannot be analysed (too few fitted frames) is left out with a note naming it, rather than
-/// stopping the rest.
+/// stopping the rest. A table that scans three or more probe wavelengths also gets the energetic
+/// disorder of each (fluence, spot) from its bleach-peak shift (`DisorderFromScan`).
 public enum TransportAnalyzer {
+    public struct Outcome: Sendable {
+        public var blocks: [AnalysisDocument.Block]
+        public var disorder: [DisorderFromScan.Result]
+        public var notes: [String]
+    }
+
     public static func analyse(_ table: FitsTable, settings: TransportAnalysis.Settings,
-                               progress: ((Int, Int) -> Void)? = nil) throws -> (blocks: [AnalysisDocument.Block], notes: [String]) {
+                               progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         var blocks: [AnalysisDocument.Block] = [], notes: [String] = []
         for (i, s) in table.series.enumerated() {
             do {
@@ -30,6 +37,7 @@ public enum TransportAnalyzer {
             for (m, a) in zip(members, analyses) { blocks[m].analysis = a }
             notes += groupNotes.map { (group.label == "the series" ? "" : group.label + ": ") + $0 }
         }
-        return (blocks, notes)
+        let scan = DisorderFromScan.analyse(table, temperature: settings.temperature)
+        return Outcome(blocks: blocks, disorder: scan.results, notes: notes + scan.notes)
     }
 }

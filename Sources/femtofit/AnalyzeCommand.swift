@@ -57,10 +57,11 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let table = try FitsTable(path: fitsPath, pixelSize: pixelSize)
         let progress = Progress("analysing \(table.series.count) series")
-        let (blocks, notes) = try TransportAnalyzer.analyse(table, settings: settings) { progress.update($0, of: $1) }
-        for note in notes { print(note) }
+        let outcome = try TransportAnalyzer.analyse(table, settings: settings) { progress.update($0, of: $1) }
+        let blocks = outcome.blocks
+        for note in outcome.notes { print(note) }
         let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: input, settings: settings,
-                                        pixelSizeNm: self.pixelSize, blocks: blocks, notes: notes)
+                                        pixelSizeNm: self.pixelSize, blocks: blocks, disorder: outcome.disorder, notes: outcome.notes)
         let paths = try AnalysisReport(document: document).write(to: output)
         for b in blocks {
             let a = b.analysis
@@ -72,6 +73,9 @@ struct AnalyzeCommand: ParsableCommand {
             }
             line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \(String(format: "%.2f", $0.alpha.value)))" }.joined(separator: ", ")
             print(line)
+        }
+        for r in outcome.disorder {
+            print("\(r.key.label): energetic disorder sigma_inh \(format(r.disorder.sigmaInhMeV)) meV (red shift \(format(r.disorder.shiftMeV)) meV, tau \(format(r.disorder.tauFs, digits: 0)) fs)")
         }
         print("results in \(output)/: " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
     }

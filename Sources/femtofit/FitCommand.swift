@@ -152,7 +152,9 @@ struct FitCommand: ParsableCommand {
             let stackName = "dtt_f\(series.fluence)_w\(series.wavelength)_s\(series.spot).tif"
             try TIFFStack.write(prepared.signal, to: output + "/" + stackName,
                                 imageJ: ImageJMetadata(pixelSize: manifest.pixelSizeNm, frameLabels: ImageJMetadata.delayLabels(manifest.axes.delayFs)))
-            let label = FitOutput.SeriesLabel(fluence: manifest.axes.fluence[series.fluence].nAbs ?? Double(series.fluence),
+            let absorbed = try manifest.absorbedPerDot(fluence: series.fluence)
+            if let note = absorbed.note, !notes.contains(note) { notes.append(note) }
+            let label = FitOutput.SeriesLabel(fluence: absorbed.value ?? Double(series.fluence),
                                               wavelengthNm: manifest.axes.wavelengthNm[series.wavelength], spot: series.spot)
             let done = results.count
             let fitted = try fitter.fit(prepared.signal, variances: prepared.variance, source: "\(input) (\(name))") { finished, _ in

@@ -31,8 +31,10 @@ final class AnalysisOutputTests: XCTestCase {
         XCTAssertEqual(table.series.count, 3)
         XCTAssertEqual(table.series[0].valid.filter { $0 }.count, 60)
         let settings = TransportAnalysis.Settings(temperature: 300, dotPitch: 3)
-        let (blocks, notes) = try TransportAnalyzer.analyse(table, settings: settings)
-        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: settings, pixelSizeNm: 55.6, blocks: blocks, notes: notes)
+        let outcome = try TransportAnalyzer.analyse(table, settings: settings)
+        XCTAssertTrue(outcome.disorder.isEmpty, "one wavelength: no disorder reading")
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: settings, pixelSizeNm: 55.6,
+                                        blocks: outcome.blocks, notes: outcome.notes)
         let paths = try AnalysisReport(document: document).write(to: folder)
         XCTAssertEqual(Set(paths.map { ($0 as NSString).lastPathComponent }),
                        ["analysis.json", "analysis.csv", "points.csv", "msd.svg", "diffusivity.svg", "length.svg", "report.html"])
@@ -72,8 +74,9 @@ final class AnalysisOutputTests: XCTestCase {
         var text = "index,delay_fs,sigma_nm,sigma_nm_err,state\n"
         for k in w.delays.indices { text += "\(k),\(w.delays[k]),\(w.sigmas[k]),\(w.errors[k]),\(w.delays[k] < 0 ? "invalid_input" : "converged")\n" }
         let table = try FitsTable(csv: text, source: "fits.csv", pixelSize: nil)
-        let (blocks, notes) = try TransportAnalyzer.analyse(table, settings: .init())
-        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: .init(), pixelSizeNm: nil, blocks: blocks, notes: notes)
+        let outcome = try TransportAnalyzer.analyse(table, settings: .init())
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: .init(), pixelSizeNm: nil,
+                                        blocks: outcome.blocks, notes: outcome.notes)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: document.json()) as? [String: Any])
         XCTAssertTrue(json["d_max_cm2_s"] is NSNull, "a single series puts its block at the top level, absent numbers null")
         XCTAssertTrue(json["mobility_cm2_V_s"] is NSNull)
@@ -82,6 +85,36 @@ final class AnalysisOutputTests: XCTestCase {
         for key in ["length_nm", "persistence_fs", "alpha"] { XCTAssertTrue(band[key] is NSNull, key) }
         XCTAssertFalse((band["reason"] as? String ?? "").isEmpty)
         XCTAssertNotNil(json["sigma0_nm"] as? [String: Any])
+    }
+
+    /// A probe-wavelength scan whose bleach band red-shifts by 20 meV (tau 500 fs): the analysis
+    /// reads sigma_inh = sqrt(2 kT 20 meV) = 32.2 meV at 300 K, and plots it.
+    func testWavelengthScanGivesTheDisorder() throws {
+        let wavelengths = stride(from: 760.0, through: 840, by: 10).map { $0 }
+        let w = SimulatedWidths(.pureFilm, precision: 0.3, seed: 5)
+        var text = "index,wavelength_nm,delay_fs,amplitude,sigma_nm,sigma_nm_err,state\n"
+        for lambda in wavelengths {
+            for (k, t) in w.delays.enumerated() where t >= 0 {
+                let peak = 1.55 - 0.020 * (1 - exp(-t / 500))
+                let amplitude = exp(-pow(BleachPeak.electronVoltNanometres / lambda - peak, 2) / (2 * 0.05 * 0.05))
+                text += "\(k),\(lambda),\(t),\(amplitude),\(w.sigmas[k]),\(w.errors[k]),converged\n"
+            }
+        }
+        let table = try FitsTable(csv: text, source: "scan.csv", pixelSize: nil)
+        XCTAssertEqual(table.series.count, wavelengths.count)
+        let outcome = try TransportAnalyzer.analyse(table, settings: .init())
+        let reading = try XCTUnwrap(outcome.disorder.first, "\(outcome.notes)")
+        XCTAssertEqual(reading.disorder.sigmaInhMeV.value, 32.16, accuracy: 0.05 * 32.16)
+        XCTAssertEqual(reading.disorder.tauFs.value, 500, accuracy: 50)
+        let folder = try temporaryFolder()
+        let document = AnalysisDocument(femtofitVersion: "test", input: "scan.csv", settings: .init(), pixelSizeNm: nil,
+                                        blocks: outcome.blocks, disorder: outcome.disorder, notes: outcome.notes)
+        let paths = try AnalysisReport(document: document).write(to: folder)
+        XCTAssertTrue(paths.contains { $0.hasSuffix("disorder.svg") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/analysis.json"))) as? [String: Any])
+        let disorder = try XCTUnwrap((json["disorder"] as? [[String: Any]])?.first)
+        let sigma = try XCTUnwrap((disorder["sigma_inh_meV"] as? [String: Any])?["value"] as? Double)
+        XCTAssertEqual(sigma, reading.disorder.sigmaInhMeV.value)
     }
 
     func testBadFitsFilesGetClearErrors() throws {
