@@ -48,10 +48,8 @@ public struct FitsTable: Sendable {
     }
 
     public init(csv text: String, source: String, pixelSize: Double?) throws {
-        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard !lines.isEmpty else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
-        let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+        let table = try CSVTable(text: text, source: source)
+        func column(_ name: String) -> Int? { table.column(name) }
         guard let delayColumn = column("delay_fs") else {
             throw TransportError.badInput("\(source): has no delay_fs column, so MSD(t) cannot be formed; fit again with `femtofit fit --delays FILE` or from a dataset folder")
         }
@@ -77,33 +75,19 @@ public struct FitsTable: Sendable {
             throw TransportError.badInput("\(source): has no width columns with errors (sigma_nm and sigma_nm_err, or sigma_px and sigma_px_err); fit a Gaussian model")
         }
         let stateColumn = column("state"), amplitudeColumn = column("amplitude")
-        let axes = (column("fluence"), column("wavelength_nm"), column("spot"))
         var bySeries: [SeriesKey: Series] = [:]
-        for (n, line) in lines.enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == header.count else {
-                throw TransportError.badInput("\(source): line \(n + 2) has \(fields.count) fields, the header \(header.count); the file is truncated or was edited")
-            }
-            func number(_ i: Int) throws -> Double {
-                let f = fields[i].lowercased()
-                if f == "nan" { return .nan }
-                guard let v = Double(f) else {
-                    throw TransportError.badInput("\(source): line \(n + 2), column \(header[i]): '\(fields[i])' is not a number")
-                }
-                return v
-            }
-            let key = SeriesKey(fluence: try axes.0.map(number), wavelengthNm: try axes.1.map(number),
-                                spot: try axes.2.map { Int(try number($0)) })
-            let widths = try widthColumns.map { (try number($0.value) * scale, try number($0.error) * scale) }
+        for row in table.rows.indices {
+            let key = try table.seriesKey(row)
+            let widths = try widthColumns.map { (try table.number(row, $0.value) * scale, try table.number(row, $0.error) * scale) }
             let sigma = exp(widths.map { log($0.0) }.reduce(0, +) / Double(widths.count))
             let error = (widths.map { $0.1 * $0.1 }.reduce(0, +) / Double(widths.count * widths.count)).squareRoot()
                 * sigma / (widths.map(\.0).reduce(0, +) / Double(widths.count))
             var s = bySeries[key] ?? Series(key: key)
-            s.delays.append(try number(delayColumn))
+            s.delays.append(try table.number(row, delayColumn))
             s.sigmas.append(sigma)
             s.errors.append(error)
-            s.valid.append(stateColumn.map { fields[$0] == "converged" } ?? true)
-            s.amplitudes.append(try amplitudeColumn.map(number) ?? .nan)
+            s.valid.append(stateColumn.map { table.rows[row][$0] == "converged" } ?? true)
+            s.amplitudes.append(try amplitudeColumn.map { try table.number(row, $0) } ?? .nan)
             bySeries[key] = s
         }
         guard !bySeries.isEmpty else { throw TransportError.badInput("\(source): has a header but no frames") }

@@ -116,7 +116,20 @@ struct FitCommand: ParsableCommand {
             fitTimeSeconds: seconds, frames: stack.frameCount)
         let output = FitOutput(model: fitting.modelID, results: results, delays: delayValues, pixelSize: pixelSize, metadata: metadata)
         let paths = try output.write(to: self.output)
+        let shapes = try SpotShape.check(stack, variances: nil, results: results, model: fitting.modelID)
+            .map { SpotShapeOutput.Row(label: nil, delayFs: delayValues?[$0.frame], check: $0) }
+        try writeShape(shapes, pixelSize: pixelSize)
         report(results, seconds: seconds, paths: paths)
+    }
+
+    /// shape.csv beside fits.csv, when the model is a 2D Gaussian; a line for the flagged frames.
+    func writeShape(_ rows: [SpotShapeOutput.Row], pixelSize: Double?) throws {
+        guard !rows.isEmpty else { return }
+        try AtomicFile.write(SpotShapeOutput.csv(rows, pixelSize: pixelSize), to: self.output + "/shape.csv")
+        let flagged = rows.filter(\.check.flagged)
+        if !flagged.isEmpty {
+            print("shape check: \(flagged.count) of \(rows.count) frames are not Gaussian by their moments (first: frame \(flagged[0].check.frame)); see shape.csv")
+        }
     }
 
     /// A dataset folder: each series' run-averaged dT/T stack, fitted in turn, into one fits.csv.
@@ -138,6 +151,7 @@ struct FitCommand: ParsableCommand {
         let progress = Progress("fitting \(allSeries.count) series x \(manifest.axes.delayFs.count) delays")
         var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = [], resultDelays: [Double] = []
         var notes: [String] = []
+        var shapes: [SpotShapeOutput.Row] = []
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         } catch {
@@ -161,6 +175,8 @@ struct FitCommand: ParsableCommand {
                 progress.update(done + finished, of: frames)
             }
             results += fitted
+            shapes += try SpotShape.check(prepared.signal, variances: prepared.variance, results: fitted, model: fitting.modelID)
+                .map { SpotShapeOutput.Row(label: label, delayFs: prepared.delayFs[$0.frame], check: $0) }
             labels += Array(repeating: label, count: fitted.count)
             resultDelays += fitted.map { prepared.delayFs[$0.frame] }
         }
@@ -175,6 +191,7 @@ struct FitCommand: ParsableCommand {
                                metadata: metadata, series: labels)
         output.resultDelays = resultDelays
         let paths = try output.write(to: self.output)
+        try writeShape(shapes, pixelSize: pixelSize)
         report(results, seconds: seconds, paths: paths)
     }
 

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A comma-separated file with a header line, as femtofit writes them (no quoting), read with
+/// errors that name the file, the line and the column.
+struct CSVTable {
+    var source: String
+    var header: [String]
+    var rows: [[String]]
+
+    init(text: String, source: String) throws {
+        self.source = source
+        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        guard !lines.isEmpty else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
+        header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        rows = []
+        for (n, line) in lines.enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == header.count else {
+                throw TransportError.badInput("\(source): line \(n + 2) has \(fields.count) fields, the header \(header.count); the file is truncated or was edited")
+            }
+            rows.append(fields)
+        }
+    }
+
+    init(path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw TransportError.badInput("\(path): cannot be read as text")
+        }
+        try self.init(text: text, source: path)
+    }
+
+    func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+
+    /// The number in `row` (from 0) and `column`; "nan" reads as NaN.
+    func number(_ row: Int, _ column: Int) throws -> Double {
+        let f = rows[row][column].lowercased()
+        if f == "nan" { return .nan }
+        guard let v = Double(f) else {
+            throw TransportError.badInput("\(source): line \(row + 2), column \(header[column]): '\(rows[row][column])' is not a number")
+        }
+        return v
+    }
+
+    /// The series a row belongs to, from the optional fluence, wavelength_nm and spot columns.
+    func seriesKey(_ row: Int) throws -> FitsTable.SeriesKey {
+        FitsTable.SeriesKey(fluence: try column("fluence").map { try number(row, $0) },
+                            wavelengthNm: try column("wavelength_nm").map { try number(row, $0) },
+                            spot: try column("spot").map { Int(try number(row, $0)) })
+    }
+}
+
+/// The frames `shape.csv` flags as not Gaussian, per series (delays in fs).
+public enum ShapeFlags {
+    public static func read(_ path: String) throws -> [FitsTable.SeriesKey: (flagged: [Double], total: Int)] {
+        let table = try CSVTable(path: path)
+        guard let ok = table.column("gaussian") else { throw TransportError.badInput("\(path): has no gaussian column; is it femtofit's shape.csv?") }
+        let delay = table.column("delay_fs")
+        var result: [FitsTable.SeriesKey: (flagged: [Double], total: Int)] = [:]
+        for row in table.rows.indices {
+            let key = try table.seriesKey(row)
+            var entry = result[key] ?? ([], 0)
+            entry.total += 1
+            if table.rows[row][ok] == "false" { entry.flagged.append(try delay.map { try table.number(row, $0) } ?? Double(row)) }
+            result[key] = entry
+        }
+        return result
+    }
+}
