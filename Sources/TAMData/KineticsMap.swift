@@ -5,8 +5,10 @@ import FitEngine
 /// kinetics model (exponential decays convolved with a Gaussian instrument response, REFERENCE §4),
 /// giving maps of amplitude, lifetime and time zero with their standard errors.
 ///
-/// A pixel whose fit did not converge, or whose amplitude is below `minimumSignificance` standard
-/// errors (no signal there: off the spot), is NaN in every map, so a map never shows a number the
+/// A pixel whose fit did not converge, whose amplitude is below `minimumSignificance` standard
+/// errors (no signal there: off the spot), or whose lifetime or time zero ended on its bound (a
+/// signal still rising at the last delay, as carriers arrive from the spot, has no lifetime in the
+/// window) is NaN in every map, so a map never shows a number the
 /// data did not pin down; how many are is in `maskedPixels`.
 public struct KineticsMap: Sendable {
     public var width: Int
@@ -19,10 +21,12 @@ public struct KineticsMap: Sendable {
     public var lifetimeErrorFs: [Float]
     public var timeZeroErrorFs: [Float]
     public var maskedPixels: Int
+    /// Whether each pixel has its own time zero (the rise resolved), or all hold the series'.
+    public var timeZeroPerPixel: Bool
     /// The instrument response's Gaussian sigma held in every pixel's fit, fs.
     public var instrumentResponseFs: Double
 
-    public static let minimumSignificance = 3.0
+    public static let minimumSignificance = 5.0
     public static let pageLabels = ["amplitude", "lifetime_fs", "t0_fs", "amplitude_err", "lifetime_err_fs", "t0_err_fs"]
 
     /// Fits `stack` (one frame per delay, signal positive: a bleach, or photo-induced absorption
@@ -53,11 +57,14 @@ public struct KineticsMap: Sendable {
         let peak = summed.indices.max { summed[$0] < summed[$1] }!
         let rise = summed.indices.first { summed[$0] >= summed[peak] / 2 } ?? peak
         var t0 = delays[rise], irf = step
-        if let estimate = try TimeZero.estimate(delays: delays, signal: summed), estimate.converged,
-           estimate.irfSigma.isFinite, estimate.irfSigma > 0, estimate.t0.isFinite {
+        let estimate = try TimeZero.estimate(delays: delays, signal: summed)
+        if let estimate, estimate.converged, estimate.irfSigma.isFinite, estimate.irfSigma > 0, estimate.t0.isFinite {
             t0 = estimate.t0
             irf = estimate.irfSigma
         }
+        // Time zero per pixel only where the frames resolve the rise (the summed trace pins it to
+        // `TimeZero.maximumError`); else every pixel holds the summed trace's, and the t0 pages are NaN.
+        timeZeroPerPixel = TimeZero.isUsable(estimate)
         instrumentResponseFs = irf
         let span = delays.last! - delays.first!
         var start: [Double] = [], lower: [Double] = [], upper: [Double] = []
@@ -69,7 +76,7 @@ public struct KineticsMap: Sendable {
             upper += [.infinity, 10 * span, delays.last!, span, .infinity]
         }
         let batch = FitBatch(model: .kinetics1, fitCount: pixels, pointCount: frames, data: data, coordinates: .sharedX(delays),
-                             initialParameters: start, parametersToFit: [true, true, true, false, true], lowerBounds: lower, upperBounds: upper)
+                             initialParameters: start, parametersToFit: [true, true, timeZeroPerPixel, false, true], lowerBounds: lower, upperBounds: upper)
         let results = try engine.fit(batch, settings: FitSettings(tolerance: 1e-5, maxIterations: 400))
         amplitude = [Float](repeating: .nan, count: pixels)
         lifetimeFs = amplitude; timeZeroFs = amplitude; amplitudeError = amplitude; lifetimeErrorFs = amplitude; timeZeroErrorFs = amplitude
@@ -77,12 +84,16 @@ public struct KineticsMap: Sendable {
         for p in 0..<pixels {
             let v = results.parameters(of: p), e = results.standardErrors(of: p)
             let a = v[v.startIndex], ae = e[e.startIndex]
-            guard results.state(p) == .converged, a.isFinite, ae.isFinite, ae > 0, a / ae >= Self.minimumSignificance else {
+            let tau = v[v.startIndex + 1], t0 = v[v.startIndex + 2]
+            let atBound = tau >= 0.999 * upper[5 * p + 1] || tau <= 1.001 * lower[5 * p + 1]
+                || (timeZeroPerPixel && (t0 <= lower[5 * p + 2] + 1e-3 * step || t0 >= upper[5 * p + 2] - 1e-3 * step))
+            guard results.state(p) == .converged, a.isFinite, ae.isFinite, ae > 0, a / ae >= Self.minimumSignificance, !atBound else {
                 masked += 1
                 continue
             }
-            amplitude[p] = Float(a); lifetimeFs[p] = Float(v[v.startIndex + 1]); timeZeroFs[p] = Float(v[v.startIndex + 2])
-            amplitudeError[p] = Float(ae); lifetimeErrorFs[p] = Float(e[e.startIndex + 1]); timeZeroErrorFs[p] = Float(e[e.startIndex + 2])
+            amplitude[p] = Float(a); lifetimeFs[p] = Float(tau)
+            amplitudeError[p] = Float(ae); lifetimeErrorFs[p] = Float(e[e.startIndex + 1])
+            if timeZeroPerPixel { timeZeroFs[p] = Float(t0); timeZeroErrorFs[p] = Float(e[e.startIndex + 2]) }
         }
         maskedPixels = masked
     }

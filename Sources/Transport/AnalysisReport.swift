@@ -3,12 +3,17 @@ import Foundation
 /// Everything `femtofit analyze` writes into its output folder, each file atomically:
 /// analysis.json, analysis.csv (the same numbers, one row per series and quantity), points.csv
 /// (MSD, D, L and the local exponent per frame), msd.svg (log–log, with the regime model drawn;
-/// every series overlaid, so a fluence series compares at a glance), diffusivity.svg, length.svg
-/// and report.html, which shows the plots with the settings and methods used.
+/// every series overlaid, so a fluence series compares at a glance), diffusivity.svg, length.svg,
+/// the summary heat maps (`SummaryMaps`, map_*.svg) and any extra maps, and report.html, which
+/// shows the plots and maps with the settings and methods used.
 public struct AnalysisReport: Sendable {
     public var document: AnalysisDocument
     /// A known MSD curve drawn beside the data (the simulated truth in the demo), nm^2 against fs.
     public var reference: (label: String, delays: [Double], msd: [Double])?
+    /// Sample-stage positions of the spots (um) by index, for the spot-raster maps.
+    public var spotPositions: [Int: (x: Double, y: Double)] = [:]
+    /// Further maps to write and show (per-pixel kinetics maps), by file name.
+    public var extraMaps: [(String, SVGHeatMap)] = []
 
     public init(document: AnalysisDocument, reference: (label: String, delays: [Double], msd: [Double])? = nil) {
         self.document = document
@@ -30,7 +35,9 @@ public struct AnalysisReport: Sendable {
         files.append(("points.csv", Data(pointsCSV().utf8)))
         let plots = self.plots()
         for (name, plot) in plots { files.append((name, Data(plot.render().utf8))) }
-        files.append(("report.html", Data(html(plots: plots.map(\.0)).utf8)))
+        let maps = SummaryMaps.maps(document.blocks, spotPositions: spotPositions) + extraMaps
+        for (name, map) in maps { files.append((name, Data(map.render().utf8))) }
+        files.append(("report.html", Data(html(plots: plots.map(\.0), maps: maps.map(\.0)).utf8)))
         var paths: [String] = []
         for (name, data) in files {
             let path = folder + "/" + name
@@ -137,9 +144,7 @@ public struct AnalysisReport: Sendable {
         return plots
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func escape(_ s: String) -> String { XMLText.escape(s) }
 
     static func show(_ e: Estimate?, digits: Int = 1) -> String {
         guard let e, e.value.isFinite else { return "—" }
@@ -147,7 +152,7 @@ public struct AnalysisReport: Sendable {
         return String(format: "\(f) ± \(f) [\(f), \(f)]", e.value, e.stderr, e.ci95.first ?? .nan, e.ci95.last ?? .nan)
     }
 
-    func html(plots: [String]) -> String {
+    func html(plots: [String], maps: [String] = []) -> String {
         var s = """
         <!doctype html><html><head><meta charset="utf-8"><title>femtofit analysis</title>
         <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}img{max-width:100%}</style>
@@ -177,6 +182,10 @@ public struct AnalysisReport: Sendable {
         }
         s += "<h2>Plots</h2>\n"
         for p in plots { s += "<p><img src=\"\(p)\" alt=\"\(p)\"></p>\n" }
+        if !maps.isEmpty {
+            s += "<h2>Maps</h2>\n"
+            for m in maps { s += "<p><img src=\"\(m)\" alt=\"\(m)\"></p>\n" }
+        }
         s += "<h2>Methods</h2><table>\n"
         for (k, v) in AnalysisDocument.methods.sorted(by: { $0.key < $1.key }) { s += "<tr><th>\(k)</th><td>\(Self.escape(v))</td></tr>\n" }
         s += "</table>\n"

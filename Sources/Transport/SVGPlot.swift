@@ -107,7 +107,5 @@ public struct SVGPlot: Sendable {
         return a >= 10 ? String(format: "%.0f", v) : String(format: "%.3g", v)
     }
     func f(_ v: Double) -> String { String(format: "%.1f", v) }
-    func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    func escape(_ s: String) -> String { XMLText.escape(s) }
 }

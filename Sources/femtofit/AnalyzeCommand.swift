@@ -1,5 +1,6 @@
 import ArgumentParser
 import FitCore
+import FitEngine
 import Foundation
 import TAMData
 import Transport
@@ -47,6 +48,7 @@ struct AnalyzeCommand: ParsableCommand {
             throw TransportError.badInput("\(input): no such file or folder; give a dataset folder or a fits.csv")
         }
         var fitsPath = input, pixelSize = self.pixelSize
+        var spotPositions: [Int: (x: Double, y: Double)] = [:], kineticsMaps: [(String, SVGHeatMap)] = []
         if isFolder.boolValue {
             print("fitting the dataset first (gauss2d-pixelated, weighted by the run scatter)")
             var fit = try FitCommand.parse([input, "--output", output, "--model", "gauss2d-pixelated"])
@@ -54,6 +56,9 @@ struct AnalyzeCommand: ParsableCommand {
             try fit.run()
             fitsPath = output + "/fits.csv"
             pixelSize = nil
+            let manifest = try Dataset.open(input).manifest
+            for (i, spot) in manifest.axes.spot.enumerated() { spotPositions[i] = (spot.xUm, spot.yUm) }
+            kineticsMaps = try writeKineticsMaps(delays: manifest.axes.delayFs, pixelSize: self.pixelSize ?? manifest.pixelSizeNm)
         }
         let table = try FitsTable(path: fitsPath, pixelSize: pixelSize)
         let progress = Progress("analysing \(table.series.count) series")
@@ -69,7 +74,10 @@ struct AnalyzeCommand: ParsableCommand {
         for note in outcome.notes { print(note) }
         let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: input, settings: settings,
                                         pixelSizeNm: self.pixelSize, blocks: blocks, disorder: outcome.disorder, notes: outcome.notes)
-        let paths = try AnalysisReport(document: document).write(to: output)
+        var report = AnalysisReport(document: document)
+        report.spotPositions = spotPositions
+        report.extraMaps = kineticsMaps
+        let paths = try report.write(to: output)
         for b in blocks {
             let a = b.analysis
             var line = "\(b.key.label): sigma_0 \(format(a.sigma0Nm)) nm"
@@ -85,6 +93,32 @@ struct AnalyzeCommand: ParsableCommand {
             print("\(r.key.label): energetic disorder sigma_inh \(format(r.disorder.sigmaInhMeV)) meV (red shift \(format(r.disorder.shiftMeV)) meV, tau \(format(r.disorder.tauFs, digits: 0)) fs)")
         }
         print("results in \(output)/: " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
+    }
+
+    /// Per-pixel kinetics maps of every dT/T stack `fit` wrote (dtt_*.tif): kinetics_*.tif (amplitude,
+    /// lifetime, t0 and their errors) and a lifetime heat map for the report.
+    func writeKineticsMaps(delays: [Double], pixelSize: Double) throws -> [(String, SVGHeatMap)] {
+        let stacks = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [])
+            .filter { $0.hasPrefix("dtt_") && $0.hasSuffix(".tif") }.sorted()
+        let engine = try FitEngine(choice: .cpu)
+        var maps: [(String, SVGHeatMap)] = []
+        let progress = Progress("kinetics maps")
+        for (i, name) in stacks.enumerated() {
+            let stem = String(name.dropFirst(4).dropLast(4))
+            let stack = try TIFFStack.read(output + "/" + name)
+            let map = try KineticsMap(stack, delays: delays, engine: engine, source: output + "/" + name)
+            try map.write(to: output + "/kinetics_\(stem).tif", pixelSize: pixelSize)
+            if !map.timeZeroPerPixel {
+                print("kinetics map \(stem): the delay frames do not resolve the signal's rise, so every pixel holds the series' time zero (t0 pages NaN)")
+            }
+            let rows = (0..<map.height).map { r in (0..<map.width).map { c in Double(map.lifetimeFs[r * map.width + c]) } }
+            maps.append(("map_lifetime_\(stem).svg", SVGHeatMap(
+                title: "Lifetime per pixel (\(stem); IRF \(Int(map.instrumentResponseFs.rounded())) fs; \(map.maskedPixels) pixels masked)",
+                xLabel: "x (pixels)", yLabel: "y (pixels)", colorBarLabel: "lifetime (fs)",
+                columnLabels: (0..<map.width).map(String.init), rowLabels: (0..<map.height).map(String.init), values: rows)))
+            progress.update(i + 1, of: stacks.count)
+        }
+        return maps
     }
 
     func format(_ e: Estimate, digits: Int = 1) -> String {

@@ -36,8 +36,11 @@ final class AnalysisOutputTests: XCTestCase {
         let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: settings, pixelSizeNm: 55.6,
                                         blocks: outcome.blocks, notes: outcome.notes)
         let paths = try AnalysisReport(document: document).write(to: folder)
-        XCTAssertEqual(Set(paths.map { ($0 as NSString).lastPathComponent }),
-                       ["analysis.json", "analysis.csv", "points.csv", "msd.svg", "diffusivity.svg", "length.svg", "report.html"])
+        let names = Set(paths.map { ($0 as NSString).lastPathComponent })
+        XCTAssertTrue(names.isSuperset(of: ["analysis.json", "analysis.csv", "points.csv", "msd.svg", "diffusivity.svg", "length.svg", "report.html",
+                                            "map_d_max_spot0.svg", "map_band_like_length_spot0.svg", "map_alpha_regime1_spot0.svg"]), "\(names)")
+        let map = try String(contentsOfFile: folder + "/map_d_max_spot0.svg", encoding: .utf8)
+        XCTAssertEqual(map.components(separatedBy: "<title>").count - 1, 3, "one coloured cell per fluence")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/analysis.json"))) as? [String: Any])
         XCTAssertEqual(json["schema"] as? String, "femtofit-analysis/1")
         XCTAssertNil(json["d_max_cm2_s"], "a grid keeps its blocks under series only")
@@ -115,6 +118,28 @@ final class AnalysisOutputTests: XCTestCase {
         let disorder = try XCTUnwrap((json["disorder"] as? [[String: Any]])?.first)
         let sigma = try XCTUnwrap((disorder["sigma_inh_meV"] as? [String: Any])?["value"] as? Double)
         XCTAssertEqual(sigma, reading.disorder.sigmaInhMeV.value)
+    }
+
+    /// Spots on a 2x2 stage raster, one without a band-like regime: the raster map places each
+    /// spot by its stage position, and the spot without a number is a grey cell, not a colour.
+    func testSpotRasterMapPlacesSpotsAndMarksMissingNumbers() throws {
+        var blocks: [AnalysisDocument.Block] = []
+        for spot in 0..<4 {
+            let truth: TransportTruth = spot == 3 ? .heterostructure90 : .pureFilm
+            let w = SimulatedWidths(truth, precision: 0.3, seed: 60 + UInt64(spot))
+            let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
+            blocks.append(.init(key: .init(fluence: 0.1, wavelengthNm: 700, spot: spot), analysis: a))
+        }
+        let positions: [Int: (x: Double, y: Double)] = [0: (0, 0), 1: (10, 0), 2: (0, 10), 3: (10, 10)]
+        let maps = SummaryMaps.maps(blocks, spotPositions: positions)
+        let dMax = try XCTUnwrap(maps.first { $0.0 == "map_d_max_spots.svg" }?.1)
+        XCTAssertEqual(dMax.columnLabels, ["0", "10"])
+        XCTAssertEqual(dMax.rowLabels, ["0", "10"])
+        XCTAssertEqual(dMax.values[0][1], blocks[1].analysis.dMax!.value)
+        XCTAssertTrue(dMax.values[1][1].isNaN, "the 90 vol% spot has no D_max")
+        let svg = dMax.render()
+        XCTAssertEqual(svg.components(separatedBy: "<title>").count - 1, 3)
+        XCTAssertTrue(svg.contains("#e6e6e6"))
     }
 
     func testBadFitsFilesGetClearErrors() throws {

@@ -85,7 +85,7 @@ final class CLITests: XCTestCase {
         let length = try XCTUnwrap(band["length_nm"] as? [String: Any])
         let lengthCI = try XCTUnwrap(length["ci95"] as? [Double])
         XCTAssertTrue(lengthCI[0] <= 78.2 && 78.2 <= lengthCI[1], "\(length)")
-        for name in ["fits.csv", "report.html", "msd.svg", "points.csv"] {
+        for name in ["fits.csv", "shape.csv", "report.html", "msd.svg", "points.csv", "kinetics_f0_w0_s0.tif", "map_lifetime_f0_w0_s0.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/analysis/" + name), name)
         }
         // A fits.csv in pixels needs --pixel-size; one without delays is refused.
