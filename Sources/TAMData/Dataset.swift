@@ -130,6 +130,11 @@ public struct Dataset: Sendable {
         guard !axes.fluence.isEmpty, !axes.wavelengthNm.isEmpty, !axes.spot.isEmpty, axes.runs > 0 else {
             throw TAMDataError(path, "axes.fluence, axes.wavelength_nm and axes.spot need at least one entry each and axes.runs at least 1")
         }
+        for (i, pixel) in (m.badPixels ?? []).enumerated() {
+            guard pixel.count == 2, (0..<m.frameWidth).contains(pixel[0]), (0..<m.frameHeight).contains(pixel[1]) else {
+                throw TAMDataError(path, "bad_pixels[\(i)] is \(pixel); give [x, y] with 0 <= x < \(m.frameWidth) and 0 <= y < \(m.frameHeight)")
+            }
+        }
         let sizes = (delay: axes.delayFs.count, fluence: axes.fluence.count, wavelength: axes.wavelengthNm.count, spot: axes.spot.count, run: axes.runs)
         var seen: [String: Int] = [:]
         for (number, entry) in m.frames.enumerated() {

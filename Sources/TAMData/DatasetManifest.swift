@@ -22,6 +22,9 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var instrument: [String: InstrumentSetting]
     /// Where every frame is.
     public var frames: [FrameEntry]
+    /// Camera pixels known to be bad, as [x, y] (column, row from 0): masked in every frame.
+    /// Optional; femtofit also finds hot and dead pixels itself (`BadPixelMask`).
+    public var badPixels: [[Int]]?
 
     public init(software: Software = .femtofit, created: String? = nil, pixelSizeNm: Double, frameWidth: Int, frameHeight: Int,
                 axes: ScanAxes, instrument: [String: InstrumentSetting] = [:], frames: [FrameEntry] = []) {
@@ -38,6 +41,7 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case schema, software, created, axes, instrument, frames
+        case badPixels = "bad_pixels"
         case pixelSizeNm = "pixel_size_nm", frameWidth = "frame_width", frameHeight = "frame_height"
     }
 

@@ -30,6 +30,13 @@ public struct Preprocessing: Sendable, Equatable {
     /// side are not registered.
     public var registerRuns = true
     public var minimumShift = 0.1
+    /// Line up spots: a series of a later spot is registered, by its summed ΔT/T after time zero,
+    /// to the first spot's series of the same fluence and wavelength (`spotReference` in `run`),
+    /// and moved by the shift when it reaches `minimumShift` pixels, so the pump spot sits on the
+    /// same pixels in every spot's stacks and maps.
+    public var registerSpots = true
+    /// Mask the pixels dataset.json lists as bad and the hot or dead ones found (`BadPixelMask`).
+    public var maskBadPixels = true
     /// Move the series' delays so that time zero is at the rise of its signal (`TimeZero`), when
     /// the rise pins it to `TimeZero.maximumError` fs.
     public var findTimeZero = true
@@ -59,6 +66,8 @@ public struct Preprocessing: Sendable, Equatable {
         public var saturatedPixels: Int
         /// What was done that a reader of the results should know, in words.
         public var notes: [String]
+        /// The sum of the ΔT/T frames after time zero: a later spot's registration reference.
+        public var summedSignal: ImageStack
     }
 
     /// The saturation level in force for `dataset`.
@@ -69,7 +78,9 @@ public struct Preprocessing: Sendable, Equatable {
     }
 
     /// Preprocesses one series of `dataset`.
-    public func run(_ dataset: Dataset, series: DifferentialStack.Series) throws -> Series {
+    /// `spotReference`: the `summedSignal` of the first spot's series of the same fluence and
+    /// wavelength, to register this spot to (nil for the first spot, or to leave spots as they are).
+    public func run(_ dataset: Dataset, series: DifferentialStack.Series, spotReference: ImageStack? = nil) throws -> Series {
         let m = dataset.manifest, size = m.frameWidth * m.frameHeight, runs = m.axes.runs, delays = m.axes.delayFs
         let saturation = saturation(for: dataset)
         let preTimeZero = delays.indices.filter { delays[$0] < 0 }
@@ -87,6 +98,14 @@ public struct Preprocessing: Sendable, Equatable {
             notes.append("registration: drift against run 0 in px " + listed.joined(separator: ", ")
                          + (moved.isEmpty ? "; none reaches \(minimumShift) px, so no run was moved" : "; runs moved: \(moved.map { String($0.offset) }.joined(separator: ", "))"))
         }
+        var badPixels = [Bool](repeating: false, count: size)
+        if maskBadPixels {
+            let bad = try BadPixelMask.find(dataset, series: series)
+            badPixels = bad.mask
+            if bad.listed + bad.found > 0 {
+                notes.append("bad pixels: \(bad.listed + bad.found) masked (\(bad.listed) listed in dataset.json, \(bad.found) found hot or dead in the pump-off or dark frames)")
+            }
+        }
         var mean = [Float](repeating: .nan, count: size * delays.count)
         let wantVariance = weights && runs > 1
         var variance = wantVariance ? [Float](repeating: .nan, count: size * delays.count) : []
@@ -95,7 +114,8 @@ public struct Preprocessing: Sendable, Equatable {
         for delay in delays.indices {
             var frames: [[Float]] = []
             for run in 0..<runs {
-                let (frame, masked) = try DifferentialStack.differential(dataset, series: series, delay: delay, run: run, saturation: saturation)
+                var (frame, masked) = try DifferentialStack.differential(dataset, series: series, delay: delay, run: run, saturation: saturation)
+                for k in 0..<size where badPixels[k] { frame[k] = .nan }
                 let shift = shifts[run]
                 frames.append(max(abs(shift.dx), abs(shift.dy)) >= minimumShift
                     ? Registration.apply(frame, width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy) : frame)
@@ -155,6 +175,26 @@ public struct Preprocessing: Sendable, Equatable {
             for i in mean.indices { mean[i] = -mean[i] }
             notes.append("sign: photo-induced absorption (negative ΔT/T) flipped positive for fitting")
         }
+        var summed = [Float](repeating: 0, count: size)
+        for delay in delays.indices where delays[delay] >= 0 {
+            for k in 0..<size where mean[delay * size + k].isFinite { summed[k] += mean[delay * size + k] }
+        }
+        if registerSpots, let spotReference, min(m.frameWidth, m.frameHeight) >= 8 {
+            let shift = try Registration.shift(reference: spotReference, moving: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: summed))
+            let moved = max(abs(shift.dx), abs(shift.dy)) >= minimumShift
+            if moved {
+                for delay in delays.indices {
+                    let range = (delay * size)..<((delay + 1) * size)
+                    mean.replaceSubrange(range, with: Registration.apply(Array(mean[range]), width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy))
+                    if wantVariance {
+                        variance.replaceSubrange(range, with: Registration.apply(Array(variance[range]), width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy))
+                    }
+                }
+                summed = Registration.apply(summed, width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy)
+            }
+            notes.append(String(format: "registration: spot %d against spot 0 at (%.2f, %.2f) px", series.spot, shift.dx, shift.dy)
+                         + (moved ? "; moved onto it" : "; under \(minimumShift) px, not moved"))
+        }
         var delayFs = delays
         var timeZero: TimeZero.Estimate?
         if findTimeZero {
@@ -178,7 +218,8 @@ public struct Preprocessing: Sendable, Equatable {
         if weights && runs < 2 { notes.append("weights: one run, so no scatter between runs to weigh by; the fits are unweighted") }
         return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean), delayFs: delayFs, timeZero: timeZero,
                       variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
-                      sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes)
+                      sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes,
+                      summedSignal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: summed))
     }
 
     /// Each run's drift against run 0, from their mean ΔT/T frames after time zero.

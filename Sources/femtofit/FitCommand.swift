@@ -40,6 +40,10 @@ struct FitCommand: ParsableCommand {
     var noOutlierRejection = false
     @Flag(name: .customLong("no-registration"), help: "Dataset: average runs as they are, without lining up their drift.")
     var noRegistration = false
+    @Flag(name: .customLong("no-spot-registration"), help: "Dataset: leave each spot's frames where they are instead of lining its pump spot up with spot 0's.")
+    var noSpotRegistration = false
+    @Flag(name: .customLong("no-bad-pixels"), help: "Dataset: use every pixel, including those dataset.json lists as bad and the hot or dead ones found.")
+    var noBadPixels = false
     @Flag(name: .customLong("no-time-zero"), help: "Dataset: keep the delays as acquired instead of moving time zero to the signal's rise.")
     var noTimeZero = false
     @Flag(name: .customLong("keep-sign"), help: "Dataset: fit photo-induced absorption as negative spots instead of flipping it positive.")
@@ -54,6 +58,8 @@ struct FitCommand: ParsableCommand {
         p.rejectOutliers = !noOutlierRejection
         p.positiveSign = !keepSign
         p.registerRuns = !noRegistration
+        p.registerSpots = !noSpotRegistration
+        p.maskBadPixels = !noBadPixels
         p.findTimeZero = !noTimeZero
         p.saturationLevel = saturation
         return p
@@ -152,6 +158,7 @@ struct FitCommand: ParsableCommand {
         var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = [], resultDelays: [Double] = []
         var notes: [String] = []
         var shapes: [SpotShapeOutput.Row] = []
+        var spotReferences: [[Int]: ImageStack] = [:]
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         } catch {
@@ -160,7 +167,9 @@ struct FitCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         for series in allSeries {
             let name = "fluence \(series.fluence), wavelength \(series.wavelength), spot \(series.spot)"
-            let prepared = try preprocessing.run(dataset, series: series)
+            let reference = series.spot == 0 ? nil : spotReferences[[series.fluence, series.wavelength]]
+            let prepared = try preprocessing.run(dataset, series: series, spotReference: reference)
+            if series.spot == 0 { spotReferences[[series.fluence, series.wavelength]] = prepared.summedSignal }
             notes += prepared.notes.map { "\(name): \($0)" }
             // The ΔT/T frames fitted, for a look in Fiji.
             let stackName = "dtt_f\(series.fluence)_w\(series.wavelength)_s\(series.spot).tif"
