@@ -46,18 +46,12 @@ public enum BadPixelMask {
         for y in 0..<height {
             for x in 0..<width {
                 neighbours.removeAll(keepingCapacity: true)
-                for dy in -1...1 {
-                    for dx in -1...1 where (dx != 0 || dy != 0) {
-                        let nx = x + dx, ny = y + dy
-                        guard nx >= 0, nx < width, ny >= 0, ny < height else { continue }
-                        let v = image[ny * width + nx]
-                        if v.isFinite { neighbours.append(v) }
-                    }
+                Neighbourhood.forEach(x: x, y: y, width: width, height: height, centre: false) { k in
+                    if image[k].isFinite { neighbours.append(image[k]) }
                 }
                 let v = image[y * width + x]
                 guard v.isFinite, neighbours.count >= 3 else { continue }
-                neighbours.sort()
-                let median = neighbours[neighbours.count / 2]
+                let median = Neighbourhood.median(&neighbours)
                 local[y * width + x] = median
                 residual[y * width + x] = v - median
             }

@@ -264,17 +264,11 @@ public struct Preprocessing: Sendable, Equatable {
         for y in 0..<height {
             for x in 0..<width {
                 neighbours.removeAll(keepingCapacity: true)
-                for dy in -1...1 {
-                    for dx in -1...1 where x + dx >= 0 && x + dx < width && y + dy >= 0 && y + dy < height {
-                        let v = variances[(y + dy) * width + x + dx]
-                        if v.isFinite { neighbours.append(v) }
-                    }
+                Neighbourhood.forEach(x: x, y: y, width: width, height: height) { k in
+                    if variances[k].isFinite { neighbours.append(variances[k]) }
                 }
                 guard !neighbours.isEmpty else { continue }
-                neighbours.sort()
-                let c = neighbours.count
-                let median = c % 2 == 1 ? neighbours[c / 2] : (neighbours[c / 2 - 1] + neighbours[c / 2]) / 2
-                spread[y * width + x] = (median / medianOverMean).squareRoot()
+                spread[y * width + x] = (Neighbourhood.median(&neighbours) / medianOverMean).squareRoot()
             }
         }
         return spread
@@ -290,13 +284,9 @@ public struct Preprocessing: Sendable, Equatable {
             for y in 0..<height {
                 for x in 0..<width {
                     var sum: Float = 0, n = 0
-                    for dy in -1...1 {
-                        for dx in -1...1 {
-                            let xx = x + dx, yy = y + dy
-                            guard xx >= 0, xx < width, yy >= 0, yy < height else { continue }
-                            let v = variance[f * size + yy * width + xx]
-                            if v.isFinite { sum += v; n += 1 }
-                        }
+                    Neighbourhood.forEach(x: x, y: y, width: width, height: height) { k in
+                        let v = variance[f * size + k]
+                        if v.isFinite { sum += v; n += 1 }
                     }
                     let k = f * size + y * width + x
                     pooled[k] = variance[k].isFinite && n > 0 ? sum / Float(n) : .nan
@@ -310,11 +300,9 @@ public struct Preprocessing: Sendable, Equatable {
     static func smoothed(_ frames: [Float], delay: Int, pixel: Int, width: Int, height: Int) -> Float {
         let x = pixel % width, y = pixel / width, base = delay * width * height
         var sum: Float = 0, n = 0
-        for dy in -1...1 {
-            for dx in -1...1 where x + dx >= 0 && x + dx < width && y + dy >= 0 && y + dy < height {
-                let v = frames[base + (y + dy) * width + x + dx]
-                if v.isFinite { sum += v; n += 1 }
-            }
+        Neighbourhood.forEach(x: x, y: y, width: width, height: height) { k in
+            let v = frames[base + k]
+            if v.isFinite { sum += v; n += 1 }
         }
         return n > 0 ? sum / Float(n) : 0
     }
