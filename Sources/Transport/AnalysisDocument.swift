@@ -9,6 +9,8 @@ public struct AnalysisDocument: Sendable, Encodable {
     public struct Block: Sendable, Encodable {
         public var key: FitsTable.SeriesKey
         public var analysis: TransportAnalysis
+        /// Notes written before the block's own (the document's, when the block is hoisted).
+        var leadingNotes: [String] = []
 
         public init(key: FitsTable.SeriesKey, analysis: TransportAnalysis) {
             self.key = key
@@ -55,7 +57,7 @@ public struct AnalysisDocument: Sendable, Encodable {
                 try cc.encode(candidate.chiSquare, forKey: .chi2)
                 try cc.encode(candidate.bic, forKey: .bic)
             }
-            try c.encode(analysis.notes, forKey: .notes)
+            try c.encode(leadingNotes + analysis.notes, forKey: .notes)
         }
     }
 
@@ -103,10 +105,16 @@ public struct AnalysisDocument: Sendable, Encodable {
         try s.encode(dotPitchNm, forKey: .dot_pitch_nm)
         try s.encode(pixelSizeNm, forKey: .pixel_size_nm)
         try c.encode(Self.methods, forKey: .methods)
-        try c.encode(notes, forKey: .notes)
         try c.encode(blocks, forKey: .series)
         try c.encode(disorder, forKey: .disorder)
-        if blocks.count == 1 { try blocks[0].encode(to: encoder) }
+        if blocks.count == 1 {
+            // The block's keys at the top level; its notes join the document's under one key.
+            var hoisted = blocks[0]
+            hoisted.leadingNotes = notes
+            try hoisted.encode(to: encoder)
+        } else {
+            try c.encode(notes, forKey: .notes)
+        }
     }
 
     public func json() throws -> Data {

@@ -9,11 +9,13 @@ import Darwin
 /// band-like, alpha < 1 sub-diffusive hopping). sigma_0^2 is a parameter of the same fit, so its
 /// error, common to every MSD point, is carried into every derived number through the covariance.
 ///
-/// Parameters, in order: sigma_0^2 (nm^2), c = ln MSD(referenceTime), alpha_1 ... alpha_K,
-/// ln b_1 ... ln b_(K-1) (b in fs, increasing).
+/// Parameters, in order: sigma_0^2 (nm^2), c = the first segment's ln MSD extrapolated to
+/// `referenceTime`, alpha_1 ... alpha_K, ln b_1 ... ln b_(K-1) (b in fs). The breaks are meant to
+/// increase; the fit does not force it, and `RegimeSegmentation` discards a fit whose segments
+/// do not each hold enough frames (which crossed breaks cannot).
 public struct BrokenPowerLaw: Sendable, Equatable {
     public var segmentCount: Int
-    /// Time at which `c` is the log MSD, fs: fixed, so the first segment's level is well defined.
+    /// Time at which `c` gives the first segment's log MSD, fs: fixed, so its level is well defined.
     public static let referenceTime = 100.0
 
     public init(segmentCount: Int) {

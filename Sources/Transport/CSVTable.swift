@@ -41,11 +41,20 @@ struct CSVTable {
         return v
     }
 
+    /// A whole number (an index), refused when it is not one.
+    func wholeNumber(_ row: Int, _ column: Int) throws -> Int {
+        let v = try number(row, column)
+        guard v.isFinite, v == v.rounded(), abs(v) < 1e15 else {
+            throw TransportError.badInput("\(source): line \(row + 2), column \(header[column]): '\(rows[row][column])' is not a whole number")
+        }
+        return Int(v)
+    }
+
     /// The series a row belongs to, from the optional fluence, wavelength_nm and spot columns.
     func seriesKey(_ row: Int) throws -> FitsTable.SeriesKey {
         FitsTable.SeriesKey(fluence: try column("fluence").map { try number(row, $0) },
                             wavelengthNm: try column("wavelength_nm").map { try number(row, $0) },
-                            spot: try column("spot").map { Int(try number(row, $0)) })
+                            spot: try column("spot").map { try wholeNumber(row, $0) })
     }
 }
 

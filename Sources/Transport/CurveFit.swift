@@ -16,8 +16,10 @@ public enum CurveFit {
         public var chiSquare: Double
         public var pointCount: Int
         public var converged: Bool
+        /// Parameters held at their bounds (not fitted).
+        public var heldCount = 0
 
-        public var degreesOfFreedom: Int { pointCount - parameters.count }
+        public var degreesOfFreedom: Int { pointCount - parameters.count + heldCount }
     }
 
     /// Fits `model(parameters, x)` to `y` with standard deviations `sigma`, from `start`; a
@@ -102,7 +104,7 @@ public enum CurveFit {
         let (a, _) = holding(normal(q))
         guard var covariance = DenseSymmetric.inverse(a) else { return nil }
         for i in held { covariance[i][i] = 0 }
-        return Result(parameters: q, covariance: covariance, chiSquare: chi, pointCount: n, converged: converged)
+        return Result(parameters: q, covariance: covariance, chiSquare: chi, pointCount: n, converged: converged, heldCount: held.count)
     }
 }
 

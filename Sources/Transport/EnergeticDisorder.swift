@@ -25,7 +25,9 @@ public struct EnergeticDisorder: Sendable, Codable {
     /// `delays` in fs (after time zero), `energies` in eV, `errors` in eV (nil: unweighted, the
     /// errors then taken from the scatter about the fit).
     public init(delays: [Double], energies: [Double], errors: [Double]? = nil, temperature: Double = 300) throws {
-        let keep = delays.indices.filter { delays[$0] >= 0 && energies[$0].isFinite && (errors?[$0] ?? 1) > 0 }
+        precondition(delays.count == energies.count && (errors?.count ?? delays.count) == delays.count)
+        let keep = delays.indices.filter { delays[$0] >= 0 && delays[$0].isFinite && energies[$0].isFinite && (errors?[$0] ?? 1) > 0 }
+            .sorted { delays[$0] < delays[$1] }
         guard keep.count >= 4 else {
             throw TransportError.notEnoughFrames("the disorder fit needs bleach-peak energies at 4 or more delays after time zero; found \(keep.count)")
         }

@@ -78,10 +78,12 @@ public struct FitsTable: Sendable {
         var bySeries: [SeriesKey: Series] = [:]
         for row in table.rows.indices {
             let key = try table.seriesKey(row)
-            let widths = try widthColumns.map { (try table.number(row, $0.value) * scale, try table.number(row, $0.error) * scale) }
-            let sigma = exp(widths.map { log($0.0) }.reduce(0, +) / Double(widths.count))
-            let error = (widths.map { $0.1 * $0.1 }.reduce(0, +) / Double(widths.count * widths.count)).squareRoot()
-                * sigma / (widths.map(\.0).reduce(0, +) / Double(widths.count))
+            // A Gaussian's width has no sign; elliptic widths combine as a geometric mean, whose
+            // relative error is the root-sum-square of the relative errors over their count.
+            let widths = try widthColumns.map { (abs(try table.number(row, $0.value)) * scale, try table.number(row, $0.error) * scale) }
+            let n = Double(widths.count)
+            let sigma = exp(widths.map { log($0.0) }.reduce(0, +) / n)
+            let error = sigma / n * widths.map { ($0.1 / $0.0) * ($0.1 / $0.0) }.reduce(0, +).squareRoot()
             var s = bySeries[key] ?? Series(key: key)
             s.delays.append(try table.number(row, delayColumn))
             s.sigmas.append(sigma)

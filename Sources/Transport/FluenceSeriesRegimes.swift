@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splits the sub-diffusive regimes of a fluence series (one wavelength and spot, several
 /// fluences) into Auger-assisted and thermal hopping (REFERENCE §2): Auger-assisted hopping is
 /// where the MSD grows faster at higher fluence, thermal hopping has the same slope at every
@@ -17,13 +19,17 @@ public enum FluenceSeriesRegimes {
         precondition(fluences.count == analyses.count)
         guard Set(fluences).count >= 2 else { return [] }
         let subIndices = analyses.map { a in a.regimes.indices.filter { a.regimes[$0].kind == .subDiffusive } }
-        guard let count = subIndices.first?.count, subIndices.allSatisfy({ $0.count == count }), count > 0 else {
+        guard let count = subIndices.first?.count, subIndices.allSatisfy({ $0.count == count }) else {
             return ["fluence series: the fluences have different numbers of sub-diffusive regimes (\(subIndices.map(\.count))); they are not split into Auger-assisted and hopping"]
         }
         var notes: [String] = []
         for k in 0..<count {
             let alphas = analyses.indices.map { analyses[$0].regimes[subIndices[$0][k]].alpha }
-            let w = alphas.map { 1 / max($0.stderr * $0.stderr, 1e-300) }
+            guard alphas.allSatisfy({ $0.value.isFinite && $0.stderr.isFinite && $0.stderr > 0 }) else {
+                notes.append("fluence series: sub-diffusive regime \(k + 1) has an exponent without a finite standard error at some fluence; left unsplit")
+                continue
+            }
+            let w = alphas.map { 1 / ($0.stderr * $0.stderr) }
             let sw = w.reduce(0, +)
             let mean = zip(w, alphas).reduce(0) { $0 + $1.0 * $1.1.value } / sw
             let chi2 = zip(w, alphas).reduce(0) { $0 + $1.0 * ($1.1.value - mean) * ($1.1.value - mean) }
@@ -39,10 +45,11 @@ public enum FluenceSeriesRegimes {
                 kind = .augerAssisted
             } else {
                 kind = .subDiffusive
-                notes.append("fluence series: sub-diffusive regime \(k + 1) differs between fluences (chi^2 \(Int(chi2)) >= \(Int(critical))) without growing with fluence; left unsplit")
+                notes.append("fluence series: sub-diffusive regime \(k + 1) differs between fluences (chi^2 " + String(format: "%.2f >= %.2f", chi2, critical) + ") without growing with fluence; left unsplit")
             }
             for i in analyses.indices { analyses[i].regimes[subIndices[i][k]].kind = kind }
-            notes.append("fluence series: sub-diffusive regime \(k + 1) is \(kind.rawValue) (d alpha / d fluence \(slope) ± \(slopeError); homogeneity chi^2 \(chi2) on \(fluences.count - 1) degrees of freedom)")
+            notes.append("fluence series: sub-diffusive regime \(k + 1) is \(kind.rawValue) (d alpha / d fluence "
+                         + String(format: "%.4g ± %.2g; homogeneity chi^2 %.2f", slope, slopeError, chi2) + " on \(fluences.count - 1) degrees of freedom)")
         }
         return notes
     }

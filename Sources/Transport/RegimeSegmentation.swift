@@ -49,7 +49,7 @@ public struct RegimeSegmentation: Sendable {
         pointCount = t.count
         var fits: [Int: CurveFit.Result] = [:]
         var previous: [Double]?
-        for k in 1...Self.maximumSegments {
+        for k in 1...Self.maximumSegments where positive.count >= k * Self.minimumPoints {
             let model = BrokenPowerLaw(segmentCount: k)
             var starts = k == 1 ? [Self.firstGuess(t, y, breaks: [])]
                 : previous.map { Self.splits(of: $0, segments: k - 1, delays: positive, t: t, y: y) } ?? []
@@ -59,7 +59,8 @@ public struct RegimeSegmentation: Sendable {
                 guard let r = Self.fit(model, t, y, e, start: start, positive: positive) else { continue }
                 if best == nil || r.chiSquare < best!.chiSquare { best = r }
             }
-            guard let best else { continue }
+            // `previous` must be a (k-1)-segment fit for the splits of the next k.
+            guard let best else { previous = nil; continue }
             fits[k] = best
             previous = best.parameters
         }
@@ -76,8 +77,12 @@ public struct RegimeSegmentation: Sendable {
                              covariance: r.covariance.map { $0.map { $0 * scale } }, chiSquare: r.chiSquare,
                              bic: r.chiSquare / phi + Double(r.parameters.count) * log(n))
         }
-        var chosen = candidates[0]
-        for c in candidates.dropFirst() where c.bic < chosen.bic - Self.evidenceMargin { chosen = c }
+        // A larger model must beat the best of every simpler one by the margin.
+        var chosen = candidates[0], bestSimpler = candidates[0].bic
+        for c in candidates.dropFirst() {
+            if c.bic < bestSimpler - Self.evidenceMargin { chosen = c }
+            bestSimpler = min(bestSimpler, c.bic)
+        }
         self.chosen = chosen
     }
 

@@ -17,7 +17,10 @@ public enum SummaryMaps {
         return list
     }
 
-    static func text(_ v: Double?) -> String { v.map { $0 == $0.rounded() ? String(Int($0)) : "\($0)" } ?? "—" }
+    static func text(_ v: Double?) -> String {
+        guard let v else { return "—" }
+        return v.isFinite && v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
+    }
 
     /// File names and maps. `spotPositions`: sample-stage (x, y) in um by spot index, when known.
     public static func maps(_ blocks: [AnalysisDocument.Block], spotPositions: [Int: (x: Double, y: Double)] = [:]) -> [(String, SVGHeatMap)] {

@@ -11,7 +11,8 @@ import Darwin
 ///
 /// Every uncertainty comes from the fits' standard errors. sigma_0^2 is a parameter of the regime
 /// fit, so its error, shared by every MSD point, enters each number through the covariance; the
-/// per-point MSD errors include it too (and the local exponent, a difference, cancels it).
+/// per-point MSD errors include it too, and the local exponent, a difference of logarithms, keeps
+/// only what does not cancel between its two frames.
 ///
 /// Frames before time zero hold no spot and are left out, as are frames whose fit failed.
 public struct TransportAnalysis: Sendable {
@@ -192,7 +193,7 @@ public struct TransportAnalysis: Sendable {
             if k == 1 {
                 reason = "the data support a single power law (alpha \(Self.format(regimes[0].alpha))): no break into a band-like regime is supported at this noise (BIC)"
             } else {
-                reason = "the earliest regime is sub-diffusive (alpha \(Self.format(regimes[0].alpha)); alpha >= 1 rejected at 0.1 %: likelihood-ratio chi^2 \((bandLikeTest.chiSquareIncrease * 100).rounded() / 100) > 10.83)"
+                reason = "the earliest regime is sub-diffusive (alpha \(Self.format(regimes[0].alpha)); alpha >= 1 rejected at 0.1 %: \(bandLikeTest.wald ? "Wald" : "likelihood-ratio") chi^2 \((bandLikeTest.chiSquareIncrease * 100).rounded() / 100) > 10.83)"
             }
             bandLike = BandLike(present: false, lengthNm: nil, persistenceFs: nil, alpha: nil, reason: reason)
             notes.append("no band-like regime reported: " + reason)
@@ -210,7 +211,9 @@ public struct TransportAnalysis: Sendable {
     public static let bandLikeRejection = 10.83
     public struct BandLikeTest: Sendable, Equatable, Codable {
         public var supported: Bool
+        /// The likelihood-ratio statistic (or, when the constrained refit failed, Wald's).
         public var chiSquareIncrease: Double
+        public var wald = false
     }
     public var bandLikeTest: BandLikeTest
 
@@ -225,8 +228,21 @@ public struct TransportAnalysis: Sendable {
             start[1] += (alpha - 1) * (start[2 + fit.model.segmentCount] - log(BrokenPowerLaw.referenceTime))
         }
         let positive = t.filter { $0 > 0 }
-        guard let constrained = RegimeSegmentation.fit(fit.model, t, y, e, start: start, positive: positive, fixing: 2) else {
-            return BandLikeTest(supported: false, chiSquareIncrease: .infinity)
+        var starts = [start]
+        if fit.model.segmentCount > 1 {
+            // Also with the first break moved a frame-spacing either way.
+            for factor in [0.8, 1.25] {
+                var moved = start
+                moved[2 + fit.model.segmentCount] += log(factor)
+                starts.append(moved)
+            }
+        }
+        let refits = starts.compactMap { RegimeSegmentation.fit(fit.model, t, y, e, start: $0, positive: positive, fixing: 2) }
+        guard let constrained = refits.min(by: { $0.chiSquare < $1.chiSquare }) else {
+            // No refit with alpha_1 = 1 could be made: the Wald statistic stands in for the test.
+            let se = fit.covariance[2][2].squareRoot()
+            let wald = se > 0 ? pow((1 - alpha) / se, 2) : .infinity
+            return BandLikeTest(supported: wald < Self.bandLikeRejection, chiSquareIncrease: wald, wald: true)
         }
         let increase = max(0, constrained.chiSquare - fit.chiSquare) / phi
         return BandLikeTest(supported: increase < Self.bandLikeRejection, chiSquareIncrease: increase)

@@ -142,6 +142,41 @@ final class AnalysisOutputTests: XCTestCase {
         XCTAssertTrue(svg.contains("#e6e6e6"))
     }
 
+    /// Short series (6 to 8 frames after time zero) are analysed without trouble (the larger
+    /// segment counts that cannot hold 3 frames a segment are skipped), and with one series left
+    /// the document's notes (a series not analysed) stay beside the block's.
+    func testShortSeriesAndNotesOfASingleAnalysedSeries() throws {
+        for frames in 6...8 {
+            let w = SimulatedWidths(.pureFilm, delays: (1...frames).map { Double($0) * 50 }, precision: 0.3, seed: UInt64(frames))
+            let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
+            XCTAssertLessThanOrEqual(a.regimes.count, frames / RegimeSegmentation.minimumPoints)
+        }
+        var text = "index,spot,delay_fs,sigma_nm,sigma_nm_err\n"
+        let w = SimulatedWidths(.pureFilm, precision: 0.3, seed: 8)
+        for k in w.delays.indices where w.delays[k] >= 0 { text += "\(k),0,\(w.delays[k]),\(w.sigmas[k]),\(w.errors[k])\n" }
+        text += "0,1,10,141,0.3\n1,1,20,142,0.3\n"
+        let outcome = try TransportAnalyzer.analyse(try FitsTable(csv: text, source: "fits.csv", pixelSize: nil), settings: .init())
+        XCTAssertEqual(outcome.blocks.count, 1)
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: .init(), pixelSizeNm: nil,
+                                        blocks: outcome.blocks, notes: outcome.notes)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: document.json()) as? [String: Any])
+        let notes = try XCTUnwrap(json["notes"] as? [String])
+        XCTAssertTrue(notes.contains { $0.contains("spot 1: not analysed") }, "\(notes)")
+    }
+
+    /// Elliptic widths combine as a geometric mean with its delta-method error; a spot index that
+    /// is not a whole number is refused.
+    func testEllipticWidthsAndSpotIndices() throws {
+        let table = try FitsTable(csv: "index,delay_fs,sigma_x_nm,sigma_y_nm,sigma_x_nm_err,sigma_y_nm_err\n0,10,200,100,4,1\n",
+                                  source: "fits.csv", pixelSize: nil)
+        let s = table.series[0]
+        XCTAssertEqual(s.sigmas[0], (200.0 * 100).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(s.errors[0], (200.0 * 100).squareRoot() / 2 * (0.02 * 0.02 + 0.01 * 0.01).squareRoot(), accuracy: 1e-9)
+        XCTAssertThrowsError(try FitsTable(csv: "index,spot,delay_fs,sigma_nm,sigma_nm_err\n0,nan,10,141,0.3\n", source: "f.csv", pixelSize: nil)) {
+            XCTAssertTrue("\($0)".contains("whole number"), "\($0)")
+        }
+    }
+
     func testBadFitsFilesGetClearErrors() throws {
         func message(_ csv: String, pixelSize: Double? = nil) -> String {
             do { _ = try FitsTable(csv: csv, source: "run7/fits.csv", pixelSize: pixelSize); return "no error" } catch { return "\(error)" }
