@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "FitOpenCL", targets: ["FitOpenCL"]),
         .library(name: "TAMData", targets: ["TAMData"]),
         .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "Acquisition", targets: ["Acquisition"]),
         .executable(name: "femtofit", targets: ["femtofit"]),
         .executable(name: "femtofit-bench", targets: ["FemtofitBenchmarks"]),
     ],
@@ -52,6 +53,8 @@ let package = Package(
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
         .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "Transport", "CTIFF", "CFFTW"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
+        // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
+        .target(name: "Acquisition", dependencies: ["TAMData"]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
@@ -74,6 +77,7 @@ let package = Package(
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
     ],
