@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "Transport", "CTIFF", "CFFTW"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["TAMData"]),
+        .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData"]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(

@@ -37,8 +37,12 @@ public struct TAMSimulator: Sendable {
         return d
     }()
 
-    public func amplitude(at t: Double) -> Double {
-        t < 0 ? 0 : amplitude * (0.6 * exp(-t / 2000) + 0.4 * exp(-t / 200_000))
+    public func amplitude(at t: Double) -> Double { amplitude * Self.decay(at: t) }
+
+    /// The spot's relative height at delay `t` (0 before time zero, 1 at it): carriers recombine,
+    /// 0.6 exp(-t / 2 ps) + 0.4 exp(-t / 200 ps). The simulated microscope uses the same.
+    public static func decay(at t: Double) -> Double {
+        t < 0 ? 0 : 0.6 * exp(-t / 2000) + 0.4 * exp(-t / 200_000)
     }
 
     /// One row of ground truth per frame.

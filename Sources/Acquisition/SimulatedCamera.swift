@@ -1,0 +1,109 @@
+import FitCore
+import Foundation
+
+/// The simulated TAM microscope's EMCCD. Each frame is the probe illumination (a Gaussian of
+/// sigma 6.4 µm in the sample plane, `photonsPerPixel` at its centre) times (1 + ΔT/T) when the
+/// chopper let the pump through, at the delay, pulse energy, wavelength and spot the other
+/// simulated devices are set to; the pump spot wanders with pointing drift between runs. Then the
+/// camera: shot noise, EM gain with its excess noise (variance doubled), dark counts, read noise,
+/// the ADC (`electronsPerCount`, a baseline) and 16-bit saturation. Exposures take their time on the instrument clock.
+public final class SimulatedCamera: Camera {
+    public let name = "camera"
+    public private(set) var lifecycle = Lifecycle(device: "camera")
+    public private(set) var settings: [Setting]
+    public var sample = SimulatedSample()
+    /// nm per pixel in the sample plane (16 µm pixels at 288x).
+    public var pixelSizeNm = 55.6
+    public var photonsPerPixel = 2000.0
+    public var probeSigmaNm = 6400.0
+    /// Read noise, electrons rms; the ADC's conversion, electrons per count.
+    public var readNoise = 50.0
+    public var electronsPerCount = 10.0
+    public var darkCountsPerSecond = 1.0
+    public var baseline = 100.0
+    /// Pointing drift of the pump spot per run, nm (x, y).
+    public var driftPerRunNm = (x: 8.0, y: -5.0)
+    /// The run the sequencer is on (drift grows with it).
+    public var run = 0
+    /// Counter values to skip (a dropped frame each).
+    public var dropFrames: Set<Int> = []
+
+    let clock: InstrumentClock
+    let stage: DelayStage
+    let chopper: Chopper
+    let wheel: FilterWheel
+    let attenuator: PumpAttenuator
+    var random: SeededRandom
+    var counter = 0
+    let sensor: (width: Int, height: Int)
+
+    public init(clock: InstrumentClock, stage: DelayStage, chopper: Chopper, wheel: FilterWheel, attenuator: PumpAttenuator,
+                sensorWidth: Int = 128, sensorHeight: Int = 128, seed: UInt64 = 1) {
+        self.clock = clock; self.stage = stage; self.chopper = chopper; self.wheel = wheel; self.attenuator = attenuator
+        sensor = (sensorWidth, sensorHeight)
+        settings = CameraSettings.standard(sensorWidth: sensorWidth, sensorHeight: sensorHeight)
+        random = SeededRandom(seed: seed)
+    }
+
+    public var frameWidth: Int { Int(settings.number("camera.roi_width") ?? Double(sensor.width)) / binning }
+    public var frameHeight: Int { Int(settings.number("camera.roi_height") ?? Double(sensor.height)) / binning }
+    var binning: Int { max(1, Int(settings.number("camera.binning") ?? 1)) }
+
+    public func connect() throws { try lifecycle.take(.connect) }
+    public func configure(_ values: [String: SettingValue]) throws {
+        var proposed = settings
+        try proposed.apply(values, device: name)
+        let x = proposed.number("camera.roi_x")!, w = proposed.number("camera.roi_width")!
+        let y = proposed.number("camera.roi_y")!, h = proposed.number("camera.roi_height")!
+        guard x + w <= Double(sensor.width), y + h <= Double(sensor.height) else {
+            throw AcquisitionError(name, "ROI \(Int(w))x\(Int(h)) at (\(Int(x)), \(Int(y))) leaves the \(sensor.width)x\(sensor.height) sensor")
+        }
+        try lifecycle.take(.configure)
+        settings = proposed
+    }
+    public func arm() throws { try lifecycle.take(.arm) }
+    public func start() throws { try lifecycle.take(.start) }
+    public func stop() throws { try lifecycle.take(.stop) }
+    public func close() throws { try lifecycle.take(.close) }
+
+    public func acquire() throws -> CameraFrame {
+        try lifecycle.require([.running], for: "acquire")
+        let exposure = (settings.number("camera.exposure_ms") ?? 10) / 1000
+        let gain = settings.number("camera.em_gain") ?? 1
+        let start = clock.now
+        clock.wait(exposure)
+        counter += 1
+        while dropFrames.contains(counter) { counter += 1 }
+        let tag = try chopper.tag(atTime: start + exposure / 2)
+        let delay = try stage.delay()
+        let energy = try attenuator.pulseEnergyNJ() ?? 0
+        let wavelength = wheel.wavelengths[try wheel.position()] ?? 0
+        let spot = tag == .on ? sample.spot(delay: delay, pulseEnergyNJ: energy, wavelength: wavelength) : (peak: 0, sigmaNm: 1)
+        let b = binning, w = frameWidth, h = frameHeight
+        let roiX = Int(settings.number("camera.roi_x") ?? 0), roiY = Int(settings.number("camera.roi_y") ?? 0)
+        let centre = (x: Double(sensor.width) / 2, y: Double(sensor.height) / 2)
+        let spotX = centre.x + (sample.spotOffsetNm.x + Double(run) * driftPerRunNm.x) / pixelSizeNm
+        let spotY = centre.y + (sample.spotOffsetNm.y + Double(run) * driftPerRunNm.y) / pixelSizeNm
+        let probeS = probeSigmaNm / pixelSizeNm, spotS = spot.sigmaNm / pixelSizeNm
+        var pixels = [UInt16](repeating: 0, count: w * h)
+        for row in 0..<h {
+            for column in 0..<w {
+                var electrons = 0.0
+                for by in 0..<b {
+                    for bx in 0..<b {
+                        let sx = Double(roiX + column * b + bx), sy = Double(roiY + row * b + by)
+                        let r2probe = ((sx - centre.x) * (sx - centre.x) + (sy - centre.y) * (sy - centre.y)) / (probeS * probeS)
+                        let r2spot = ((sx - spotX) * (sx - spotX) + (sy - spotY) * (sy - spotY)) / (spotS * spotS)
+                        let photons = photonsPerPixel * exp(-r2probe / 2) * (1 + spot.peak * exp(-r2spot / 2))
+                        let mean = max(photons, 0) + darkCountsPerSecond * exposure
+                        // EM register: gamma-distributed multiplication (excess noise factor sqrt 2).
+                        electrons += gain > 1 ? gain * random.emccd(mean) : random.poisson(mean)
+                    }
+                }
+                let counts = baseline + (electrons + readNoise * random.normal()) / electronsPerCount
+                pixels[row * w + column] = UInt16(min(max(counts.rounded(), 0), 65535))
+            }
+        }
+        return CameraFrame(width: w, height: h, pixels: pixels, counter: counter, time: start)
+    }
+}

@@ -1,0 +1,37 @@
+import FitCore
+import Foundation
+import TAMData
+import Transport
+
+/// The film the simulated microscope looks at: the paper's pure CQD film by default
+/// (REFERENCE §2), with `TAMSimulator`'s transport truth and decay. What the probe sees at a delay, pulse energy and probe wavelength: the ΔT/T
+/// spot's peak (bleach positive near the band edge, photo-induced absorption negative beyond it),
+/// its width from the transport truth at the fluence, and its decay.
+public struct SimulatedSample: Sendable {
+    /// <N_abs> per nJ of pump pulse energy.
+    public var nAbsPerNanojoule = 0.02
+    /// Peak ΔT/T per unit <N_abs> at the band edge, at time zero.
+    public var signalPerNAbs = 0.02
+    /// Bleach band centre and width, nm; beyond `absorptionEdge` the signal is photo-induced absorption.
+    public var bandCentre = 800.0
+    public var bandWidth = 60.0
+    public var absorptionEdge = 900.0
+    /// Transport at a fluence (default: the paper's film, whose band-like D falls with fluence).
+    public var transport: @Sendable (Double) -> TransportTruth = { TransportTruth.pureFilm(fluence: $0) }
+    /// Pump spot centre in sample-plane nm (relative to the frame's centre).
+    public var spotOffsetNm = (x: 15.0, y: -20.0)
+
+    public init() {}
+
+    public func nAbs(pulseEnergyNJ: Double) -> Double { pulseEnergyNJ * nAbsPerNanojoule }
+
+    /// Peak ΔT/T of the spot (signed) and its width in nm.
+    public func spot(delay: Double, pulseEnergyNJ: Double, wavelength: Double) -> (peak: Double, sigmaNm: Double) {
+        let n = nAbs(pulseEnergyNJ: pulseEnergyNJ)
+        let truth = transport(n)
+        guard delay >= 0 else { return (0, truth.sigma0) }
+        let decay = TAMSimulator.decay(at: delay)
+        let band = wavelength > absorptionEdge ? -0.5 : exp(-pow((wavelength - bandCentre) / bandWidth, 2) / 2)
+        return (signalPerNAbs * n * decay * band, truth.sigma(at: delay))
+    }
+}
