@@ -47,6 +47,8 @@ let package = Package(
 
         // Vector compare/select/min/max as inline C on clang vectors (see its header for why).
         .target(name: "CLaneMath"),
+        // posix_openpt and friends, for the pseudo-terminals the serial-driver tests run on.
+        .target(name: "CPseudoTerminal"),
         .target(name: "FitCore", dependencies: ["CLaneMath"], swiftSettings: fastMath),
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
@@ -54,7 +56,7 @@ let package = Package(
         .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "Transport", "CTIFF", "CFFTW"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData"]),
+        .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData", "CPseudoTerminal"]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
