@@ -37,6 +37,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // C dependencies, settled once. OpenCL is headers only: the library is loaded at run time.
@@ -56,7 +57,8 @@ let package = Package(
         .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "Transport", "CTIFF", "CFFTW"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData", "CPseudoTerminal"]),
+        .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData", "CPseudoTerminal",
+                                                   .product(name: "TOMLKit", package: "TOMLKit")]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(

@@ -25,7 +25,7 @@ public protocol Camera: Device {
 
 /// The camera settings every camera shares, with the sensor's limits.
 public enum CameraSettings {
-    public static func standard(sensorWidth: Int, sensorHeight: Int, maximumGain: Double = 1000) -> [Setting] {
+    public static func standard(sensorWidth: Int, sensorHeight: Int, maximumGain: Double = 1000, trigger: String = "internal") -> [Setting] {
         [
             Setting("camera.exposure_ms", unit: "ms", kind: .number(minimum: 0.01, maximum: 10_000), value: .number(10)),
             Setting("camera.em_gain", kind: .number(minimum: 1, maximum: maximumGain), value: .number(1)),
@@ -34,7 +34,7 @@ public enum CameraSettings {
             Setting("camera.roi_width", unit: "px", kind: .number(minimum: 1, maximum: Double(sensorWidth)), value: .number(Double(sensorWidth))),
             Setting("camera.roi_height", unit: "px", kind: .number(minimum: 1, maximum: Double(sensorHeight)), value: .number(Double(sensorHeight))),
             Setting("camera.binning", kind: .number(minimum: 1, maximum: 8), value: .number(1)),
-            Setting("camera.trigger", kind: .choice(["internal", "external"]), value: .text("internal")),
+            Setting("camera.trigger", kind: .choice(["internal", "external"]), value: .text(trigger)),
         ]
     }
 }

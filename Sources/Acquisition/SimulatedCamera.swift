@@ -14,7 +14,7 @@ public final class SimulatedCamera: Camera {
     public var sample = SimulatedSample()
     /// nm per pixel in the sample plane (16 µm pixels at 288x).
     public var pixelSizeNm = 55.6
-    public var photonsPerPixel = 2000.0
+    public var photonsPerPixel = 30_000.0
     public var probeSigmaNm = 6400.0
     /// Read noise, electrons rms; the ADC's conversion, electrons per count.
     public var readNoise = 50.0
@@ -38,10 +38,10 @@ public final class SimulatedCamera: Camera {
     let sensor: (width: Int, height: Int)
 
     public init(clock: InstrumentClock, stage: DelayStage, chopper: Chopper, wheel: FilterWheel, attenuator: PumpAttenuator,
-                sensorWidth: Int = 128, sensorHeight: Int = 128, seed: UInt64 = 1) {
+                sensorWidth: Int = 128, sensorHeight: Int = 128, seed: UInt64 = 1, trigger: String = "internal") {
         self.clock = clock; self.stage = stage; self.chopper = chopper; self.wheel = wheel; self.attenuator = attenuator
         sensor = (sensorWidth, sensorHeight)
-        settings = CameraSettings.standard(sensorWidth: sensorWidth, sensorHeight: sensorHeight)
+        settings = CameraSettings.standard(sensorWidth: sensorWidth, sensorHeight: sensorHeight, trigger: trigger)
         random = SeededRandom(seed: seed)
     }
 
@@ -66,10 +66,22 @@ public final class SimulatedCamera: Camera {
     public func stop() throws { try lifecycle.take(.stop) }
     public func close() throws { try lifecycle.take(.close) }
 
+    /// External trigger: the chopper's reference at twice its frequency starts each exposure, so
+    /// frames alternate pump-on and pump-off (as in the paper: 30 Hz chopper, 60 frames/s). The
+    /// trigger follows the chopper's set phase; a phase slip of the blade is not seen by it.
+    func waitForTrigger(exposure: Double) {
+        let frequency = chopper.settings.number("chopper.frequency_hz") ?? 30
+        let phase = (chopper.settings.number("chopper.phase_deg") ?? 0) / 360
+        // Edges where time * f + phase crosses a multiple of 1/2.
+        let edge = ((clock.now * frequency + phase) * 2 - 1e-9).rounded(.up)
+        clock.wait((edge / 2 - phase) / frequency - clock.now)
+    }
+
     public func acquire() throws -> CameraFrame {
         try lifecycle.require([.running], for: "acquire")
         let exposure = (settings.number("camera.exposure_ms") ?? 10) / 1000
         let gain = settings.number("camera.em_gain") ?? 1
+        if case .text("external")? = settings.first(where: { $0.name == "camera.trigger" })?.value { waitForTrigger(exposure: exposure) }
         let start = clock.now
         clock.wait(exposure)
         counter += 1

@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import TAMData
+
+/// The acquisition folder, written so that a kill -9 at any moment loses at most the point being
+/// taken. Each finished point is one small TIFF (ΔT/T, mean pump-on, mean pump-off), written
+/// atomically; then one line in `points.jsonl`, flushed to disk. `acquisition.json` holds the plan
+/// the folder was started with, so `--resume` can refuse a different one. `dataset.json` (the
+/// `femtofit-dataset/1` index) is written, atomically, when the last point is in.
+///
+/// ```
+/// DIR/acquisition.json   plan, instrument, start time
+/// DIR/points.jsonl       one line per finished point (the journal)
+/// DIR/acquisition.log    what happened, in words (faults, retries, the reason for a stop)
+/// DIR/points/w0_f1_s0_r0_d012.tif
+/// DIR/dataset.json       when complete
+/// ```
+public final class AcquisitionStore {
+    public let folder: String
+    public let plan: ScanPlan
+    /// Finished points, from the journal.
+    public private(set) var done: [ScanPlan.Point: PointRecord] = [:]
+    private var journal: FileHandle?
+    private var logHandle: FileHandle?
+
+    /// What the journal keeps per finished point.
+    public struct PointRecord: Codable, Equatable, Sendable {
+        public var point: ScanPlan.Point
+        public var file: String
+        public var pairs: Int
+        /// Frame-counter gaps and frames whose chopper tag broke the on/off alternation.
+        public var droppedFrames: Int
+        public var unpairedFrames: Int
+        public var saturatedPixels: Int
+        /// Instrument clock at the end of the point, s.
+        public var time: Double
+        public var attempts: Int
+    }
+
+    /// What `acquisition.json` records.
+    struct Header: Codable, Equatable {
+        var schema = "femtofit-acquisition/1"
+        var name: String
+        var delaysFs: [Double]
+        var pulseEnergiesNJ: [Double]
+        var wavelengthsNm: [Double]
+        var spots: [ScanAxes.Spot]
+        var runs: Int
+        var pairs: Int
+        var frameWidth: Int
+        var frameHeight: Int
+        var pixelSizeNm: Double
+        var created: String
+        var instrument: [String: InstrumentSetting]
+
+        /// The parts that must match for a resume.
+        func sameScan(as other: Header) -> Bool {
+            delaysFs == other.delaysFs && pulseEnergiesNJ == other.pulseEnergiesNJ && wavelengthsNm == other.wavelengthsNm
+                && spots == other.spots && runs == other.runs && pairs == other.pairs
+                && frameWidth == other.frameWidth && frameHeight == other.frameHeight
+        }
+    }
+
+    let header: Header
+    public static let headerName = "acquisition.json"
+    public static let journalName = "points.jsonl"
+    public static let logName = "acquisition.log"
+
+    /// Opens `folder` for `plan`. A new scan needs a folder without an acquisition in it; a resume
+    /// needs the same scan as the one started there, and reads which points are done.
+    public init(folder: String, plan: ScanPlan, frameWidth: Int, frameHeight: Int, pixelSizeNm: Double,
+                instrument: [String: InstrumentSetting], resume: Bool) throws {
+        self.folder = folder
+        self.plan = plan
+        let fresh = Header(name: plan.name, delaysFs: plan.delays, pulseEnergiesNJ: plan.pulseEnergiesNJ,
+                           wavelengthsNm: plan.wavelengthsNm, spots: plan.spots, runs: plan.runs, pairs: plan.pairs,
+                           frameWidth: frameWidth, frameHeight: frameHeight, pixelSizeNm: pixelSizeNm,
+                           created: ISO8601DateFormatter().string(from: Date()), instrument: instrument)
+        let headerPath = folder + "/" + Self.headerName
+        let exists = FileManager.default.fileExists(atPath: headerPath)
+        if resume {
+            guard exists else {
+                throw AcquisitionError(folder, "has no acquisition to resume (no \(Self.headerName)); run without --resume to start one")
+            }
+            let stored: Header
+            do { stored = try JSONDecoder().decode(Header.self, from: Data(contentsOf: URL(fileURLWithPath: headerPath))) } catch {
+                throw AcquisitionError(headerPath, "cannot be read (\(error)); the folder is not a femtofit acquisition")
+            }
+            guard stored.sameScan(as: fresh) else {
+                throw AcquisitionError(folder, "was started with a different plan or camera frame (delays, fluences, wavelengths, spots, runs, pairs or frame size differ); resume with the plan it was started with, or start a new folder")
+            }
+            header = stored
+        } else {
+            if exists {
+                throw AcquisitionError(folder, "already holds an acquisition; add --resume to continue it, or choose another --output folder")
+            }
+            header = fresh
+            do {
+                try FileManager.default.createDirectory(atPath: folder + "/points", withIntermediateDirectories: true)
+            } catch {
+                throw AcquisitionError(folder, "cannot create the output folder (\(error.localizedDescription))")
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(header), to: headerPath)
+        }
+        try FileManager.default.createDirectory(atPath: folder + "/points", withIntermediateDirectories: true)
+        try readJournal()
+        journal = try Self.appendHandle(folder + "/" + Self.journalName)
+        logHandle = try Self.appendHandle(folder + "/" + Self.logName)
+    }
+
+    deinit {
+        try? journal?.close()
+        try? logHandle?.close()
+    }
+
+    /// Reads the journal; a line cut short by a kill is dropped (and cut from the file), a point
+    /// whose file is gone is not counted as done.
+    private func readJournal() throws {
+        let path = folder + "/" + Self.journalName
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        var keep = 0
+        var offset = 0
+        let points = Set(plan.points)
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let end = offset + line.count
+            defer { offset = end + 1 }
+            guard end < data.count else { break }  // no newline: cut short
+            guard let record = try? JSONDecoder().decode(PointRecord.self, from: Data(line)) else {
+                throw AcquisitionError(path, "line \(done.count + 1) is not a point record; the journal is damaged (move it aside to start over)")
+            }
+            keep = end + 1
+            guard points.contains(record.point) else {
+                throw AcquisitionError(path, "names a point outside the plan (\(record.point)); resume with the plan the folder was started with")
+            }
+            if FileManager.default.fileExists(atPath: folder + "/" + record.file) { done[record.point] = record }
+        }
+        if keep < data.count { truncate(path, off_t(keep)) }
+    }
+
+    private static func appendHandle(_ path: String) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw AcquisitionError(path, "cannot be opened for writing; check permissions and free space")
+        }
+        try handle.seekToEnd()
+        return handle
+    }
+
+    /// The file name of `point`'s frames.
+    public static func fileName(_ point: ScanPlan.Point) -> String {
+        let d = String(point.delay), padded = String(repeating: "0", count: max(0, 4 - d.count)) + d
+        return "points/w\(point.wavelength)_f\(point.fluence)_s\(point.spot)_r\(point.run)_d\(padded).tif"
+    }
+
+    /// Writes `point`'s frames (ΔT/T, mean pump-on, mean pump-off), then its journal line, flushed.
+    public func commit(_ point: ScanPlan.Point, dTT: [Float], pumpOn: [Float], pumpOff: [Float], record: PointRecord) throws {
+        let w = header.frameWidth, h = header.frameHeight
+        let file = Self.fileName(point)
+        let pages = [dTT, pumpOn, pumpOff].map { ImageStack(width: w, height: h, pixels: $0) }
+        let labels = ["dt_t", "pump_on", "pump_off"].map { "\($0) \(describePoint(point))" }
+        try TIFFStack.write(pages: pages, to: folder + "/" + file, imageJ: ImageJMetadata(pixelSize: header.pixelSizeNm, frameLabels: labels))
+        var line = try JSONEncoder().encode(record)
+        line.append(UInt8(ascii: "\n"))
+        do {
+            try journal?.write(contentsOf: line)
+            try journal?.synchronize()
+        } catch {
+            throw AcquisitionError(folder + "/" + Self.journalName, "cannot append (\(error.localizedDescription)); check free disk space")
+        }
+        done[point] = record
+    }
+
+    /// Appends a line to `acquisition.log` (with the wall-clock time).
+    public func log(_ message: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        try? logHandle?.write(contentsOf: Data("\(stamp) \(message)\n".utf8))
+    }
+
+    public func describePoint(_ p: ScanPlan.Point) -> String {
+        "delay \(plan.delays[p.delay]) fs, \(plan.pulseEnergiesNJ[p.fluence]) nJ, \(plan.wavelengthsNm[p.wavelength]) nm, spot \(p.spot), run \(p.run)"
+    }
+
+    public var isComplete: Bool { done.count == plan.points.count }
+
+    /// Writes `dataset.json` over the finished points (every point must be in) and opens it, so a
+    /// damaged frame file is found here, not by the fit.
+    @discardableResult
+    public func writeDataset(nAbsPerPoint: [Double?]) throws -> Dataset {
+        guard isComplete else {
+            throw AcquisitionError(folder, "\(plan.points.count - done.count) points are missing; resume the acquisition to take them")
+        }
+        var frames: [FrameEntry] = []
+        for point in plan.points {
+            let file = done[point]!.file
+            for (page, kind) in [FrameKind.dTT, .pumpOn, .pumpOff].enumerated() {
+                frames.append(FrameEntry(delay: point.delay, fluence: point.fluence, wavelength: point.wavelength, spot: point.spot,
+                                         run: point.run, kind: kind, file: file, page: page))
+            }
+        }
+        let fluences = plan.pulseEnergiesNJ.enumerated().map { i, e in ScanAxes.Fluence(nAbs: nAbsPerPoint.indices.contains(i) ? nAbsPerPoint[i] : nil, pulseEnergyNJ: e) }
+        let axes = ScanAxes(delayFs: plan.delays, fluence: fluences, wavelengthNm: plan.wavelengthsNm, spot: plan.spots, runs: plan.runs)
+        let manifest = DatasetManifest(created: header.created, pixelSizeNm: header.pixelSizeNm, frameWidth: header.frameWidth,
+                                       frameHeight: header.frameHeight, axes: axes, instrument: header.instrument, frames: frames)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(manifest), to: folder + "/" + Dataset.manifestName)
+        return try Dataset.open(folder)
+    }
+}

@@ -1,0 +1,116 @@
+import FitCore
+import FitEngine
+import Foundation
+import TAMData
+
+/// Fits each point's ΔT/T frame behind the writer, on its own thread, for the live view's running
+/// MSD and D estimate. It holds at most `capacity` frames waiting: when it falls behind, `offer`
+/// declines the frame (the live view skips an update) and the acquisition goes on; the frame is
+/// on disk already, so nothing is lost.
+public final class LiveFitter: @unchecked Sendable {
+    /// A running estimate for one series (fluence × wavelength × spot).
+    public struct Estimate: Sendable, Equatable {
+        public var series: Int
+        /// Delays (fs) with a fitted width, and MSD there (nm²), averaged over runs.
+        public var delays: [Double]
+        public var msdNm2: [Double]
+        /// D from the slope of sigma² over positive delays (MSD = 2Dt), cm²/s; nil until there are
+        /// three positive delays.
+        public var diffusivityCm2s: Double?
+    }
+
+    public let pixelSizeNm: Double
+    public let capacity: Int
+    private let fitter: StackFitter
+    private let condition = NSCondition()
+    private var queue: [(point: ScanPlan.Point, series: Int, delayFs: Double, frame: ImageStack)] = []
+    private var stopping = false
+    private var worker: Thread?
+    /// sigma² sums by series and delay: (sum, count).
+    private var widths: [Int: [Double: (sum: Double, count: Int)]] = [:]
+    public private(set) var fitted = 0
+    public private(set) var skipped = 0
+    public private(set) var failed = 0
+
+    public init(pixelSizeNm: Double, capacity: Int = 4, engine: FitEngine = FitEngine()) {
+        self.pixelSizeNm = pixelSizeNm
+        self.capacity = max(1, capacity)
+        fitter = StackFitter(model: .gauss2D, roi: .automatic, engine: engine)
+    }
+
+    public func start() {
+        let thread = Thread { [self] in work() }
+        thread.name = "femtofit-live-fit"
+        worker = thread
+        thread.start()
+    }
+
+    /// Queues `frame` for fitting unless `capacity` frames wait already; false when declined.
+    @discardableResult
+    public func offer(point: ScanPlan.Point, series: Int, delayFs: Double, frame: ImageStack) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard queue.count < capacity, !stopping else { skipped += 1; return false }
+        queue.append((point, series, delayFs, frame))
+        condition.signal()
+        return true
+    }
+
+    /// Frames waiting to be fitted.
+    public var backlog: Int { condition.lock(); defer { condition.unlock() }; return queue.count }
+
+    /// Fits what is queued, then stops the thread.
+    public func finish() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        while let worker, !worker.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+    }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty { condition.unlock(); return }
+            let job = queue.removeFirst()
+            condition.unlock()
+            let result = try? fitter.fit(job.frame, source: "live fit").first
+            condition.lock()
+            if let result, result.state == .converged, job.delayFs.isFinite {
+                let sigma = result.parameters[3] * pixelSizeNm
+                var series = widths[job.series] ?? [:]
+                let old = series[job.delayFs] ?? (0, 0)
+                series[job.delayFs] = (old.sum + sigma * sigma, old.count + 1)
+                widths[job.series] = series
+                fitted += 1
+            } else {
+                failed += 1
+            }
+            condition.unlock()
+        }
+    }
+
+    /// The running estimate of each series fitted so far.
+    public func estimates() -> [Estimate] {
+        condition.lock()
+        defer { condition.unlock() }
+        return widths.keys.sorted().map { series in
+            let points = widths[series]!.map { (delay: $0.key, sigma2: $0.value.sum / Double($0.value.count)) }.sorted { $0.delay < $1.delay }
+            let before = points.filter { $0.delay <= 0 }.map(\.sigma2)
+            let after = points.filter { $0.delay > 0 }
+            // sigma_0² from the earliest positive-delay frame when no pre-zero frame was fitted.
+            let sigma0Squared = before.isEmpty ? (after.first?.sigma2 ?? 0) : before.reduce(0, +) / Double(before.count)
+            var d: Double?
+            if after.count >= 3 {
+                let n = Double(after.count)
+                let mt = after.reduce(0) { $0 + $1.delay } / n, ms = after.reduce(0) { $0 + $1.sigma2 } / n
+                let sxy = after.reduce(0) { $0 + ($1.delay - mt) * ($1.sigma2 - ms) }
+                let sxx = after.reduce(0) { $0 + ($1.delay - mt) * ($1.delay - mt) }
+                // slope nm²/fs; MSD = 2 D t; 1 nm²/fs = 10 cm²/s.
+                if sxx > 0 { d = sxy / sxx / 2 * 10 }
+            }
+            return Estimate(series: series, delays: points.map(\.delay), msdNm2: points.map { $0.sigma2 - sigma0Squared }, diffusivityCm2s: d)
+        }
+    }
+}

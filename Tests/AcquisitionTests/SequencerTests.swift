@@ -1,0 +1,140 @@
+import Acquisition
+import TAMData
+import XCTest
+
+/// The sequencer on the simulated microscope: points written and readable as a dataset, the live
+/// fitter behind the writer, faults retried, a clean stop that keeps every point, and resume.
+final class SequencerTests: XCTestCase {
+    var folders: [String] = []
+
+    func folder() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sequencer-\(UUID())").path
+        folders.append(path)
+        return path
+    }
+
+    override func tearDown() {
+        for f in folders { try? FileManager.default.removeItem(atPath: f) }
+    }
+
+    let plan = ScanPlan(name: "test", delays: [-1000, 0, 200, 1000, 5000, 20000], pulseEnergiesNJ: [5, 9], runs: 2, pairs: 10)
+
+    func testScanWritesADatasetTheFitterReads() throws {
+        let instrument = Instrument.simulated(sensor: 48)
+        let out = folder()
+        let sequencer = Sequencer(plan: plan, instrument: instrument, folder: out)
+        sequencer.liveFitter = LiveFitter(pixelSizeNm: instrument.framePixelSizeNm, capacity: 64)
+        var reports: [Sequencer.Progress] = []
+        sequencer.onProgress = { reports.append($0) }
+        guard case .finished(let dataset) = try sequencer.run() else { return XCTFail("the scan did not finish") }
+        XCTAssertEqual(dataset.manifest.axes.delayFs, plan.delays)
+        XCTAssertEqual(dataset.manifest.axes.runs, 2)
+        XCTAssertEqual(dataset.manifest.frames.count, plan.points.count * 3)
+        XCTAssertEqual(dataset.manifest.frameWidth, 48)
+        XCTAssertEqual(dataset.manifest.axes.fluence.map(\.pulseEnergyNJ), [5, 9])
+        XCTAssertNotNil(dataset.manifest.instrument["camera.em_gain"])
+        XCTAssertEqual(dataset.manifest.instrument["stage.passes"], InstrumentSetting(2))
+        XCTAssertEqual(reports.last?.done, plan.points.count)
+        XCTAssertEqual(reports.count, plan.points.count + 1)
+        for device in instrument.devices { XCTAssertEqual(device.lifecycle.state, .closed, device.name) }
+
+        // ΔT/T: no signal before time zero, a bleach spot at the centre after it.
+        func dTT(delay: Int, fluence: Int) throws -> [Float] {
+            let entry = dataset.manifest.frames.first { $0.delay == delay && $0.fluence == fluence && $0.run == 0 && $0.kind == .dTT }!
+            return try dataset.frame(entry)
+        }
+        func centre(_ frame: [Float]) -> Float {
+            var sum: Float = 0
+            for y in 22..<26 { for x in 22..<26 { sum += frame[y * 48 + x] } }
+            return sum / 16
+        }
+        let before = try dTT(delay: 0, fluence: 1), after = try dTT(delay: 2, fluence: 1), weak = try dTT(delay: 2, fluence: 0)
+        XCTAssertLessThan(abs(centre(before)), 0.001)
+        XCTAssertGreaterThan(centre(after), 0.0025, "a bleach at 200 fs")
+        XCTAssertGreaterThan(centre(after), centre(weak) * 1.3, "more pump, more signal")
+
+        // The live fitter fitted behind the writer and has a running estimate for both fluences.
+        let live = sequencer.liveFitter!
+        XCTAssertEqual(live.fitted + live.skipped + live.failed, plan.points.count)
+        XCTAssertGreaterThan(live.fitted, plan.points.count / 2)
+        XCTAssertEqual(live.estimates().count, 2)
+        XCTAssertNotNil(live.estimates().first?.diffusivityCm2s)
+
+        // A second scan into the same folder is refused; the data stay.
+        XCTAssertThrowsError(try Sequencer(plan: plan, instrument: Instrument.simulated(sensor: 48), folder: out).run()) {
+            XCTAssertTrue("\($0)".contains("already holds an acquisition; add --resume"), "\($0)")
+        }
+        XCTAssertNoThrow(try Dataset.open(out))
+    }
+
+    func testFaultsAreRetriedThenTheScanStopsCleanlyAndResumes() throws {
+        var plan = self.plan
+        plan.retries = 2
+        plan.maximumDroppedFrames = 1
+        let out = folder()
+        // A stage error and two dropped frames at one point: retried, the scan finishes.
+        var instrument = Instrument.simulated(sensor: 32)
+        let microscope = instrument.simulated!
+        microscope.camera.dropFrames = [5, 7]
+        microscope.delayStage.pendingFault = .stageError
+        var log: [String] = []
+        let sequencer = Sequencer(plan: plan, instrument: instrument, folder: out)
+        sequencer.onLog = { log.append($0) }
+        guard case .finished = try sequencer.run() else { return XCTFail("the faults were not retried") }
+        XCTAssertTrue(log.contains { $0.contains("following error") }, "\(log)")
+        XCTAssertTrue(log.contains { $0.contains("lost 1 frames") && $0.contains("max_dropped_frames = 1") }, "\(log)")
+        let journal = try String(contentsOfFile: out + "/points.jsonl", encoding: .utf8)
+        XCTAssertTrue(journal.contains("\"attempts\":3"), "a stage error, then dropped frames, then a clean take")
+
+        // A camera that keeps dropping frames: retried once, then a clean stop with the reason.
+        plan.retries = 1
+        let second = folder()
+        instrument = Instrument.simulated(sensor: 32)
+        instrument.simulated!.camera.dropFrames = Set(stride(from: 150, to: 600, by: 3))
+        let stopped = Sequencer(plan: plan, instrument: instrument, folder: second)
+        guard case .stopped(let reason) = try stopped.run() else { return XCTFail("a persistent fault must stop the scan") }
+        XCTAssertTrue(reason.contains("max_dropped_frames") && reason.contains("after 2 attempts"), reason)
+        for device in instrument.devices { XCTAssertEqual(device.lifecycle.state, .closed, "\(device.name) left \(device.lifecycle.state)") }
+        let kept = stopped.store!.done
+        XCTAssertGreaterThan(kept.count, 3)
+        XCTAssertLessThan(kept.count, plan.points.count)
+        let logText = try String(contentsOfFile: second + "/acquisition.log", encoding: .utf8)
+        XCTAssertTrue(logText.contains("stopped:") && logText.contains("max_dropped_frames"), logText)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: second + "/dataset.json"), "no index over an incomplete scan")
+        var bytes: [String: Data] = [:]
+        for record in kept.values { bytes[record.file] = FileManager.default.contents(atPath: second + "/" + record.file) }
+
+        // Resume with the fault gone: only the missing points are taken; the kept ones are untouched.
+        let resumed = Sequencer(plan: plan, instrument: Instrument.simulated(sensor: 32, seed: 9), folder: second, resume: true)
+        guard case .finished(let dataset) = try resumed.run() else { return XCTFail("the resume did not finish") }
+        XCTAssertEqual(dataset.manifest.frames.count, plan.points.count * 3)
+        for (file, data) in bytes { XCTAssertEqual(FileManager.default.contents(atPath: second + "/" + file), data, "\(file) was rewritten") }
+        let lines = try String(contentsOfFile: second + "/points.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, plan.points.count, "one journal line per point, none twice")
+    }
+
+    func testResumeRefusesAnotherPlanAndDropsACutJournalLine() throws {
+        let out = folder()
+        let small = ScanPlan(delays: [0, 500, 1000], pulseEnergiesNJ: [5], pairs: 2)
+        XCTAssertThrowsError(try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 32), folder: out, resume: true).run()) {
+            XCTAssertTrue("\($0)".contains("no acquisition to resume"), "\($0)")
+        }
+        guard case .finished = try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 32), folder: out).run() else { return XCTFail() }
+        var other = small
+        other.delays = [0, 500, 2000]
+        XCTAssertThrowsError(try Sequencer(plan: other, instrument: Instrument.simulated(sensor: 32), folder: out, resume: true).run()) {
+            XCTAssertTrue("\($0)".contains("different plan"), "\($0)")
+        }
+        // A kill in the middle of a journal line: the cut line and its point are taken again.
+        let journalPath = out + "/points.jsonl"
+        var journal = try Data(contentsOf: URL(fileURLWithPath: journalPath))
+        journal.removeLast(20)
+        try journal.write(to: URL(fileURLWithPath: journalPath))
+        try FileManager.default.removeItem(atPath: out + "/dataset.json")
+        let resumed = Sequencer(plan: small, instrument: Instrument.simulated(sensor: 32), folder: out, resume: true)
+        guard case .finished = try resumed.run() else { return XCTFail() }
+        let lines = try String(contentsOfFile: journalPath, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertNoThrow(try Dataset.open(out))
+    }
+}
