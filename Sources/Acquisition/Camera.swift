@@ -23,6 +23,20 @@ public protocol Camera: Device {
     func acquire() throws -> CameraFrame
 }
 
+/// A camera whose frames depend on the run the scan is on (the simulator's pointing drift, the
+/// replay's recorded run); the sequencer tells it.
+public protocol RunTracking: AnyObject {
+    var run: Int { get set }
+}
+
+extension Array where Element == Setting {
+    /// `camera.trigger` is `external`: each exposure waits for the chopper's trigger.
+    var isExternallyTriggered: Bool {
+        if case .text("external")? = first(where: { $0.name == "camera.trigger" })?.value { return true }
+        return false
+    }
+}
+
 /// The camera settings every camera shares, with the sensor's limits.
 public enum CameraSettings {
     public static func standard(sensorWidth: Int, sensorHeight: Int, maximumGain: Double = 1000, trigger: String = "internal") -> [Setting] {

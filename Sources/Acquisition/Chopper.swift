@@ -29,3 +29,16 @@ extension FilterWheel {
         try select(position: match.key)
     }
 }
+
+extension Chopper {
+    /// Seconds from `now` to the next edge of the chopper's reference at twice its frequency: an
+    /// externally triggered camera starts each exposure there, so frames alternate pump-on and
+    /// pump-off (the paper: 30 Hz chopper, 60 frames/s). The trigger follows the set phase; a slip
+    /// of the blade itself is not seen by it.
+    public func waitForTrigger(at now: Double) -> Double {
+        let frequency = settings.number("chopper.frequency_hz") ?? 30
+        let phase = (settings.number("chopper.phase_deg") ?? 0) / 360
+        let edge = ((now * frequency + phase) * 2 - 1e-9).rounded(.up)
+        return max(0, (edge / 2 - phase) / frequency - now)
+    }
+}

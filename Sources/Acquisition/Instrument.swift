@@ -21,6 +21,8 @@ public final class Instrument {
     public let simulated: SimulatedMicroscope?
     /// Settings that are not any device's (the sample, the pump), for dataset.json.
     public var extraSettings: [String: InstrumentSetting] = [:]
+    /// Settings each device is configured with (by device name), from the instrument file.
+    public var configuration: [String: [String: SettingValue]] = [:]
 
     public init(clock: InstrumentClock, camera: Camera, delayStage: DelayStage, sampleStage: SampleStage, chopper: Chopper,
                 filterWheel: FilterWheel, attenuator: PumpAttenuator, pixelSizeNm: Double, source: String,
@@ -79,6 +81,10 @@ public final class Instrument {
         if !plan.camera.isEmpty {
             var settings = camera.settings
             do { try settings.apply(plan.camera, device: camera.name) } catch { problems.append("camera: \(error)") }
+            if settings.isExternallyTriggered, let exposure = settings.number("camera.exposure_ms"),
+               let frequency = chopper.settings.number("chopper.frequency_hz"), exposure / 1000 >= 0.5 / frequency {
+                problems.append("camera.exposure_ms = \(exposure) ms is not shorter than half the chopper period (\(500 / frequency) ms at \(frequency) Hz); pump-on and pump-off frames would mix")
+            }
         }
         guard problems.isEmpty else {
             let shown = problems.prefix(10).joined(separator: "\n  ")
@@ -89,7 +95,11 @@ public final class Instrument {
     /// Connects, configures (the camera with the plan's settings), arms and starts every device.
     public func begin(_ plan: ScanPlan) throws {
         for device in devices where device.lifecycle.state == .closed { try device.connect() }
-        for device in devices { try device.configure(device === camera ? plan.camera : [:]) }
+        for device in devices {
+            var values = configuration[device.name] ?? [:]
+            if device === camera { values.merge(plan.camera) { _, fromPlan in fromPlan } }
+            try device.configure(values)
+        }
         for device in devices { try device.arm() }
         for device in devices { try device.start() }
     }
@@ -121,7 +131,7 @@ public final class Instrument {
     }
 
     /// Tells the simulator which run it is (its pointing drift grows per run).
-    public func beginRun(_ run: Int) { simulated?.camera.run = run }
+    public func beginRun(_ run: Int) { (camera as? RunTracking)?.run = run }
 }
 
 /// The simulated TAM microscope's devices, concrete, so faults can be switched on.
@@ -132,6 +142,12 @@ public struct SimulatedMicroscope {
     public let chopper: SimulatedChopper
     public let filterWheel: SimulatedFilterWheel
     public let attenuator: SimulatedAttenuator
+
+    public init(camera: SimulatedCamera, delayStage: SimulatedDelayStage, sampleStage: SimulatedSampleStage, chopper: SimulatedChopper,
+                filterWheel: SimulatedFilterWheel, attenuator: SimulatedAttenuator) {
+        self.camera = camera; self.delayStage = delayStage; self.sampleStage = sampleStage
+        self.chopper = chopper; self.filterWheel = filterWheel; self.attenuator = attenuator
+    }
 
     public init(clock: InstrumentClock, sample: SimulatedSample = SimulatedSample(), sensor: Int = 64, seed: UInt64 = 1,
                 travel: ClosedRange<Double> = 0...25, zeroMillimetres: Double = 2) {

@@ -14,8 +14,8 @@ public final class LiveFitter: @unchecked Sendable {
         /// Delays (fs) with a fitted width, and MSD there (nm²), averaged over runs.
         public var delays: [Double]
         public var msdNm2: [Double]
-        /// D from the slope of sigma² over positive delays (MSD = 2Dt), cm²/s; nil until there are
-        /// three positive delays.
+        /// D from the slope of sigma² over the first picosecond (MSD = 2Dt; all positive delays
+        /// when fewer than three fall in it), cm²/s; nil until there are three positive delays.
         public var diffusivityCm2s: Double?
     }
 
@@ -77,7 +77,7 @@ public final class LiveFitter: @unchecked Sendable {
             condition.unlock()
             let result = try? fitter.fit(job.frame, source: "live fit").first
             condition.lock()
-            if let result, result.state == .converged, job.delayFs.isFinite {
+            if let result, result.state == .converged, job.delayFs > 0 {
                 let sigma = result.parameters[3] * pixelSizeNm
                 var series = widths[job.series] ?? [:]
                 let old = series[job.delayFs] ?? (0, 0)
@@ -97,10 +97,11 @@ public final class LiveFitter: @unchecked Sendable {
         defer { condition.unlock() }
         return widths.keys.sorted().map { series in
             let points = widths[series]!.map { (delay: $0.key, sigma2: $0.value.sum / Double($0.value.count)) }.sorted { $0.delay < $1.delay }
-            let before = points.filter { $0.delay <= 0 }.map(\.sigma2)
-            let after = points.filter { $0.delay > 0 }
-            // sigma_0² from the earliest positive-delay frame when no pre-zero frame was fitted.
-            let sigma0Squared = before.isEmpty ? (after.first?.sigma2 ?? 0) : before.reduce(0, +) / Double(before.count)
+            // Before time zero there is no spot to fit; MSD counts from the earliest fitted delay.
+            let positive = points.filter { $0.delay > 0 }
+            let sigma0Squared = positive.first?.sigma2 ?? 0
+            let early = positive.filter { $0.delay <= 1000 }
+            let after = early.count >= 3 ? early : positive
             var d: Double?
             if after.count >= 3 {
                 let n = Double(after.count)
@@ -110,7 +111,7 @@ public final class LiveFitter: @unchecked Sendable {
                 // slope nm²/fs; MSD = 2 D t; 1 nm²/fs = 10 cm²/s.
                 if sxx > 0 { d = sxy / sxx / 2 * 10 }
             }
-            return Estimate(series: series, delays: points.map(\.delay), msdNm2: points.map { $0.sigma2 - sigma0Squared }, diffusivityCm2s: d)
+            return Estimate(series: series, delays: positive.map(\.delay), msdNm2: positive.map { $0.sigma2 - sigma0Squared }, diffusivityCm2s: d)
         }
     }
 }

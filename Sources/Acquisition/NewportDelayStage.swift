@@ -20,6 +20,8 @@ public final class NewportDelayStage: DelayStage {
     public var tries: Int
     /// Longest a home or a move may take before the driver gives up, s.
     public var motionTimeout = 120.0
+    /// The emulated controller this driver talks to, when it is one (kept alive until close).
+    public var emulator: NewportEmulator?
     /// Set-points closer than this are the same, mm.
     static let tolerance = 1e-4
 
@@ -73,7 +75,10 @@ public final class NewportDelayStage: DelayStage {
         try lifecycle.take(.stop)
         try halt()
     }
-    public func close() throws { try lifecycle.take(.close) }
+    public func close() throws {
+        try lifecycle.take(.close)
+        emulator?.shutdown()
+    }
 
     // MARK: the DelayStage protocol
 

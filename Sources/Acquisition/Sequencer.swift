@@ -193,7 +193,8 @@ public final class Sequencer {
                                                   unpairedFrames: unpaired, saturatedPixels: saturated, time: instrument.clock.now, attempts: attempt)
         try store.commit(point, dTT: dTT, pumpOn: sumOn.map { Float($0 / n) }, pumpOff: sumOff.map { Float($0 / n) }, record: record)
         if saturated > 0 { log(store, "warning: \(saturated) saturated pixel readings at \(store.describePoint(point)); lower the EM gain or the exposure") }
-        liveFitter?.offer(point: point, series: series(of: point), delayFs: plan.delays[point.delay],
-                          frame: ImageStack(width: instrument.camera.frameWidth, height: instrument.camera.frameHeight, pixels: dTT))
+        // Before time zero there is no spot: nothing for the live estimate.
+        if plan.delays[point.delay] > 0 { liveFitter?.offer(point: point, series: series(of: point), delayFs: plan.delays[point.delay],
+                          frame: ImageStack(width: instrument.camera.frameWidth, height: instrument.camera.frameHeight, pixels: dTT)) }
     }
 }

@@ -7,14 +7,14 @@ import Foundation
 /// simulated devices are set to; the pump spot wanders with pointing drift between runs. Then the
 /// camera: shot noise, EM gain with its excess noise (variance doubled), dark counts, read noise,
 /// the ADC (`electronsPerCount`, a baseline) and 16-bit saturation. Exposures take their time on the instrument clock.
-public final class SimulatedCamera: Camera {
+public final class SimulatedCamera: Camera, RunTracking {
     public let name = "camera"
     public private(set) var lifecycle = Lifecycle(device: "camera")
     public private(set) var settings: [Setting]
     public var sample = SimulatedSample()
     /// nm per pixel in the sample plane (16 µm pixels at 288x).
     public var pixelSizeNm = 55.6
-    public var photonsPerPixel = 30_000.0
+    public var photonsPerPixel = 50_000.0
     public var probeSigmaNm = 6400.0
     /// Read noise, electrons rms; the ADC's conversion, electrons per count.
     public var readNoise = 50.0
@@ -66,22 +66,11 @@ public final class SimulatedCamera: Camera {
     public func stop() throws { try lifecycle.take(.stop) }
     public func close() throws { try lifecycle.take(.close) }
 
-    /// External trigger: the chopper's reference at twice its frequency starts each exposure, so
-    /// frames alternate pump-on and pump-off (as in the paper: 30 Hz chopper, 60 frames/s). The
-    /// trigger follows the chopper's set phase; a phase slip of the blade is not seen by it.
-    func waitForTrigger(exposure: Double) {
-        let frequency = chopper.settings.number("chopper.frequency_hz") ?? 30
-        let phase = (chopper.settings.number("chopper.phase_deg") ?? 0) / 360
-        // Edges where time * f + phase crosses a multiple of 1/2.
-        let edge = ((clock.now * frequency + phase) * 2 - 1e-9).rounded(.up)
-        clock.wait((edge / 2 - phase) / frequency - clock.now)
-    }
-
     public func acquire() throws -> CameraFrame {
         try lifecycle.require([.running], for: "acquire")
         let exposure = (settings.number("camera.exposure_ms") ?? 10) / 1000
         let gain = settings.number("camera.em_gain") ?? 1
-        if case .text("external")? = settings.first(where: { $0.name == "camera.trigger" })?.value { waitForTrigger(exposure: exposure) }
+        if settings.isExternallyTriggered { clock.wait(chopper.waitForTrigger(at: clock.now)) }
         let start = clock.now
         clock.wait(exposure)
         counter += 1

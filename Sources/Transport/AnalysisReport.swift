@@ -8,16 +8,17 @@ import Foundation
 /// shows the plots and maps with the settings and methods used.
 public struct AnalysisReport: Sendable {
     public var document: AnalysisDocument
-    /// A known MSD curve drawn beside the data (the simulated truth in the demo), nm^2 against fs.
-    public var reference: (label: String, delays: [Double], msd: [Double])?
+    /// Known MSD curves drawn beside the data (the simulated truth in the demo), nm^2 against fs,
+    /// in greys, one per series they belong to.
+    public var references: [(label: String, delays: [Double], msd: [Double])] = []
     /// Sample-stage positions of the spots (um) by index, for the spot-raster maps.
     public var spotPositions: [Int: (x: Double, y: Double)] = [:]
     /// Further maps to write and show (per-pixel kinetics maps), by file name.
     public var extraMaps: [(String, SVGHeatMap)] = []
 
-    public init(document: AnalysisDocument, reference: (label: String, delays: [Double], msd: [Double])? = nil) {
+    public init(document: AnalysisDocument, references: [(label: String, delays: [Double], msd: [Double])] = []) {
         self.document = document
-        self.reference = reference
+        self.references = references
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -119,10 +120,10 @@ public struct AnalysisReport: Sendable {
             l.series.append(.init(label: label, x: t, y: positive.map(\.lengthNm.value), yError: positive.map(\.lengthNm.stderr), color: color, asPoints: true))
             l.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0).squareRoot() }, color: color, asPoints: false))
         }
-        if let reference {
+        for (i, reference) in references.enumerated() {
             let keep = reference.delays.indices.filter { reference.delays[$0] > 0 }
             let t = keep.map { reference.delays[$0] }, m = keep.map { reference.msd[$0] }
-            let gray = "#555555"
+            let gray = ["#555555", "#888888", "#aaaaaa", "#333333"][i % 4]
             msd.series.append(.init(label: reference.label, x: t, y: m, color: gray, asPoints: false))
             d.series.append(.init(label: reference.label, x: t, y: zip(t, m).map { $1 / (2 * $0) * 10 }, color: gray, asPoints: false))
             l.series.append(.init(label: reference.label, x: t, y: m.map { $0.squareRoot() }, color: gray, asPoints: false))

@@ -38,7 +38,9 @@ struct AnalyzeCommand: ParsableCommand {
         }
     }
 
-    func analyse() throws {
+    /// Fits (a dataset folder) and analyses; `references` are known MSD curves drawn beside the
+    /// data (the demo's simulated truth).
+    func analyse(references: [(label: String, delays: [Double], msd: [Double])] = []) throws {
         let settings = TransportAnalysis.Settings(temperature: temperature, dotPitch: dotPitch)
         // Settings are checked before any fitting starts.
         guard temperature > 0, temperature.isFinite else { throw TransportError.badSetting("--temperature \(temperature): give a positive temperature in kelvin") }
@@ -74,7 +76,7 @@ struct AnalyzeCommand: ParsableCommand {
         for note in outcome.notes { print(note) }
         let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: input, settings: settings,
                                         pixelSizeNm: self.pixelSize, blocks: blocks, disorder: outcome.disorder, notes: outcome.notes)
-        var report = AnalysisReport(document: document)
+        var report = AnalysisReport(document: document, references: references)
         report.spotPositions = spotPositions
         report.extraMaps = kineticsMaps
         let paths = try report.write(to: output)

@@ -1,3 +1,4 @@
+import Acquisition
 import ArgumentParser
 import Dispatch
 import FitCore
@@ -5,18 +6,38 @@ import Foundation
 import TAMData
 import Transport
 
-/// `femtofit demo`: a whole experiment on the simulated instrument — simulate a TAM stack, fit
-/// every frame, analyse the transport (regimes, D_max) and report it as analysis.json, CSV, SVG plots and HTML.
+/// `femtofit demo`: a small paper-like experiment on the simulated TAM microscope, end to end —
+/// acquire a pure-CQD film at three fluences and one probe wavelength (through the same sequencer
+/// and dataset writer as `femtofit acquire`), fit every frame, analyse the transport (regimes,
+/// D_max, the fluence series) and write the report, with the simulated truth drawn beside it.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Simulate a TAM experiment, fit every frame, and report MSD and D(t).")
+        abstract: "Acquire a simulated three-fluence TAM experiment, fit every frame, and report MSD and D(t).")
 
-    @Option(name: .shortAndLong, help: "Folder for everything the demo writes (created if missing).")
+    @Option(name: .shortAndLong, help: "Folder for everything the demo writes (created if missing; an earlier demo there is replaced).")
     var output = "femtofit-demo"
-    @Option(help: "Random seed of the simulated experiment.")
+    @Option(help: "Random seed of the simulated microscope.")
     var seed: UInt64 = 1
-    @OptionGroup var fitting: FitOptions
+
+    /// The demo's plan, written to OUTPUT/plan.toml so `femtofit acquire` can run it again.
+    static let plan = """
+    # The femtofit demo: a pure CQD film at three pump pulse energies (<N_abs> 0.045, 0.09, 0.135).
+    name = "demo: pure CQD film, three fluences"
+    runs = 2
+    pairs = 100
+    fluences_nj = [3, 6, 9]
+    wavelengths_nm = [800]
+
+    [delays]
+    pre_time_zero_fs = [-1000, -500, -200]
+
+    [[delays.segments]]
+    linear = { start = 0, stop = 400, step = 40 }
+
+    [[delays.segments]]
+    log = { start = 500, stop = 150000, count = 18 }
+    """
 
     func run() throws {
         do { try demo() } catch let error as TAMDataError {
@@ -25,79 +46,56 @@ struct DemoCommand: ParsableCommand {
         } catch let error as TransportError {
             warn("analysis: \(error)")
             throw ExitCode(2)
+        } catch let error as AcquisitionError {
+            warn(error.description)
+            throw ExitCode(2)
         }
     }
 
     func demo() throws {
-        var simulator = TAMSimulator()
-        simulator.seed = seed
-        let pixelSize = simulator.pixelSize
-        print("1/4 simulating a TAM experiment: \(simulator.delays.count) delays from 0 to \(Int(simulator.delays.last! / 1000)) ps, "
-              + "\(simulator.width)x\(simulator.height) frames, \(pixelSize) nm pixels, Poisson noise")
-        let written = try SimulateCommand.write(simulator, to: output)
-
-        print("2/4 fitting every frame (\(fitting.modelID.name), \(fitting.estimator), ROI grows with the spot)")
-        let stack = try TIFFStack.read(written.stack)
-        let delays = try DelayFile.read(written.delays, expectedCount: stack.frameCount)
-        let engine = try fitting.engine()
-        let fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: .automatic, engine: engine)
-        let progress = Progress("    fitting")
-        let start = DispatchTime.now().uptimeNanoseconds
-        let results = try fitter.fit(stack, source: written.stack) { progress.update($0, of: $1) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let metadata = FitOutput.Metadata(
-            input: written.stack, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
-            device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue, tolerance: fitting.tolerance,
-            maxIterations: fitting.maxIterations, errors: fitting.errors, roi: "auto", pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: stack.frameCount)
-        let fitOutput = FitOutput(model: fitting.modelID, results: results, delays: delays, pixelSize: pixelSize, metadata: metadata)
-        let fitPaths = try fitOutput.write(to: output)
-        let converged = results.filter { $0.state == .converged }.count
-        print("    \(converged)/\(results.count) frames converged in \(String(format: "%.3f", seconds)) s on \(engine.backend.deviceDescription)")
-
-        print("3/4 transport analysis: MSD(t) = sigma_t^2 - sigma_0^2, D(t) = MSD / 2t")
-        guard let sigmaIndex = fitting.modelID.parameterNames.firstIndex(of: "sigma") ?? fitting.modelID.parameterNames.firstIndex(of: "sigma_x") else {
-            throw TAMDataError(output, "model \(fitting.modelID.name) has no width parameter")
+        let started = DispatchTime.now().uptimeNanoseconds
+        func seconds() -> String { String(format: "%.1f s", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
+        let datasetFolder = output + "/dataset"
+        // A demo folder is the demo's own: an earlier demo's dataset is replaced, anything else refused.
+        if FileManager.default.fileExists(atPath: datasetFolder) {
+            guard FileManager.default.fileExists(atPath: datasetFolder + "/" + AcquisitionStore.headerName) else {
+                throw AcquisitionError(datasetFolder, "exists and is not a femtofit acquisition; choose another --output")
+            }
+            try FileManager.default.removeItem(atPath: datasetFolder)
         }
-        let analysis = try TransportAnalysis(delays: delays,
-                                       sigmas: results.map { $0.parameters[sigmaIndex] * pixelSize },
-                                       errors: results.map { $0.standardErrors[sigmaIndex] * pixelSize },
-                                       valid: results.map { $0.state == .converged })
-        let truthByDelay = Dictionary(written.truthRows.map { ($0.delayFs, $0) }, uniquingKeysWith: { a, _ in a })
-        printTable(analysis, truth: truthByDelay)
-
-        print("4/4 report: analysis.json, CSVs, plots, report.html")
-        let paths = try writeReport(analysis, truth: written.truthRows)
-        let truth = simulator.transport
-        print(String(format: "    sigma_0 = %.1f ± %.1f nm (truth %.1f nm)", analysis.sigma0Nm.value, analysis.sigma0Nm.stderr, truth.sigma0))
-        if let dMax = analysis.dMax, let length = analysis.bandLike.lengthNm, let persistence = analysis.bandLike.persistenceFs {
-            print(String(format: "    D_max = %.1f ± %.1f cm^2/s (truth %.1f); band-like for %.0f ± %.0f fs (truth %.0f) over %.1f ± %.1f nm (truth %.1f)",
-                         dMax.value, dMax.stderr, truth.bandDiffusivity, persistence.value, persistence.stderr, truth.bandEnd,
-                         length.value, length.stderr, truth.bandLikeLength))
-        } else {
-            print("    " + (analysis.bandLike.reason ?? "no band-like regime"))
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let planPath = output + "/plan.toml"
+        try AtomicFile.write(Self.plan + "\n", to: planPath)
+        let plan = try ScanPlan.load(planPath)
+        let instrument = Instrument.simulated(sensor: 48, seed: seed)
+        let sample = instrument.simulated!.camera.sample
+        print("1/4 acquiring on the simulated TAM microscope (virtual clock, EMCCD noise, chopper-triggered 48x48 frames): "
+              + "\(plan.points.count) points = \(plan.delays.count) delays x \(plan.pulseEnergiesNJ.count) fluences x \(plan.runs) runs, \(plan.pairs) pump-on/off pairs each")
+        let sequencer = Sequencer(plan: plan, instrument: instrument, folder: datasetFolder, planFile: planPath)
+        sequencer.liveFitter = LiveFitter(pixelSizeNm: instrument.framePixelSizeNm)
+        let view = LiveView(plan: plan)
+        sequencer.onProgress = { view.show($0) }
+        guard case .finished(let dataset) = try sequencer.run() else {
+            throw AcquisitionError(datasetFolder, "the simulated acquisition stopped early; see acquisition.log")
         }
-        for r in analysis.regimes {
-            print(String(format: "    %@ from %.0f to %.0f fs: alpha %.2f ± %.2f, D %.2f ± %.2f cm^2/s", r.kind.rawValue, r.startFs.value, r.endFs.value,
-                         r.alpha.value, r.alpha.stderr, r.diffusivity.value, r.diffusivity.stderr))
-        }
-        print("results in \(output)/:")
-        for path in [written.stack, written.delays, written.truth, fitPaths.csv, fitPaths.json] + paths { print("    \(path)") }
-    }
+        print("    \(dataset.manifest.frames.count) frames in \(datasetFolder) (\(seconds()))")
 
-    func printTable(_ analysis: TransportAnalysis, truth: [Double: TAMSimulator.Truth]) {
-        print("    delay_fs   sigma_nm    ±    truth_nm     MSD_nm2       ±  truth_MSD   D_cm2/s      ±")
-        for p in analysis.points {
-            let t = truth[p.delayFs]
-            print(String(format: "    %8.0f %10.1f %5.1f %10.1f %11.0f %7.0f %10.0f %9.1f %6.1f", p.delayFs, p.sigmaNm, p.sigmaErrorNm,
-                         t?.sigmaNm ?? .nan, p.msdNm2.value, p.msdNm2.stderr, t?.msdNm2 ?? .nan, p.diffusivity.value, p.diffusivity.stderr))
+        print("2/4 fitting every frame, 3/4 transport analysis (gauss2d-pixelated; MSD = sigma_t^2 - sigma_0^2, D = MSD/2t; regimes by BIC)")
+        let analyze = try AnalyzeCommand.parse([datasetFolder, "--output", output])
+        let truths = plan.pulseEnergiesNJ.map { energy -> (label: String, delays: [Double], msd: [Double]) in
+            let nAbs = sample.nAbs(pulseEnergyNJ: energy)
+            let truth = sample.transport(nAbs)
+            let delays = plan.delays.filter { $0 > 0 }
+            return (String(format: "simulated truth, N_abs %.3g", nAbs), delays, delays.map { truth.msd(at: $0) })
         }
-    }
-
-    /// analysis.json, the CSVs, plots (the simulated truth drawn beside the fits) and report.html.
-    func writeReport(_ analysis: TransportAnalysis, truth: [TAMSimulator.Truth]) throws -> [String] {
-        let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: output + "/stack.tif", settings: analysis.settings,
-                                        pixelSizeNm: nil, blocks: [.init(key: .init(), analysis: analysis)], notes: [])
-        let report = AnalysisReport(document: document, reference: ("simulated truth", truth.map(\.delayFs), truth.map(\.msdNm2)))
-        return try report.write(to: output)
+        print("4/4 report")
+        try analyze.analyse(references: truths)
+        print("    truth per fluence:")
+        for energy in plan.pulseEnergiesNJ {
+            let nAbs = sample.nAbs(pulseEnergyNJ: energy), truth = sample.transport(nAbs)
+            print(String(format: "    N_abs %.3g: sigma_0 %.0f nm, D_max %.1f cm^2/s, band-like for %.0f fs over %.1f nm, hopping alpha %.2f",
+                         nAbs, truth.sigma0, truth.bandDiffusivity, truth.bandEnd, truth.bandLikeLength, truth.hoppingExponent))
+        }
+        print("done in \(seconds()); open \(output)/report.html (plots: msd.svg, diffusivity.svg, length.svg; numbers: analysis.json)")
     }
 }

@@ -1,13 +1,57 @@
+import Acquisition
 import ArgumentParser
 import FitOpenCL
 
-/// `femtofit devices`: the OpenCL platforms and devices, and which one `auto` picks.
+/// `femtofit devices`: the OpenCL platforms and devices, which one `auto` picks, and the
+/// instrument (the simulated microscope, or an instrument file's) with each device's state.
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
-        abstract: "List OpenCL platforms and devices, and the one --backend auto would use.")
+        abstract: "List OpenCL devices (and which one --backend auto uses) and the instrument's devices.")
+
+    @Option(help: "Instrument file (TOML) to list; without it, the simulated TAM microscope.")
+    var instrument: String?
 
     func run() throws {
+        listOpenCL()
+        print("")
+        try listInstrument()
+    }
+
+    /// Each device of the instrument: driver, what it reports once connected, its state.
+    func listInstrument() throws {
+        let rig: Instrument
+        do { rig = try instrument.map(InstrumentFile.load) ?? Instrument.simulated() } catch {
+            warn("\(error)")
+            throw ExitCode(2)
+        }
+        print("instrument: \(rig.source)")
+        for device in rig.devices {
+            var detail = String(describing: type(of: device))
+            do {
+                try device.connect()
+                switch device {
+                case let stage as NewportDelayStage:
+                    detail += ": \(stage.identity) on \(stage.link.path), \(try stage.status()), travel \(stage.travel) mm"
+                case let stage as DelayStage:
+                    detail += ": travel \(stage.travel) mm, reaches \(Int(stage.reach.lowerBound))...\(Int(stage.reach.upperBound)) fs"
+                case let camera as Camera:
+                    detail += ": \(camera.frameWidth)x\(camera.frameHeight) frames"
+                case let wheel as FilterWheel:
+                    detail += ": bands \(wheel.wavelengths.values.sorted().map { "\(Int($0))" }.joined(separator: ", ")) nm"
+                case let attenuator as PumpAttenuator:
+                    detail += ": calibrated \(attenuator.calibration.pulseEnergiesNJ.min()!)...\(attenuator.calibration.pulseEnergiesNJ.max()!) nJ"
+                default: break
+                }
+                print("  \(device.name): \(device.lifecycle.state.rawValue) — \(detail)")
+            } catch {
+                print("  \(device.name): \(device.lifecycle.state.rawValue) — \(detail); cannot connect: \(error)")
+            }
+        }
+        rig.end()
+    }
+
+    func listOpenCL() {
         let devices: [OpenCLDevice]
         do {
             devices = try OpenCLDevice.all(try OpenCLLibrary.shared.get())

@@ -246,15 +246,28 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("frame 0: invalid input") && run.stderr.contains("all-zero"), run.stderr)
     }
 
+    /// The README's main command: acquire on the simulated microscope, fit, analyse, report —
+    /// and the numbers it prints are the simulated film's within their errors.
     func testDemoRunsTheWholeChain() throws {
         let run = try femtofit(["demo", "--output", folder + "/demo"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        for step in ["1/4", "2/4", "3/4", "4/4", "sigma_0 =", "D_max =", "band_like from"] { XCTAssertTrue(run.stdout.contains(step), step) }
-        for file in ["stack.tif", "delays.txt", "truth.csv", "fits.csv", "fits.json", "analysis.json", "points.csv", "msd.svg",
-                     "diffusivity.svg", "length.svg", "report.html"] {
+        for step in ["1/4 acquiring", "2/4", "4/4", "D_max", "band_like", "auger_assisted", "truth per fluence", "done in"] {
+            XCTAssertTrue(run.stdout.contains(step), step)
+        }
+        for file in ["plan.toml", "dataset/dataset.json", "dataset/acquisition.log", "dataset/points.jsonl", "fits.csv", "fits.json",
+                     "analysis.json", "points.csv", "msd.svg", "diffusivity.svg", "length.svg", "report.html"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/demo/" + file), file)
         }
         let svg = try String(contentsOfFile: folder + "/demo/msd.svg", encoding: .utf8)
         XCTAssertTrue(svg.contains("<circle") && svg.contains("<polyline") && svg.contains("simulated truth"))
+        // D_max of each fluence within 15 % of the simulated film's (102, 95, 88 cm^2/s).
+        let found = run.stdout.split(separator: "\n").compactMap { line -> Double? in
+            guard let range = line.range(of: "D_max ") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0 != " " })
+        }
+        XCTAssertEqual(found.count, 3, run.stdout)
+        for (value, truth) in zip(found, [102.0, 95, 88]) { XCTAssertEqual(value, truth, accuracy: 0.15 * truth, run.stdout) }
+        // A second demo into the same folder replaces the first.
+        XCTAssertEqual(try femtofit(["demo", "--output", folder + "/demo"]).status, 0)
     }
 }

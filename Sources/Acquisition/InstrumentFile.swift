@@ -1,0 +1,203 @@
+import Foundation
+import TAMData
+import Transport
+
+/// Builds an `Instrument` from an instrument file (TOML): one table per device naming its
+/// `driver` and that driver's settings. Devices not named use the simulated microscope's; the
+/// whole file is optional. docs/acquisition.md lists every key. Example:
+///
+/// ```toml
+/// [clock]
+/// mode = "real"                 # "virtual" (simulated only) or "real"
+/// [delay_stage]
+/// driver = "newport"            # simulated | newport | newport-emulator
+/// port = "/dev/ttyUSB0"
+/// baud = 921600
+/// zero_mm = 12.5
+/// [filter_wheel]
+/// wavelengths_nm = [700, 750, 800, 850, 900, 950]
+/// [pump]
+/// wavelength_nm = 400
+/// beam_radius_um = 1.5
+/// ```
+public enum InstrumentFile {
+    public static let drivers: [String: [String]] = [
+        "camera": ["simulated", "replay"],
+        "delay_stage": ["simulated", "newport", "newport-emulator"],
+        "sample_stage": ["simulated"],
+        "chopper": ["simulated"],
+        "filter_wheel": ["simulated"],
+        "attenuator": ["simulated"],
+    ]
+
+    public static func load(_ path: String) throws -> Instrument { try build(ConfigTable.load(path)) }
+
+    public static func parse(_ text: String, file: String = "instrument.toml") throws -> Instrument {
+        try build(ConfigTable.parse(text, file: file))
+    }
+
+    static func driver(_ table: ConfigTable?, _ device: String) throws -> String {
+        let name = try table?.text("driver") ?? "simulated"
+        guard drivers[device]!.contains(name) else {
+            throw (table ?? ConfigTable(file: "", path: device, entries: [:])).error("driver", "'\(name)' is not a \(device.replacingOccurrences(of: "_", with: " ")) driver femtofit has; it has \(drivers[device]!.joined(separator: ", "))")
+        }
+        return name
+    }
+
+    static func range(_ table: ConfigTable, _ key: String, default fallback: ClosedRange<Double>) throws -> ClosedRange<Double> {
+        guard let values = try table.numbers(key) else { return fallback }
+        guard values.count == 2, values[0] < values[1] else { throw table.error(key, "give [lowest, highest]") }
+        return values[0]...values[1]
+    }
+
+    static func build(_ top: ConfigTable) throws -> Instrument {
+        let tables = try ["clock", "sample", "camera", "delay_stage", "sample_stage", "chopper", "filter_wheel", "attenuator", "pump"]
+            .reduce(into: [String: ConfigTable]()) { $0[$1] = try top.table($1) }
+        try top.rejectUnknownKeys()
+        let drivers = try Self.drivers.keys.reduce(into: [String: String]()) { $0[$1] = try driver(tables[$1], $1) }
+        let hardware = drivers.values.contains { $0 != "simulated" && $0 != "replay" }
+        let mode = try tables["clock"]?.text("mode") ?? (hardware ? "real" : "virtual")
+        guard mode == "virtual" || mode == "real" else { throw tables["clock"]!.error("mode", "'\(mode)'; give \"virtual\" or \"real\"") }
+        if mode == "virtual", hardware {
+            throw tables["clock"]!.error("mode", "a virtual clock cannot time real or emulated hardware; use \"real\"")
+        }
+        try tables["clock"]?.rejectUnknownKeys()
+        let clock: InstrumentClock = mode == "real" ? WallClock() : VirtualClock()
+
+        // The sample the simulated camera looks at.
+        var sample = SimulatedSample()
+        var seed: UInt64 = 1
+        if let t = tables["sample"] {
+            switch try t.text("preset") ?? "pure-film" {
+            case "pure-film": break
+            case "heterostructure-40": sample.transport = { _ in .heterostructure40 }
+            case "heterostructure-90": sample.transport = { _ in .heterostructure90 }
+            case let other: throw t.error("preset", "'\(other)'; give pure-film, heterostructure-40 or heterostructure-90")
+            }
+            sample.nAbsPerNanojoule = try t.number("n_abs_per_nj", default: sample.nAbsPerNanojoule)
+            seed = UInt64(max(0, try t.integer("seed") ?? 1))
+            try t.rejectUnknownKeys()
+        }
+
+        // Delay stage.
+        let stageTable = tables["delay_stage"] ?? ConfigTable(file: top.file, path: "delay_stage", entries: [:])
+        let zero = try stageTable.number("zero_mm", default: 2)
+        let passes = try stageTable.integer("passes") ?? 2
+        let direction = try stageTable.integer("direction") ?? 1
+        guard passes >= 1, passes <= 8 else { throw stageTable.error("passes", "give 1 to 8") }
+        guard direction == 1 || direction == -1 else { throw stageTable.error("direction", "give 1 or -1") }
+        var emulator: NewportEmulator?
+        let delayStage: DelayStage
+        switch drivers["delay_stage"]! {
+        case "newport", "newport-emulator":
+            var port = try stageTable.text("port")
+            let baud = try stageTable.integer("baud") ?? 921_600
+            let travel = try range(stageTable, "travel_mm", default: 0...25)
+            if drivers["delay_stage"] == "newport-emulator" {
+                let e = NewportEmulator(travel: travel, velocity: try stageTable.number("velocity_mm_s", default: 50))
+                port = try e.serve()
+                emulator = e
+            }
+            guard let port else { throw stageTable.error("port", "is missing; name the serial port (\"/dev/ttyUSB0\")") }
+            let link = try SerialPort(path: port, baud: baud, xonXoff: try stageTable.flag("xon_xoff") ?? false)
+            let stage = NewportDelayStage(link: link, address: try stageTable.integer("address") ?? 1, zeroMillimetres: zero, passes: passes,
+                                          direction: direction, timeout: try stageTable.number("timeout_s", default: 0.5),
+                                          tries: try stageTable.integer("tries") ?? 3)
+            stage.emulator = emulator
+            delayStage = stage
+        default:
+            let stage = SimulatedDelayStage(clock: clock, travel: try range(stageTable, "travel_mm", default: 0...25), zeroMillimetres: zero,
+                                            speed: try stageTable.number("velocity_mm_s", default: 5))
+            delayStage = stage
+        }
+        var settings: [String: [String: SettingValue]] = [:]
+        if !(delayStage is NewportDelayStage) {
+            settings[delayStage.name] = ["stage.passes": .number(Double(passes)), "stage.direction": .number(Double(direction))]
+        }
+        try stageTable.rejectUnknownKeys()
+
+        let sampleTable = tables["sample_stage"]
+        let sampleStage = SimulatedSampleStage(clock: clock, travel: try sampleTable.map { try range($0, "travel_um", default: -5000...5000) } ?? -5000...5000)
+        try sampleTable?.rejectUnknownKeys()
+
+        let chopper = SimulatedChopper()
+        if let t = tables["chopper"] {
+            var values: [String: SettingValue] = [:]
+            if let f = try t.number("frequency_hz") { values["chopper.frequency_hz"] = .number(f) }
+            if let p = try t.number("phase_deg") { values["chopper.phase_deg"] = .number(p) }
+            var check = chopper.settings
+            do { try check.apply(values, device: chopper.name) } catch { throw t.error(nil, "\(error)") }
+            settings[chopper.name] = values
+            try t.rejectUnknownKeys()
+        }
+
+        var bands: [Int: Double] = [1: 700, 2: 750, 3: 800, 4: 850, 5: 900, 6: 950]
+        if let t = tables["filter_wheel"], let list = try t.numbers("wavelengths_nm") {
+            guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else { throw t.error("wavelengths_nm", "give the band-pass centre of each position, nm") }
+            bands = Dictionary(uniqueKeysWithValues: list.enumerated().map { ($0.offset + 1, $0.element) })
+        }
+        try tables["filter_wheel"]?.rejectUnknownKeys()
+        let wheel = SimulatedFilterWheel(clock: clock, wavelengths: bands)
+
+        var calibration: AttenuatorCalibration?
+        if let t = tables["attenuator"] {
+            let positions = try t.numbers("settings"), energies = try t.numbers("pulse_energies_nj")
+            if positions != nil || energies != nil {
+                do { calibration = try AttenuatorCalibration(settings: positions ?? [], pulseEnergiesNJ: energies ?? []) } catch {
+                    throw t.error(nil, "calibration: \((error as? AcquisitionError)?.message ?? "\(error)")")
+                }
+            }
+            try t.rejectUnknownKeys()
+        }
+        let attenuator = SimulatedAttenuator(calibration: calibration)
+
+        // Camera.
+        let cameraTable = tables["camera"] ?? ConfigTable(file: top.file, path: "camera", entries: [:])
+        let pixelSize = try cameraTable.number("pixel_size_nm", default: 55.6)
+        guard pixelSize > 0 else { throw cameraTable.error("pixel_size_nm", "must be > 0") }
+        let sensor = try cameraTable.integer("sensor") ?? 64
+        guard sensor >= 8, sensor <= 4096 else { throw cameraTable.error("sensor", "give 8 to 4096 pixels") }
+        let camera: Camera
+        var simulatedCamera: SimulatedCamera?
+        switch drivers["camera"]! {
+        case "replay":
+            guard let path = try cameraTable.text("path") else { throw cameraTable.error("path", "is missing; name the dataset folder to play back") }
+            camera = try ReplayCamera(dataset: Dataset.open(path), clock: clock, stage: delayStage, chopper: chopper, wheel: wheel, attenuator: attenuator)
+        default:
+            let c = SimulatedCamera(clock: clock, stage: delayStage, chopper: chopper, wheel: wheel, attenuator: attenuator,
+                                    sensorWidth: sensor, sensorHeight: sensor, seed: seed, trigger: "external")
+            c.sample = sample
+            c.pixelSizeNm = pixelSize
+            simulatedCamera = c
+            camera = c
+        }
+        try cameraTable.rejectUnknownKeys()
+
+        var extra: [String: InstrumentSetting] = [:]
+        if let t = tables["pump"] {
+            for (key, unit) in [("wavelength_nm", "nm"), ("beam_radius_um", "µm")] {
+                if let v = try t.number(key) {
+                    guard v > 0 else { throw t.error(key, "must be > 0") }
+                    extra["pump." + key] = InstrumentSetting(v, unit: unit)
+                }
+            }
+            if let v = try t.number("cross_section_cm2") { extra["sample.cross_section_cm2"] = InstrumentSetting(v, unit: "cm²") }
+            if let v = try t.text("fluence_convention") {
+                guard v == "peak" || v == "average" else { throw t.error("fluence_convention", "give \"peak\" or \"average\"") }
+                extra["pump.fluence_convention"] = InstrumentSetting(v)
+            }
+            try t.rejectUnknownKeys()
+        }
+
+        let simulated: SimulatedMicroscope? = {
+            guard let simulatedCamera, let stage = delayStage as? SimulatedDelayStage else { return nil }
+            return SimulatedMicroscope(camera: simulatedCamera, delayStage: stage, sampleStage: sampleStage, chopper: chopper,
+                                       filterWheel: wheel, attenuator: attenuator)
+        }()
+        let instrument = Instrument(clock: clock, camera: camera, delayStage: delayStage, sampleStage: sampleStage, chopper: chopper,
+                                    filterWheel: wheel, attenuator: attenuator, pixelSizeNm: pixelSize, source: top.file, simulated: simulated)
+        instrument.extraSettings = extra
+        instrument.configuration = settings
+        return instrument
+    }
+}
