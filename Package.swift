@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "femtofitTests", dependencies: ["femtofit"]),
+        .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData"]),
     ],
     swiftLanguageModes: [.v5]
 )

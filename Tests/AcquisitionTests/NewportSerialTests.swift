@@ -109,7 +109,7 @@ final class NewportSerialTests: XCTestCase {
     func testSerialPortRefusesWhatIsNotAPort() throws {
         XCTAssertThrowsError(try SerialPort(path: "/nonexistent/ttyUSB9")) { XCTAssertTrue("\($0)".contains("cannot open"), "\($0)") }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-port-\(UUID())")
-        FileManager.default.createFile(atPath: file.path, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: Data()))
         defer { try? FileManager.default.removeItem(at: file) }
         XCTAssertThrowsError(try SerialPort(path: file.path)) { XCTAssertTrue("\($0)".contains("not a serial port"), "\($0)") }
         XCTAssertThrowsError(try SerialPort(path: "/dev/null")) { XCTAssertTrue("\($0)".contains("not a serial port"), "\($0)") }
