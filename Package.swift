@@ -70,7 +70,7 @@ let package = Package(
         // benchmarks/ and depend on nothing a user of the library would inherit.
         .executableTarget(
             name: "FemtofitBenchmarks",
-            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench",
+            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench", "Acquisition", "TAMData",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),

@@ -28,6 +28,8 @@ public final class LiveFitter: @unchecked Sendable {
     private var worker: Thread?
     /// sigma² sums by series and delay: (sum, count).
     private var widths: [Int: [Double: (sum: Double, count: Int)]] = [:]
+    /// The most frames that were ever waiting at once.
+    public private(set) var largestBacklog = 0
     public private(set) var fitted = 0
     public private(set) var skipped = 0
     public private(set) var failed = 0
@@ -52,6 +54,7 @@ public final class LiveFitter: @unchecked Sendable {
         defer { condition.unlock() }
         guard queue.count < capacity, !stopping else { skipped += 1; return false }
         queue.append((point, series, delayFs, frame))
+        largestBacklog = max(largestBacklog, queue.count)
         condition.signal()
         return true
     }

@@ -176,7 +176,8 @@ public final class Sequencer {
                 pending = frame
                 continue
             }
-            guard let on = pending else { unpaired += 1; continue }
+            // A pump-off frame first after the move is not a broken pair: pairs start pump-on.
+            guard let on = pending else { if frames > 1 { unpaired += 1 }; continue }
             pending = nil
             pairs += 1
             for i in 0..<pixels {

@@ -83,7 +83,7 @@ final class SequencerTests: XCTestCase {
         sequencer.onLog = { log.append($0) }
         guard case .finished = try sequencer.run() else { return XCTFail("the faults were not retried") }
         XCTAssertTrue(log.contains { $0.contains("following error") }, "\(log)")
-        XCTAssertTrue(log.contains { $0.contains("lost 1 frames") && $0.contains("max_dropped_frames = 1") }, "\(log)")
+        XCTAssertTrue(log.contains { $0.contains("frames (counter gaps)") && $0.contains("max_dropped_frames = 1") }, "\(log)")
         let journal = try String(contentsOfFile: out + "/points.jsonl", encoding: .utf8)
         XCTAssertTrue(journal.contains("\"attempts\":3"), "a stage error, then dropped frames, then a clean take")
 

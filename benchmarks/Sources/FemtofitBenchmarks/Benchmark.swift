@@ -55,17 +55,30 @@ struct Benchmark: ParsableCommand {
                        figures["ratio_to_cpu"].map { format($0, 2) } ?? "-"]))
         }
         print("peak used for % peak: \(format(peak, 1)) GFLOP/s (best measurement of the run)")
+        if filter.map({ "pipeline-128x128".contains($0) }) ?? true {
+            measured["pipeline-128x128"] = try measurePipeline()
+        }
         if check {
             try checkTargets(measured) { name in
                 // A figure below its target is measured again (twice at most) before it fails: a
                 // neighbour's burst on a shared machine should not fail CI, a real regression stays
                 // below on every try.
+                if name == "pipeline-128x128" { return try measurePipeline() }
                 guard let workload = workloads.first(where: { $0.name == name }) else { return nil }
                 var again = try measure(workload, threads: cores, referenceFits: quick ? 1_000 : 4_000)
                 again = ratios(again, workload, peak: peak, measured: measured)
                 return again
             }
         }
+    }
+
+    /// The acquisition pipeline on replayed 128x128 pairs (PipelineBenchmark).
+    func measurePipeline() throws -> [String: Double] {
+        let p = try PipelineBenchmark.measure(quick: quick)
+        print("pipeline-128x128: \(format(p.pairsPerSecond, 0)) frame pairs/s sustained over \(p.pairs) pairs (write, dT/T, average, live fit); "
+              + "largest live-fit backlog \(p.largestBacklog) frames; live fits \(p.liveFitted), skipped \(p.liveSkipped); frames lost \(p.lostFrames)")
+        guard p.lostFrames == 0 else { throw ValidationError("pipeline-128x128 lost \(p.lostFrames) frames") }
+        return ["pairs_per_s": p.pairsPerSecond]
     }
 
     /// Adds the ratios to one workload's figures: fraction of `peak`, and for an OpenCL row its
