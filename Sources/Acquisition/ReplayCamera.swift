@@ -92,7 +92,7 @@ public final class ReplayCamera: Camera, RunTracking {
     func recordedPoint() throws -> ScanPlan.Point {
         let delay = try stage.delay()
         guard let d = recording.delaysFs.firstIndex(where: { abs($0 - delay) <= 0.5 }) else {
-            throw AcquisitionError(name, "the recording \(source) has no frames at \(delay) fs; scan the recorded delays")
+            throw AcquisitionError(name, "the recording \(source) has no frames at \(String(format: "%.1f", delay)) fs; scan the recorded delays")
         }
         let energy = try attenuator.pulseEnergyNJ() ?? .nan
         let f = recording.pulseEnergiesNJ.count == 1 ? 0 : recording.pulseEnergiesNJ.firstIndex { abs($0 - energy) <= 1e-6 * max(1, abs($0)) }

@@ -138,4 +138,27 @@ final class SequencerTests: XCTestCase {
         XCTAssertEqual(lines.count, 3)
         XCTAssertNoThrow(try Dataset.open(out))
     }
+
+    /// A recorded acquisition played back through the camera protocol gives the recorded frames.
+    func testReplayCameraPlaysARecordingBack() throws {
+        let recorded = folder(), replayed = folder()
+        let small = ScanPlan(delays: [-500, 0, 300, 3000], pulseEnergiesNJ: [3, 9], runs: 2, pairs: 3)
+        guard case .finished(let original) = try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: recorded).run() else {
+            return XCTFail()
+        }
+        let instrument = try InstrumentFile.parse("[camera]\ndriver = \"replay\"\npath = \"\(recorded)\"", file: "replay.toml")
+        XCTAssertTrue(instrument.camera is ReplayCamera)
+        guard case .finished(let copy) = try Sequencer(plan: small, instrument: instrument, folder: replayed).run() else { return XCTFail() }
+        for entry in original.manifest.frames where entry.kind == .pumpOn || entry.kind == .pumpOff {
+            let again = try XCTUnwrap(copy.manifest.frames.first { $0.delay == entry.delay && $0.fluence == entry.fluence && $0.run == entry.run && $0.kind == entry.kind })
+            XCTAssertEqual(try copy.frame(again), try original.frame(entry).map { $0.rounded() }, "\(entry)")
+        }
+        // A delay the recording lacks is an error naming the recording.
+        var other = small
+        other.delays = [0, 500]
+        let again = try InstrumentFile.parse("[camera]\ndriver = \"replay\"\npath = \"\(recorded)\"", file: "replay.toml")
+        let outcome = try Sequencer(plan: other, instrument: again, folder: folder()).run()
+        guard case .stopped(let reason) = outcome else { return XCTFail("a delay that was never recorded cannot be replayed") }
+        XCTAssertTrue(reason.contains("has no frames at 500.0 fs"), reason)
+    }
 }
