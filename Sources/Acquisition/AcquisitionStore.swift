@@ -144,7 +144,9 @@ public final class AcquisitionStore {
     }
 
     private static func appendHandle(_ path: String) throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path), !FileManager.default.createFile(atPath: path, contents: nil) {
+            throw AcquisitionError(path, "cannot be created; check permissions and free space")
+        }
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw AcquisitionError(path, "cannot be opened for writing; check permissions and free space")
         }

@@ -66,6 +66,43 @@ public final class SimulatedCamera: Camera, RunTracking {
     public func stop() throws { try lifecycle.take(.stop) }
     public func close() throws { try lifecycle.take(.close) }
 
+    /// What a scene depends on; the mean photon images are kept while it stays the same.
+    struct SceneKey: Equatable {
+        var delay: Double, energy: Double, wavelength: Double, run: Int, roi: [Double]
+    }
+    private var sceneKey: SceneKey?
+    private var sceneImages: (off: [Double], on: [Double]) = ([], [])
+
+    /// Mean photons per sensor pixel of the ROI (row-major, before binning): the probe, times
+    /// (1 + ΔT/T) when `pumped`. The spot is the library's pixel-integrated Gaussian
+    /// (`gauss2d-pixelated`, as `TAMSimulator` draws it) at the sample's amplitude and width,
+    /// moved by the run's pointing drift. Computed once per point, not per frame.
+    func scene(delay: Double, pulseEnergyNJ: Double, wavelength: Double, pumped: Bool) throws -> [Double] {
+        let roi = ["camera.roi_x", "camera.roi_y", "camera.binning", "camera.roi_width", "camera.roi_height"].map { settings.number($0) ?? 0 }
+        let key = SceneKey(delay: delay, energy: pulseEnergyNJ, wavelength: wavelength, run: run, roi: roi)
+        if key != sceneKey {
+            let b = binning, width = frameWidth * b, height = frameHeight * b
+            let x0 = roi[0], y0 = roi[1]
+            let centre = (x: Double(sensor.width) / 2, y: Double(sensor.height) / 2)
+            let probeS = probeSigmaNm / pixelSizeNm
+            var probe = [Double](repeating: 0, count: width * height)
+            for row in 0..<height {
+                for column in 0..<width {
+                    let dx = x0 + Double(column) - centre.x, dy = y0 + Double(row) - centre.y
+                    probe[row * width + column] = photonsPerPixel * exp(-(dx * dx + dy * dy) / (2 * probeS * probeS))
+                }
+            }
+            let spot = sample.spot(delay: delay, pulseEnergyNJ: pulseEnergyNJ, wavelength: wavelength)
+            let spotX = centre.x - x0 + (sample.spotOffsetNm.x + Double(run) * driftPerRunNm.x) / pixelSizeNm
+            let spotY = centre.y - y0 + (sample.spotOffsetNm.y + Double(run) * driftPerRunNm.y) / pixelSizeNm
+            let change = try ModelEvaluation.evaluate(.gauss2DPixelated, parameters: [spot.peak, spotX, spotY, spot.sigmaNm / pixelSizeNm, 0],
+                                                      coordinates: .grid(width: width, height: height), pointCount: width * height).values
+            sceneImages = (probe, zip(probe, change).map { max(0, $0 * (1 + $1)) })
+            sceneKey = key
+        }
+        return pumped ? sceneImages.on : sceneImages.off
+    }
+
     public func acquire() throws -> CameraFrame {
         try lifecycle.require([.running], for: "acquire")
         let exposure = (settings.number("camera.exposure_ms") ?? 10) / 1000
@@ -79,24 +116,16 @@ public final class SimulatedCamera: Camera, RunTracking {
         let delay = try stage.delay()
         let energy = try attenuator.pulseEnergyNJ() ?? 0
         let wavelength = wheel.wavelengths[try wheel.position()] ?? 0
-        let spot = tag == .on ? sample.spot(delay: delay, pulseEnergyNJ: energy, wavelength: wavelength) : (peak: 0, sigmaNm: 1)
-        let b = binning, w = frameWidth, h = frameHeight
-        let roiX = Int(settings.number("camera.roi_x") ?? 0), roiY = Int(settings.number("camera.roi_y") ?? 0)
-        let centre = (x: Double(sensor.width) / 2, y: Double(sensor.height) / 2)
-        let spotX = centre.x + (sample.spotOffsetNm.x + Double(run) * driftPerRunNm.x) / pixelSizeNm
-        let spotY = centre.y + (sample.spotOffsetNm.y + Double(run) * driftPerRunNm.y) / pixelSizeNm
-        let probeS = probeSigmaNm / pixelSizeNm, spotS = spot.sigmaNm / pixelSizeNm
+        let photons = try scene(delay: delay, pulseEnergyNJ: energy, wavelength: wavelength, pumped: tag == .on)
+        let b = binning, w = frameWidth, h = frameHeight, sensorWidth = w * b
+        let dark = darkCountsPerSecond * exposure
         var pixels = [UInt16](repeating: 0, count: w * h)
         for row in 0..<h {
             for column in 0..<w {
                 var electrons = 0.0
                 for by in 0..<b {
                     for bx in 0..<b {
-                        let sx = Double(roiX + column * b + bx), sy = Double(roiY + row * b + by)
-                        let r2probe = ((sx - centre.x) * (sx - centre.x) + (sy - centre.y) * (sy - centre.y)) / (probeS * probeS)
-                        let r2spot = ((sx - spotX) * (sx - spotX) + (sy - spotY) * (sy - spotY)) / (spotS * spotS)
-                        let photons = photonsPerPixel * exp(-r2probe / 2) * (1 + spot.peak * exp(-r2spot / 2))
-                        let mean = max(photons, 0) + darkCountsPerSecond * exposure
+                        let mean = photons[(row * b + by) * sensorWidth + column * b + bx] + dark
                         // EM register: gamma-distributed multiplication (excess noise factor sqrt 2).
                         electrons += gain > 1 ? gain * random.emccd(mean) : random.poisson(mean)
                     }
