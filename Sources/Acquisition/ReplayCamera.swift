@@ -6,9 +6,7 @@ import TAMData
 /// delay stage, pulse energy from the attenuator, wavelength from the filter wheel, the run from
 /// the sequencer — so a scan with the recording's plan sees what was recorded. Frames are loaded
 /// once, at connect, so playback costs nothing but a copy (what the pipeline benchmark needs).
-public final class ReplayCamera: Camera, RunTracking {
-    public let name = "camera"
-    public private(set) var lifecycle = Lifecycle(device: "camera")
+public final class ReplayCamera: LifecycleDevice, Camera, RunTracking {
     public private(set) var settings: [Setting]
     public var run = 0
     /// Recorded frames by point and tag.
@@ -43,6 +41,7 @@ public final class ReplayCamera: Camera, RunTracking {
         self.clock = clock; self.stage = stage; self.chopper = chopper; self.wheel = wheel; self.attenuator = attenuator
         settings = CameraSettings.standard(sensorWidth: recording.width, sensorHeight: recording.height, trigger: "external")
         settings.append(Setting("camera.model", kind: .text, value: .text("replay of \(source)")))
+        super.init(name: "camera")
     }
 
     /// Loads the pump-on and pump-off frames of spot 0 of `dataset` (rounded to counts).
@@ -69,7 +68,6 @@ public final class ReplayCamera: Camera, RunTracking {
     public var frameWidth: Int { recording.width }
     public var frameHeight: Int { recording.height }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         var proposed = settings
         try proposed.apply(values, device: name)
@@ -83,10 +81,6 @@ public final class ReplayCamera: Camera, RunTracking {
         try lifecycle.take(.configure)
         settings = proposed
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     /// The recorded point the devices are at, or an error naming what was not recorded.
     func recordedPoint() throws -> ScanPlan.Point {

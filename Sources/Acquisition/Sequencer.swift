@@ -168,9 +168,15 @@ public final class Sequencer {
             }
             lastCounter = frame.counter
             if dropped + unpaired > limit {
-                throw AcquisitionError(instrument.camera.name, "lost \(dropped) frames (counter gaps) and \(unpaired) unpaired frames at this point, more than the plan's max_dropped_frames = \(limit)")
+                throw AcquisitionError(instrument.camera.name, "lost \(dropped) frames (counter gaps) and \(unpaired) unpaired frames (broken on/off alternation, or exposures straddling a chopper edge) at this point, more than the plan's max_dropped_frames = \(limit); check the camera, the chopper phase and the trigger")
             }
+            // A frame whose exposure straddles a chopper edge mixes pump-on and pump-off light.
             let tag = try instrument.chopper.tag(atTime: frame.time + exposure / 2)
+            if try instrument.chopper.tag(atTime: frame.time + 0.02 * exposure) != instrument.chopper.tag(atTime: frame.time + 0.98 * exposure) {
+                unpaired += 1
+                pending = nil
+                continue
+            }
             if tag == .on {
                 if pending != nil { unpaired += 1 }
                 pending = frame

@@ -7,9 +7,7 @@ import Foundation
 /// simulated devices are set to; the pump spot wanders with pointing drift between runs. Then the
 /// camera: shot noise, EM gain with its excess noise (variance doubled), dark counts, read noise,
 /// the ADC (`electronsPerCount`, a baseline) and 16-bit saturation. Exposures take their time on the instrument clock.
-public final class SimulatedCamera: Camera, RunTracking {
-    public let name = "camera"
-    public private(set) var lifecycle = Lifecycle(device: "camera")
+public final class SimulatedCamera: LifecycleDevice, Camera, RunTracking {
     public private(set) var settings: [Setting]
     public var sample = SimulatedSample()
     /// nm per pixel in the sample plane (16 µm pixels at 288x).
@@ -43,13 +41,13 @@ public final class SimulatedCamera: Camera, RunTracking {
         sensor = (sensorWidth, sensorHeight)
         settings = CameraSettings.standard(sensorWidth: sensorWidth, sensorHeight: sensorHeight, trigger: trigger)
         random = SeededRandom(seed: seed)
+        super.init(name: "camera")
     }
 
     public var frameWidth: Int { Int(settings.number("camera.roi_width") ?? Double(sensor.width)) / binning }
     public var frameHeight: Int { Int(settings.number("camera.roi_height") ?? Double(sensor.height)) / binning }
     var binning: Int { max(1, Int(settings.number("camera.binning") ?? 1)) }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         var proposed = settings
         try proposed.apply(values, device: name)
@@ -61,10 +59,6 @@ public final class SimulatedCamera: Camera, RunTracking {
         try lifecycle.take(.configure)
         settings = proposed
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     /// What a scene depends on; the mean photon images are kept while it stays the same.
     struct SceneKey: Equatable {

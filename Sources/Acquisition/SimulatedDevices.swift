@@ -10,9 +10,7 @@ public enum SimulatedFault: Sendable, Equatable {
 }
 
 /// A delay stage: 25 mm of travel by default, moving at `speed` mm/s plus `settle` s.
-public final class SimulatedDelayStage: DelayStage {
-    public let name = "delay stage"
-    public private(set) var lifecycle = Lifecycle(device: "delay stage")
+public final class SimulatedDelayStage: LifecycleDevice, DelayStage {
     public private(set) var settings: [Setting]
     public let travel: ClosedRange<Double>
     let clock: InstrumentClock
@@ -32,6 +30,7 @@ public final class SimulatedDelayStage: DelayStage {
             Setting("stage.speed_mm_s", unit: "mm/s", kind: .number(minimum: 0.01, maximum: 100), value: .number(speed)),
             Setting("stage.settle_s", unit: "s", kind: .number(minimum: 0, maximum: 10), value: .number(settle)),
         ]
+        super.init(name: "delay stage")
     }
 
     public var conversion: DelayConversion {
@@ -39,15 +38,10 @@ public final class SimulatedDelayStage: DelayStage {
                         direction: (settings.number("stage.direction") ?? 1) < 0 ? -1 : 1)
     }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         try lifecycle.take(.configure)
         try settings.apply(values, device: name)
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     public func move(toMillimetres target: Double) throws {
         try lifecycle.require([.configured, .armed, .running], for: "move")
@@ -74,26 +68,19 @@ public final class SimulatedDelayStage: DelayStage {
 
 /// A chopper at `chopper.frequency_hz` (30 Hz, as in the paper) with phase `chopper.phase_deg`:
 /// a frame exposed in the first half of each period is pump-on.
-public final class SimulatedChopper: Chopper {
-    public let name = "chopper"
-    public private(set) var lifecycle = Lifecycle(device: "chopper")
+public final class SimulatedChopper: LifecycleDevice, Chopper {
     public private(set) var settings: [Setting] = [
         Setting("chopper.frequency_hz", unit: "Hz", kind: .number(minimum: 1, maximum: 10_000), value: .number(30)),
         Setting("chopper.phase_deg", unit: "deg", kind: .number(minimum: -360, maximum: 360), value: .number(0)),
     ]
     public var fault: SimulatedFault?
 
-    public init() {}
+    public init() { super.init(name: "chopper") }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         try lifecycle.take(.configure)
         try settings.apply(values, device: name)
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     public func tag(atTime time: Double) throws -> PumpTag {
         try lifecycle.require([.running], for: "tag frames")
@@ -106,9 +93,7 @@ public final class SimulatedChopper: Chopper {
 }
 
 /// A six-position filter wheel of 10 nm band-passes, turning in `turn` s per position.
-public final class SimulatedFilterWheel: FilterWheel {
-    public let name = "filter wheel"
-    public private(set) var lifecycle = Lifecycle(device: "filter wheel")
+public final class SimulatedFilterWheel: LifecycleDevice, FilterWheel {
     public let settings: [Setting] = []
     public let wavelengths: [Int: Double]
     let clock: InstrumentClock
@@ -119,17 +104,13 @@ public final class SimulatedFilterWheel: FilterWheel {
         self.clock = clock
         self.wavelengths = wavelengths
         self.turn = turn
+        super.init(name: "filter wheel")
     }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         try lifecycle.take(.configure)
         guard values.isEmpty else { throw AcquisitionError(name, "has no settings; its bands are fixed by its filters") }
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     public func select(position: Int) throws {
         try lifecycle.require([.configured, .armed, .running], for: "turn")
@@ -144,26 +125,20 @@ public final class SimulatedFilterWheel: FilterWheel {
 }
 
 /// A pump attenuator with a calibration from 0 (full power, 10 nJ) to 90 degrees (0.1 nJ).
-public final class SimulatedAttenuator: PumpAttenuator {
-    public let name = "pump attenuator"
-    public private(set) var lifecycle = Lifecycle(device: "pump attenuator")
+public final class SimulatedAttenuator: LifecycleDevice, PumpAttenuator {
     public let settings: [Setting] = []
     public let calibration: AttenuatorCalibration
     var current = 0.0
 
     public init(calibration: AttenuatorCalibration? = nil) {
         self.calibration = calibration ?? (try! AttenuatorCalibration(settings: [0, 30, 60, 90], pulseEnergiesNJ: [10, 7.5, 2.5, 0.1]))
+        super.init(name: "pump attenuator")
     }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         try lifecycle.take(.configure)
         guard values.isEmpty else { throw AcquisitionError(name, "has no settings besides its calibration") }
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     public func set(setting: Double) throws {
         try lifecycle.require([.configured, .armed, .running], for: "attenuate")

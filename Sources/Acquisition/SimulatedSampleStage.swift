@@ -1,7 +1,5 @@
 /// The simulated sample stage: ±5 mm in x and y (positions in µm), moving at `speed` µm/s.
-public final class SimulatedSampleStage: SampleStage {
-    public let name = "sample stage"
-    public private(set) var lifecycle = Lifecycle(device: "sample stage")
+public final class SimulatedSampleStage: LifecycleDevice, SampleStage {
     public let settings: [Setting] = []
     public let travelX: ClosedRange<Double>
     public let travelY: ClosedRange<Double>
@@ -15,17 +13,13 @@ public final class SimulatedSampleStage: SampleStage {
         travelX = travel
         travelY = travel
         self.speed = speed
+        super.init(name: "sample stage")
     }
 
-    public func connect() throws { try lifecycle.take(.connect) }
     public func configure(_ values: [String: SettingValue]) throws {
         try lifecycle.take(.configure)
         guard values.isEmpty else { throw AcquisitionError(name, "has no settings") }
     }
-    public func arm() throws { try lifecycle.take(.arm) }
-    public func start() throws { try lifecycle.take(.start) }
-    public func stop() throws { try lifecycle.take(.stop) }
-    public func close() throws { try lifecycle.take(.close) }
 
     public func move(toX x: Double, y: Double) throws {
         try lifecycle.require([.configured, .armed, .running], for: "move")

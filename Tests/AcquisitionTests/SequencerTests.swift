@@ -114,6 +114,21 @@ final class SequencerTests: XCTestCase {
         XCTAssertEqual(lines.count, plan.points.count, "one journal line per point, none twice")
     }
 
+    /// A chopper phase slip of 90 degrees makes every exposure straddle a blade edge: the frames
+    /// are refused as mixed, the point retried, then the scan stops with the reason.
+    func testChopperPhaseSlipStopsTheScan() throws {
+        var plan = self.plan
+        plan.retries = 1
+        let instrument = Instrument.simulated(sensor: 24)
+        instrument.simulated!.chopper.fault = .chopperPhaseSlip(at: 4.0, degrees: 90)
+        let sequencer = Sequencer(plan: plan, instrument: instrument, folder: folder())
+        guard case .stopped(let reason) = try sequencer.run() else { return XCTFail("a slipped chopper must stop the scan") }
+        XCTAssertTrue(reason.contains("straddling a chopper edge") && reason.contains("chopper phase"), reason)
+        let kept = sequencer.store!.done.values
+        XCTAssertGreaterThan(kept.count, 0, "points before the slip are kept")
+        XCTAssertTrue(kept.allSatisfy { $0.time < 4.0 + 1 }, "no point is taken after the slip")
+    }
+
     func testResumeRefusesAnotherPlanAndDropsACutJournalLine() throws {
         let out = folder()
         let small = ScanPlan(delays: [0, 500, 1000], pulseEnergiesNJ: [5], pairs: 2)
