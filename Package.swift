@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition"]),
+        .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition", "TAMData", "FitEngine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData"]),
     ],

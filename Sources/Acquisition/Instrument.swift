@@ -159,5 +159,6 @@ public struct SimulatedMicroscope {
         camera = SimulatedCamera(clock: clock, stage: delayStage, chopper: chopper, wheel: filterWheel, attenuator: attenuator,
                                  sensorWidth: sensor, sensorHeight: sensor, seed: seed, trigger: "external")
         camera.sample = sample
+        camera.sampleStage = sampleStage
     }
 }

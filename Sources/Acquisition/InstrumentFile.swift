@@ -75,6 +75,9 @@ public enum InstrumentFile {
             case let other: throw t.error("preset", "'\(other)'; give pure-film, heterostructure-40 or heterostructure-90")
             }
             sample.nAbsPerNanojoule = try t.number("n_abs_per_nj", default: sample.nAbsPerNanojoule)
+            sample.heterogeneity = try t.number("heterogeneity", default: sample.heterogeneity)
+            sample.grainUm = try t.number("grain_um", default: sample.grainUm)
+            guard sample.grainUm > 0, abs(sample.heterogeneity) < 1 else { throw t.error(nil, "give grain_um > 0 and |heterogeneity| < 1") }
             seed = UInt64(max(0, try t.integer("seed") ?? 1))
             try t.rejectUnknownKeys()
         }
@@ -167,6 +170,7 @@ public enum InstrumentFile {
             let c = SimulatedCamera(clock: clock, stage: delayStage, chopper: chopper, wheel: wheel, attenuator: attenuator,
                                     sensorWidth: sensor, sensorHeight: sensor, seed: seed, trigger: "external")
             c.sample = sample
+            c.sampleStage = sampleStage
             c.pixelSizeNm = pixelSize
             simulatedCamera = c
             camera = c

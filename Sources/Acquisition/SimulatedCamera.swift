@@ -23,6 +23,8 @@ public final class SimulatedCamera: LifecycleDevice, Camera, RunTracking {
     public var driftPerRunNm = (x: 8.0, y: -5.0)
     /// The run the sequencer is on (drift grows with it).
     public var run = 0
+    /// Where on the film the camera looks (the sample's transport varies with it); nil: (0, 0).
+    public var sampleStage: SampleStage?
     /// Counter values to skip (a dropped frame each).
     public var dropFrames: Set<Int> = []
 
@@ -62,7 +64,7 @@ public final class SimulatedCamera: LifecycleDevice, Camera, RunTracking {
 
     /// What a scene depends on; the mean photon images are kept while it stays the same.
     struct SceneKey: Equatable {
-        var delay: Double, energy: Double, wavelength: Double, run: Int, roi: [Double]
+        var delay: Double, energy: Double, wavelength: Double, run: Int, x: Double, y: Double, roi: [Double]
     }
     private var sceneKey: SceneKey?
     private var sceneImages: (off: [Double], on: [Double]) = ([], [])
@@ -73,7 +75,8 @@ public final class SimulatedCamera: LifecycleDevice, Camera, RunTracking {
     /// moved by the run's pointing drift. Computed once per point, not per frame.
     func scene(delay: Double, pulseEnergyNJ: Double, wavelength: Double, pumped: Bool) throws -> [Double] {
         let roi = ["camera.roi_x", "camera.roi_y", "camera.binning", "camera.roi_width", "camera.roi_height"].map { settings.number($0) ?? 0 }
-        let key = SceneKey(delay: delay, energy: pulseEnergyNJ, wavelength: wavelength, run: run, roi: roi)
+        let place = try sampleStage?.position() ?? (x: 0, y: 0)
+        let key = SceneKey(delay: delay, energy: pulseEnergyNJ, wavelength: wavelength, run: run, x: place.x, y: place.y, roi: roi)
         if key != sceneKey {
             let b = binning, width = frameWidth * b, height = frameHeight * b
             let x0 = roi[0], y0 = roi[1]
@@ -86,7 +89,7 @@ public final class SimulatedCamera: LifecycleDevice, Camera, RunTracking {
                     probe[row * width + column] = photonsPerPixel * exp(-(dx * dx + dy * dy) / (2 * probeS * probeS))
                 }
             }
-            let spot = sample.spot(delay: delay, pulseEnergyNJ: pulseEnergyNJ, wavelength: wavelength)
+            let spot = sample.spot(delay: delay, pulseEnergyNJ: pulseEnergyNJ, wavelength: wavelength, x: place.x, y: place.y)
             let spotX = centre.x - x0 + (sample.spotOffsetNm.x + Double(run) * driftPerRunNm.x) / pixelSizeNm
             let spotY = centre.y - y0 + (sample.spotOffsetNm.y + Double(run) * driftPerRunNm.y) / pixelSizeNm
             let change = try ModelEvaluation.evaluate(.gauss2DPixelated, parameters: [spot.peak, spotX, spotY, spot.sigmaNm / pixelSizeNm, 0],

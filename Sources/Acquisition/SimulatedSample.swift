@@ -20,15 +20,27 @@ public struct SimulatedSample: Sendable {
     public var transport: @Sendable (Double) -> TransportTruth = { TransportTruth.pureFilm(fluence: $0) }
     /// Pump spot centre in sample-plane nm (relative to the frame's centre).
     public var spotOffsetNm = (x: 15.0, y: -20.0)
+    /// How the film varies from place to place: band-like D at sample-stage position (x, y) µm is
+    /// the fluence's times `1 + heterogeneity · sin(2πx/grain) · cos(2πy/grain)`, so a raster of
+    /// spots gives a map with structure (0 makes the film uniform).
+    public var heterogeneity = 0.15
+    public var grainUm = 40.0
 
     public init() {}
 
     public func nAbs(pulseEnergyNJ: Double) -> Double { pulseEnergyNJ * nAbsPerNanojoule }
 
-    /// Peak ΔT/T of the spot (signed) and its width in nm.
-    public func spot(delay: Double, pulseEnergyNJ: Double, wavelength: Double) -> (peak: Double, sigmaNm: Double) {
+    /// The transport truth at a pulse energy and a place on the film (µm).
+    public func truth(pulseEnergyNJ: Double, x: Double = 0, y: Double = 0) -> TransportTruth {
+        var truth = transport(nAbs(pulseEnergyNJ: pulseEnergyNJ))
+        truth.bandDiffusivity *= 1 + heterogeneity * sin(2 * .pi * x / grainUm) * cos(2 * .pi * y / grainUm)
+        return truth
+    }
+
+    /// Peak ΔT/T of the spot (signed) and its width in nm, at sample-stage position (x, y) µm.
+    public func spot(delay: Double, pulseEnergyNJ: Double, wavelength: Double, x: Double = 0, y: Double = 0) -> (peak: Double, sigmaNm: Double) {
         let n = nAbs(pulseEnergyNJ: pulseEnergyNJ)
-        let truth = transport(n)
+        let truth = self.truth(pulseEnergyNJ: pulseEnergyNJ, x: x, y: y)
         guard delay >= 0 else { return (0, truth.sigma0) }
         let decay = TAMSimulator.decay(at: delay)
         let band = wavelength > absorptionEdge ? -0.5 : exp(-pow((wavelength - bandCentre) / bandWidth, 2) / 2)

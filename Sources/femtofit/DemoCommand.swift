@@ -84,7 +84,7 @@ struct DemoCommand: ParsableCommand {
         let analyze = try AnalyzeCommand.parse([datasetFolder, "--output", output])
         let truths = plan.pulseEnergiesNJ.map { energy -> (label: String, delays: [Double], msd: [Double]) in
             let nAbs = sample.nAbs(pulseEnergyNJ: energy)
-            let truth = sample.transport(nAbs)
+            let truth = sample.truth(pulseEnergyNJ: energy)
             let delays = plan.delays.filter { $0 > 0 }
             return (String(format: "simulated truth, N_abs %.3g", nAbs), delays, delays.map { truth.msd(at: $0) })
         }
@@ -92,7 +92,7 @@ struct DemoCommand: ParsableCommand {
         try analyze.analyse(references: truths)
         print("    truth per fluence:")
         for energy in plan.pulseEnergiesNJ {
-            let nAbs = sample.nAbs(pulseEnergyNJ: energy), truth = sample.transport(nAbs)
+            let nAbs = sample.nAbs(pulseEnergyNJ: energy), truth = sample.truth(pulseEnergyNJ: energy)
             print(String(format: "    N_abs %.3g: sigma_0 %.0f nm, D_max %.1f cm^2/s, band-like for %.0f fs over %.1f nm, hopping alpha %.2f",
                          nAbs, truth.sigma0, truth.bandDiffusivity, truth.bandEnd, truth.bandLikeLength, truth.hoppingExponent))
         }

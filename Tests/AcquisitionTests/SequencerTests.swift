@@ -1,4 +1,5 @@
 import Acquisition
+import FitEngine
 import TAMData
 import XCTest
 
@@ -127,6 +128,28 @@ final class SequencerTests: XCTestCase {
         let kept = sequencer.store!.done.values
         XCTAssertGreaterThan(kept.count, 0, "points before the slip are kept")
         XCTAssertTrue(kept.allSatisfy { $0.time < 4.0 + 1 }, "no point is taken after the slip")
+    }
+
+    /// The film varies with the sample-stage position: at a spot where the band-like D is 1.9x the
+    /// film's the spot has spread further at 2 ps than at one where it is 0.1x.
+    func testSpotsAtDifferentPlacesSeeDifferentTransport() throws {
+        var sample = SimulatedSample()
+        sample.heterogeneity = 0.9
+        let instrument = Instrument.simulated(sample: sample, sensor: 32)
+        let plan = ScanPlan(delays: [-500, 2000], pulseEnergiesNJ: [9], spots: [ScanAxes.Spot(xUm: 10, yUm: 0), ScanAxes.Spot(xUm: -10, yUm: 0)], pairs: 40)
+        guard case .finished(let dataset) = try Sequencer(plan: plan, instrument: instrument, folder: folder()).run() else { return XCTFail() }
+        func width(spot: Int) throws -> Double {
+            let entry = dataset.manifest.frames.first { $0.spot == spot && $0.delay == 1 && $0.kind == .dTT }!
+            let frame = ImageStack(width: 32, height: 32, pixels: try dataset.frame(entry))
+            let fit = try XCTUnwrap(StackFitter(model: .gauss2D).fit(frame, source: "spot \(spot)").first)
+            XCTAssertEqual(fit.state, .converged)
+            return fit.parameters[3] * instrument.framePixelSizeNm
+        }
+        let fast = try width(spot: 0), slow = try width(spot: 1)
+        let expected = (sample.truth(pulseEnergyNJ: 9, x: 10).sigma(at: 2000), sample.truth(pulseEnergyNJ: 9, x: -10).sigma(at: 2000))
+        XCTAssertGreaterThan(expected.0 - expected.1, 40, "the truths differ by \(expected)")
+        XCTAssertEqual(fast, expected.0, accuracy: 12)
+        XCTAssertEqual(slow, expected.1, accuracy: 12)
     }
 
     func testResumeRefusesAnotherPlanAndDropsACutJournalLine() throws {
