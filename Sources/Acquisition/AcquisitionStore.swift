@@ -63,6 +63,21 @@ public final class AcquisitionStore {
                 && spots == other.spots && runs == other.runs && pairs == other.pairs
                 && frameWidth == other.frameWidth && frameHeight == other.frameHeight
         }
+
+        /// Instrument settings that change what a point means (where time zero is, the delay scale,
+        /// the camera's pixels and exposure); a resume must keep them.
+        static let defining = ["stage.zero_mm", "stage.passes", "stage.direction", "camera.pixel_size_nm", "camera.binning",
+                               "camera.roi_x", "camera.roi_y", "camera.roi_width", "camera.roi_height", "camera.exposure_ms",
+                               "camera.em_gain", "camera.trigger", "chopper.frequency_hz"]
+
+        /// The defining settings that differ from `other`'s, as "name: then → now".
+        func changedSettings(from other: Header) -> [String] {
+            Self.defining.compactMap { key in
+                let then = other.instrument[key], now = instrument[key]
+                guard then != now else { return nil }
+                return "\(key): \(then.map { "\($0.value)" } ?? "unset") → \(now.map { "\($0.value)" } ?? "unset")"
+            }
+        }
     }
 
     let header: Header
@@ -93,10 +108,17 @@ public final class AcquisitionStore {
             guard stored.sameScan(as: fresh) else {
                 throw AcquisitionError(folder, "was started with a different plan or camera frame (delays, fluences, wavelengths, spots, runs, pairs or frame size differ); resume with the plan it was started with, or start a new folder")
             }
+            let changed = fresh.changedSettings(from: stored)
+            guard changed.isEmpty else {
+                throw AcquisitionError(folder, "was started with other instrument settings (\(changed.joined(separator: "; "))); the points would not be comparable. Resume with the instrument file it was started with, or start a new folder")
+            }
             header = stored
         } else {
             if exists {
                 throw AcquisitionError(folder, "already holds an acquisition; add --resume to continue it, or choose another --output folder")
+            }
+            if FileManager.default.fileExists(atPath: folder + "/" + Self.journalName) {
+                throw AcquisitionError(folder, "holds a journal (\(Self.journalName)) without \(Self.headerName); it is left from another acquisition. Move it aside or choose another --output folder")
             }
             header = fresh
             do {
@@ -109,14 +131,38 @@ public final class AcquisitionStore {
             try AtomicFile.write(try encoder.encode(header), to: headerPath)
         }
         try FileManager.default.createDirectory(atPath: folder + "/points", withIntermediateDirectories: true)
+        lock = try Self.lock(folder)
         try readJournal()
         journal = try Self.appendHandle(folder + "/" + Self.journalName)
         logHandle = try Self.appendHandle(folder + "/" + Self.logName)
     }
 
-    deinit {
+    deinit { finish() }
+
+    /// Closes the journal and the log and releases the folder's lock (also done when the store
+    /// goes away); the store writes nothing after it.
+    public func finish() {
         try? journal?.close()
         try? logHandle?.close()
+        journal = nil
+        logHandle = nil
+        if lock >= 0 { close(lock) }
+        lock = -1
+    }
+
+    private var lock: Int32 = -1
+
+    /// Takes `DIR/.lock` for as long as the store is open (the kernel drops it when the process
+    /// dies, even by kill -9), so two acquisitions cannot write one folder.
+    private static func lock(_ folder: String) throws -> Int32 {
+        let path = folder + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw AcquisitionError(path, "cannot be created; check permissions") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw AcquisitionError(folder, "is being written by another femtofit acquire; wait for it, or stop it first")
+        }
+        return fd
     }
 
     /// Reads the journal; a line cut short by a kill is dropped (and cut from the file), a point
@@ -138,7 +184,8 @@ public final class AcquisitionStore {
             guard points.contains(record.point) else {
                 throw AcquisitionError(path, "names a point outside the plan (\(record.point)); resume with the plan the folder was started with")
             }
-            if FileManager.default.fileExists(atPath: folder + "/" + record.file) { done[record.point] = record }
+            // A point counts when its file is whole (after a power cut the journal may be ahead).
+            if (try? TIFFStack.shape(folder + "/" + record.file))?.pages == 3 { done[record.point] = record }
         }
         if keep < data.count { truncate(path, off_t(keep)) }
     }
@@ -169,11 +216,16 @@ public final class AcquisitionStore {
         try TIFFStack.write(pages: pages, to: folder + "/" + file, imageJ: ImageJMetadata(pixelSize: header.pixelSizeNm, frameLabels: labels))
         var line = try JSONEncoder().encode(record)
         line.append(UInt8(ascii: "\n"))
-        do {
-            try journal?.write(contentsOf: line)
-            try journal?.synchronize()
-        } catch {
-            throw AcquisitionError(folder + "/" + Self.journalName, "cannot append (\(error.localizedDescription)); check free disk space")
+        if let journal {
+            let end = try journal.offset()
+            do {
+                try journal.write(contentsOf: line)
+                try journal.synchronize()
+            } catch {
+                // A part-written line (a full disk) is cut off again, so the journal stays readable.
+                try? journal.truncate(atOffset: end)
+                throw AcquisitionError(folder + "/" + Self.journalName, "cannot append (\(error.localizedDescription)); check free disk space")
+            }
         }
         done[point] = record
     }
@@ -209,9 +261,20 @@ public final class AcquisitionStore {
         let axes = ScanAxes(delayFs: plan.delays, fluence: fluences, wavelengthNm: plan.wavelengthsNm, spot: plan.spots, runs: plan.runs)
         let manifest = DatasetManifest(created: header.created, pixelSizeNm: header.pixelSizeNm, frameWidth: header.frameWidth,
                                        frameHeight: header.frameHeight, axes: axes, instrument: header.instrument, frames: frames)
+        // Every frame file is checked before the index that points at them is written.
+        for record in done.values {
+            let path = folder + "/" + record.file
+            guard let shape = try? TIFFStack.shape(path), shape.pages == 3, shape.width == header.frameWidth, shape.height == header.frameHeight else {
+                throw AcquisitionError(path, "is damaged; delete its line from \(Self.journalName) and resume to take the point again")
+            }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(manifest), to: folder + "/" + Dataset.manifestName)
-        return try Dataset.open(folder)
+        let path = folder + "/" + Dataset.manifestName
+        try AtomicFile.write(try encoder.encode(manifest), to: path)
+        do { return try Dataset.open(folder) } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
     }
 }

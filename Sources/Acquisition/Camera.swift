@@ -43,11 +43,11 @@ public enum CameraSettings {
         [
             Setting("camera.exposure_ms", unit: "ms", kind: .number(minimum: 0.01, maximum: 10_000), value: .number(10)),
             Setting("camera.em_gain", kind: .number(minimum: 1, maximum: maximumGain), value: .number(1)),
-            Setting("camera.roi_x", unit: "px", kind: .number(minimum: 0, maximum: Double(sensorWidth - 1)), value: .number(0)),
-            Setting("camera.roi_y", unit: "px", kind: .number(minimum: 0, maximum: Double(sensorHeight - 1)), value: .number(0)),
-            Setting("camera.roi_width", unit: "px", kind: .number(minimum: 1, maximum: Double(sensorWidth)), value: .number(Double(sensorWidth))),
-            Setting("camera.roi_height", unit: "px", kind: .number(minimum: 1, maximum: Double(sensorHeight)), value: .number(Double(sensorHeight))),
-            Setting("camera.binning", kind: .number(minimum: 1, maximum: 8), value: .number(1)),
+            Setting("camera.roi_x", unit: "px", kind: .whole(minimum: 0, maximum: Double(sensorWidth - 1)), value: .number(0)),
+            Setting("camera.roi_y", unit: "px", kind: .whole(minimum: 0, maximum: Double(sensorHeight - 1)), value: .number(0)),
+            Setting("camera.roi_width", unit: "px", kind: .whole(minimum: 1, maximum: Double(sensorWidth)), value: .number(Double(sensorWidth))),
+            Setting("camera.roi_height", unit: "px", kind: .whole(minimum: 1, maximum: Double(sensorHeight)), value: .number(Double(sensorHeight))),
+            Setting("camera.binning", kind: .whole(minimum: 1, maximum: 8), value: .number(1)),
             Setting("camera.trigger", kind: .choice(["internal", "external"]), value: .text(trigger)),
         ]
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A movable delay line: a stage position in mm, and through `conversion` a pump–probe delay in
 /// fs. Settings include `stage.passes`, `stage.zero_mm` and `stage.direction`.
 public protocol DelayStage: Device {
@@ -19,7 +21,7 @@ extension DelayStage {
     public func move(toDelay delay: Double) throws {
         let target = conversion.millimetres(forDelay: delay)
         guard travel.contains(target) else {
-            throw AcquisitionError(name, "delay \(delay) fs needs the stage at \(target) mm, outside its travel \(travel.lowerBound)...\(travel.upperBound) mm (it reaches \(Int(reach.lowerBound))...\(Int(reach.upperBound)) fs)")
+            throw AcquisitionError(name, "delay \(delay) fs needs the stage at \(target) mm, outside its travel \(travel.lowerBound)...\(travel.upperBound) mm (it reaches \(String(format: "%.0f...%.0f", reach.lowerBound, reach.upperBound)) fs)")
         }
         try move(toMillimetres: target)
     }

@@ -64,7 +64,7 @@ public final class Instrument {
         var problems: [String] = []
         let reach = delayStage.reach
         for (i, delay) in plan.delays.enumerated() where !reach.contains(delay) {
-            problems.append("delays[\(i)] = \(delay) fs is beyond the delay stage's reach \(Int(reach.lowerBound.rounded()))...\(Int(reach.upperBound.rounded())) fs (travel \(delayStage.travel.lowerBound)...\(delayStage.travel.upperBound) mm, \(delayStage.conversion.passes) passes)")
+            problems.append("delays[\(i)] = \(delay) fs is beyond the delay stage's reach \(String(format: "%.0f...%.0f", reach.lowerBound, reach.upperBound)) fs (travel \(delayStage.travel.lowerBound)...\(delayStage.travel.upperBound) mm, \(delayStage.conversion.passes) passes)")
         }
         let bands = filterWheel.wavelengths.values.sorted()
         for (i, wavelength) in plan.wavelengthsNm.enumerated() where !bands.contains(where: { abs($0 - wavelength) <= 0.5 }) {
@@ -78,13 +78,18 @@ public final class Instrument {
         for (i, spot) in plan.spots.enumerated() where !sampleStage.travelX.contains(spot.xUm) || !sampleStage.travelY.contains(spot.yUm) {
             problems.append("spots[\(i)] = (\(spot.xUm), \(spot.yUm)) µm is outside the sample stage's travel \(sampleStage.travelX) x \(sampleStage.travelY) µm")
         }
-        if !plan.camera.isEmpty {
-            var settings = camera.settings
-            do { try settings.apply(plan.camera, device: camera.name) } catch { problems.append("camera: \(error)") }
-            if settings.isExternallyTriggered, let exposure = settings.number("camera.exposure_ms"),
-               let frequency = chopper.settings.number("chopper.frequency_hz"), exposure / 1000 >= 0.5 / frequency {
-                problems.append("camera.exposure_ms = \(exposure) ms is not shorter than half the chopper period (\(500 / frequency) ms at \(frequency) Hz); pump-on and pump-off frames would mix")
-            }
+        // The camera and chopper as the scan will configure them: the instrument file's settings,
+        // then the plan's.
+        var settings = camera.settings
+        do {
+            try settings.apply(configuration[camera.name] ?? [:], device: camera.name)
+            try settings.apply(plan.camera, device: camera.name)
+        } catch { problems.append("camera: \(error)") }
+        var chopperSettings = chopper.settings
+        try? chopperSettings.apply(configuration[chopper.name] ?? [:], device: chopper.name)
+        if settings.isExternallyTriggered, let exposure = settings.number("camera.exposure_ms"),
+           let frequency = chopperSettings.number("chopper.frequency_hz"), exposure / 1000 >= 0.5 / frequency {
+            problems.append("camera.exposure_ms = \(exposure) ms is not shorter than half the chopper period (\(500 / frequency) ms at \(frequency) Hz); pump-on and pump-off frames would mix")
         }
         guard problems.isEmpty else {
             let shown = problems.prefix(10).joined(separator: "\n  ")
@@ -112,6 +117,8 @@ public final class Instrument {
         for device in devices.reversed() {
             do {
                 if device.lifecycle.state == .running || device.lifecycle.state == .armed { try device.stop() }
+            } catch { first = first ?? error }
+            do {
                 if device.lifecycle.state != .closed { try device.close() }
             } catch { first = first ?? error }
         }

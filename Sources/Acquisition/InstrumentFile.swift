@@ -88,6 +88,7 @@ public enum InstrumentFile {
         let passes = try stageTable.integer("passes") ?? 2
         let direction = try stageTable.integer("direction") ?? 1
         guard passes >= 1, passes <= 8 else { throw stageTable.error("passes", "give 1 to 8") }
+        guard abs(zero) <= 1000 else { throw stageTable.error("zero_mm", "\(zero) mm; give the stage position of time zero, within ±1000 mm") }
         guard direction == 1 || direction == -1 else { throw stageTable.error("direction", "give 1 or -1") }
         var emulator: NewportEmulator?
         let delayStage: DelayStage
@@ -97,21 +98,29 @@ public enum InstrumentFile {
             let baud = try stageTable.integer("baud") ?? 921_600
             let travel = try range(stageTable, "travel_mm", default: 0...25)
             if drivers["delay_stage"] == "newport-emulator" {
-                let e = NewportEmulator(travel: travel, velocity: try stageTable.number("velocity_mm_s", default: 50))
+                let velocity = try stageTable.number("velocity_mm_s", default: 50)
+                guard velocity > 0, velocity <= 1000 else { throw stageTable.error("velocity_mm_s", "give 0 to 1000 mm/s") }
+                guard travel.contains(zero) else { throw stageTable.error("zero_mm", "\(zero) mm is outside travel_mm \(travel)") }
+                let e = NewportEmulator(travel: travel, velocity: velocity)
                 port = try e.serve()
                 emulator = e
             }
             guard let port else { throw stageTable.error("port", "is missing; name the serial port (\"/dev/ttyUSB0\")") }
+            let timeout = try stageTable.number("timeout_s", default: 0.5), tries = try stageTable.integer("tries") ?? 3
+            let address = try stageTable.integer("address") ?? 1
+            guard timeout >= 0.01, timeout <= 60 else { throw stageTable.error("timeout_s", "give 0.01 to 60 s per reply") }
+            guard tries >= 1, tries <= 20 else { throw stageTable.error("tries", "give 1 to 20") }
+            guard address >= 1, address <= 31 else { throw stageTable.error("address", "give the controller address, 1 to 31") }
             let link = try SerialPort(path: port, baud: baud, xonXoff: try stageTable.flag("xon_xoff") ?? false)
-            let stage = NewportDelayStage(link: link, address: try stageTable.integer("address") ?? 1, zeroMillimetres: zero, passes: passes,
-                                          direction: direction, timeout: try stageTable.number("timeout_s", default: 0.5),
-                                          tries: try stageTable.integer("tries") ?? 3)
+            let stage = NewportDelayStage(link: link, address: address, zeroMillimetres: zero, passes: passes,
+                                          direction: direction, timeout: timeout, tries: tries)
             stage.emulator = emulator
             delayStage = stage
         default:
-            let stage = SimulatedDelayStage(clock: clock, travel: try range(stageTable, "travel_mm", default: 0...25), zeroMillimetres: zero,
-                                            speed: try stageTable.number("velocity_mm_s", default: 5))
-            delayStage = stage
+            let travel = try range(stageTable, "travel_mm", default: 0...25), speed = try stageTable.number("velocity_mm_s", default: 5)
+            guard travel.contains(zero) else { throw stageTable.error("zero_mm", "\(zero) mm is outside travel_mm \(travel)") }
+            guard speed >= 0.01, speed <= 100 else { throw stageTable.error("velocity_mm_s", "give 0.01 to 100 mm/s") }
+            delayStage = SimulatedDelayStage(clock: clock, travel: travel, zeroMillimetres: zero, speed: speed)
         }
         var settings: [String: [String: SettingValue]] = [:]
         if !(delayStage is NewportDelayStage) {
@@ -156,8 +165,8 @@ public enum InstrumentFile {
 
         // Camera.
         let cameraTable = tables["camera"] ?? ConfigTable(file: top.file, path: "camera", entries: [:])
-        let pixelSize = try cameraTable.number("pixel_size_nm", default: 55.6)
-        guard pixelSize > 0 else { throw cameraTable.error("pixel_size_nm", "must be > 0") }
+        var pixelSize = try cameraTable.number("pixel_size_nm")
+        if let pixelSize, !(pixelSize > 0) { throw cameraTable.error("pixel_size_nm", "must be > 0") }
         let sensor = try cameraTable.integer("sensor") ?? 64
         guard sensor >= 8, sensor <= 4096 else { throw cameraTable.error("sensor", "give 8 to 4096 pixels") }
         let camera: Camera
@@ -165,13 +174,18 @@ public enum InstrumentFile {
         switch drivers["camera"]! {
         case "replay":
             guard let path = try cameraTable.text("path") else { throw cameraTable.error("path", "is missing; name the dataset folder to play back") }
-            camera = try ReplayCamera(dataset: Dataset.open(path), clock: clock, stage: delayStage, chopper: chopper, wheel: wheel, attenuator: attenuator)
+            let replay = try ReplayCamera(dataset: Dataset.open(path), clock: clock, stage: delayStage, chopper: chopper, wheel: wheel, attenuator: attenuator)
+            replay.sampleStage = sampleStage
+            // The recording's pixel size unless the file says otherwise.
+            pixelSize = pixelSize ?? replay.recording.pixelSizeNm
+            camera = replay
         default:
             let c = SimulatedCamera(clock: clock, stage: delayStage, chopper: chopper, wheel: wheel, attenuator: attenuator,
                                     sensorWidth: sensor, sensorHeight: sensor, seed: seed, trigger: "external")
             c.sample = sample
             c.sampleStage = sampleStage
-            c.pixelSizeNm = pixelSize
+            pixelSize = pixelSize ?? c.pixelSizeNm
+            c.pixelSizeNm = pixelSize!
             simulatedCamera = c
             camera = c
         }
@@ -199,7 +213,7 @@ public enum InstrumentFile {
                                        filterWheel: wheel, attenuator: attenuator)
         }()
         let instrument = Instrument(clock: clock, camera: camera, delayStage: delayStage, sampleStage: sampleStage, chopper: chopper,
-                                    filterWheel: wheel, attenuator: attenuator, pixelSizeNm: pixelSize, source: top.file, simulated: simulated)
+                                    filterWheel: wheel, attenuator: attenuator, pixelSizeNm: pixelSize ?? 55.6, source: top.file, simulated: simulated)
         instrument.extraSettings = extra
         instrument.configuration = settings
         return instrument

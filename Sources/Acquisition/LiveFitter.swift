@@ -19,7 +19,13 @@ public final class LiveFitter: @unchecked Sendable {
         public var diffusivityCm2s: Double?
     }
 
-    public let pixelSizeNm: Double
+    /// Pixel size of the frames (binning included), nm; the sequencer sets it once the camera is
+    /// configured.
+    public var pixelSizeNm: Double {
+        get { condition.lock(); defer { condition.unlock() }; return pixel }
+        set { condition.lock(); pixel = newValue; condition.unlock() }
+    }
+    private var pixel: Double
     public let capacity: Int
     private let fitter: StackFitter
     private let condition = NSCondition()
@@ -28,14 +34,16 @@ public final class LiveFitter: @unchecked Sendable {
     private var worker: Thread?
     /// sigma² sums by series and delay: (sum, count).
     private var widths: [Int: [Double: (sum: Double, count: Int)]] = [:]
-    /// The most frames that were ever waiting at once.
-    public private(set) var largestBacklog = 0
-    public private(set) var fitted = 0
-    public private(set) var skipped = 0
-    public private(set) var failed = 0
+    private var counts = (fitted: 0, skipped: 0, failed: 0, largestBacklog: 0)
+    /// Frames fitted, declined while the fitter was behind, and whose fit failed; the most frames
+    /// ever waiting at once. Read under the lock (the worker updates them).
+    public var fitted: Int { condition.lock(); defer { condition.unlock() }; return counts.fitted }
+    public var skipped: Int { condition.lock(); defer { condition.unlock() }; return counts.skipped }
+    public var failed: Int { condition.lock(); defer { condition.unlock() }; return counts.failed }
+    public var largestBacklog: Int { condition.lock(); defer { condition.unlock() }; return counts.largestBacklog }
 
     public init(pixelSizeNm: Double, capacity: Int = 4, engine: FitEngine = FitEngine()) {
-        self.pixelSizeNm = pixelSizeNm
+        pixel = pixelSizeNm
         self.capacity = max(1, capacity)
         fitter = StackFitter(model: .gauss2D, roi: .automatic, engine: engine)
     }
@@ -52,9 +60,9 @@ public final class LiveFitter: @unchecked Sendable {
     public func offer(point: ScanPlan.Point, series: Int, delayFs: Double, frame: ImageStack) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard queue.count < capacity, !stopping else { skipped += 1; return false }
+        guard queue.count < capacity, !stopping else { counts.skipped += 1; return false }
         queue.append((point, series, delayFs, frame))
-        largestBacklog = max(largestBacklog, queue.count)
+        counts.largestBacklog = max(counts.largestBacklog, queue.count)
         condition.signal()
         return true
     }
@@ -81,14 +89,14 @@ public final class LiveFitter: @unchecked Sendable {
             let result = try? fitter.fit(job.frame, source: "live fit").first
             condition.lock()
             if let result, result.state == .converged, job.delayFs > 0 {
-                let sigma = result.parameters[3] * pixelSizeNm
+                let sigma = result.parameters[3] * pixel
                 var series = widths[job.series] ?? [:]
                 let old = series[job.delayFs] ?? (0, 0)
                 series[job.delayFs] = (old.sum + sigma * sigma, old.count + 1)
                 widths[job.series] = series
-                fitted += 1
+                counts.fitted += 1
             } else {
-                failed += 1
+                counts.failed += 1
             }
             condition.unlock()
         }

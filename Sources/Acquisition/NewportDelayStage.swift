@@ -32,9 +32,9 @@ public final class NewportDelayStage: DelayStage {
         self.timeout = timeout
         self.tries = max(1, tries)
         settings = [
-            Setting("stage.passes", kind: .number(minimum: 1, maximum: 8), value: .number(Double(passes))),
+            Setting("stage.passes", kind: .whole(minimum: 1, maximum: 8), value: .number(Double(passes))),
             Setting("stage.zero_mm", unit: "mm", kind: .number(minimum: -1000, maximum: 1000), value: .number(zeroMillimetres)),
-            Setting("stage.direction", kind: .number(minimum: -1, maximum: 1), value: .number(Double(direction))),
+            Setting("stage.direction", kind: .whole(minimum: -1, maximum: 1), value: .number(Double(direction))),
             Setting("stage.velocity_mm_s", unit: "mm/s", kind: .number(minimum: 0.000001, maximum: 1000), value: .number(0)),
             Setting("stage.controller", kind: .text, value: .text("")),
             Setting("stage.port", kind: .text, value: .text(link.path)),
@@ -56,7 +56,7 @@ public final class NewportDelayStage: DelayStage {
         travel = try softLimits()
         let velocity = try number(query("VA", "?"), "VA")
         try settings.apply(["stage.controller": .text(identity), "stage.velocity_mm_s": .number(velocity)], device: name)
-        if try status().state.kind == .notReferenced { try home() }
+        try makeReady()
         try lifecycle.take(.connect)
     }
 
@@ -124,10 +124,10 @@ public final class NewportDelayStage: DelayStage {
             throw AcquisitionError(name, "\(target) mm is outside the soft limits \(travel.lowerBound)...\(travel.upperBound) mm")
         }
         try requireReady(for: "move to \(target) mm")
-        for attempt in 1...tries {
-            try command("PA", Newport.number(target))
+        for _ in 1...tries {
+            // A refusal ends it; a lost confirmation is settled by the set-point.
+            do { try command("PA", Newport.number(target)) } catch let refusal as NewportRefusal { throw refusal } catch {}
             if abs(try setPoint() - target) < Self.tolerance { return }
-            if attempt == tries { break }
         }
         throw AcquisitionError(name, "did not take the move to \(target) mm after \(tries) tries (set-point \(try setPoint()) mm); check the link")
     }
@@ -156,6 +156,23 @@ public final class NewportDelayStage: DelayStage {
     /// ST: stops motion.
     public func halt() throws { try command("ST") }
 
+    /// MM1: enables a controller that a fault (a following error) left in DISABLE.
+    public func enable() throws { try command("MM", "1") }
+
+    /// Brings the controller to READY whatever fault left it: DISABLE is enabled (MM1), NOT
+    /// REFERENCED is homed, a move in progress is waited for. Used at connect and after a fault.
+    public func makeReady() throws {
+        let status = try status()
+        switch status.state.kind {
+        case .ready: return
+        case .disable: try enable()
+        case .notReferenced: try home()
+        case .moving, .homing: break
+        default: throw AcquisitionError(name, "is \(status) (TS \(status.hex)); \(advice(for: status))")
+        }
+        try wait(for: "READY", until: { $0.state.kind == .ready }, failOn: { $0.state.kind == .notReferenced || $0.state.kind == .disable })
+    }
+
     /// TH: the set-point (where the current or last move goes), mm.
     public func setPoint() throws -> Double { try number(query("TH"), "TH") }
 
@@ -166,9 +183,10 @@ public final class NewportDelayStage: DelayStage {
         return status
     }
 
-    /// TE: the last command error (reading it clears it on the controller).
+    /// TE: the last command error. Reading it clears it on the controller, so it is asked once,
+    /// never resent: a second TE after a lost reply would read "no error" and hide a refusal.
     public func lastError() throws -> NewportCommandError {
-        let reply = try query("TE")
+        let reply = try query("TE", tries: 1)
         guard reply.count == 1, let letter = reply.first else { throw AcquisitionError(name, "cannot read error reply 'TE\(reply)'") }
         return NewportCommandError(letter: letter)
     }
@@ -197,17 +215,24 @@ public final class NewportDelayStage: DelayStage {
 
     // MARK: the exchange
 
-    /// Sends a set command, then reads TE: a refusal throws with its meaning.
+    /// Sends a set command, then reads TE: a refusal throws with its meaning; a TE reply that never
+    /// comes throws too (the command is unconfirmed: callers that can check the outcome, such as
+    /// moves by their set-point, do so).
     func command(_ command: String, _ value: String = "") throws {
         try link.send(Newport.frame(address, command, value))
-        let error = try lastError()
+        try link.discardInput()  // a late reply to an earlier query must not pass for this TE
+        let error: NewportCommandError
+        do { error = try lastError() } catch {
+            throw AcquisitionError(name, "'\(Newport.frame(address, command, value))' is unconfirmed: \(error)")
+        }
         if error.isError { throw NewportRefusal(device: name, frame: Newport.frame(address, command, value), error: error) }
     }
 
     /// Sends a query and returns the value its reply carries after the echoed address and command.
     /// A missing, garbled or foreign reply is retried `tries` times.
-    func query(_ command: String, _ argument: String = "") throws -> String {
+    func query(_ command: String, _ argument: String = "", tries: Int? = nil) throws -> String {
         let frame = Newport.frame(address, command, argument)
+        let tries = max(1, tries ?? self.tries)
         var heard: [String] = []
         for attempt in 1...tries {
             if attempt > 1 { try link.discardInput() }

@@ -17,13 +17,17 @@ public final class ReplayCamera: LifecycleDevice, Camera, RunTracking {
         public var pulseEnergiesNJ: [Double]
         public var wavelengthsNm: [Double]
         public var runs: Int
-        /// Keyed by (delay, fluence, wavelength, run) indices, spot 0.
+        /// Sample-stage positions of the recorded spots, µm.
+        public var spots: [ScanAxes.Spot]
+        /// The recording's pixel size in the sample plane, nm.
+        public var pixelSizeNm: Double
+        /// Keyed by (delay, fluence, wavelength, spot, run) indices.
         public var frames: [ScanPlan.Point: (on: [UInt16], off: [UInt16])]
 
         public init(width: Int, height: Int, delaysFs: [Double], pulseEnergiesNJ: [Double], wavelengthsNm: [Double], runs: Int,
-                    frames: [ScanPlan.Point: (on: [UInt16], off: [UInt16])]) {
+                    spots: [ScanAxes.Spot] = [ScanAxes.Spot()], pixelSizeNm: Double = 55.6, frames: [ScanPlan.Point: (on: [UInt16], off: [UInt16])]) {
             self.width = width; self.height = height; self.delaysFs = delaysFs; self.pulseEnergiesNJ = pulseEnergiesNJ
-            self.wavelengthsNm = wavelengthsNm; self.runs = runs; self.frames = frames
+            self.wavelengthsNm = wavelengthsNm; self.runs = runs; self.spots = spots; self.pixelSizeNm = pixelSizeNm; self.frames = frames
         }
     }
     public let recording: Recording
@@ -44,14 +48,17 @@ public final class ReplayCamera: LifecycleDevice, Camera, RunTracking {
         super.init(name: "camera")
     }
 
-    /// Loads the pump-on and pump-off frames of spot 0 of `dataset` (rounded to counts).
+    /// Where the sample stage is, to replay the spot recorded there; nil replays spot 0.
+    public var sampleStage: SampleStage?
+
+    /// Loads the pump-on and pump-off frames of `dataset` (rounded to counts).
     public convenience init(dataset: Dataset, clock: InstrumentClock, stage: DelayStage, chopper: Chopper, wheel: FilterWheel,
                             attenuator: PumpAttenuator) throws {
         let m = dataset.manifest
         var frames: [ScanPlan.Point: (on: [UInt16], off: [UInt16])] = [:]
         var on: [ScanPlan.Point: [UInt16]] = [:], off: [ScanPlan.Point: [UInt16]] = [:]
-        for entry in m.frames where (entry.kind == .pumpOn || entry.kind == .pumpOff) && (entry.spot ?? 0) == 0 {
-            let point = ScanPlan.Point(delay: entry.delay ?? 0, fluence: entry.fluence ?? 0, wavelength: entry.wavelength ?? 0, spot: 0, run: entry.run ?? 0)
+        for entry in m.frames where entry.kind == .pumpOn || entry.kind == .pumpOff {
+            let point = ScanPlan.Point(delay: entry.delay ?? 0, fluence: entry.fluence ?? 0, wavelength: entry.wavelength ?? 0, spot: entry.spot ?? 0, run: entry.run ?? 0)
             let counts = try dataset.frame(entry).map { $0.isFinite ? UInt16(min(max($0.rounded(), 0), 65535)) : 0 }
             if entry.kind == .pumpOn { on[point] = counts } else { off[point] = counts }
         }
@@ -61,7 +68,7 @@ public final class ReplayCamera: LifecycleDevice, Camera, RunTracking {
         }
         let recording = Recording(width: m.frameWidth, height: m.frameHeight, delaysFs: m.axes.delayFs,
                                   pulseEnergiesNJ: m.axes.fluence.map { $0.pulseEnergyNJ ?? .nan }, wavelengthsNm: m.axes.wavelengthNm,
-                                  runs: m.axes.runs, frames: frames)
+                                  runs: m.axes.runs, spots: m.axes.spot, pixelSizeNm: m.pixelSizeNm, frames: frames)
         self.init(recording: recording, source: dataset.folder, clock: clock, stage: stage, chopper: chopper, wheel: wheel, attenuator: attenuator)
     }
 
@@ -88,13 +95,25 @@ public final class ReplayCamera: LifecycleDevice, Camera, RunTracking {
         guard let d = recording.delaysFs.firstIndex(where: { abs($0 - delay) <= 0.5 }) else {
             throw AcquisitionError(name, "the recording \(source) has no frames at \(String(format: "%.1f", delay)) fs; scan the recorded delays")
         }
+        // A single axis value the recording does not state (no pulse energy) matches anything.
         let energy = try attenuator.pulseEnergyNJ() ?? .nan
-        let f = recording.pulseEnergiesNJ.count == 1 ? 0 : recording.pulseEnergiesNJ.firstIndex { abs($0 - energy) <= 1e-6 * max(1, abs($0)) }
-        guard let f else { throw AcquisitionError(name, "the recording \(source) has no frames at \(energy) nJ") }
+        let unstated = recording.pulseEnergiesNJ.count == 1 && !recording.pulseEnergiesNJ[0].isFinite
+        guard let f = unstated ? 0 : recording.pulseEnergiesNJ.firstIndex(where: { abs($0 - energy) <= 1e-6 * max(1, abs($0)) }) else {
+            throw AcquisitionError(name, "the recording \(source) has no frames at \(energy) nJ")
+        }
         let wavelength = wheel.wavelengths[try wheel.position()] ?? .nan
-        let w = recording.wavelengthsNm.count == 1 ? 0 : recording.wavelengthsNm.firstIndex { abs($0 - wavelength) <= 0.5 }
-        guard let w else { throw AcquisitionError(name, "the recording \(source) has no frames at \(wavelength) nm") }
-        return ScanPlan.Point(delay: d, fluence: f, wavelength: w, spot: 0, run: run % max(1, recording.runs))
+        guard let w = recording.wavelengthsNm.firstIndex(where: { abs($0 - wavelength) <= 0.5 }) else {
+            throw AcquisitionError(name, "the recording \(source) has no frames at \(wavelength) nm")
+        }
+        var s = 0
+        if let sampleStage {
+            let place = try sampleStage.position()
+            guard let found = recording.spots.firstIndex(where: { abs($0.xUm - place.x) <= 0.01 && abs($0.yUm - place.y) <= 0.01 }) else {
+                throw AcquisitionError(name, "the recording \(source) has no spot at (\(place.x), \(place.y)) µm")
+            }
+            s = found
+        }
+        return ScanPlan.Point(delay: d, fluence: f, wavelength: w, spot: s, run: run % max(1, recording.runs))
     }
 
     public func acquire() throws -> CameraFrame {

@@ -185,8 +185,9 @@ extension ScanPlan {
         switch (step, count) {
         case let (step?, nil):
             guard step > 0 else { throw t.error("step", "must be > 0") }
-            let n = Int(((stop - start) / step + 1e-9).rounded(.down))
-            guard n < 100_000 else { throw t.error("step", "gives \(n + 1) delays; at most 100000") }
+            let steps = ((stop - start) / step + 1e-9).rounded(.down)
+            guard steps < 100_000 else { throw t.error("step", "gives \(String(format: "%.0f", steps + 1)) delays; at most 100000") }
+            let n = Int(steps)
             return (0...n).map { start + Double($0) * step }
         case let (nil, count?):
             guard count >= 1, count <= 100_000 else { throw t.error("count", "give 1 to 100000 delays") }

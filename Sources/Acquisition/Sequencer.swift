@@ -59,14 +59,18 @@ public final class Sequencer {
 
     public func run() throws -> Outcome {
         try plan.validate(file: planFile)
-        for device in instrument.devices where device.lifecycle.state == .closed { try device.connect() }
         defer { instrument.end() }
+        do {
+            for device in instrument.devices where device.lifecycle.state == .closed { try device.connect() }
+        } catch { throw DeviceFailure(phase: "connecting", error: error) }
         try instrument.validate(plan, file: planFile)
-        try instrument.begin(plan)
+        do { try instrument.begin(plan) } catch { throw DeviceFailure(phase: "configuring", error: error) }
+        liveFitter?.pixelSizeNm = instrument.framePixelSizeNm  // binning is known now
         let store = try AcquisitionStore(folder: folder, plan: plan, frameWidth: instrument.camera.frameWidth,
                                          frameHeight: instrument.camera.frameHeight, pixelSizeNm: instrument.framePixelSizeNm,
                                          instrument: instrument.settings, resume: resume)
         self.store = store
+        defer { store.finish() }
         let points = plan.points
         let todo = points.filter { store.done[$0] == nil }
         log(store, resume ? "resumed: \(points.count - todo.count) of \(points.count) points were done" : "started \(plan.name): \(points.count) points on \(instrument.source)")
@@ -106,12 +110,11 @@ public final class Sequencer {
         return .finished(dataset)
     }
 
-    /// Lets a faulted device settle before the point is taken again.
+    /// Lets a faulted device settle before the point is taken again; a Newport stage that a fault
+    /// disabled is enabled, one that lost its reference is homed.
     private func recover() {
         instrument.clock.wait(0.5)
-        if let stage = instrument.delayStage as? NewportDelayStage, (try? stage.isReady()) == nil {
-            try? stage.halt()
-        }
+        if let stage = instrument.delayStage as? NewportDelayStage { try? stage.makeReady() }
     }
 
     private func log(_ store: AcquisitionStore, _ message: String) {
@@ -204,4 +207,12 @@ public final class Sequencer {
         if plan.delays[point.delay] > 0 { liveFitter?.offer(point: point, series: series(of: point), delayFs: plan.delays[point.delay],
                           frame: ImageStack(width: instrument.camera.frameWidth, height: instrument.camera.frameHeight, pixels: dTT)) }
     }
+}
+
+/// A device that failed before the first point (connecting, configuring): the plan was fine, the
+/// hardware was not ready. Nothing was acquired in this session.
+public struct DeviceFailure: Error, CustomStringConvertible {
+    public var phase: String
+    public var error: Error
+    public var description: String { "\(error) (while \(phase) the instrument; check that it is on and connected, then run again)" }
 }

@@ -58,15 +58,24 @@ public final class SerialPort: SerialLink {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Seconds a write may stall (flow control held off, a full output queue) before it fails.
+    public var writeTimeout = 2.0
+
     public func send(_ line: String) throws {
         var bytes = Array(line.utf8) + terminator
         var offset = 0
+        let deadline = Date().addingTimeInterval(writeTimeout)
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n > 0 { offset += n; continue }
             let code = errno
             guard n < 0, code == EAGAIN || code == EINTR else { throw Self.failure(path, "write failed", code) }
-            _ = try wait(for: Int16(POLLOUT), timeout: 1)
+            guard Date() < deadline else {
+                throw AcquisitionError(path, "cannot send '\(line)': the port took nothing for \(writeTimeout) s (flow control held off by a stray XOFF, or a stalled adapter); check the cable and the xon_xoff setting")
+            }
+            // A stray XOFF byte stops output under software flow control: restart it.
+            tcflow(fd, TCOON)
+            _ = try wait(for: Int16(POLLOUT), timeout: 0.1)
         }
     }
 
@@ -103,7 +112,7 @@ public final class SerialPort: SerialLink {
     /// Waits until the port is readable/writable (`events`); false on timeout.
     private func wait(for events: Int16, timeout: Double) throws -> Bool {
         var entry = pollfd(fd: fd, events: events, revents: 0)
-        let result = poll(&entry, 1, Int32(max(1, (timeout * 1000).rounded(.up))))
+        let result = poll(&entry, 1, Int32(min(max(1, (timeout * 1000).rounded(.up)), 3_600_000)))
         if result < 0 {
             let code = errno
             if code == EINTR { return false }

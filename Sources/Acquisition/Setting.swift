@@ -21,6 +21,8 @@ public struct Setting: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// A number within [minimum, maximum] (inclusive), in `unit`.
         case number(minimum: Double, maximum: Double)
+        /// A whole number within [minimum, maximum] (pixels, binning, passes).
+        case whole(minimum: Double, maximum: Double)
         /// One of the listed texts.
         case choice([String])
         case flag
@@ -43,6 +45,10 @@ public struct Setting: Sendable, Equatable {
         case let (.number(lo, hi), .number(v)):
             guard v.isFinite, v >= lo, v <= hi else {
                 throw AcquisitionError(name, "\(v)\(unit.map { " " + $0 } ?? "") is outside \(lo)...\(hi)\(unit.map { " " + $0 } ?? "")")
+            }
+        case let (.whole(lo, hi), .number(v)):
+            guard v.isFinite, v == v.rounded(), v >= lo, v <= hi else {
+                throw AcquisitionError(name, "\(v)\(unit.map { " " + $0 } ?? "") is not a whole number within \(Int(lo))...\(Int(hi))\(unit.map { " " + $0 } ?? "")")
             }
         case let (.choice(options), .text(t)):
             guard options.contains(t) else { throw AcquisitionError(name, "'\(t)' is not one of \(options.joined(separator: ", "))") }
@@ -68,6 +74,7 @@ extension Setting.Kind {
     var expected: String {
         switch self {
         case .number: return "a number"
+        case .whole: return "a whole number"
         case .choice(let options): return "one of \(options.joined(separator: ", "))"
         case .flag: return "true or false"
         case .text: return "text"

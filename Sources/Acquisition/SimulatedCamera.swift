@@ -58,6 +58,10 @@ public final class SimulatedCamera: LifecycleDevice, Camera, RunTracking {
         guard x + w <= Double(sensor.width), y + h <= Double(sensor.height) else {
             throw AcquisitionError(name, "ROI \(Int(w))x\(Int(h)) at (\(Int(x)), \(Int(y))) leaves the \(sensor.width)x\(sensor.height) sensor")
         }
+        let b = proposed.number("camera.binning") ?? 1
+        guard w >= b, h >= b else {
+            throw AcquisitionError(name, "ROI \(Int(w))x\(Int(h)) is smaller than the \(Int(b))x\(Int(b)) binning; frames would be empty")
+        }
         try lifecycle.take(.configure)
         settings = proposed
     }

@@ -24,9 +24,9 @@ public final class SimulatedDelayStage: LifecycleDevice, DelayStage {
         self.travel = travel
         current = zeroMillimetres
         settings = [
-            Setting("stage.passes", kind: .number(minimum: 1, maximum: 8), value: .number(2)),
+            Setting("stage.passes", kind: .whole(minimum: 1, maximum: 8), value: .number(2)),
             Setting("stage.zero_mm", unit: "mm", kind: .number(minimum: travel.lowerBound, maximum: travel.upperBound), value: .number(zeroMillimetres)),
-            Setting("stage.direction", kind: .number(minimum: -1, maximum: 1), value: .number(1)),
+            Setting("stage.direction", kind: .whole(minimum: -1, maximum: 1), value: .number(1)),
             Setting("stage.speed_mm_s", unit: "mm/s", kind: .number(minimum: 0.01, maximum: 100), value: .number(speed)),
             Setting("stage.settle_s", unit: "s", kind: .number(minimum: 0, maximum: 10), value: .number(settle)),
         ]

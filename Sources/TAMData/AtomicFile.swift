@@ -1,7 +1,8 @@
 import Foundation
 
-/// Outputs are written atomically: into a temporary file beside the target, then renamed over
-/// it, so a crash or a full disk never leaves a half-written file where a complete one was.
+/// Outputs are written atomically: into a temporary file beside the target, flushed to disk, then
+/// renamed over it, so a crash, a power cut or a full disk never leaves a half-written file where
+/// a complete one was.
 public enum AtomicFile {
     /// Calls `body` with a temporary path to fill, then moves it to `path`.
     public static func write(to path: String, _ body: (String) throws -> Void) throws {
@@ -13,9 +14,15 @@ public enum AtomicFile {
         let temporary = folder + "/." + url.lastPathComponent + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         do {
             try body(temporary)
+            // On disk before it takes the name, and the name on disk after: a power cut leaves
+            // the old file or the new one, whole.
+            let file = open(temporary, O_RDONLY)
+            if file >= 0 { fsync(file); close(file) }
             if rename(temporary, path) != 0 {
                 throw TAMDataError(path, "cannot move the finished file into place (errno \(errno))")
             }
+            let directory = open(folder, O_RDONLY)
+            if directory >= 0 { fsync(directory); close(directory) }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error

@@ -15,7 +15,8 @@ struct AcquireCommand: ParsableCommand {
         The plan lists delays, fluences, wavelengths, spots, runs and frame pairs (docs/acquisition.md). \
         Points are written to DIR as they are taken; after a crash or a stop, the same command with \
         --resume continues at the first missing point. Ctrl-C stops cleanly after the current point. \
-        Exit status: 0 finished, 2 bad plan or instrument file, 3 stopped by a fault or Ctrl-C (resumable).
+        Exit status: 0 finished, 2 bad plan or instrument file, 3 a device failed or the scan stopped \
+        (by a fault or Ctrl-C; resumable).
         """)
 
     @Argument(help: "The scan plan (TOML).")
@@ -41,8 +42,11 @@ struct AcquireCommand: ParsableCommand {
         } catch let error as TAMDataError {
             warn(error.description)
             throw ExitCode(2)
-        } catch let error as NewportRefusal {
+        } catch let error as DeviceFailure {
             warn(error.description)
+            if FileManager.default.fileExists(atPath: output + "/" + AcquisitionStore.headerName) {
+                warn("the finished points are kept in \(output); continue with --resume once the instrument is ready")
+            }
             throw ExitCode(3)
         }
         switch outcome {

@@ -55,15 +55,17 @@ struct DemoCommand: ParsableCommand {
     func demo() throws {
         let started = DispatchTime.now().uptimeNanoseconds
         func seconds() -> String { String(format: "%.1f s", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
-        let datasetFolder = output + "/dataset"
-        // A demo folder is the demo's own: an earlier demo's dataset is replaced, anything else refused.
+        let datasetFolder = output + "/dataset", marker = output + "/.femtofit-demo"
+        // A demo folder is the demo's own (it carries a marker): an earlier demo's dataset is
+        // replaced; a folder that holds anything else is refused, so no real data is ever deleted.
         if FileManager.default.fileExists(atPath: datasetFolder) {
-            guard FileManager.default.fileExists(atPath: datasetFolder + "/" + AcquisitionStore.headerName) else {
-                throw AcquisitionError(datasetFolder, "exists and is not a femtofit acquisition; choose another --output")
+            guard FileManager.default.fileExists(atPath: marker) else {
+                throw AcquisitionError(datasetFolder, "exists and was not written by femtofit demo; choose another --output")
             }
             try FileManager.default.removeItem(atPath: datasetFolder)
         }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try AtomicFile.write("written by femtofit demo; the demo may replace this folder's dataset/\n", to: marker)
         let planPath = output + "/plan.toml"
         try AtomicFile.write(Self.plan + "\n", to: planPath)
         let plan = try ScanPlan.load(planPath)

@@ -1,5 +1,6 @@
 import Acquisition
 import ArgumentParser
+import Foundation
 import FitOpenCL
 
 /// `femtofit devices`: the OpenCL platforms and devices, which one `auto` picks, and the
@@ -34,7 +35,7 @@ struct DevicesCommand: ParsableCommand {
                 case let stage as NewportDelayStage:
                     detail += ": \(stage.identity) on \(stage.link.path), \(try stage.status()), travel \(stage.travel) mm"
                 case let stage as DelayStage:
-                    detail += ": travel \(stage.travel) mm, reaches \(Int(stage.reach.lowerBound))...\(Int(stage.reach.upperBound)) fs"
+                    detail += ": travel \(stage.travel) mm, reaches \(String(format: "%.0f...%.0f", stage.reach.lowerBound, stage.reach.upperBound)) fs"
                 case let camera as Camera:
                     detail += ": \(camera.frameWidth)x\(camera.frameHeight) frames"
                 case let wheel as FilterWheel:

@@ -148,6 +148,16 @@ final class NewportTranscriptTests: XCTestCase {
         XCTAssertEqual(try stage.position(), 12.345)
         XCTAssertEqual(link.mismatches, [])
 
+        // A TE reply that never comes is not "no error": the command is unconfirmed, and TE is not
+        // asked again (a second TE would read "@" after the first cleared a refusal).
+        (stage, link) = try connected([("1VA1.5", nil), ("1TE", nil)], timeout: 0.01)
+        XCTAssertThrowsError(try stage.configure(["stage.velocity_mm_s": .number(1.5)])) {
+            XCTAssertTrue("\($0)".contains("'1VA1.5' is unconfirmed"), "\($0)")
+        }
+        XCTAssertEqual(link.mismatches, [])
+        XCTAssertTrue(link.finished)
+        XCTAssertEqual(stage.settings.number("stage.velocity_mm_s"), 0.4, "the setting keeps what the controller reported")
+
         // The controller's own error text.
         link = TranscriptLink([("1TBC", "1TBC PARAMETER MISSING OR OUT OF RANGE")])
         stage = NewportDelayStage(link: link)

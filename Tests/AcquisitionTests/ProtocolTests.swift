@@ -40,7 +40,7 @@ final class ProtocolTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("camera.em_gain: 5000.0 is outside 1.0...1000.0"), "\($0)")
         }
         XCTAssertThrowsError(try settings.apply(["camera.trigger": .text("software")], device: "camera")) { XCTAssertTrue("\($0)".contains("internal, external"), "\($0)") }
-        XCTAssertThrowsError(try settings.apply(["camera.binning": .text("2")], device: "camera")) { XCTAssertTrue("\($0)".contains("a number"), "\($0)") }
+        XCTAssertThrowsError(try settings.apply(["camera.binning": .text("2")], device: "camera")) { XCTAssertTrue("\($0)".contains("a whole number"), "\($0)") }
         XCTAssertThrowsError(try settings.apply(["camera.shutter": .flag(true)], device: "camera")) { XCTAssertTrue("\($0)".contains("has no setting 'camera.shutter'"), "\($0)") }
         XCTAssertThrowsError(try settings.apply(["camera.exposure_ms": .number(.nan)], device: "camera"))
         XCTAssertEqual(settings.first { $0.name == "camera.exposure_ms" }?.value, .number(20), "a refused change leaves every setting as it was")

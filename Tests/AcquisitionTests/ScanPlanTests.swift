@@ -76,6 +76,7 @@ final class ScanPlanTests: XCTestCase {
             ("[delays]\nlist_fs = [0]\n[[spots]]\nx_um = 3", ["spots[0].y_um: is missing"]),
             ("[delays\nlist_fs = [0]", ["p.toml", "line 1"]),
             ("[delays]\nlist_fs = []", ["no delays"]),
+            ("[delays]\n[[delays.segments]]\nlinear = { start = 0, stop = 1000, step = 1e-17 }", ["delays.segments[0].linear.step", "at most 100000"]),
         ]
         for (text, parts) in cases {
             let message = refusal(text)
@@ -106,5 +107,36 @@ final class ScanPlanTests: XCTestCase {
         let outcome = Result { try Sequencer(plan: plan, instrument: Instrument.simulated(), folder: folder).run() }
         XCTAssertThrowsError(try outcome.get())
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "a refused plan writes nothing")
+    }
+
+    func testBadInstrumentFilesNameTheKey() {
+        let cases: [(String, [String])] = [
+            ("[delay_stage]\nzero_mm = 1e16", ["delay_stage.zero_mm", "±1000"]),
+            ("[delay_stage]\nzero_mm = 40", ["delay_stage.zero_mm", "outside travel_mm"]),
+            ("[delay_stage]\ndriver = \"newport\"\nport = \"/dev/null\"\ntimeout_s = 1e9", ["delay_stage.timeout_s", "0.01 to 60"]),
+            ("[delay_stage]\ndriver = \"newport\"", ["delay_stage.port: is missing"]),
+            ("[clock]\nmode = \"virtual\"\n[delay_stage]\ndriver = \"newport-emulator\"", ["clock.mode", "cannot time real or emulated hardware"]),
+            ("[camera]\npixel_size_nm = -3", ["camera.pixel_size_nm: must be > 0"]),
+            ("[camera]\ndriver = \"replay\"", ["camera.path: is missing"]),
+            ("[attenuator]\nsettings = [0, 10]\npulse_energies_nj = [1]", ["attenuator", "calibration"]),
+            ("[sample]\npreset = \"glass\"", ["sample.preset", "pure-film"]),
+            ("[chopper]\nfrequency_hz = 0", ["chopper.frequency_hz"]),
+            ("[microscope]\nx = 1", ["microscope", "not a key femtofit knows"]),
+        ]
+        for (text, parts) in cases {
+            let message: String
+            do { _ = try InstrumentFile.parse(text, file: "i.toml"); message = "accepted" } catch { message = "\(error)" }
+            for part in parts { XCTAssertTrue(message.contains(part), "'\(part)' missing from: \(message)\nfor:\n\(text)") }
+        }
+        // Fractional binning and a ROI smaller than the binning are refused by the camera's limits.
+        let instrument = Instrument.simulated(sensor: 32)
+        XCTAssertThrowsError(try instrument.validate(ScanPlan(delays: [0], camera: ["camera.binning": .number(1.5)]))) {
+            XCTAssertTrue("\($0)".contains("not a whole number"), "\($0)")
+        }
+        let camera = instrument.camera
+        XCTAssertNoThrow(try camera.connect())
+        XCTAssertThrowsError(try camera.configure(["camera.roi_width": .number(3), "camera.binning": .number(4)])) {
+            XCTAssertTrue("\($0)".contains("smaller than the 4x4 binning"), "\($0)")
+        }
     }
 }

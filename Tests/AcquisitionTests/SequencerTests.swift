@@ -199,4 +199,56 @@ final class SequencerTests: XCTestCase {
         guard case .stopped(let reason) = outcome else { return XCTFail("a delay that was never recorded cannot be replayed") }
         XCTAssertTrue(reason.contains("has no frames at 500.0 fs"), reason)
     }
+
+    /// Resume refuses changed instrument settings; a second store on a folder in use is refused;
+    /// a fresh scan refuses a leftover journal.
+    func testResumeGuardsTheFolder() throws {
+        let out = folder()
+        let small = ScanPlan(delays: [0, 500], pulseEnergiesNJ: [5], pairs: 2)
+        guard case .finished = try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: out).run() else { return XCTFail() }
+        var longer = small
+        longer.camera = ["camera.exposure_ms": .number(5)]
+        XCTAssertThrowsError(try Sequencer(plan: longer, instrument: Instrument.simulated(sensor: 24), folder: out, resume: true).run()) {
+            XCTAssertTrue("\($0)".contains("other instrument settings") && "\($0)".contains("camera.exposure_ms"), "\($0)")
+        }
+        let busy = folder()
+        let held = try AcquisitionStore(folder: busy, plan: small, frameWidth: 24, frameHeight: 24, pixelSizeNm: 55.6, instrument: [:], resume: false)
+        XCTAssertThrowsError(try AcquisitionStore(folder: busy, plan: small, frameWidth: 24, frameHeight: 24, pixelSizeNm: 55.6, instrument: [:], resume: true)) {
+            XCTAssertTrue("\($0)".contains("being written by another femtofit acquire"), "\($0)")
+        }
+        held.finish()
+        XCTAssertNoThrow(try AcquisitionStore(folder: busy, plan: small, frameWidth: 24, frameHeight: 24, pixelSizeNm: 55.6, instrument: [:], resume: true),
+                         "the lock goes with the store")
+        let leftover = folder()
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: leftover + "/points.jsonl"))
+        XCTAssertThrowsError(try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: leftover).run()) {
+            XCTAssertTrue("\($0)".contains("journal") && "\($0)".contains("without acquisition.json"), "\($0)")
+        }
+    }
+
+    /// A following error disables the Newport controller mid-scan: the retry enables it (MM1) and
+    /// the scan finishes, through the real driver and a pseudo-terminal, in real time.
+    func testSequencerRecoversADisabledNewportStage() throws {
+        let instrument = try InstrumentFile.parse("""
+        [delay_stage]
+        driver = "newport-emulator"
+        zero_mm = 3
+        velocity_mm_s = 20
+        [camera]
+        sensor = 16
+        """, file: "serial.toml")
+        let stage = try XCTUnwrap(instrument.delayStage as? NewportDelayStage)
+        let plan = ScanPlan(delays: [0, 20000, 60000], pulseEnergiesNJ: [5], pairs: 2, retries: 2)
+        let sequencer = Sequencer(plan: plan, instrument: instrument, folder: folder())
+        var log: [String] = []
+        sequencer.onLog = { log.append($0) }
+        var injected = false
+        sequencer.onProgress = { progress in
+            if progress.done == 1, !injected { injected = true; stage.emulator?.inject(.followingError) }
+        }
+        guard case .finished = try sequencer.run() else { return XCTFail("\(log)") }
+        XCTAssertTrue(log.contains { $0.contains("DISABLE from MOVING") && $0.contains("following error") }, "\(log)")
+        XCTAssertTrue(stage.emulator?.received.contains("1MM1") ?? false, "the driver enabled the controller")
+    }
 }

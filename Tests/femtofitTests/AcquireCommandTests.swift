@@ -50,6 +50,7 @@ final class AcquireCommandTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         var kept: [String: Data] = [:]
         var kills: [Double] = []
+        var killedMidScan = 0
         for attempt in 0..<4 {
             let process = Process()
             process.executableURL = cli.binary
@@ -62,6 +63,8 @@ final class AcquireCommandTests: XCTestCase {
             Thread.sleep(forTimeInterval: wait)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            let journalled = try journalFiles(out).count
+            if process.terminationReason == .uncaughtSignal, journalled > 0, journalled < 60 { killedMidScan += 1 }
             // Every point the journal holds is a whole, readable frame file that never changes again.
             for file in try journalFiles(out) {
                 let data = try XCTUnwrap(FileManager.default.contents(atPath: out + "/" + file), "\(file) after kills at \(kills)")
@@ -70,7 +73,7 @@ final class AcquireCommandTests: XCTestCase {
                 XCTAssertEqual(try TIFFStack.shape(out + "/" + file).pages, 3, "\(file) after kills at \(kills)")
             }
         }
-        XCTAssertGreaterThan(kept.count, 0, "no point was finished before the kills at \(kills); the test did not test")
+        XCTAssertGreaterThan(killedMidScan, 0, "no kill landed in the middle of the scan (kills at \(kills)); the test did not test")
         let finish = try cli.femtofit(["acquire", plan, "--output", out, "--resume"])
         XCTAssertEqual(finish.status, 0, "kills at \(kills): \(finish.stderr)")
         let dataset = try Dataset.open(out)
@@ -105,6 +108,14 @@ final class AcquireCommandTests: XCTestCase {
             for part in parts { XCTAssertTrue(run.stderr.contains(part), "'\(part)' missing from: \(run.stderr)") }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/a"), "a refused plan writes nothing")
+
+        // The demo never deletes a dataset it did not write.
+        try FileManager.default.createDirectory(atPath: folder + "/lab/dataset", withIntermediateDirectories: true)
+        try "real data".write(toFile: folder + "/lab/dataset/acquisition.json", atomically: true, encoding: .utf8)
+        let demo = try cli.femtofit(["demo", "--output", folder + "/lab"])
+        XCTAssertEqual(demo.status, 2, demo.stderr)
+        XCTAssertTrue(demo.stderr.contains("was not written by femtofit demo"), demo.stderr)
+        XCTAssertEqual(try String(contentsOfFile: folder + "/lab/dataset/acquisition.json", encoding: .utf8), "real data")
     }
 
     /// The Newport driver over a pseudo-terminal serial port against the emulated controller,
