@@ -22,7 +22,7 @@ public enum AutoStart {
             }
         }
         switch model {
-        case .gauss2D, .gauss2DPixelated, .gauss2DElliptic, .gauss2DRotated:
+        case .gauss2D, .gauss2DPixelated, .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic:
             guard case let .grid(width, height) = coordinates else { return [] }
             return gaussian2D(model: model, data: data, usable: usable, width: width, height: height)
         case .gauss1D:
@@ -91,6 +91,10 @@ public enum AutoStart {
             let sxx = clampSigma((4 * cxx / twoLn2 + 1.0 / 12).squareRoot())
             let syy = clampSigma((4 * cyy / twoLn2 + 1.0 / 12).squareRoot())
             return [amplitude, x0, y0, sxx, syy, baseline]
+        case .cauchy2DElliptic:
+            // The half-maximum region of a Cauchy peak reaches gamma along each axis; its second
+            // moment along an axis is about that of a disk of radius gamma, gamma^2 / 4.
+            return [amplitude, x0, y0, clampSigma((4 * cxx + 1.0 / 12).squareRoot()), clampSigma((4 * cyy + 1.0 / 12).squareRoot()), baseline]
         case .gauss2DRotated:
             // Principal axes of the half-maximum region; theta turns the major axis onto xr.
             let phi = 0.5 * atan2(2 * cxy, cxx - cyy)

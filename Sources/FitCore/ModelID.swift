@@ -1,12 +1,13 @@
 /// The one registry of models. Raw values are the C ABI's model ids: Gpufit's numbering where
 /// Gpufit has the model (GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3,
-/// LINEAR_1D 5), femtofit's own from 100 up. Parameter orders here are the orders every backend,
+/// CAUCHY_2D_ELLIPTIC 4, LINEAR_1D 5), femtofit's own from 100 up. Parameter orders here are the orders every backend,
 /// the CSV columns and the C ABI use; each model's file documents the formula.
 public enum ModelID: Int32, CaseIterable, Sendable {
     case gauss1D = 0
     case gauss2D = 1
     case gauss2DElliptic = 2
     case gauss2DRotated = 3
+    case cauchy2DElliptic = 4
     case linear1D = 5
     case gauss2DPixelated = 100
     case kinetics1 = 101
@@ -28,6 +29,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .gauss2D: return "gauss2d"
         case .gauss2DElliptic: return "gauss2d-elliptic"
         case .gauss2DRotated: return "gauss2d-rotated"
+        case .cauchy2DElliptic: return "cauchy2d-elliptic"
         case .linear1D: return "linear1d"
         case .gauss2DPixelated: return "gauss2d-pixelated"
         case .kinetics1: return "kinetics1"
@@ -43,7 +45,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
 
     public var geometry: Geometry {
         switch self {
-        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated: return .grid
+        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated, .cauchy2DElliptic: return .grid
         case .gauss1D, .linear1D, .kinetics1, .kinetics2, .kinetics3: return .curve
         }
     }
@@ -55,6 +57,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .gauss2D, .gauss2DPixelated: return ["amplitude", "x0", "y0", "sigma", "offset"]
         case .gauss2DElliptic: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset"]
         case .gauss2DRotated: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset", "theta"]
+        case .cauchy2DElliptic: return ["amplitude", "x0", "y0", "gamma_x", "gamma_y", "offset"]
         case .linear1D: return ["offset", "slope"]
         case .kinetics1, .kinetics2, .kinetics3:
             var names: [String] = []
@@ -68,7 +71,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         switch self {
         case .gauss1D: return 4
         case .gauss2D, .gauss2DPixelated: return 5
-        case .gauss2DElliptic: return 6
+        case .gauss2DElliptic, .cauchy2DElliptic: return 6
         case .gauss2DRotated: return 7
         case .linear1D: return 2
         case .kinetics1: return 5
@@ -100,7 +103,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     /// Indices of the parameters that are positions along x and y, which move with a ROI's origin.
     public var positionParameters: (x: Int?, y: Int?) {
         switch self {
-        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated: return (1, 2)
+        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated, .cauchy2DElliptic: return (1, 2)
         case .gauss1D: return (1, nil)
         default: return (nil, nil)
         }
@@ -110,7 +113,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     public var lengthParameters: [Int] {
         switch self {
         case .gauss2D, .gauss2DPixelated: return [1, 2, 3]
-        case .gauss2DElliptic, .gauss2DRotated: return [1, 2, 3, 4]
+        case .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return [1, 2, 3, 4]
         case .gauss1D: return [1, 2]
         default: return []
         }
@@ -121,7 +124,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     public var signFreeWidths: [Int] {
         switch self {
         case .gauss2D, .gauss2DPixelated: return [3]
-        case .gauss2DElliptic, .gauss2DRotated: return [3, 4]
+        case .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return [3, 4]
         case .gauss1D: return [2]
         case .linear1D, .kinetics1, .kinetics2, .kinetics3: return []
         }

@@ -29,6 +29,7 @@ public struct KernelSource: Hashable, Sendable {
         .gauss2D: "models/gauss2d.cl", .gauss2DElliptic: "models/gauss2d_elliptic.cl",
         .gauss1D: "models/gauss1d.cl", .linear1D: "models/linear1d.cl",
         .gauss2DRotated: "models/gauss2d_rotated.cl", .gauss2DPixelated: "models/gauss2d_pixelated.cl",
+        .cauchy2DElliptic: "models/cauchy2d_elliptic.cl",
         .kinetics1: "models/kinetics.cl", .kinetics2: "models/kinetics.cl", .kinetics3: "models/kinetics.cl",
     ]
 

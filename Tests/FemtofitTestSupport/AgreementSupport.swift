@@ -15,6 +15,11 @@ public func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed:
                                       noise: noise, seed: seed, startError: 0.05...0.15) { r in
             [r.uniform(300...1000), r.uniform(6...8), r.uniform(6...8), r.uniform(1.5...2.5), r.uniform(2.5...3.5), r.uniform(10...60)]
         }
+    case .cauchy2DElliptic:
+        return try SyntheticFits.make(model: model, count: count, coordinates: .grid(width: 15, height: 15), pointCount: 225,
+                                      noise: noise, seed: seed, startError: 0.05...0.15) { r in
+            [r.uniform(300...1000), r.uniform(6...8), r.uniform(6...8), r.uniform(1.5...2.5), r.uniform(2.5...3.5), r.uniform(10...60)]
+        }
     case .gauss2DRotated:
         return try SyntheticFits.make(model: model, count: count, coordinates: .grid(width: 17, height: 17), pointCount: 289,
                                       noise: noise, seed: seed, startError: 0.03...0.08) { r in

@@ -8,7 +8,7 @@ final class ModelDerivativeTests: XCTestCase {
     func randomParameters(_ model: ModelID, _ r: inout SeededRandom) -> [Double] {
         switch model {
         case .gauss2D, .gauss2DPixelated: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(-5...50)]
-        case .gauss2DElliptic: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0.8...3), r.uniform(0...50)]
+        case .gauss2DElliptic, .cauchy2DElliptic: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0.8...3), r.uniform(0...50)]
         case .gauss2DRotated: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(1.5...4), r.uniform(0...50), r.uniform(-1.5...1.5)]
         case .gauss1D: return [r.uniform(100...900), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0...50)]
         case .linear1D: return [r.uniform(-50...50), r.uniform(-3...3)]
@@ -89,6 +89,17 @@ final class ModelDerivativeTests: XCTestCase {
         let narrow = [100.0, 20.3, 19.8, 0.9, 0.0]
         let sum = try ModelEvaluation.evaluate(.gauss2DPixelated, parameters: narrow, coordinates: big, pointCount: 1681).values.reduce(0, +)
         XCTAssertEqual(sum, 2 * Double.pi * 100 * 0.81, accuracy: 1e-9 * sum)
+        // The Cauchy peak as Gpufit writes it: A / ((1 + u^2)(1 + v^2)) + B, half maximum at gamma.
+        let c = randomParameters(.cauchy2DElliptic, &r)
+        let cauchy = try ModelEvaluation.evaluate(.cauchy2DElliptic, parameters: c, coordinates: grid, pointCount: n).values
+        for k in 0..<n {
+            let x = Double(k % 9), y = Double(k / 9)
+            let argx = ((c[1] - x) / c[3]) * ((c[1] - x) / c[3]) + 1, argy = ((c[2] - y) / c[4]) * ((c[2] - y) / c[4]) + 1
+            XCTAssertEqual(cauchy[k], c[0] / (argx * argy) + c[5], accuracy: 1e-9 * abs(cauchy[k]))
+        }
+        let half = try ModelEvaluation.evaluate(.cauchy2DElliptic, parameters: [100, 2, 3, 1.5, 4, 0], coordinates: grid, pointCount: n).values
+        XCTAssertEqual(half[3 * 9 + 2], 100, accuracy: 1e-9)
+        XCTAssertEqual(ModelID.cauchy2DElliptic.rawValue, 4, "Gpufit's CAUCHY_2D_ELLIPTIC")
         // Rotated by zero is the elliptic model; rotated by pi/2 swaps the widths.
         let elliptic = [300.0, 4.0, 3.5, 1.2, 2.4, 5.0]
         let e = try ModelEvaluation.evaluate(.gauss2DElliptic, parameters: elliptic, coordinates: grid, pointCount: n).values

@@ -53,6 +53,7 @@ extension ModelID {
         case .gauss2D: return try visitor.visit(Gauss2DModel<L>.self)
         case .gauss2DElliptic: return try visitor.visit(Gauss2DEllipticModel<L>.self)
         case .gauss2DRotated: return try visitor.visit(Gauss2DRotatedModel<L>.self)
+        case .cauchy2DElliptic: return try visitor.visit(Cauchy2DEllipticModel<L>.self)
         case .gauss2DPixelated: return try visitor.visit(Gauss2DPixelatedModel<L>.self)
         case .linear1D: return try visitor.visit(Linear1DModel<L>.self)
         case .kinetics1: return try visitor.visit(KineticsModel<L, OneExponential>.self)
