@@ -22,6 +22,20 @@ let fastMath: [SwiftSetting] = buildNative
     ? [.unsafeFlags(["-target-cpu", "native"])]
     : []
 
+// The C library carries the Swift runtime, so it loads where no Swift toolchain is installed.
+// `-static-stdlib` links the standard library and Dispatch statically; Foundation (which the
+// engine's CPU thread count, locks and OpenCL program cache use) and what it stands on are named
+// here, in one group because they refer to each other. Linux only: on macOS the runtime is part
+// of the system.
+#if os(Linux)
+let staticRuntime = ["-static-stdlib", "-Xlinker", "--start-group",
+                     "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials",
+                     "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims",
+                     "-lswiftDispatch", "-lswiftSynchronization", "-Xlinker", "--end-group"]
+#else
+let staticRuntime: [String] = []
+#endif
+
 let package = Package(
     name: "femtofit",
     platforms: [.macOS(.v13)],
@@ -33,6 +47,9 @@ let package = Package(
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Acquisition", targets: ["Acquisition"]),
         .executable(name: "femtofit", targets: ["femtofit"]),
+        // The C library (libfemtofit_c.so): femtofit's C API and Gpufit's entry points, with the
+        // Swift runtime linked in. scripts/install-library installs it as libfemtofit.so and libGpufit.so.
+        .library(name: "femtofit_c", type: .dynamic, targets: ["FemtofitABI"]),
         .executable(name: "femtofit-bench", targets: ["FemtofitBenchmarks"]),
     ],
     dependencies: [
@@ -59,6 +76,12 @@ let package = Package(
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
         .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData", "CPseudoTerminal",
                                                    .product(name: "TOMLKit", package: "TOMLKit")]),
+        // The C API: its headers (femtofit.h, gpufit.h) and the per-thread last error, then the
+        // Swift that implements it. The Swift runtime is linked statically, so the library loads
+        // on machines without a Swift toolchain.
+        .target(name: "CFemtofit"),
+        .target(name: "FemtofitABI", dependencies: ["CFemtofit", "FitCore", "FitEngine", "FitOpenCL"],
+                swiftSettings: fastMath, linkerSettings: [.unsafeFlags(staticRuntime)]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
@@ -83,7 +106,10 @@ let package = Package(
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition", "TAMData", "FitEngine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData"]),
+        .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData", "FemtofitTestSupport"]),
+        // Compiles a C program against the C API's headers and runs it on the built library.
+        .testTarget(name: "CABITests", dependencies: ["FitCore", "FitEngine", "FemtofitTestSupport"],
+                    exclude: ["c"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]
 )

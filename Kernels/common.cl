@@ -10,6 +10,7 @@
 //   FF_DOUBLE          compute in float64 (needs cl_khr_fp64)
 //   FF_FIXED_MASK      bit i set when parameter i is held fixed
 //   FF_FLOOR_FRACTION  ConvergenceTest.floorFraction
+//   FF_GPUFIT_CONVERGENCE  Gpufit's convergence test (ConvergenceRule.gpufit) instead of femtofit's
 #ifdef FF_DOUBLE
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 typedef double real;
@@ -32,6 +33,17 @@ typedef float real;
 // Element (i, j), i >= j, of a symmetric matrix kept as its packed lower triangle.
 #define PACKED(i, j) ((i) * ((i) + 1) / 2 + (j))
 #define IS_FIXED(i) ((FF_FIXED_MASK >> (i)) & 1)
+
+// The convergence test (ConvergenceTest in FitCore). femtofit's: the change is small relative to
+// chi^2 (floored at FF_FLOOR_FRACTION x sum w z^2), and a small change from a rejected step counts
+// only after another small change. Gpufit's: small relative to max(1, trial chi^2), any step.
+#ifdef FF_GPUFIT_CONVERGENCE
+#define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((real)1, (trialChi)))
+#define FF_HAS_CONVERGED(small, accept, previousSmall) (small)
+#else
+#define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((chiFloor), (chi)))
+#define FF_HAS_CONVERGED(small, accept, previousSmall) ((small) && ((accept) || (previousSmall)))
+#endif
 
 // States, as FitState's raw values.
 #define FF_CONVERGED 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages femtofit builds against when any is missing (Debian/Ubuntu), or
 # says exactly what to run when it lacks the rights. Sourced by scripts/femtofit and scripts/test.
-femtofit_packages=(libtiff-dev libfftw3-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo oclgrind)
+femtofit_packages=(libtiff-dev libfftw3-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo oclgrind gcc binutils)
 
 femtofit_ensure_dependencies() {
     if ! command -v swift >/dev/null 2>&1; then
@@ -28,4 +28,29 @@ femtofit_ensure_dependencies() {
     "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 \
         && "${runner[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 \
         || { echo "femtofit: apt-get failed; install by hand: apt-get install -y ${missing[*]}" >&2; return 1; }
+}
+
+# The Python packages the bindings' tests use (bindings/python), installed with pip when missing.
+femtofit_python_packages=(numpy pytest dask distributed)
+
+femtofit_ensure_python_packages() {
+    if ! command -v python3 >/dev/null 2>&1; then
+        echo "femtofit: python3 is not installed; install Python 3.9 or later (apt-get install -y python3 python3-pip)" >&2
+        return 1
+    fi
+    local missing=()
+    for module in "${femtofit_python_packages[@]}"; do
+        python3 -c "import $module" >/dev/null 2>&1 || missing+=("$module")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local wanted=()
+    for module in "${missing[@]}"; do
+        case "$module" in
+            dask|distributed) wanted+=("dask[distributed]") ;;
+            *) wanted+=("$module") ;;
+        esac
+    done
+    echo "femtofit: installing Python packages: ${wanted[*]}" >&2
+    python3 -m pip install -q "${wanted[@]}" >&2 \
+        || { echo "femtofit: pip failed; install by hand: python3 -m pip install ${wanted[*]}" >&2; return 1; }
 }

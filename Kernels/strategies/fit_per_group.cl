@@ -78,7 +78,7 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
                 for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
             } else {
                 const real trialChi = newBad ? FF_HUGE : newChi;
-                const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
+                const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
                 const int accept = trialChi < chi;
                 if (accept) {
                     for (int i = 0; i < NP; i++) { p[i] = trial[i]; g[i] = partial[(2 + i) * FF_GROUP_SIZE]; }
@@ -88,7 +88,7 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
                 } else {
                     lambda *= (real)10;
                 }
-                if (small && (accept || previousSmall)) { state = FF_CONVERGED; done = 1; }
+                if (FF_HAS_CONVERGED(small, accept, previousSmall)) { state = FF_CONVERGED; done = 1; }
                 previousSmall = small;
             }
             if (!done && iterations == maxIterations) done = 1;  // state stays FF_MAX_ITERATIONS

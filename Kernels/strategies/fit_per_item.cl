@@ -36,7 +36,7 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
             if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; break; }
             real trialChi;
             if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) trialChi = FF_HUGE;
-            const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
+            const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
             const int accept = trialChi < chi;
             if (accept) {
                 for (int i = 0; i < NP; i++) { p[i] = trial[i]; g[i] = tg[i]; }
@@ -46,7 +46,7 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
             } else {
                 lambda *= (real)10;
             }
-            if (small && (accept || previousSmall)) { state = FF_CONVERGED; break; }
+            if (FF_HAS_CONVERGED(small, accept, previousSmall)) { state = FF_CONVERGED; break; }
             previousSmall = small;
         }
     }

@@ -203,6 +203,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         var iterations = Lane(0)
         var previousSmall = Lane.allFalse
         let tolerance = Lane(settings.tolerance)
+        let gpufitRule = settings.convergence == .gpufit
         for i in 0..<p { scale[i] = curvature[SymmetricSolve.packedIndex(i, i)] }
         var iteration = 0
         while iteration < settings.maxIterations && Lane.any(active) {
@@ -235,10 +236,13 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             let trialBad = accumulate(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
             trialChi = Lane.select(trialBad, Lane(.infinity), trialChi)
             let change = Lane.absolute(trialChi - chi)
-            let small = Lane.lessThan(change, tolerance * Lane.maximum(chiSquareFloor, chi))
+            // ConvergenceTest.changeIsSmall and hasConverged, lane by lane.
+            let small = gpufitRule
+                ? Lane.lessThan(change, tolerance * Lane.maximum(Lane(1), trialChi))
+                : Lane.lessThan(change, tolerance * Lane.maximum(chiSquareFloor, chi))
             let accept = Lane.and(active, Lane.lessThan(trialChi, chi))
-            // ConvergenceTest.hasConverged, lane by lane.
-            let nowConverged = Lane.and(Lane.and(active, small), Lane.or(accept, previousSmall))
+            let nowConverged = gpufitRule ? Lane.and(active, small)
+                : Lane.and(Lane.and(active, small), Lane.or(accept, previousSmall))
             previousSmall = small
             for i in 0..<p {
                 parameters[i] = Lane.select(accept, trial[i], parameters[i])

@@ -15,14 +15,18 @@ public struct FitSettings: Sendable, Equatable {
     /// (unweighted fits of raw counts, whose noise is uneven, understate their errors otherwise);
     /// costs one more pass per fit.
     public var robustErrors: Bool
+    /// The convergence test: femtofit's (`.relative`, the default) or Gpufit's (`.gpufit`).
+    public var convergence: ConvergenceRule
 
     public init(tolerance: Double = 1e-4, maxIterations: Int = 20, estimator: Estimator = .leastSquares,
-                weightsAreInverseVariances: Bool = true, robustErrors: Bool = false) {
+                weightsAreInverseVariances: Bool = true, robustErrors: Bool = false,
+                convergence: ConvergenceRule = .relative) {
         self.tolerance = tolerance
         self.maxIterations = maxIterations
         self.estimator = estimator
         self.weightsAreInverseVariances = weightsAreInverseVariances
         self.robustErrors = robustErrors
+        self.convergence = convergence
     }
 }
 

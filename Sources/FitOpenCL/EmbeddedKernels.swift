@@ -16,6 +16,7 @@ enum EmbeddedKernels {
         //   FF_DOUBLE          compute in float64 (needs cl_khr_fp64)
         //   FF_FIXED_MASK      bit i set when parameter i is held fixed
         //   FF_FLOOR_FRACTION  ConvergenceTest.floorFraction
+        //   FF_GPUFIT_CONVERGENCE  Gpufit's convergence test (ConvergenceRule.gpufit) instead of femtofit's
         #ifdef FF_DOUBLE
         #pragma OPENCL EXTENSION cl_khr_fp64 : enable
         typedef double real;
@@ -38,6 +39,17 @@ enum EmbeddedKernels {
         // Element (i, j), i >= j, of a symmetric matrix kept as its packed lower triangle.
         #define PACKED(i, j) ((i) * ((i) + 1) / 2 + (j))
         #define IS_FIXED(i) ((FF_FIXED_MASK >> (i)) & 1)
+
+        // The convergence test (ConvergenceTest in FitCore). femtofit's: the change is small relative to
+        // chi^2 (floored at FF_FLOOR_FRACTION x sum w z^2), and a small change from a rejected step counts
+        // only after another small change. Gpufit's: small relative to max(1, trial chi^2), any step.
+        #ifdef FF_GPUFIT_CONVERGENCE
+        #define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((real)1, (trialChi)))
+        #define FF_HAS_CONVERGED(small, accept, previousSmall) (small)
+        #else
+        #define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((chiFloor), (chi)))
+        #define FF_HAS_CONVERGED(small, accept, previousSmall) ((small) && ((accept) || (previousSmall)))
+        #endif
 
         // States, as FitState's raw values.
         #define FF_CONVERGED 0
@@ -723,7 +735,7 @@ enum EmbeddedKernels {
                         for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
                     } else {
                         const real trialChi = newBad ? FF_HUGE : newChi;
-                        const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
+                        const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
                         const int accept = trialChi < chi;
                         if (accept) {
                             for (int i = 0; i < NP; i++) { p[i] = trial[i]; g[i] = partial[(2 + i) * FF_GROUP_SIZE]; }
@@ -733,7 +745,7 @@ enum EmbeddedKernels {
                         } else {
                             lambda *= (real)10;
                         }
-                        if (small && (accept || previousSmall)) { state = FF_CONVERGED; done = 1; }
+                        if (FF_HAS_CONVERGED(small, accept, previousSmall)) { state = FF_CONVERGED; done = 1; }
                         previousSmall = small;
                     }
                     if (!done && iterations == maxIterations) done = 1;  // state stays FF_MAX_ITERATIONS
@@ -794,7 +806,7 @@ enum EmbeddedKernels {
                     if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; break; }
                     real trialChi;
                     if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) trialChi = FF_HUGE;
-                    const int small = fabs(trialChi - chi) < tolerance * fmax(chiFloor, chi);
+                    const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
                     const int accept = trialChi < chi;
                     if (accept) {
                         for (int i = 0; i < NP; i++) { p[i] = trial[i]; g[i] = tg[i]; }
@@ -804,7 +816,7 @@ enum EmbeddedKernels {
                     } else {
                         lambda *= (real)10;
                     }
-                    if (small && (accept || previousSmall)) { state = FF_CONVERGED; break; }
+                    if (FF_HAS_CONVERGED(small, accept, previousSmall)) { state = FF_CONVERGED; break; }
                     previousSmall = small;
                 }
             }

@@ -54,6 +54,7 @@ public struct KernelSource: Hashable, Sendable {
         if prepared.batch.weights != nil { defines.append("FF_WEIGHTED 1") }
         if prepared.settings.estimator == .poissonMLE { defines.append("FF_MLE 1") }
         if prepared.settings.robustErrors { defines.append("FF_ROBUST 1") }
+        if prepared.settings.convergence == .gpufit { defines.append("FF_GPUFIT_CONVERGENCE 1") }
         if double { defines.append("FF_DOUBLE 1") }
         if strategy == .perGroup { defines += ["FF_PER_GROUP 1", "FF_GROUP_SIZE \(groupSize)"] }
         if model.exponentialCount > 0 { defines.append("FF_EXPONENTIALS \(model.exponentialCount)") }

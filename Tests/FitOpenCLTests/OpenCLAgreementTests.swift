@@ -170,6 +170,27 @@ final class OpenCLAgreementTests: XCTestCase {
 
     /// Robust (sandwich) standard errors, from the kernels' extra pass at the solution, agree with
     /// the reference's (least squares; with fixed parameters too).
+    /// Gpufit's convergence rule (`FF_GPUFIT_CONVERGENCE` in the kernels), both strategies,
+    /// in float64 so that the iteration counts can be compared with the reference's too.
+    func testGpufitConvergenceRuleAgrees() throws {
+        for strategy in KernelStrategy.allCases {
+            let opencl = try backend(precision: .double, strategy: strategy)
+            for model in [ModelID.gauss2D, .cauchy2DElliptic, .gauss1D] {
+                for estimator in [Estimator.leastSquares, .poissonMLE] {
+                    let seed = freshSeed(UInt64(model.rawValue) &* 211 &+ UInt64(estimator.rawValue) &+ 9)
+                    let fits = try randomFits(model, estimator: estimator, count: 101, seed: seed)
+                    let settings = FitSettings(estimator: estimator, convergence: .gpufit)
+                    let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+                    let result = try FitEngine(backend: opencl).fit(fits.batch, settings: settings)
+                    let context = "opencl \(strategy) gpufit rule \(model.name) \(estimator) seed \(seed)"
+                    assertAgreement(result, reference, fraction: 0.05, context: context)
+                    let same = zip(result.iterations, reference.iterations).filter { $0 == $1 }.count
+                    XCTAssertGreaterThanOrEqual(same, 96, "\(context): iteration counts differ")
+                }
+            }
+        }
+    }
+
     func testRobustErrorsAgree() throws {
         let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000, robustErrors: true)
         for strategy in KernelStrategy.allCases {

@@ -1,4 +1,5 @@
 import Foundation
+import FemtofitTestSupport
 
 /// The built `femtofit` binary, run as a script runs it, for the CLI tests.
 enum FemtofitProcess {
@@ -11,27 +12,10 @@ enum FemtofitProcess {
         return URL(fileURLWithPath: ".build/release/femtofit")
     }
 
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
+    typealias Run = ChildProcess.Run
 
     /// Runs femtofit with `arguments` to the end; its exit status and both outputs.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes at once so a full stderr cannot stall the process while stdout is read.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let stderr = Box()
-        let reader = Thread { stderr.data = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr.data, as: UTF8.self))
+        try ChildProcess.run(binary, arguments, environment: environment)
     }
 }

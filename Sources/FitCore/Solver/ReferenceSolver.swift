@@ -192,14 +192,16 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             var trial = parameters
             for i in 0..<p where mask[i] { trial[i] = min(max(parameters[i] + delta[i], lower[i]), upper[i]) }
             let next = evaluate(trial)
-            let small = abs(next.chiSquare - current.chiSquare) < settings.tolerance * max(floor, current.chiSquare)
+            let small = ConvergenceTest.changeIsSmall(trial: next.chiSquare, current: current.chiSquare,
+                                                      tolerance: settings.tolerance, floor: floor, rule: settings.convergence)
             let accepted = next.chiSquare < current.chiSquare
             if accepted {
                 parameters = trial; current = next; lambda /= 10
             } else {
                 lambda *= 10
             }
-            if ConvergenceTest.hasConverged(changeIsSmall: small, accepted: accepted, previousChangeWasSmall: previousSmall) {
+            if ConvergenceTest.hasConverged(changeIsSmall: small, accepted: accepted, previousChangeWasSmall: previousSmall,
+                                            rule: settings.convergence) {
                 state = .converged; break
             }
             previousSmall = small

@@ -1,0 +1,189 @@
+/*
+ * femtofit's C API: batched Levenberg-Marquardt fitting of 2D Gaussians, Cauchy peaks, lines and
+ * multi-exponential kinetics on the CPU (SIMD, every core) or an OpenCL device.
+ *
+ * Plain C99. Link with -lfemtofit (see README.md, "The C library"). Every function is safe to
+ * call from any thread; a context may be shared by threads that fit one after another, and
+ * femtofit_cancel may be called from any thread while a fit runs. Functions that can fail return
+ * FEMTOFIT_OK or FEMTOFIT_ERROR (FEMTOFIT_CANCELLED when cancelled); the reason is then in
+ * femtofit_last_error(), which is per thread.
+ *
+ * The same library also exports Gpufit's entry points (see gpufit.h).
+ */
+#ifndef FEMTOFIT_H
+#define FEMTOFIT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this API; bumped when a struct or a signature changes. */
+#define FEMTOFIT_API_VERSION 1
+
+/* Return values. */
+#define FEMTOFIT_OK 0
+#define FEMTOFIT_ERROR (-1)
+#define FEMTOFIT_CANCELLED (-2)
+
+/* Backends. AUTO: an OpenCL GPU when there is one, else the CPU. */
+#define FEMTOFIT_BACKEND_AUTO 0
+#define FEMTOFIT_BACKEND_CPU 1
+#define FEMTOFIT_BACKEND_OPENCL 2
+#define FEMTOFIT_BACKEND_REFERENCE 3 /* scalar float64, one thread: the yardstick, slow */
+
+/* Precision the solver computes in. */
+#define FEMTOFIT_PRECISION_SINGLE 0
+#define FEMTOFIT_PRECISION_DOUBLE 1
+
+/*
+ * Models. femtofit's ids start at 1000 so that they never collide with Gpufit's (0 to 12, used
+ * by the gpufit_* entry points). Parameter orders:
+ *   GAUSS_1D            amplitude, x0, sigma, offset
+ *   GAUSS_2D            amplitude, x0, y0, sigma, offset
+ *   GAUSS_2D_ELLIPTIC   amplitude, x0, y0, sigma_x, sigma_y, offset
+ *   GAUSS_2D_ROTATED    amplitude, x0, y0, sigma_x, sigma_y, offset, theta
+ *   CAUCHY_2D_ELLIPTIC  amplitude, x0, y0, gamma_x, gamma_y, offset
+ *   LINEAR_1D           offset, slope
+ *   GAUSS_2D_PIXELATED  amplitude, x0, y0, sigma, offset (integrated over each pixel)
+ *   KINETICS_n          amplitude_i, tau_i for i = 1..n, then t0, irf_sigma, offset
+ * 2D models fit ROIs of roi_width x roi_height pixels (any shape), row-major, pixel (column c,
+ * row r) at x = c, y = r. 1D models fit curves with x values (delays for kinetics).
+ */
+#define FEMTOFIT_MODEL_GAUSS_1D 1000
+#define FEMTOFIT_MODEL_GAUSS_2D 1001
+#define FEMTOFIT_MODEL_GAUSS_2D_ELLIPTIC 1002
+#define FEMTOFIT_MODEL_GAUSS_2D_ROTATED 1003
+#define FEMTOFIT_MODEL_CAUCHY_2D_ELLIPTIC 1004
+#define FEMTOFIT_MODEL_LINEAR_1D 1005
+#define FEMTOFIT_MODEL_GAUSS_2D_PIXELATED 1100
+#define FEMTOFIT_MODEL_KINETICS_1 1101
+#define FEMTOFIT_MODEL_KINETICS_2 1102
+#define FEMTOFIT_MODEL_KINETICS_3 1103
+
+/* Estimators: weighted least squares, or Poisson maximum likelihood (raw counts only). */
+#define FEMTOFIT_ESTIMATOR_LSE 0
+#define FEMTOFIT_ESTIMATOR_MLE 1
+
+/* Per-fit states. */
+#define FEMTOFIT_STATE_CONVERGED 0
+#define FEMTOFIT_STATE_MAX_ITERATIONS 1
+#define FEMTOFIT_STATE_SINGULAR 2           /* the curvature matrix could not be solved */
+#define FEMTOFIT_STATE_NEGATIVE_CURVATURE 3 /* MLE: the model was not positive somewhere */
+#define FEMTOFIT_STATE_INVALID_INPUT 5      /* unusable data, weights, start or bounds; not fitted */
+
+/* Element type of data, weights and x values. */
+#define FEMTOFIT_FLOAT32 0
+#define FEMTOFIT_FLOAT64 1
+
+/* An opaque fitting context: a backend on a device. */
+typedef struct femtofit_context femtofit_context;
+
+/*
+ * Creates a context. backend: FEMTOFIT_BACKEND_*; precision: FEMTOFIT_PRECISION_*; device: the
+ * OpenCL device (an index, "gpu", "cpu" or part of its name) or NULL for automatic; threads: CPU
+ * threads, 0 for every core. Returns NULL (and sets the last error) when the backend or device
+ * cannot be used.
+ */
+femtofit_context *femtofit_context_create(int backend, int precision, const char *device, int threads);
+
+/* Frees a context (NULL is ignored). Not while a fit runs on it. */
+void femtofit_context_destroy(femtofit_context *context);
+
+/* The backend and device in words, e.g. "cpu: 2 CPU threads, 16 float32 lanes per SIMD group".
+   The text lives as long as the context. */
+const char *femtofit_context_description(const femtofit_context *context);
+
+/* Asks the fit running on this context to stop; it returns FEMTOFIT_CANCELLED after the chunk of
+   fits in progress. Safe from any thread, including a progress callback. */
+void femtofit_cancel(femtofit_context *context);
+
+/*
+ * Progress: called after each chunk of fits with the number done and the total. Return 0 to go
+ * on, anything else to cancel. Called on the thread that called femtofit_fit.
+ */
+typedef int (*femtofit_progress_callback)(size_t fits_done, size_t fits_total, void *user_data);
+
+/* One batch of fits of one model and size. Arrays are fit-major: fit i's points are
+   [i * n_points, (i + 1) * n_points), its parameters [i * n_parameters, (i + 1) * n_parameters). */
+typedef struct femtofit_batch {
+    int model;              /* FEMTOFIT_MODEL_* */
+    size_t n_fits;
+    size_t n_points;        /* per fit */
+    size_t roi_width;       /* 2D models: roi_width * roi_height == n_points; 0 for 1D models */
+    size_t roi_height;
+    int value_type;         /* FEMTOFIT_FLOAT32 or FEMTOFIT_FLOAT64: the type of data, weights, x */
+    const void *data;       /* n_fits x n_points */
+    const void *weights;    /* NULL, or n_fits x n_points: 1/variance for LSE; 0 masks a point */
+    const void *x;          /* 1D models: NULL (x = 0, 1, 2, ...), n_points values, or per fit */
+    int x_per_fit;          /* nonzero: x holds n_fits x n_points values */
+    const double *initial_parameters; /* NULL: each fit starts from an estimate from its data */
+    const int *parameters_to_fit;     /* NULL: all; else n_parameters flags, 0 holds a parameter fixed */
+    const double *lower_bounds;       /* NULL, or n_fits x n_parameters; -inf or NaN: open */
+    const double *upper_bounds;       /* NULL, or n_fits x n_parameters; +inf or NaN: open */
+} femtofit_batch;
+
+/* Settings of a fit; femtofit_settings_init fills in the defaults. */
+typedef struct femtofit_settings {
+    double tolerance;           /* converged when chi^2 changes by less than tolerance x chi^2; 1e-4 */
+    int max_iterations;         /* 20 */
+    int estimator;              /* FEMTOFIT_ESTIMATOR_LSE */
+    int weights_are_inverse_variances; /* 1: errors from the curvature; 0: scaled by reduced chi^2 */
+    int robust_errors;          /* LSE only: sandwich (HC1) standard errors; 0 */
+    femtofit_progress_callback progress; /* NULL: none */
+    void *progress_user_data;
+} femtofit_settings;
+
+void femtofit_settings_init(femtofit_settings *settings);
+
+/* Where the results go: caller-owned arrays, any of them NULL when not wanted. */
+typedef struct femtofit_results {
+    double *parameters;      /* n_fits x n_parameters (NaN for invalid input) */
+    double *standard_errors; /* n_fits x n_parameters (0 for fixed parameters, NaN where unknown) */
+    int *states;             /* n_fits, FEMTOFIT_STATE_* */
+    double *chi_squares;     /* n_fits */
+    int *iterations;         /* n_fits */
+} femtofit_results;
+
+/*
+ * Fits every fit of the batch. Returns FEMTOFIT_OK when all were fitted (each fit's outcome is
+ * its state), FEMTOFIT_ERROR for a whole-call problem (NULL pointers, sizes, an unknown model,
+ * impossible settings), FEMTOFIT_CANCELLED when cancelled (the fits before the cancelled chunk are
+ * written; the others are left as they were).
+ */
+int femtofit_fit(femtofit_context *context, const femtofit_batch *batch, const femtofit_settings *settings,
+                 femtofit_results *results);
+
+/* The number of parameters of a model, or -1 (with the last error) for an unknown id. */
+int femtofit_model_parameter_count(int model);
+
+/* A model's name as the CLI spells it ("gauss2d", "kinetics2", ...), or NULL for an unknown id. */
+const char *femtofit_model_name(int model);
+
+/* The model id for a CLI name, or -1 for an unknown name. */
+int femtofit_model_id(const char *name);
+
+/* The name of a model's parameter `index` (0-based, in the order above), or NULL. */
+const char *femtofit_model_parameter_name(int model, int index);
+
+/* 2 for models of 2D ROIs, 1 for models of curves, -1 for an unknown id. */
+int femtofit_model_dimensions(int model);
+
+/* Writes up to `capacity` model ids into `ids` (NULL: none) and returns how many models there are. */
+int femtofit_model_ids(int *ids, int capacity);
+
+/* Why the last call on this thread failed (empty when nothing has failed). */
+const char *femtofit_last_error(void);
+
+/* femtofit's version, e.g. "0.6.0". */
+const char *femtofit_version(void);
+
+/* FEMTOFIT_API_VERSION of the loaded library. */
+int femtofit_api_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FEMTOFIT_H */

@@ -1,0 +1,141 @@
+import CFemtofit
+import FitCore
+import FitEngine
+
+@_cdecl("femtofit_settings_init")
+public func femtofitSettingsInit(_ settings: UnsafeMutablePointer<femtofit_settings>?) {
+    guard let settings else { return }
+    let defaults = FitSettings()
+    settings.pointee = femtofit_settings(
+        tolerance: defaults.tolerance, max_iterations: Int32(defaults.maxIterations),
+        estimator: FEMTOFIT_ESTIMATOR_LSE, weights_are_inverse_variances: 1, robust_errors: 0,
+        progress: nil, progress_user_data: nil)
+}
+
+@_cdecl("femtofit_fit")
+public func femtofitFit(_ contextPointer: OpaquePointer?, _ batchPointer: UnsafePointer<femtofit_batch>?,
+                        _ settingsPointer: UnsafePointer<femtofit_settings>?,
+                        _ resultsPointer: UnsafePointer<femtofit_results>?) -> Int32 {
+    guard let contextPointer else { return fail("femtofit_fit: the context is NULL; create one with femtofit_context_create") }
+    guard let batchPointer else { return fail("femtofit_fit: the batch is NULL") }
+    guard let resultsPointer else { return fail("femtofit_fit: the results struct is NULL") }
+    let context = Context.from(contextPointer)
+    let batch = batchPointer.pointee, outputs = resultsPointer.pointee
+    var cSettings = femtofit_settings()
+    if let settingsPointer { cSettings = settingsPointer.pointee } else { femtofitSettingsInit(&cSettings) }
+
+    let call: CFitCall
+    do { call = try CFitCall(batch: batch, settings: cSettings) } catch {
+        return fail("femtofit_fit: \(error)")
+    }
+    let p = call.model.parameterCount
+    let runner = ChunkedFit(engine: context.engine, settings: call.settings, fitCount: call.fitCount, pointCount: call.pointCount)
+    do {
+        try context.lock.withLock {
+            context.clearCancel()
+            try runner.run(makeBatch: call.batch(for:), write: { range, results in
+                for (local, fit) in range.enumerated() {
+                    for j in 0..<p {
+                        outputs.parameters?[fit * p + j] = results.parameters[local * p + j]
+                        outputs.standard_errors?[fit * p + j] = results.standardErrors[local * p + j]
+                    }
+                    outputs.states?[fit] = results.stateCodes[local]
+                    outputs.chi_squares?[fit] = results.chiSquares[local]
+                    outputs.iterations?[fit] = results.iterations[local]
+                }
+            }, shouldStop: { done in
+                if let progress = cSettings.progress, progress(done, call.fitCount, cSettings.progress_user_data) != 0 {
+                    return true
+                }
+                return context.cancelRequested
+            })
+        }
+    } catch ChunkedFit.Stop.cancelled {
+        return fail("femtofit_fit: cancelled", status: FEMTOFIT_CANCELLED)
+    } catch {
+        return fail("femtofit_fit: \(error)")
+    }
+    return FEMTOFIT_OK
+}
+
+/// A `femtofit_batch` and `femtofit_settings` checked and turned into the engine's terms.
+struct CFitCall {
+    let model: ModelID
+    let fitCount: Int
+    let pointCount: Int
+    let settings: FitSettings
+    let raw: femtofit_batch
+    let isDouble: Bool
+    let sharedX: [Double]?
+    let mask: [Bool]?
+
+    init(batch: femtofit_batch, settings: femtofit_settings) throws {
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(FitError) {
+            if !ok { throw FitError.invalidBatch(message()) }
+        }
+        guard let model = CModelID.model(batch.model) else { throw FitError.invalidBatch(unknownModel(batch.model)) }
+        self.model = model
+        raw = batch
+        fitCount = batch.n_fits
+        pointCount = batch.n_points
+        try check(fitCount > 0, "n_fits is 0: there is nothing to fit")
+        try check(pointCount > 0, "n_points is 0: each fit needs points")
+        try check(checkedProduct(fitCount, pointCount) != nil
+                  && checkedProduct(fitCount, model.parameterCount) != nil,
+                  "n_fits x n_points (\(batch.n_fits) x \(batch.n_points)) is too large")
+        try check(batch.value_type == FEMTOFIT_FLOAT32 || batch.value_type == FEMTOFIT_FLOAT64,
+                  "value_type \(batch.value_type) is neither FEMTOFIT_FLOAT32 nor FEMTOFIT_FLOAT64")
+        isDouble = batch.value_type == FEMTOFIT_FLOAT64
+        try check(batch.data != nil, "data is NULL")
+        switch model.geometry {
+        case .grid:
+            try check(batch.roi_width > 0 && batch.roi_height > 0
+                      && checkedProduct(batch.roi_width, batch.roi_height) == pointCount,
+                      "a \(batch.roi_width) x \(batch.roi_height) ROI does not hold n_points = \(pointCount) pixels (\(model.name) fits 2D ROIs: set roi_width and roi_height)")
+            try check(batch.x == nil, "\(model.name) fits 2D ROIs on their pixel grid: x must be NULL")
+            sharedX = nil
+        case .curve:
+            if let x = batch.x, batch.x_per_fit == 0 {
+                sharedX = doubles(x, isDouble: batch.value_type == FEMTOFIT_FLOAT64, offset: 0, count: pointCount)
+            } else if batch.x == nil {
+                try check(batch.x_per_fit == 0, "x_per_fit is set but x is NULL")
+                sharedX = (0..<pointCount).map(Double.init)
+            } else {
+                sharedX = nil
+            }
+        }
+        if let flags = batch.parameters_to_fit {
+            mask = (0..<model.parameterCount).map { flags[$0] != 0 }
+        } else {
+            mask = nil
+        }
+        guard let estimator = Estimator(rawValue: settings.estimator) else {
+            throw FitError.invalidSettings("unknown estimator \(settings.estimator): use FEMTOFIT_ESTIMATOR_LSE (0) or FEMTOFIT_ESTIMATOR_MLE (1)")
+        }
+        self.settings = FitSettings(tolerance: settings.tolerance, maxIterations: Int(settings.max_iterations),
+                                    estimator: estimator,
+                                    weightsAreInverseVariances: settings.weights_are_inverse_variances != 0,
+                                    robustErrors: settings.robust_errors != 0)
+        try self.settings.validate()
+    }
+
+    /// The engine's batch for fits `range`.
+    func batch(for range: Range<Int>) -> FitBatch {
+        let n = pointCount, p = model.parameterCount, count = range.count
+        let data = floats(raw.data!, isDouble: isDouble, offset: range.lowerBound * n, count: count * n)
+        let coordinates: FitCoordinates
+        switch model.geometry {
+        case .grid: coordinates = .grid(width: raw.roi_width, height: raw.roi_height)
+        case .curve:
+            if let sharedX { coordinates = .sharedX(sharedX) }
+            else { coordinates = .perFitX(floats(raw.x!, isDouble: isDouble, offset: range.lowerBound * n, count: count * n)) }
+        }
+        func parameterSlice(_ pointer: UnsafePointer<Double>?) -> [Double]? {
+            pointer.map { Array(UnsafeBufferPointer(start: $0 + range.lowerBound * p, count: count * p)) }
+        }
+        return FitBatch(model: model, fitCount: count, pointCount: n, data: data, coordinates: coordinates,
+                        weights: raw.weights.map { floats($0, isDouble: isDouble, offset: range.lowerBound * n, count: count * n) },
+                        initialParameters: parameterSlice(raw.initial_parameters), parametersToFit: mask,
+                        lowerBounds: parameterSlice(raw.lower_bounds), upperBounds: parameterSlice(raw.upper_bounds))
+    }
+}

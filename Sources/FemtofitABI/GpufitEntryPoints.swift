@@ -1,0 +1,226 @@
+import CFemtofit
+import FitCore
+import FitEngine
+import FitOpenCL
+
+/// Gpufit's C interface (REFERENCE section 5, gpufit.h): the same names, signatures, enum values
+/// and semantics, on femtofit's engine. Convergence is Gpufit's rule (`ConvergenceRule.gpufit`);
+/// femtofit's `invalidInput` state is reported as SINGULAR_HESSIAN (2), with NaN parameters.
+enum GpufitCompatibility {
+    static let ok: Int32 = 0
+    static let error: Int32 = -1
+    /// Gpufit's ids of the models femtofit has (the others are "model not supported").
+    static let supportedModels: [Int32: ModelID] = [0: .gauss1D, 1: .gauss2D, 2: .gauss2DElliptic,
+                                                    3: .gauss2DRotated, 4: .cauchy2DElliptic, 5: .linear1D]
+    static let singularHessian: Int32 = 2
+    /// gpufit calls from several threads take turns on the one engine.
+    static let lock = FitLock()
+
+    /// The engine every gpufit_* call uses: `FEMTOFIT_BACKEND` (auto, cpu, opencl, reference;
+    /// default auto: an OpenCL GPU if there is one, else every CPU core), float32 like Gpufit.
+    static let engine: Result<FitEngine, Error> = Result {
+        let name = ProcessInfoEnvironment.current["FEMTOFIT_BACKEND"] ?? "auto"
+        guard let choice = BackendChoice(rawValue: name) else {
+            throw FitError.backendUnavailable("FEMTOFIT_BACKEND=\(name) is not one of auto, cpu, opencl, reference")
+        }
+        return try FitEngine(choice: choice, precision: .single)
+    }
+
+    /// The OpenCL device the engine fits on, if any.
+    static var openCLDevice: OpenCLDevice? {
+        guard case .success(let engine) = engine else { return nil }
+        if let backend = engine.backend as? OpenCLBackend { return backend.device }
+        if let backend = engine.backend as? AutomaticBackend { return backend.gpu?.device }
+        return nil
+    }
+
+    /// The first "major.minor" in a version text ("OpenCL 3.0 CUDA" -> 3.0) as major * 1000 +
+    /// minor * 10, the encoding pygpufit decodes; 0 when there is no number.
+    static func encodedVersion(_ text: String) -> Int32 {
+        let numbers = text.split(whereSeparator: { !$0.isNumber && $0 != "." })
+            .first(where: { $0.contains(".") }) ?? text.split(whereSeparator: { !$0.isNumber }).first
+        guard let numbers else { return 0 }
+        let parts = numbers.split(separator: ".").compactMap { Int32($0) }
+        guard let major = parts.first, major < 2_000_000 else { return 0 }
+        let minor = parts.count > 1 ? min(parts[1], 99) : 0
+        return major * 1000 + minor * 10
+    }
+
+    /// One call of gpufit or gpufit_constrained.
+    static func fit(fitCount: Int, pointCount: Int, data: UnsafeMutablePointer<Float>?,
+                    weights: UnsafeMutablePointer<Float>?, modelID: Int32,
+                    initialParameters: UnsafeMutablePointer<Float>?, constraints: UnsafeMutablePointer<Float>?,
+                    constraintTypes: UnsafeMutablePointer<Int32>?, tolerance: Float, maxIterations: Int32,
+                    parametersToFit: UnsafeMutablePointer<Int32>?, estimatorID: Int32, userInfoSize: Int,
+                    userInfo: UnsafeMutablePointer<CChar>?, outputParameters: UnsafeMutablePointer<Float>?,
+                    outputStates: UnsafeMutablePointer<Int32>?, outputChiSquares: UnsafeMutablePointer<Float>?,
+                    outputIterations: UnsafeMutablePointer<Int32>?) -> Int32 {
+        guard let model = supportedModels[modelID] else {
+            if (6...12).contains(modelID) { return fail("model not supported") }
+            return fail("model not supported (unknown model id \(modelID); femtofit serves GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3, CAUCHY_2D_ELLIPTIC 4, LINEAR_1D 5)")
+        }
+        guard fitCount > 0 else { return fail("n_fits is 0: there is nothing to fit") }
+        guard pointCount > 0 else { return fail("n_points is 0: each fit needs points") }
+        let p = model.parameterCount
+        guard let total = checkedProduct(fitCount, pointCount), checkedProduct(fitCount, p) != nil,
+              total <= Int.max / 8 else {
+            return fail("maximum absolute number of data points exceeded (n_fits x n_points)")
+        }
+        guard let data else { return fail("data is NULL") }
+        guard let initialParameters else { return fail("initial_parameters is NULL") }
+        guard let parametersToFit else { return fail("parameters_to_fit is NULL") }
+        guard let outputParameters, let outputStates, let outputChiSquares, let outputIterations else {
+            return fail("an output array (output_parameters, output_states, output_chi_squares or output_n_iterations) is NULL")
+        }
+        guard let estimator = Estimator(rawValue: estimatorID) else {
+            return fail("unknown estimator id \(estimatorID): LSE 0 or MLE 1")
+        }
+        guard tolerance.isFinite, tolerance > 0 else { return fail("tolerance must be a positive number (got \(tolerance))") }
+        guard maxIterations >= 1 else { return fail("max_n_iterations must be at least 1 (got \(maxIterations))") }
+
+        // Coordinates: Gpufit's square ROIs, or 1D x values from user_info.
+        var coordinates: (Range<Int>) -> FitCoordinates
+        switch model.geometry {
+        case .grid:
+            let size = Int(Double(pointCount).squareRoot().rounded())
+            guard size * size == pointCount else {
+                return fail("n_points = \(pointCount) is not a square number: Gpufit's 2D models fit square ROIs (size x size)")
+            }
+            coordinates = { _ in .grid(width: size, height: size) }
+        case .curve:
+            let floatCount = userInfoSize / MemoryLayout<Float>.size
+            if let userInfo, userInfoSize > 0 {
+                let x = UnsafeRawPointer(userInfo)
+                if floatCount == pointCount {
+                    let shared = doubles(x, isDouble: false, offset: 0, count: pointCount)
+                    coordinates = { _ in .sharedX(shared) }
+                } else if floatCount == total {
+                    coordinates = { .perFitX(floats(x, isDouble: false, offset: $0.lowerBound * pointCount, count: $0.count * pointCount)) }
+                } else {
+                    return fail("user_info holds \(floatCount) floats; \(model.name == "linear1d" ? "LINEAR_1D" : "GAUSS_1D") takes x values for n_points (\(pointCount)) or n_fits x n_points (\(total)) points")
+                }
+            } else {
+                let shared = (0..<pointCount).map(Double.init)
+                coordinates = { _ in .sharedX(shared) }
+            }
+        }
+
+        // Constraints: per parameter NONE 0, LOWER 1, UPPER 2, LOWER_UPPER 3; n_fits x p x {lower, upper}.
+        var types = [Int32](repeating: 0, count: p)
+        if let constraintTypes {
+            for j in 0..<p {
+                types[j] = constraintTypes[j]
+                guard (0...3).contains(types[j]) else {
+                    return fail("constraint_types[\(j)] = \(types[j]) is not a constraint type (NONE 0, LOWER 1, UPPER 2, LOWER_UPPER 3)")
+                }
+            }
+        }
+        let constrained = types.contains { $0 != 0 }
+        if constrained && constraints == nil { return fail("constraints is NULL, but constraint_types asks for bounds") }
+
+        let mask = (0..<p).map { parametersToFit[$0] != 0 }
+        let settings = FitSettings(tolerance: Double(tolerance), maxIterations: Int(maxIterations), estimator: estimator,
+                                   weightsAreInverseVariances: true, convergence: .gpufit)
+        let engine: FitEngine
+        switch self.engine {
+        case .success(let e): engine = e
+        case .failure(let error): return fail("femtofit cannot fit here: \(error)")
+        }
+        let runner = ChunkedFit(engine: engine, settings: settings, fitCount: fitCount, pointCount: pointCount)
+        do {
+            try lock.withLock {
+                try runner.run(makeBatch: { range in
+                    let n = pointCount, count = range.count
+                    let start = (range.lowerBound * p ..< range.upperBound * p).map { Double(initialParameters[$0]) }
+                    var lower: [Double]?, upper: [Double]?
+                    if constrained, let constraints {
+                        var l = [Double](repeating: -.infinity, count: count * p), u = [Double](repeating: .infinity, count: count * p)
+                        for local in 0..<count {
+                            let base = (range.lowerBound + local) * p * 2
+                            for j in 0..<p {
+                                if types[j] & 1 != 0 { l[local * p + j] = Double(constraints[base + 2 * j]) }
+                                if types[j] & 2 != 0 { u[local * p + j] = Double(constraints[base + 2 * j + 1]) }
+                            }
+                        }
+                        lower = l; upper = u
+                    }
+                    return FitBatch(model: model, fitCount: count, pointCount: n,
+                                    data: floats(data, isDouble: false, offset: range.lowerBound * n, count: count * n),
+                                    coordinates: coordinates(range),
+                                    weights: weights.map { floats($0, isDouble: false, offset: range.lowerBound * n, count: count * n) },
+                                    initialParameters: start, parametersToFit: mask, lowerBounds: lower, upperBounds: upper)
+                }, write: { range, results in
+                    for (local, fit) in range.enumerated() {
+                        for j in 0..<p { outputParameters[fit * p + j] = Float(results.parameters[local * p + j]) }
+                        let state = results.stateCodes[local]
+                        outputStates[fit] = state == FitState.invalidInput.rawValue ? singularHessian : state
+                        outputChiSquares[fit] = Float(results.chiSquares[local])
+                        outputIterations[fit] = results.iterations[local]
+                    }
+                }, shouldStop: { _ in false })
+            }
+        } catch {
+            return fail("\(error)")
+        }
+        return ok
+    }
+}
+
+@_cdecl("gpufit")
+public func gpufit(_ n_fits: Int, _ n_points: Int, _ data: UnsafeMutablePointer<Float>?,
+                   _ weights: UnsafeMutablePointer<Float>?, _ model_id: Int32,
+                   _ initial_parameters: UnsafeMutablePointer<Float>?, _ tolerance: Float, _ max_n_iterations: Int32,
+                   _ parameters_to_fit: UnsafeMutablePointer<Int32>?, _ estimator_id: Int32, _ user_info_size: Int,
+                   _ user_info: UnsafeMutablePointer<CChar>?, _ output_parameters: UnsafeMutablePointer<Float>?,
+                   _ output_states: UnsafeMutablePointer<Int32>?, _ output_chi_squares: UnsafeMutablePointer<Float>?,
+                   _ output_n_iterations: UnsafeMutablePointer<Int32>?) -> Int32 {
+    GpufitCompatibility.fit(fitCount: n_fits, pointCount: n_points, data: data, weights: weights, modelID: model_id,
+                            initialParameters: initial_parameters, constraints: nil, constraintTypes: nil,
+                            tolerance: tolerance, maxIterations: max_n_iterations, parametersToFit: parameters_to_fit,
+                            estimatorID: estimator_id, userInfoSize: user_info_size, userInfo: user_info,
+                            outputParameters: output_parameters, outputStates: output_states,
+                            outputChiSquares: output_chi_squares, outputIterations: output_n_iterations)
+}
+
+@_cdecl("gpufit_constrained")
+public func gpufitConstrained(_ n_fits: Int, _ n_points: Int, _ data: UnsafeMutablePointer<Float>?,
+                              _ weights: UnsafeMutablePointer<Float>?, _ model_id: Int32,
+                              _ initial_parameters: UnsafeMutablePointer<Float>?,
+                              _ constraints: UnsafeMutablePointer<Float>?, _ constraint_types: UnsafeMutablePointer<Int32>?,
+                              _ tolerance: Float, _ max_n_iterations: Int32,
+                              _ parameters_to_fit: UnsafeMutablePointer<Int32>?, _ estimator_id: Int32,
+                              _ user_info_size: Int, _ user_info: UnsafeMutablePointer<CChar>?,
+                              _ output_parameters: UnsafeMutablePointer<Float>?, _ output_states: UnsafeMutablePointer<Int32>?,
+                              _ output_chi_squares: UnsafeMutablePointer<Float>?,
+                              _ output_n_iterations: UnsafeMutablePointer<Int32>?) -> Int32 {
+    GpufitCompatibility.fit(fitCount: n_fits, pointCount: n_points, data: data, weights: weights, modelID: model_id,
+                            initialParameters: initial_parameters, constraints: constraints,
+                            constraintTypes: constraint_types, tolerance: tolerance, maxIterations: max_n_iterations,
+                            parametersToFit: parameters_to_fit, estimatorID: estimator_id,
+                            userInfoSize: user_info_size, userInfo: user_info, outputParameters: output_parameters,
+                            outputStates: output_states, outputChiSquares: output_chi_squares,
+                            outputIterations: output_n_iterations)
+}
+
+@_cdecl("gpufit_cuda_available")
+public func gpufitCUDAAvailable() -> Int32 {
+    switch GpufitCompatibility.engine {
+    case .success: return 1
+    case .failure(let error):
+        _ = fail("femtofit cannot fit here: \(error)")
+        return 0
+    }
+}
+
+@_cdecl("gpufit_get_cuda_version")
+public func gpufitGetCUDAVersion(_ runtime: UnsafeMutablePointer<Int32>?, _ driver: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let runtime, let driver else { return fail("gpufit_get_cuda_version: runtime_version or driver_version is NULL") }
+    if let device = GpufitCompatibility.openCLDevice {
+        runtime.pointee = GpufitCompatibility.encodedVersion(device.deviceVersion)
+        driver.pointee = GpufitCompatibility.encodedVersion(device.driverVersion)
+    } else {
+        runtime.pointee = 0
+        driver.pointee = 0
+    }
+    return GpufitCompatibility.ok
+}

@@ -1,0 +1,94 @@
+import CFemtofit
+import FitCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// femtofit's model ids in the C API: 1000 + `ModelID`'s raw value, a namespace of their own
+/// (Gpufit's ids are 0 to 12, and `ModelID` reuses Gpufit's numbers where Gpufit has the model).
+enum CModelID {
+    static let offset: Int32 = 1000
+
+    static func model(_ id: Int32) -> ModelID? {
+        guard id >= offset else { return nil }
+        return ModelID(rawValue: id - offset)
+    }
+
+    static func id(_ model: ModelID) -> Int32 { offset + model.rawValue }
+}
+
+/// Model names as C strings that live as long as the library.
+private let cModelNames: [ModelID: UnsafeMutablePointer<CChar>] = Dictionary(
+    uniqueKeysWithValues: ModelID.allCases.map { ($0, strdup($0.name)!) })
+/// Parameter names as C strings, per model.
+private let cParameterNames: [ModelID: [UnsafeMutablePointer<CChar>]] = Dictionary(
+    uniqueKeysWithValues: ModelID.allCases.map { model in (model, model.parameterNames.map { strdup($0)! }) })
+private let cVersion: UnsafeMutablePointer<CChar> = strdup(FemtofitVersion.current)!
+
+@_cdecl("femtofit_model_parameter_count")
+public func femtofitModelParameterCount(_ id: Int32) -> Int32 {
+    guard let model = CModelID.model(id) else { return fail(unknownModel(id)) }
+    return Int32(model.parameterCount)
+}
+
+@_cdecl("femtofit_model_name")
+public func femtofitModelName(_ id: Int32) -> UnsafePointer<CChar>? {
+    guard let model = CModelID.model(id) else {
+        _ = fail(unknownModel(id))
+        return nil
+    }
+    return UnsafePointer(cModelNames[model]!)
+}
+
+@_cdecl("femtofit_model_id")
+public func femtofitModelID(_ name: UnsafePointer<CChar>?) -> Int32 {
+    guard let name, let model = ModelID(name: String(cString: name)) else {
+        return fail("unknown model name \(name.map { "'\(String(cString: $0))'" } ?? "NULL"); known: "
+                    + ModelID.allCases.map(\.name).joined(separator: ", "))
+    }
+    return CModelID.id(model)
+}
+
+@_cdecl("femtofit_model_parameter_name")
+public func femtofitModelParameterName(_ id: Int32, _ index: Int32) -> UnsafePointer<CChar>? {
+    guard let model = CModelID.model(id) else {
+        _ = fail(unknownModel(id))
+        return nil
+    }
+    guard index >= 0, Int(index) < model.parameterCount else {
+        _ = fail("\(model.name) has parameters 0 to \(model.parameterCount - 1), not \(index)")
+        return nil
+    }
+    return UnsafePointer(cParameterNames[model]![Int(index)])
+}
+
+@_cdecl("femtofit_model_dimensions")
+public func femtofitModelDimensions(_ id: Int32) -> Int32 {
+    guard let model = CModelID.model(id) else { return fail(unknownModel(id)) }
+    return model.geometry == .grid ? 2 : 1
+}
+
+@_cdecl("femtofit_model_ids")
+public func femtofitModelIDs(_ ids: UnsafeMutablePointer<Int32>?, _ capacity: Int32) -> Int32 {
+    let all = ModelID.allCases.map(CModelID.id)
+    if let ids {
+        for (k, id) in all.prefix(max(0, Int(capacity))).enumerated() { ids[k] = id }
+    }
+    return Int32(all.count)
+}
+
+@_cdecl("femtofit_version")
+public func femtofitVersion() -> UnsafePointer<CChar> { UnsafePointer(cVersion) }
+
+@_cdecl("femtofit_api_version")
+public func femtofitAPIVersion() -> Int32 { FEMTOFIT_API_VERSION }
+
+func unknownModel(_ id: Int32) -> String {
+    let known = ModelID.allCases.map { "\(CModelID.id($0)) (\($0.name))" }.joined(separator: ", ")
+    if id >= 0 && id < CModelID.offset {
+        return "unknown model id \(id): femtofit's C API numbers its models from 1000 (\(known)); ids below 1000 are Gpufit's, for the gpufit_* functions"
+    }
+    return "unknown model id \(id); known: \(known)"
+}

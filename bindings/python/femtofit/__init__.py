@@ -1,0 +1,21 @@
+"""femtofit: batched Levenberg-Marquardt fitting for transient absorption microscopy.
+
+    import numpy as np, femtofit
+    result = femtofit.fit(rois, "gauss2d")          # rois: (n_fits, height, width)
+    result.parameters, result.standard_errors, result.states, result.chi_squares, result.iterations
+
+`femtofit.dask` fits dask arrays of ROIs block by block on a Dask cluster.
+"""
+from ._fit import (FemtofitError, FitCancelled, FitResult, STATES, context, fit, model_names,
+                   parameter_names)
+from ._native import NativeLibraryError
+
+
+def version():
+    """The version of the loaded C library."""
+    from . import _native
+    return _native.load().femtofit_version().decode()
+
+
+__all__ = ["fit", "FitResult", "FemtofitError", "FitCancelled", "NativeLibraryError", "STATES", "context",
+           "model_names", "parameter_names", "version"]

@@ -1,0 +1,152 @@
+"""femtofit.fit: agreement with the CLI on the same data, the dtypes it takes, and its errors."""
+import csv
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import femtofit
+from conftest import built, gaussian_rois
+
+
+def test_agrees_with_the_cli_on_the_same_raw_rois(rng, tmp_path):
+    data, _ = gaussian_rois(rng, 64, 11, 13)
+    raw = tmp_path / "rois.raw"
+    data.tofile(raw)
+    cli = built(".build/release/femtofit")
+    subprocess.run([cli, "fit", str(raw), "--raw-shape", "13x11", "--model", "gauss2d", "--backend", "cpu",
+                    "-o", str(tmp_path / "out")], check=True, capture_output=True)
+    with open(tmp_path / "out" / "fits.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    result = femtofit.fit(data, "gauss2d", backend="cpu")
+    assert len(rows) == len(result) == 64
+    columns = ["amplitude", "x0_px", "y0_px", "sigma_px", "offset"]
+    cli_parameters = np.array([[float(row[c]) for c in columns] for row in rows])
+    cli_errors = np.array([[float(row[c + "_err"]) for c in columns] for row in rows])
+    np.testing.assert_allclose(result.parameters, cli_parameters, rtol=1e-6)
+    np.testing.assert_allclose(result.standard_errors, cli_errors, rtol=1e-6)
+    assert result.state_names() == [row["state"] for row in rows]
+    np.testing.assert_array_equal(result.iterations, [int(row["iterations"]) for row in rows])
+    np.testing.assert_allclose(result.chi_squares, [float(row["chi2"]) for row in rows], rtol=1e-6)
+
+
+def test_float32_and_float64_give_the_same_fits_and_are_not_copied(rng):
+    data, truth = gaussian_rois(rng, 200, 9, 9)
+    single = femtofit.fit(data, "gauss2d", backend="cpu")
+    double = femtofit.fit(data.astype(np.float64), "gauss2d", backend="cpu")
+    np.testing.assert_array_equal(single.parameters, double.parameters)
+    converged = single.states == 0
+    assert converged.mean() > 0.95
+    assert np.all(np.abs(single.parameters[converged, 1] - truth[converged, 1]) < 0.3)
+    # No conversion needed, no copy: what goes to C is the caller's own array.
+    from femtofit._fit import _values
+    assert _values(data, "data") is data
+    wide = data.astype(np.float64)
+    assert _values(wide, "data") is wide
+    assert _values(data[:, ::2], "data").flags.c_contiguous
+
+
+def test_integer_frames_are_converted(rng):
+    data, _ = gaussian_rois(rng, 20, 9, 9)
+    counts = femtofit.fit(data.astype(np.uint16), "gauss2d", estimator="mle", backend="cpu")
+    floats = femtofit.fit(data, "gauss2d", estimator="mle", backend="cpu")
+    np.testing.assert_array_equal(counts.parameters, floats.parameters)
+
+
+def test_any_roi_shape_and_flat_layout_with_roi_shape(rng):
+    data, truth = gaussian_rois(rng, 50, 7, 15)
+    by_shape = femtofit.fit(data, "gauss2d-elliptic", backend="cpu")
+    flat = femtofit.fit(data.reshape(50, -1), "gauss2d-elliptic", roi_shape=(7, 15), backend="cpu")
+    np.testing.assert_array_equal(by_shape.parameters, flat.parameters)
+    assert by_shape.parameter_names == ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset"]
+    ok = by_shape.states == 0
+    assert np.all(np.abs(by_shape.parameters[ok, 1] - truth[ok, 1]) < 0.3)
+
+
+def test_curves_with_x_bounds_fixed_parameters_and_weights(rng):
+    x = np.linspace(-2, 3, 12)
+    offsets, slopes = rng.uniform(-1, 1, 30), rng.uniform(0.5, 2, 30)
+    data = offsets[:, None] + slopes[:, None] * x + rng.normal(0, 0.01, (30, 12))
+    result = femtofit.fit(data, "linear1d", x=x, weights=np.full(data.shape, 1e4), backend="cpu", precision="double")
+    np.testing.assert_allclose(result.parameters[:, 1], slopes, atol=0.01)
+    assert np.all(result.standard_errors[:, 1] < 0.01)
+    fixed = femtofit.fit(data, "linear1d", x=x, initial_parameters=[0.0, 1.0], parameters_to_fit=[True, False],
+                         backend="cpu")
+    np.testing.assert_array_equal(fixed.parameters[:, 1], 1.0)
+    np.testing.assert_array_equal(fixed.standard_errors[:, 1], 0.0)
+    bounded = femtofit.fit(data, "linear1d", x=x, lower_bounds=[-np.inf, 1.0], upper_bounds=[np.inf, 1.2],
+                           backend="cpu")
+    # In single precision a bound is the float32 nearest to it (1.2 -> 1.2000000477).
+    assert np.all((bounded.parameters[:, 1] >= 1.0) & (bounded.parameters[:, 1] <= np.float32(1.2)))
+    assert np.any(bounded.parameters[:, 1] == np.float32(1.2)) or np.all(slopes < 1.2)
+
+
+def test_per_fit_x_and_a_single_curve():
+    x = np.arange(10.0)
+    one = femtofit.fit(2 + 3 * x, "linear1d", x=x, backend="reference")
+    np.testing.assert_allclose(one.parameters, [[2, 3]], rtol=1e-9)
+    xs = np.stack([x, x + 1])
+    two = femtofit.fit(np.stack([2 + 3 * x, 2 + 3 * x]), "linear1d", x=xs, backend="cpu", precision="double")
+    np.testing.assert_allclose(two.parameters[1], [-1, 3], atol=1e-6)
+
+
+def test_a_nan_pixel_is_one_fits_state_not_an_exception(rng):
+    data, _ = gaussian_rois(rng, 10, 9, 9)
+    data[3, 4, 4] = np.nan
+    result = femtofit.fit(data, "gauss2d", backend="cpu")
+    assert result.states[3] == 5 and np.isnan(result.parameters[3]).all()
+    assert np.sum(result.states == 0) >= 8
+
+
+def test_progress_and_cancellation():
+    data = np.tile(np.arange(8.0), (5000, 1))
+    calls = []
+    femtofit.fit(data, "linear1d", backend="cpu", progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (5000, 5000) and len(calls) >= 2
+    with pytest.raises(femtofit.FitCancelled) as cancelled:
+        femtofit.fit(data, "linear1d", backend="cpu", progress=lambda done, total: True)
+    partial = cancelled.value.results
+    assert partial.states[0] == 0 and partial.states[-1] == -1
+
+
+def test_bad_input_raises_clear_exceptions():
+    good = np.zeros((4, 9, 9), np.float32)
+    with pytest.raises(ValueError, match="unknown model 'spline'"):
+        femtofit.fit(good, "spline")
+    with pytest.raises(ValueError, match="roi_shape"):
+        femtofit.fit(good.reshape(4, 81), "gauss2d")
+    with pytest.raises(ValueError, match="7x9 ROI has 63 pixels"):
+        femtofit.fit(good.reshape(4, 81), "gauss2d", roi_shape=(7, 9))
+    with pytest.raises(ValueError, match="estimator"):
+        femtofit.fit(good, "gauss2d", estimator="chi2")
+    with pytest.raises(ValueError, match="initial_parameters"):
+        femtofit.fit(good, "gauss2d", initial_parameters=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="weights"):
+        femtofit.fit(good, "gauss2d", weights=np.ones(5))
+    with pytest.raises(ValueError, match="backend"):
+        femtofit.fit(good, "gauss2d", backend="cuda")
+    with pytest.raises(ValueError, match="no fits"):
+        femtofit.fit(np.zeros((0, 9, 9), np.float32), "gauss2d")
+    with pytest.raises(TypeError, match="numbers"):
+        femtofit.fit(np.array([["a"]]), "linear1d")
+    with pytest.raises(ValueError, match="x has shape"):
+        femtofit.fit(np.zeros((2, 5)), "linear1d", x=np.arange(4.0))
+    with pytest.raises(femtofit.FemtofitError, match="tolerance"):
+        femtofit.fit(good, "gauss2d", tolerance=-1)
+    with pytest.raises(femtofit.FemtofitError, match="robust"):
+        femtofit.fit(good, "gauss2d", estimator="mle", robust_errors=True)
+
+
+def test_model_catalogue():
+    assert "cauchy2d-elliptic" in femtofit.model_names() and len(femtofit.model_names()) == 10
+    assert femtofit.parameter_names("kinetics2") == ["amplitude_1", "tau_1", "amplitude_2", "tau_2", "t0",
+                                                     "irf_sigma", "offset"]
+    assert femtofit.version()
+
+
+def test_a_missing_library_says_what_to_do(tmp_path):
+    script = "import femtofit\ntry:\n    femtofit.fit([1.0, 2.0], 'linear1d')\nexcept femtofit.NativeLibraryError as e:\n    print(e)\n"
+    env = dict(os.environ, FEMTOFIT_LIBRARY=str(tmp_path / "nothing.so"))
+    out = subprocess.run(["python3", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert "FEMTOFIT_LIBRARY" in out and "swift build" in out
