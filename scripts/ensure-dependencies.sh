@@ -30,8 +30,9 @@ femtofit_ensure_dependencies() {
         || { echo "femtofit: apt-get failed; install by hand: apt-get install -y ${missing[*]}" >&2; return 1; }
 }
 
-# The Python packages the bindings' tests use (bindings/python), installed with pip when missing.
-femtofit_python_packages=(numpy pytest dask distributed)
+# The Python packages the bindings' tests use (bindings/python) and what pip needs to install the
+# package from the checkout without build isolation, installed with pip when missing.
+femtofit_python_packages=(numpy pytest dask distributed setuptools wheel)
 
 femtofit_ensure_python_packages() {
     if ! command -v python3 >/dev/null 2>&1; then

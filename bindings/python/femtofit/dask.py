@@ -124,5 +124,7 @@ def fit(array, model, *, threads=1, compute=True, **options):
                          np.concatenate(iterations) if pieces else np.empty(0, np.int32),
                          backends[0] if pieces else "")
 
-    gathered = dask.delayed(gather, pure=True)(tasks)
-    return gathered.compute() if compute else gathered
+    if compute:
+        # Each block's results come straight to the client (one transfer each) and are joined here.
+        return gather(list(dask.compute(*tasks)))
+    return dask.delayed(gather, pure=True)(tasks)
