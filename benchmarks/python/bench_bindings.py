@@ -127,7 +127,7 @@ def main():
     parser.add_argument("--targets", default=os.path.join(HERE, "targets.tsv"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="femtofit-bench-") as folder:
-        measured = {"python-call-1e6": python_call(7 if args.quick else 15)}
+        measured = {"python-call-1e6": python_call(11 if args.quick else 21)}
         print("python-call-1e6   Python %.3f s, native %.3f s (medians), %.0f fits/s, native/Python %.3f (median of pairs)"
               % (measured["python-call-1e6"]["python_s"], measured["python-call-1e6"]["native_s"],
                  measured["python-call-1e6"]["fits_per_s"], measured["python-call-1e6"]["native_over_python"]))
