@@ -1,6 +1,7 @@
-/// The one registry of models. Raw values are the C ABI's model ids: Gpufit's numbering where
-/// Gpufit has the model (GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3,
-/// CAUCHY_2D_ELLIPTIC 4, LINEAR_1D 5), femtofit's own from 100 up. Parameter orders here are the orders every backend,
+/// The one registry of models. Raw values follow Gpufit's numbering where Gpufit has the model
+/// (GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3, CAUCHY_2D_ELLIPTIC 4,
+/// LINEAR_1D 5), femtofit's own from 100 up. The C API numbers them 1000 + raw value, apart from
+/// the Gpufit ids its gpufit_* entry points take (Sources/FemtofitABI/Models.swift). Parameter orders here are the orders every backend,
 /// the CSV columns and the C ABI use; each model's file documents the formula.
 public enum ModelID: Int32, CaseIterable, Sendable {
     case gauss1D = 0

@@ -150,3 +150,15 @@ def test_a_missing_library_says_what_to_do(tmp_path):
     env = dict(os.environ, FEMTOFIT_LIBRARY=str(tmp_path / "nothing.so"))
     out = subprocess.run(["python3", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     assert "FEMTOFIT_LIBRARY" in out and "swift build" in out
+
+
+def test_backend_and_device_choice(rng):
+    data, _ = gaussian_rois(rng, 300, 11, 11)
+    cpu = femtofit.fit(data, "gauss2d", backend="cpu", precision="double")
+    opencl = femtofit.fit(data, "gauss2d", backend="opencl", device="cpu", precision="double")
+    assert opencl.backend.startswith("opencl") and cpu.backend.startswith("cpu")
+    both = (cpu.states == 0) & (opencl.states == 0)
+    assert both.mean() > 0.9
+    np.testing.assert_allclose(opencl.parameters[both], cpu.parameters[both], rtol=1e-6, atol=1e-6)
+    with pytest.raises(femtofit.FemtofitError, match="device"):
+        femtofit.fit(data, "gauss2d", backend="opencl", device="no-such-device")
