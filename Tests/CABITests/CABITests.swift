@@ -38,6 +38,7 @@ final class CABITests: XCTestCase {
         let exported = Set(symbols.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
         for name in ["gpufit", "gpufit_constrained", "gpufit_get_last_error", "gpufit_cuda_available",
                      "gpufit_get_cuda_version", "gpufit_portable_interface", "gpufit_constrained_portable_interface",
+                     "gpufit_cuda_interface", "gpufit_constrained_cuda_interface",
                      "femtofit_context_create", "femtofit_context_destroy", "femtofit_context_description",
                      "femtofit_cancel", "femtofit_settings_init", "femtofit_fit", "femtofit_model_parameter_count",
                      "femtofit_model_name", "femtofit_model_id", "femtofit_model_parameter_name",

@@ -66,6 +66,20 @@ int gpufit_cuda_available(void);
    version number when it is a plain number, or zeros when femtofit runs on the CPU backend. */
 int gpufit_get_cuda_version(int *runtime_version, int *driver_version);
 
+/* Gpufit's CUDA interfaces take arrays that already live on a CUDA device. femtofit has no CUDA:
+   they return ERROR, saying so. They exist so that wrappers which look them up when they load
+   (pygpufit does) load against femtofit. */
+int gpufit_cuda_interface(size_t n_fits, size_t n_points, float *gpu_data, float *gpu_weights, int model_id,
+                          float tolerance, int max_n_iterations, int *parameters_to_fit, int estimator_id,
+                          size_t user_info_size, char *gpu_user_info, float *gpu_fit_parameters,
+                          int *gpu_output_states, float *gpu_output_chi_squares, int *gpu_output_n_iterations);
+int gpufit_constrained_cuda_interface(size_t n_fits, size_t n_points, float *gpu_data, float *gpu_weights,
+                                      int model_id, float tolerance, int max_n_iterations, int *parameters_to_fit,
+                                      float *gpu_constraints, int *constraint_types, int estimator_id,
+                                      size_t user_info_size, char *gpu_user_info, float *gpu_fit_parameters,
+                                      int *gpu_output_states, float *gpu_output_chi_squares,
+                                      int *gpu_output_n_iterations);
+
 /* gpufit's arguments as an array of pointers to each (for MATLAB, LabVIEW and the like). */
 int gpufit_portable_interface(int argc, void *argv[]);
 int gpufit_constrained_portable_interface(int argc, void *argv[]);

@@ -66,6 +66,12 @@ static int cancel_at_once(size_t done, size_t total, void *user) {
     (void)done; (void)total; (void)user;
     return 1;
 }
+/* Cancels through femtofit_cancel on the context passed as user data, and goes on (returns 0). */
+static int cancel_through_context(size_t done, size_t total, void *user) {
+    (void)done; (void)total;
+    femtofit_cancel((femtofit_context *)user);
+    return 0;
+}
 
 /* The last error is per thread: a failure on another thread leaves this thread's text alone. */
 static void *fail_on_other_thread(void *argument) {
@@ -230,6 +236,13 @@ static void check_femtofit_api(const char *outdir) {
     CHECK(femtofit_fit(cpu, &lines, &cancelling, &lineResults) == FEMTOFIT_CANCELLED, "cancel from progress");
     CHECK(contains(femtofit_last_error(), "cancel"), "cancel message");
     CHECK(!isnan(lp[0]) && isnan(lp[2 * (LFITS - 1)]), "a cancelled fit writes only the chunks done");
+    for (int k = 0; k < LFITS * 2; k++) lp[k] = NAN;
+    cancelling.progress = cancel_through_context;
+    cancelling.progress_user_data = cpu;
+    CHECK(femtofit_fit(cpu, &lines, &cancelling, &lineResults) == FEMTOFIT_CANCELLED, "femtofit_cancel");
+    CHECK(!isnan(lp[0]) && isnan(lp[2 * (LFITS - 1)]), "femtofit_cancel stops after the chunk in progress");
+    CHECK(femtofit_fit(cpu, &lines, NULL, &lineResults) == FEMTOFIT_OK && !isnan(lp[2 * (LFITS - 1)]),
+          "a cancel request ends with the fit it stopped; the next fit runs whole");
 
     /* Invalid arguments: ERROR and a message naming the problem, never a crash. */
     CHECK(femtofit_fit(NULL, &batch, NULL, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "context"), "NULL context");
@@ -371,6 +384,13 @@ static void check_gpufit_api(const char *outdir) {
     CHECK(fabsf(lout[20] - (1.5f - 7.5f)) < 1e-2f && fabsf(lout[21] - 0.75f) < 1e-3f, "per-fit line %g %g", lout[20], lout[21]);
     CHECK(gpufit(LF, LP, line, NULL, LINEAR_1D, lstart, 1e-6f, 20, both, LSE, 12, (char *)x, lout, lstates, lchi,
                  liter) == ERROR && contains(gpufit_get_last_error(), "user_info"), "user_info of the wrong size");
+
+    /* The CUDA interfaces exist (pygpufit looks them up at load) and refuse, saying why. */
+    CHECK(gpufit_cuda_interface(FITS, N, data, NULL, GAUSS_2D, 1e-4f, 20, fit_all, LSE, 0, NULL, parameters, states,
+                                chi, iterations) == ERROR && contains(gpufit_get_last_error(), "CUDA"), "CUDA interface");
+    CHECK(gpufit_constrained_cuda_interface(FITS, N, data, NULL, GAUSS_2D, 1e-4f, 20, fit_all, constraints, types, LSE, 0,
+                                            NULL, parameters, states, chi, iterations) == ERROR
+          && contains(gpufit_get_last_error(), "host arrays"), "constrained CUDA interface");
 
     /* Invalid arguments. */
     CHECK(gpufit(FITS, N, data, NULL, SPLINE_2D, start, 1e-4f, 20, fit_all, LSE, 0, NULL, parameters, states, chi,

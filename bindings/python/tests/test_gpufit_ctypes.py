@@ -22,6 +22,13 @@ def lib(tmp_path_factory):
                                        POINTER(c_float), POINTER(c_float), POINTER(c_int), c_float, c_int,
                                        POINTER(c_int), c_int, c_size_t, POINTER(c_char), POINTER(c_float),
                                        POINTER(c_int), POINTER(c_float), POINTER(c_int)]
+    # pygpufit binds the CUDA interface when it loads: it must be there (and refuse: no CUDA).
+    lib.gpufit_constrained_cuda_interface.restype = c_int
+    lib.gpufit_constrained_cuda_interface.argtypes = [c_size_t, c_size_t, POINTER(c_float), POINTER(c_float), c_int,
+                                                      c_float, c_int, POINTER(c_int), POINTER(c_float),
+                                                      POINTER(c_int), c_int, c_size_t, POINTER(c_char),
+                                                      POINTER(c_float), POINTER(c_int), POINTER(c_float),
+                                                      POINTER(c_int)]
     lib.gpufit_get_last_error.restype = c_char_p
     lib.gpufit_get_last_error.argtypes = None
     lib.gpufit_cuda_available.restype = c_int
@@ -111,3 +118,9 @@ def test_errors_come_back_as_status_and_message(lib):
     assert status == -1 and b"square" in lib.gpufit_get_last_error()
     status, *_ = call(lib, data, None, 1, initial, None, None, estimator=3)
     assert status == -1 and b"estimator" in lib.gpufit_get_last_error()
+
+
+def test_the_cuda_interface_loads_and_refuses(lib):
+    f = lib.gpufit_constrained_cuda_interface
+    status = f(1, 81, None, None, 1, 1e-4, 20, None, None, None, 0, 0, None, None, None, None, None)
+    assert status == -1 and b"CUDA" in lib.gpufit_get_last_error()

@@ -1,5 +1,6 @@
-// The last-error text of each thread, kept in C because thread-local storage is plain there, and
-// Gpufit's portable interface, which only unpacks an argv of pointers.
+// The entry points that are plainer in C: the last-error text of each thread (thread-local
+// storage), Gpufit's portable interfaces (they only unpack an argv of pointers) and Gpufit's CUDA
+// interfaces (femtofit has no CUDA; they refuse, saying so). The others are in FemtofitABI.
 #include "femtofit_internal.h"
 #include "gpufit.h"
 #include <string.h>
@@ -52,4 +53,31 @@ int gpufit_constrained_portable_interface(int argc, void *argv[]) {
                               *(int *)argv[9], (int *)argv[10], *(int *)argv[11], *(size_t *)argv[12],
                               (char *)argv[13], (float *)argv[14], (int *)argv[15], (float *)argv[16],
                               (int *)argv[17]);
+}
+
+static const char *no_cuda =
+    "femtofit has no CUDA: the CUDA interface takes arrays on a CUDA device; pass host arrays to "
+    "gpufit or gpufit_constrained instead (femtofit fits on the CPU or an OpenCL device)";
+
+int gpufit_cuda_interface(size_t n_fits, size_t n_points, float *gpu_data, float *gpu_weights, int model_id,
+                          float tolerance, int max_n_iterations, int *parameters_to_fit, int estimator_id,
+                          size_t user_info_size, char *gpu_user_info, float *gpu_fit_parameters,
+                          int *gpu_output_states, float *gpu_output_chi_squares, int *gpu_output_n_iterations) {
+    (void)n_fits; (void)n_points; (void)gpu_data; (void)gpu_weights; (void)model_id; (void)tolerance;
+    (void)max_n_iterations; (void)parameters_to_fit; (void)estimator_id; (void)user_info_size; (void)gpu_user_info;
+    (void)gpu_fit_parameters; (void)gpu_output_states; (void)gpu_output_chi_squares; (void)gpu_output_n_iterations;
+    femtofit_internal_set_last_error(no_cuda);
+    return ERROR;
+}
+
+int gpufit_constrained_cuda_interface(size_t n_fits, size_t n_points, float *gpu_data, float *gpu_weights,
+                                      int model_id, float tolerance, int max_n_iterations, int *parameters_to_fit,
+                                      float *gpu_constraints, int *constraint_types, int estimator_id,
+                                      size_t user_info_size, char *gpu_user_info, float *gpu_fit_parameters,
+                                      int *gpu_output_states, float *gpu_output_chi_squares,
+                                      int *gpu_output_n_iterations) {
+    (void)gpu_constraints; (void)constraint_types;
+    return gpufit_cuda_interface(n_fits, n_points, gpu_data, gpu_weights, model_id, tolerance, max_n_iterations,
+                                 parameters_to_fit, estimator_id, user_info_size, gpu_user_info, gpu_fit_parameters,
+                                 gpu_output_states, gpu_output_chi_squares, gpu_output_n_iterations);
 }
