@@ -44,6 +44,7 @@ let package = Package(
         .library(name: "FitEngine", targets: ["FitEngine"]),
         .library(name: "FitOpenCL", targets: ["FitOpenCL"]),
         .library(name: "TAMData", targets: ["TAMData"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Acquisition", targets: ["Acquisition"]),
         .executable(name: "femtofit", targets: ["femtofit"]),
@@ -62,6 +63,8 @@ let package = Package(
                        providers: [.apt(["opencl-headers", "ocl-icd-opencl-dev"])]),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", providers: [.apt(["libtiff-dev"])]),
+        // HDF5 (fits.h5, HDF5 input): the formats module and the pipeline only, never the C library.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
         // Vector compare/select/min/max as inline C on clang vectors (see its header for why).
         .target(name: "CLaneMath"),
@@ -71,10 +74,14 @@ let package = Package(
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
-        .target(name: "TAMData", dependencies: ["FitCore", "FitEngine", "Transport", "CTIFF", "CFFTW"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FitCore", "Transport", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
+        // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
+        // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
+        // fits.json), written as one atomic set. What the CLI and the live fitter call.
+        .target(name: "Pipeline", dependencies: ["FitCore", "FitEngine", "TAMData", "Transport"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "Transport", "TAMData", "CPseudoTerminal",
+        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Transport", "TAMData", "Pipeline", "CPseudoTerminal",
                                                    .product(name: "TOMLKit", package: "TOMLKit")]),
         // The C API: its headers (femtofit.h, gpufit.h) and the per-thread last error, then the
         // Swift that implements it. The Swift runtime is linked statically, so the library loads
@@ -86,14 +93,14 @@ let package = Package(
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
-            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Transport", "Acquisition",
+            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         // Throughput benchmarks with their targets (see benchmarks/README.md). They live in
         // benchmarks/ and depend on nothing a user of the library would inherit.
         .executableTarget(
             name: "FemtofitBenchmarks",
-            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench", "Acquisition", "TAMData",
+            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench", "Acquisition", "TAMData", "Pipeline",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),
@@ -103,8 +110,9 @@ let package = Package(
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition", "TAMData", "FitEngine"]),
+        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "Pipeline", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TAMData", "Transport", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition", "TAMData", "Pipeline", "FitEngine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData", "FemtofitTestSupport"]),
         // Compiles a C program against the C API's headers and runs it on the built library.

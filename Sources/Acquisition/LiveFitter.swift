@@ -1,6 +1,7 @@
 import FitCore
 import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 
 /// Fits each point's ΔT/T frame behind the writer, on its own thread, for the live view's running

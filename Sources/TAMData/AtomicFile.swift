@@ -9,7 +9,7 @@ public enum AtomicFile {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder) else {
-            throw TAMDataError(path, "the folder \(folder) does not exist")
+            throw OutputError(path, "the folder \(folder) does not exist")
         }
         let temporary = folder + "/." + url.lastPathComponent + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         do {
@@ -19,7 +19,7 @@ public enum AtomicFile {
             let file = open(temporary, O_RDONLY)
             if file >= 0 { fsync(file); close(file) }
             if rename(temporary, path) != 0 {
-                throw TAMDataError(path, "cannot move the finished file into place (errno \(errno))")
+                throw OutputError(path, "cannot move the finished file into place (errno \(errno))")
             }
             let directory = open(folder, O_RDONLY)
             if directory >= 0 { fsync(directory); close(directory) }
@@ -32,7 +32,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         try write(to: path) { temporary in
             do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
-                throw TAMDataError(path, "cannot write (\(error.localizedDescription)); check free disk space and permissions")
+                throw OutputError(path, "cannot write (\(error.localizedDescription)); check free disk space and permissions")
             }
         }
     }

@@ -25,7 +25,7 @@ public enum DifferentialStack {
 
     /// ΔT/T of one delay and run.
     /// Returns the frame and how many of its pixels were masked as saturated.
-    static func differential(_ dataset: Dataset, series: Series, delay: Int, run: Int, saturation: Float?) throws -> (frame: [Float], saturated: Int) {
+    public static func differential(_ dataset: Dataset, series: Series, delay: Int, run: Int, saturation: Float?) throws -> (frame: [Float], saturated: Int) {
         func entries(_ kind: FrameKind) -> [FrameEntry] {
             dataset.entries(kind, delay: delay, fluence: series.fluence, wavelength: series.wavelength, spot: series.spot, run: run)
         }

@@ -42,6 +42,8 @@ final class TIFFFile {
 
     var directoryCount: Int { Int(TIFFNumberOfDirectories(handle)) }
     func setDirectory(_ index: Int) -> Bool { TIFFSetDirectory(handle, tdir_t(index)) == 1 }
+    /// The next page after the current one (sequential reading, no walk from the first page).
+    func readNextDirectory() -> Bool { TIFFReadDirectory(handle) == 1 }
     var isTiled: Bool { TIFFIsTiled(handle) != 0 }
 
     func u32(_ tag: Int32) -> UInt32? {

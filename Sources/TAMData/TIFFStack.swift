@@ -249,3 +249,44 @@ public enum TIFFStack {
         return ImageJMetadata.labels(byteCounts: byteCounts, data: data)
     }
 }
+
+/// A stack's pages read a stretch at a time, so a stack larger than memory streams (classic TIFF
+/// and BigTIFF alike). Every page must have the first page's size.
+public final class TIFFPageReader {
+    public let path: String
+    public let pageCount: Int
+    public let width: Int
+    public let height: Int
+    private let file: TIFFFile
+    private var current = 0
+
+    public init(_ path: String) throws {
+        self.path = path
+        file = try TIFFFile(path: path, mode: "r")
+        pageCount = file.directoryCount
+        guard pageCount > 0 else { throw TAMDataError(path, "the TIFF holds no pages") }
+        guard file.setDirectory(0) else { throw TAMDataError(path, "page 1 cannot be read (\(file.firstError ?? "damaged directory"))") }
+        let first = try TIFFStack.readPage(file, page: 0, of: pageCount)
+        (width, height) = (first.width, first.height)
+    }
+
+    /// Pages `pages` (from 0) as float32 frames.
+    public func read(pages: Range<Int>) throws -> ImageStack {
+        var pixels: [Float] = []
+        pixels.reserveCapacity(pages.count * width * height)
+        for page in pages {
+            // The next page is read on from the current one; any other is sought from the first.
+            let found = page == current + 1 ? file.readNextDirectory() : (page == current || file.setDirectory(page))
+            current = page
+            guard found else {
+                throw TAMDataError(path, "page \(page + 1) of \(pageCount) cannot be read (\(file.firstError ?? "damaged directory")); the file may be truncated")
+            }
+            let frame = try TIFFStack.readPage(file, page: page, of: pageCount)
+            guard frame.width == width, frame.height == height else {
+                throw TAMDataError(path, "page \(page + 1) is \(frame.width)x\(frame.height) but page 1 is \(width)x\(height); every frame of a stack must have the same size")
+            }
+            pixels += frame.pixels
+        }
+        return ImageStack(width: width, height: height, pixels: pixels)
+    }
+}

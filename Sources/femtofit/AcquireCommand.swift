@@ -36,18 +36,15 @@ struct AcquireCommand: ParsableCommand {
         let outcome: Sequencer.Outcome
         do {
             outcome = try acquire()
-        } catch let error as AcquisitionError {
-            warn(error.description)
-            throw ExitCode(2)
-        } catch let error as TAMDataError {
-            warn(error.description)
-            throw ExitCode(2)
         } catch let error as DeviceFailure {
             warn(error.description)
             if FileManager.default.fileExists(atPath: output + "/" + AcquisitionStore.headerName) {
                 warn("the finished points are kept in \(output); continue with --resume once the instrument is ready")
             }
-            throw ExitCode(3)
+            throw ExitCode(ExitStatus.deviceFailed.rawValue)
+        } catch {
+            try reportingErrors { throw error }
+            return
         }
         switch outcome {
         case .finished(let dataset):

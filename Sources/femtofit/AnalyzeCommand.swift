@@ -2,6 +2,7 @@ import ArgumentParser
 import FitCore
 import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 import Transport
 
@@ -13,11 +14,12 @@ struct AnalyzeCommand: ParsableCommand {
         abstract: "Transport analysis (MSD, D(t), regimes, D_max, mobility) of a dataset folder or a fits.csv.",
         discussion: """
         INPUT is a dataset folder (each series is preprocessed and fitted with gauss2d-pixelated first; \
-        the fits go into DIR too) or the fits.csv that `femtofit fit` writes. A fits.csv in pixels needs \
-        --pixel-size. See README "femtofit analyze" for analysis.json's schema.
+        the fits go into DIR too), or the fits.csv or fits.h5 that `femtofit fit` writes (fits.h5 for a \
+        run with --csv off). Widths in pixels need --pixel-size. See README "femtofit analyze" for \
+        analysis.json's schema.
         """)
 
-    @Argument(help: "A dataset folder or a fits.csv.")
+    @Argument(help: "A dataset folder, a fits.csv or a fits.h5.")
     var input: String
     @Option(name: .shortAndLong, help: "Folder for analysis.json, the CSVs, plots and report.html (created if missing).")
     var output: String
@@ -29,13 +31,7 @@ struct AnalyzeCommand: ParsableCommand {
     var dotPitch: Double?
 
     func run() throws {
-        do { try analyse() } catch let error as TransportError {
-            warn("analyze: \(error)")
-            throw ExitCode(2)
-        } catch let error as TAMDataError {
-            warn(error.description)
-            throw ExitCode(2)
-        }
+        try reportingErrors("analyze") { try analyse() }
     }
 
     /// Fits (a dataset folder) and analyses; `references` are known MSD curves drawn beside the
@@ -53,16 +49,20 @@ struct AnalyzeCommand: ParsableCommand {
         var spotPositions: [Int: (x: Double, y: Double)] = [:], kineticsMaps: [(String, SVGHeatMap)] = []
         if isFolder.boolValue {
             print("fitting the dataset first (gauss2d-pixelated, weighted by the run scatter)")
-            var fit = try FitCommand.parse([input, "--output", output, "--model", "gauss2d-pixelated"])
-            if let pixelSize { fit.pixelSize = pixelSize }
-            try fit.run()
+            let source = try DatasetSource(input, preprocessing: Preprocessing(), roi: .automatic)
+            let run = FitRun(fitter: StackFitter(model: .gauss2DPixelated, engine: try FitEngine(choice: .auto)),
+                             pixelSize: self.pixelSize ?? source.manifest.pixelSizeNm, roiDescription: "auto")
+            let progress = Progress("fitting", unit: "frames")
+            let summary = try run.run(source, into: output, hasDelays: true, isGrid: source.isGrid) { progress.update($0, of: $1) }
+            for note in summary.notes { print(note) }
             fitsPath = output + "/fits.csv"
             pixelSize = nil
             let manifest = try Dataset.open(input).manifest
             for (i, spot) in manifest.axes.spot.enumerated() { spotPositions[i] = (spot.xUm, spot.yUm) }
             kineticsMaps = try writeKineticsMaps(delays: manifest.axes.delayFs, pixelSize: self.pixelSize ?? manifest.pixelSizeNm)
         }
-        let table = try FitsTable(path: fitsPath, pixelSize: pixelSize)
+        let table = fitsPath.hasSuffix(".h5") ? try FitsH5Reader.table(fitsPath, pixelSize: pixelSize)
+            : try FitsTable(path: fitsPath, pixelSize: pixelSize)
         let progress = Progress("analysing \(table.series.count) series")
         var outcome = try TransportAnalyzer.analyse(table, settings: settings) { progress.update($0, of: $1) }
         let shapePath = ((fitsPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("shape.csv")

@@ -40,16 +40,7 @@ struct DemoCommand: ParsableCommand {
     """
 
     func run() throws {
-        do { try demo() } catch let error as TAMDataError {
-            warn(error.description)
-            throw ExitCode(2)
-        } catch let error as TransportError {
-            warn("analysis: \(error)")
-            throw ExitCode(2)
-        } catch let error as AcquisitionError {
-            warn(error.description)
-            throw ExitCode(2)
-        }
+        try reportingErrors("demo") { try demo() }
     }
 
     func demo() throws {

@@ -1,29 +1,34 @@
 import ArgumentParser
-import Dispatch
 import FitCore
 import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 
-/// `femtofit fit`: fits every frame (or raw ROI) of a file and writes fits.csv and fits.json.
+/// `femtofit fit`: fits every frame (or raw ROI) of an input through the streaming pipeline
+/// (`FitRun`) and writes fits.h5, fits.csv, shape.csv and fits.json.
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Fit a 2D Gaussian to every frame of a TIFF stack, or to every raw float32 ROI.",
+        abstract: "Fit a 2D Gaussian to every frame of a TIFF stack, HDF5 dataset or dataset folder, or to every raw ROI.",
         discussion: """
-            INPUT is a multi-page TIFF (8/16/32-bit integer or 32-bit float), raw float32 ROIs \
-            stored one after another when --raw-shape is given, or a dataset folder \
-            (docs/dataset-format.md): then every series (fluence x wavelength x spot) is fitted on \
-            its run-averaged dT/T frames, with the dataset's delays and pixel size. The spot is found in every frame and \
-            fitted in a ROI that grows with it (--roi auto), or in a fixed-size ROI centred on it. \
-            DIR receives fits.csv and fits.json (see README.md, "Output files").
+            INPUT is a multi-page TIFF or BigTIFF (8/16/32-bit integer or 32-bit float); raw float32 ROIs \
+            stored one after another when --raw-shape is given; an HDF5 dataset named FILE.h5:/path \
+            (3-D frames x height x width, or 2-D ROIs x points with --raw-shape; integer or float); or \
+            a dataset folder (docs/dataset-format.md): then every series (fluence x wavelength x spot) \
+            is fitted on its run-averaged dT/T frames, with the dataset's delays and pixel size. The \
+            spot is found in every frame and fitted in a ROI that grows with it (--roi auto), or in a \
+            fixed-size ROI centred on it. The input is read a block at a time, so memory stays \
+            bounded whatever its size. DIR receives fits.h5, fits.csv (unless --csv off), shape.csv \
+            and fits.json, which is written last and names the run's files; a run that fails leaves \
+            none of them (see README.md, "Output files").
             """)
 
-    @Argument(help: "Input: a multi-page TIFF, raw float32 ROIs with --raw-shape, or a dataset folder.")
+    @Argument(help: "Input: a multi-page TIFF, raw float32 ROIs with --raw-shape, FILE.h5:/dataset, or a dataset folder.")
     var input: String
-    @Option(name: .shortAndLong, help: "Folder for fits.csv and fits.json (created if missing).")
+    @Option(name: .shortAndLong, help: "Folder for the outputs (created if missing).")
     var output: String
-    @Option(name: .customLong("raw-shape"), help: "Read INPUT as raw float32 ROIs of WxH pixels, each fitted whole.")
+    @Option(name: .customLong("raw-shape"), help: "Read INPUT as raw float32 ROIs (or a 2-D HDF5 dataset of ROIs) of WxH pixels, each fitted whole.")
     var rawShape: String?
     @Option(help: "Delay file: one delay per line in fs, one per frame.")
     var delays: String?
@@ -31,6 +36,14 @@ struct FitCommand: ParsableCommand {
     var pixelSize: Double?
     @Option(help: "ROI: auto (grows with the spot) or WxH centred on the spot.")
     var roi = "auto"
+    @Option(help: "fits.csv: on, or off for huge batches (fits.h5 holds every number).")
+    var csv = "on"
+    @Flag(name: .customLong("no-shape-check"), help: "Skip the per-frame Gaussian-ness check (shape.csv and fits.h5's shape group).")
+    var noShapeCheck = false
+    @Option(name: .customLong("start-values"), help: "Raw ROIs: start values, raw float64, one row of the model's parameters per ROI (ROI pixel coordinates).")
+    var startValues: String?
+    @Option(help: "Compress fits.h5 with deflate at this level (1-9); uncompressed by default, which is fastest.")
+    var deflate: Int?
     @OptionGroup var fitting: FitOptions
     @Flag(name: .customLong("no-background"), help: "Dataset: do not subtract the mean frame before time zero.")
     var noBackground = false
@@ -74,150 +87,79 @@ struct FitCommand: ParsableCommand {
         if let pixelSize, !(pixelSize.isFinite && pixelSize > 0) {
             throw ValidationError("--pixel-size must be a positive number of nm (got \(pixelSize))")
         }
+        guard csv == "on" || csv == "off" else { throw ValidationError("--csv takes on or off (got '\(csv)')") }
+        if let deflate, !(1...9).contains(deflate) { throw ValidationError("--deflate takes a level from 1 to 9 (got \(deflate))") }
+        if startValues != nil && rawShape == nil { throw ValidationError("--start-values is for raw ROIs (--raw-shape): frames are cut around their spots, which moves their start") }
     }
 
     func run() throws {
-        do {
-            try fit()
-        } catch let error as TAMDataError {
-            warn(error.description)
-            throw ExitCode(2)
-        } catch let error as FitError {
-            warn("\(input): \(error)")
-            throw ExitCode(2)
+        try reportingErrors(input) { try fit() }
+    }
+
+    /// The ROI choice for frames (raw ROIs are fitted whole).
+    func roiChoice() throws -> StackFitter.ROIChoice {
+        if rawShape != nil { return .wholeFrame }
+        guard roi != "auto" else { return .automatic }
+        let (w, h) = try parseSize(roi, option: "--roi")
+        return .fixed(width: w, height: h)
+    }
+
+    /// The source INPUT names.
+    func source() throws -> (source: FrameSource, hasDelays: Bool, isGrid: Bool, pixelSize: Double?) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
+            if rawShape != nil { throw TAMDataError(input, "is a dataset folder; --raw-shape is for raw ROI files") }
+            if delays != nil { throw TAMDataError(input, "is a dataset folder, which carries its delays; leave out --delays") }
+            let dataset = try DatasetSource(input, preprocessing: preprocessing, roi: try roiChoice())
+            return (dataset, true, dataset.isGrid, pixelSize ?? dataset.manifest.pixelSizeNm)
         }
+        let shape = try rawShape.map { try parseSize($0, option: "--raw-shape") }
+        let source: FrameSource
+        if let name = HDF5DatasetName(input) {
+            source = try HDF5FrameSource(name, rawShape: shape.map { (width: $0.0, height: $0.1) }, roi: try roiChoice())
+        } else if let shape {
+            source = try RawROISource(input, width: shape.0, height: shape.1)
+        } else {
+            source = try TIFFPageSource(input, roi: try roiChoice())
+        }
+        guard let delays else { return (source, false, false, pixelSize) }
+        let values = try DelayFile.read(delays, expectedCount: source.frameCount)
+        return (DelayLabelledSource(source, delays: values), true, false, pixelSize)
     }
 
     func fit() throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
-            try fitDataset()
-            return
+        let (source, hasDelays, isGrid, pixelSize) = try self.source()
+        var fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: try roiChoice(), engine: try fitting.engine())
+        if let startValues {
+            fitter.startValues = try StartValueFile(startValues, parameters: fitting.modelID.parameterCount, fits: source.frameCount).reader
         }
-        let stack: ImageStack
-        let roiChoice: StackFitter.ROIChoice
-        if let rawShape {
-            let (w, h) = try parseSize(rawShape, option: "--raw-shape")
-            stack = try RawStack.read(input, width: w, height: h)
-            roiChoice = .wholeFrame
-        } else {
-            stack = try TIFFStack.read(input)
-            if roi == "auto" { roiChoice = .automatic } else {
-                let (w, h) = try parseSize(roi, option: "--roi")
-                roiChoice = .fixed(width: w, height: h)
-            }
-        }
-        let delayValues = try delays.map { try DelayFile.read($0, expectedCount: stack.frameCount) }
-        let engine = try fitting.engine()
-        let fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: roiChoice, engine: engine)
-        let progress = Progress("fitting \(stack.frameCount) frames")
-        let start = DispatchTime.now().uptimeNanoseconds
-        let results = try fitter.fit(stack, source: input) { progress.update($0, of: $1) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let metadata = FitOutput.Metadata(
-            input: input, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
-            device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue,
-            tolerance: fitting.tolerance, maxIterations: fitting.maxIterations, errors: fitting.errors,
-            roi: rawShape != nil ? "whole \(rawShape!) ROIs" : roi, pixelSizeNm: pixelSize,
-            fitTimeSeconds: seconds, frames: stack.frameCount)
-        let output = FitOutput(model: fitting.modelID, results: results, delays: delayValues, pixelSize: pixelSize, metadata: metadata)
-        let paths = try output.write(to: self.output)
-        let shapes = try SpotShape.check(stack, variances: nil, results: results, model: fitting.modelID)
-            .map { SpotShapeOutput.Row(label: nil, delayFs: delayValues?[$0.frame], check: $0) }
-        try writeShape(shapes, pixelSize: pixelSize)
-        report(results, seconds: seconds, paths: paths)
+        var run = FitRun(fitter: fitter, pixelSize: pixelSize,
+                         roiDescription: rawShape.map { "whole \($0) ROIs" } ?? roi)
+        run.writeCSV = csv == "on"
+        run.shapeCheck = !noShapeCheck
+        run.deflate = deflate
+        let unit = rawShape == nil ? "frames" : "ROIs"
+        let progress = Progress("fitting", unit: unit)
+        let summary = try run.run(source, into: output, hasDelays: hasDelays, isGrid: isGrid) { progress.update($0, of: $1) }
+        report(summary, unit: unit)
     }
 
-    /// shape.csv beside fits.csv, when the model is a 2D Gaussian; a line for the flagged frames.
-    func writeShape(_ rows: [SpotShapeOutput.Row], pixelSize: Double?) throws {
-        guard !rows.isEmpty else { return }
-        try AtomicFile.write(SpotShapeOutput.csv(rows, pixelSize: pixelSize), to: self.output + "/shape.csv")
-        let flagged = rows.filter(\.check.flagged)
-        if !flagged.isEmpty {
-            print("shape check: \(flagged.count) of \(rows.count) frames are not Gaussian by their moments (first: frame \(flagged[0].check.frame)); see shape.csv")
+    func report(_ summary: FitRun.Summary, unit: String) {
+        for note in summary.notes { print(note) }
+        let counts = FitState.allCases.compactMap { s in summary.states[s].map { "\($0) \(s)" } }.joined(separator: ", ")
+        print("fitted \(summary.fits) \(unit) in \(String(format: "%.3f", summary.fitSeconds)) s (\(String(format: "%.3f", summary.wallSeconds)) s with reading and writing): \(counts)")
+        if let first = summary.firstMasked {
+            warn("\(input): \(summary.maskedFits) frame(s) had NaN or infinite pixels, masked from their fits (first: frame \(first.index), \(first.pixels) pixels)")
         }
-    }
-
-    /// A dataset folder: each series' run-averaged dT/T stack, fitted in turn, into one fits.csv.
-    func fitDataset() throws {
-        if rawShape != nil { throw TAMDataError(input, "is a dataset folder; --raw-shape is for raw ROI files") }
-        if delays != nil { throw TAMDataError(input, "is a dataset folder, which carries its delays; leave out --delays") }
-        let dataset = try Dataset.open(input)
-        let manifest = dataset.manifest
-        let pixelSize = self.pixelSize ?? manifest.pixelSizeNm
-        var roiChoice = StackFitter.ROIChoice.automatic
-        if roi != "auto" {
-            let (w, h) = try parseSize(roi, option: "--roi")
-            roiChoice = .fixed(width: w, height: h)
+        for r in summary.invalid.prefix(5) {
+            warn("\(input): frame \(r.index)\(r.series.map { " (fluence \($0.fluence), \($0.wavelengthNm) nm, spot \($0.spot))" } ?? ""): invalid input: \(r.problem)")
         }
-        let engine = try fitting.engine()
-        let fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: roiChoice, engine: engine)
-        let allSeries = DifferentialStack.series(of: dataset)
-        let frames = allSeries.count * manifest.axes.delayFs.count
-        let progress = Progress("fitting \(allSeries.count) series x \(manifest.axes.delayFs.count) delays")
-        var results: [StackFitter.FrameResult] = [], labels: [FitOutput.SeriesLabel] = [], resultDelays: [Double] = []
-        var notes: [String] = []
-        var shapes: [SpotShapeOutput.Row] = []
-        var spotReferences: [[Int]: ImageStack] = [:]
-        do {
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        } catch {
-            throw TAMDataError(output, "cannot create the output folder (\(error.localizedDescription))")
+        if summary.invalidCount > 5 {
+            warn("\(input): ...and \(summary.invalidCount - 5) more invalid \(unit) (the first \(FitRun.invalidListed) with their reasons under `invalid` in fits.json; every one's code in fits.h5's `problem`)")
         }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for series in allSeries {
-            let name = "fluence \(series.fluence), wavelength \(series.wavelength), spot \(series.spot)"
-            let reference = series.spot == 0 ? nil : spotReferences[[series.fluence, series.wavelength]]
-            let prepared = try preprocessing.run(dataset, series: series, spotReference: reference)
-            if series.spot == 0 { spotReferences[[series.fluence, series.wavelength]] = prepared.summedSignal }
-            notes += prepared.notes.map { "\(name): \($0)" }
-            // The ΔT/T frames fitted, for a look in Fiji.
-            let stackName = "dtt_f\(series.fluence)_w\(series.wavelength)_s\(series.spot).tif"
-            try TIFFStack.write(prepared.signal, to: output + "/" + stackName,
-                                imageJ: ImageJMetadata(pixelSize: manifest.pixelSizeNm, frameLabels: ImageJMetadata.delayLabels(manifest.axes.delayFs)))
-            let absorbed = try manifest.absorbedPerDot(fluence: series.fluence)
-            if let note = absorbed.note, !notes.contains(note) { notes.append(note) }
-            let label = FitOutput.SeriesLabel(fluence: absorbed.value ?? Double(series.fluence),
-                                              wavelengthNm: manifest.axes.wavelengthNm[series.wavelength], spot: series.spot)
-            let done = results.count
-            let fitted = try fitter.fit(prepared.signal, variances: prepared.variance, source: "\(input) (\(name))") { finished, _ in
-                progress.update(done + finished, of: frames)
-            }
-            results += fitted
-            shapes += try SpotShape.check(prepared.signal, variances: prepared.variance, results: fitted, model: fitting.modelID)
-                .map { SpotShapeOutput.Row(label: label, delayFs: prepared.delayFs[$0.frame], check: $0) }
-            labels += Array(repeating: label, count: fitted.count)
-            resultDelays += fitted.map { prepared.delayFs[$0.frame] }
+        if let first = summary.firstFlagged {
+            print("shape check: \(summary.shapeFlagged) of \(summary.shapeChecked) frames are not Gaussian by their moments (first: frame \(first)); see shape.csv")
         }
-        for note in notes { print(note) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let metadata = FitOutput.Metadata(
-            input: input, model: fitting.modelID.name, estimator: fitting.estimator, backend: engine.backend.name,
-            device: engine.backend.deviceDescription, precision: engine.backend.precision.rawValue,
-            tolerance: fitting.tolerance, maxIterations: fitting.maxIterations, errors: fitting.errors,
-            roi: roi, pixelSizeNm: pixelSize, fitTimeSeconds: seconds, frames: frames, preprocessing: notes)
-        var output = FitOutput(model: fitting.modelID, results: results, delays: manifest.axes.delayFs, pixelSize: pixelSize,
-                               metadata: metadata, series: labels)
-        output.resultDelays = resultDelays
-        let paths = try output.write(to: self.output)
-        try writeShape(shapes, pixelSize: pixelSize)
-        report(results, seconds: seconds, paths: paths)
-    }
-
-    func report(_ results: [StackFitter.FrameResult], seconds: Double, paths: (csv: String, json: String)) {
-        var counts: [FitState: Int] = [:]
-        for r in results { counts[r.state, default: 0] += 1 }
-        let summary = FitState.allCases.compactMap { s in counts[s].map { "\($0) \(s)" } }.joined(separator: ", ")
-        print("fitted \(results.count) \(rawShape == nil ? "frames" : "ROIs") in \(String(format: "%.3f", seconds)) s: \(summary)")
-        let masked = results.filter { $0.maskedPixels > 0 }
-        if !masked.isEmpty {
-            warn("\(input): \(masked.count) frame(s) had NaN or infinite pixels, masked from their fits (first: frame \(masked[0].frame), \(masked[0].maskedPixels) pixels)")
-        }
-        let invalid = results.filter { $0.state == .invalidInput }
-        for r in invalid.prefix(5) {
-            warn("\(input): frame \(r.frame): invalid input: \(r.problem ?? "unusable data")")
-        }
-        if invalid.count > 5 { warn("\(input): ...and \(invalid.count - 5) more invalid frames (each with its reason under `problem` in fits.json)") }
-        print("results: \(paths.csv)\n         \(paths.json)")
+        print("results in \(output)/: " + summary.files.map(\.name).joined(separator: ", "))
     }
 }

@@ -67,9 +67,8 @@ struct SimulateCommand: ParsableCommand {
             let written = try SimulateCommand.write(simulator, to: output)
             print("simulated \(simulator.delays.count) frames of \(size) pixels (\(pixelSize) nm each), \(noise) noise")
             print("wrote \(written.stack)\n      \(written.delays)\n      \(written.truth)")
-        } catch let error as TAMDataError {
-            warn(error.description)
-            throw ExitCode(2)
+        } catch {
+            try reportingErrors { throw error }
         }
     }
 
@@ -78,7 +77,7 @@ struct SimulateCommand: ParsableCommand {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw TAMDataError(folder, "cannot create the output folder (\(error.localizedDescription))")
+            throw OutputError(folder, "cannot create the output folder (\(error.localizedDescription))")
         }
         let (stack, truth) = try simulator.run()
         let paths = (folder + "/stack.tif", folder + "/delays.txt", folder + "/truth.csv")

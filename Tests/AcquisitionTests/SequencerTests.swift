@@ -1,5 +1,6 @@
 import Acquisition
 import FitEngine
+import Pipeline
 import TAMData
 import XCTest
 

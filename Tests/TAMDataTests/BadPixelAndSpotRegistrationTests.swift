@@ -1,6 +1,7 @@
 import FemtofitTestSupport
 import FitCore
 import Foundation
+import Pipeline
 import TAMData
 import XCTest
 

@@ -1,5 +1,6 @@
 import FitCore
 import Foundation
+import Pipeline
 import TAMData
 import XCTest
 import FemtofitTestSupport

@@ -191,6 +191,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("rois.raw") && wrong.stderr.contains("16x15"), wrong.stderr)
     }
 
+    /// Huge-batch options: --csv off writes fits.h5 and fits.json only, and analyze reads fits.h5;
+    /// the exit-code table: 64 for usage, 2 for bad input, 74 when the outputs cannot be written.
+    func testCSVOffAnalyzeFromFitsH5AndExitCodes() throws {
+        let sim = try femtofit(["simulate", "--output", folder, "--seed", "9"])
+        XCTAssertEqual(sim.status, 0, sim.stderr)
+        let out = folder + "/fit"
+        let run = try femtofit(["fit", folder + "/stack.tif", "--output", out, "--delays", folder + "/delays.txt",
+                                "--pixel-size", "55.6", "--csv", "off", "--no-shape-check"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["fits.h5", "fits.json"])
+        XCTAssertTrue(run.stderr.contains("fitting: 60/60") && run.stderr.contains("frames/s"), run.stderr)
+        let analysis = try femtofit(["analyze", out + "/fits.h5", "--output", folder + "/analysis"])
+        XCTAssertEqual(analysis.status, 0, analysis.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/analysis/analysis.json"))
+
+        let usage = try femtofit(["fit", folder + "/stack.tif", "--output", out, "--csv", "maybe"])
+        XCTAssertEqual(usage.status, 64, usage.stderr)
+        try "x".write(toFile: folder + "/plain", atomically: true, encoding: .utf8)
+        let unwritable = try femtofit(["fit", folder + "/stack.tif", "--output", folder + "/plain/out"])
+        XCTAssertEqual(unwritable.status, 74, unwritable.stderr)
+        XCTAssertTrue(unwritable.stderr.contains("plain/out"), unwritable.stderr)
+        let missing = try femtofit(["fit", folder + "/none.h5:/frames", "--output", folder + "/o"])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("none.h5") && missing.stderr.contains("no such file"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/o/fits.json"))
+    }
+
     func testBadInputGetsClearErrorsAndExitCodes() throws {
         _ = try femtofit(["simulate", "--output", folder, "--size", "48x40"])
         let stack = folder + "/stack.tif"

@@ -1,3 +1,4 @@
+import TAMData
 import FitCore
 import FitEngine
 

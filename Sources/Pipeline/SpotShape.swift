@@ -1,3 +1,4 @@
+import TAMData
 import FitCore
 
 /// Is a Gaussian the right model for each frame? The spot's own moments, measured on the data
@@ -31,6 +32,12 @@ public enum SpotShape {
     }
 
     public static let flagZ = 4.0
+
+    /// Whether `model` has what the check measures: a centre, a width and a background.
+    public static func applies(to model: ModelID) -> Bool {
+        let names = model.parameterNames
+        return ["x0", "y0", "offset"].allSatisfy(names.contains) && names.contains { ["sigma", "sigma_x", "sigma_y"].contains($0) }
+    }
     public static let apertureSigmas = 3.0
 
     /// Moments of `values` (background already removed) about (x0, y0), with the first-order

@@ -1,6 +1,7 @@
 import FitCore
 import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 import Transport
 import XCTest

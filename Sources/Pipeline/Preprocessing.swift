@@ -1,3 +1,4 @@
+import TAMData
 import Foundation
 
 /// From a dataset's frames to what the fits see, for one series: ΔT/T per run

@@ -1,6 +1,7 @@
 import FemtofitTestSupport
 import FitCore
 import FitEngine
+import Pipeline
 import TAMData
 import XCTest
 

@@ -3,6 +3,7 @@ import FemtofitTestSupport
 import FitCore
 import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 import XCTest
 

@@ -2,6 +2,7 @@ import FemtofitTestSupport
 import FitCore
 import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 import XCTest
 

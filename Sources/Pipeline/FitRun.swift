@@ -1,0 +1,166 @@
+import Dispatch
+import FitCore
+import FitEngine
+import Foundation
+import TAMData
+
+/// One streaming fit run, the library's whole `femtofit fit`: a source read a block at a time,
+/// each block cut into ROIs and fitted (`StackFitter`), the results handed to the sinks (fits.h5
+/// always, fits.csv and shape.csv when asked) in fit order while the run goes on, and fits.json
+/// written last as the run's commit record. Memory holds a block or two, whatever the fit count.
+/// The outputs are a set (`OutputSet`): all of them appear when the run completes, none when it
+/// fails.
+public struct FitRun {
+    public var fitter: StackFitter
+    /// nm per pixel (lengths are then written in nm), or nil for pixels.
+    public var pixelSize: Double?
+    /// Write fits.csv (off for huge batches: fits.h5 holds everything).
+    public var writeCSV = true
+    /// The Gaussian-ness check per fit (shape.csv and fits.h5's shape group).
+    public var shapeCheck = true
+    /// fits.h5's deflate level (nil: uncompressed, the fastest).
+    public var deflate: Int?
+    /// Frames per block (nil: about 32 MB of pixels).
+    public var blockFrames: Int?
+    /// How the ROI was chosen, in words, for the metadata.
+    public var roiDescription: String
+    /// The test hook of the output set (see `OutputSet.fault`).
+    public var fault: (@Sendable (String, Int) throws -> Void)?
+
+    public init(fitter: StackFitter, pixelSize: Double?, roiDescription: String) {
+        self.fitter = fitter
+        self.pixelSize = pixelSize
+        self.roiDescription = roiDescription
+    }
+
+    /// What a run did, for the report and the caller.
+    public struct Summary: Sendable {
+        public var fits = 0
+        public var states: [FitState: Int] = [:]
+        /// Fits with masked (NaN or infinite) pixels, and the first of them.
+        public var maskedFits = 0
+        public var firstMasked: (index: Int, pixels: Int)?
+        /// The first invalid fits (up to 1 000) with their problems, and the count.
+        public var invalid: [(fit: Int, index: Int, series: SeriesLabel?, problem: String)] = []
+        public var invalidCount = 0
+        public var shapeChecked = 0
+        public var shapeFlagged = 0
+        public var firstFlagged: Int?
+        /// Seconds in the fitter (ROI cutting and the engine) and for the whole run.
+        public var fitSeconds = 0.0
+        public var wallSeconds = 0.0
+        /// The files written, with their sizes, fits.json last.
+        public var files: [(name: String, bytes: Int)] = []
+        public var notes: [String] = []
+    }
+
+    public static let invalidListed = 1_000
+
+    /// Runs `source` into `folder`. `progress` is told fits done and the total after each block.
+    public func run(_ source: FrameSource, into folder: String, hasDelays: Bool, isGrid: Bool = false,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let outputs = try OutputSet(folder: folder)
+        outputs.fault = fault
+        do {
+            var summary = try stream(source, outputs: outputs, hasDelays: hasDelays, isGrid: isGrid, started: started, progress: progress)
+            try outputs.commit(record: "fits.json")
+            summary.files = outputs.sizes()
+            return summary
+        } catch {
+            outputs.abort()
+            throw error
+        }
+    }
+
+    private func stream(_ source: FrameSource, outputs: OutputSet, hasDelays: Bool, isGrid: Bool, started: UInt64,
+                        progress: ((Int, Int) -> Void)?) throws -> Summary {
+        let model = fitter.model
+        let columns = FitColumns(model: model, pixelSize: pixelSize, hasDelays: hasDelays, isGrid: isGrid)
+        let checkShape = shapeCheck && SpotShape.applies(to: model)
+        let h5 = try HDF5FitSink(outputs: outputs, columns: columns, shapeCheck: checkShape, deflate: deflate)
+        var sinks: [FitSink] = [h5]
+        if writeCSV { sinks.append(try CSVFitSink(outputs: outputs, columns: columns, single: fitter.engine.backend.precision == .single)) }
+        if checkShape { sinks.append(try ShapeCSVSink(outputs: outputs, pixelSize: pixelSize, grid: isGrid, hasDelays: hasDelays)) }
+        (source as? DatasetSource)?.outputs = outputs
+
+        var summary = Summary()
+        let blockFrames = self.blockFrames ?? max(1, min(65_536, 8_388_608 / max(1, source.pixelsPerFrame)))
+        let total = source.frameCount
+        while let block = try source.next(maximum: blockFrames) {
+            let fitStart = DispatchTime.now().uptimeNanoseconds
+            let chunk = try fitter.fit(block, source: block.series.map { "\(source.name) (\(Self.describe($0)))" } ?? source.name)
+            let shape = checkShape ? try Self.shapeRows(block, chunk, firstFit: summary.fits) : []
+            summary.fitSeconds += Double(DispatchTime.now().uptimeNanoseconds - fitStart) / 1e9
+            for sink in sinks { try sink.write(chunk, shape: shape) }
+            tally(chunk, shape: shape, into: &summary)
+            progress?(summary.fits, total)
+        }
+        for sink in sinks { if sink !== h5 { try sink.finish() } }
+        summary.notes = (source as? DatasetSource)?.notes ?? []
+        summary.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let metadata = metadataFor(source, summary: summary)
+        try h5.setMetadata(metadata.attributes(columns: columns))
+        try h5.finish()
+        let record = FitsRecord(metadata: metadata, columns: columns.names, summary: summary, files: outputs.sizes())
+        let file = try StreamFile("fits.json", in: outputs)
+        try file.write(Array(try record.json()))
+        return summary
+    }
+
+    static func describe(_ label: SeriesLabel) -> String {
+        "fluence \(label.fluence), \(label.wavelengthNm) nm, spot \(label.spot)"
+    }
+
+    func metadataFor(_ source: FrameSource, summary: Summary) -> FitsMetadata {
+        let backend = fitter.engine.backend, settings = fitter.settings
+        return FitsMetadata(
+            input: source.name, model: fitter.model.name, estimator: settings.estimator == .poissonMLE ? "mle" : "lse",
+            backend: backend.name, device: backend.deviceDescription, precision: backend.precision.rawValue,
+            tolerance: settings.tolerance, maxIterations: settings.maxIterations,
+            errors: settings.robustErrors ? "robust" : "curvature", roi: roiDescription, pixelSizeNm: pixelSize,
+            fitTimeSeconds: summary.fitSeconds, frames: summary.fits, preprocessing: summary.notes.isEmpty ? nil : summary.notes)
+    }
+
+    func tally(_ chunk: FitChunk, shape: [SpotShapeOutput.Row], into summary: inout Summary) {
+        var counts = [Int32: Int]()
+        for code in chunk.stateCodes { counts[code, default: 0] += 1 }
+        for (code, count) in counts { summary.states[FitState(rawValue: code) ?? .invalidInput, default: 0] += count }
+        for i in 0..<chunk.count where chunk.maskedPixels[i] > 0 {
+            if summary.firstMasked == nil { summary.firstMasked = (chunk.frames[i], Int(chunk.maskedPixels[i])) }
+            summary.maskedFits += 1
+        }
+        for i in 0..<chunk.count where chunk.stateCodes[i] == FitState.invalidInput.rawValue {
+            summary.invalidCount += 1
+            if summary.invalid.count < Self.invalidListed {
+                summary.invalid.append((summary.fits + i, chunk.frames[i], chunk.series, chunk.problems[i] ?? "unusable data"))
+            }
+        }
+        summary.shapeChecked += shape.count
+        for row in shape where row.check.flagged {
+            if summary.firstFlagged == nil { summary.firstFlagged = row.check.frame }
+            summary.shapeFlagged += 1
+        }
+        summary.fits += chunk.count
+    }
+
+    /// The shape check of a block's converged fits, on all cores.
+    static func shapeRows(_ block: FrameBlock, _ chunk: FitChunk, firstFit: Int) throws -> [SpotShapeOutput.Row] {
+        let count = chunk.count
+        let slices = count < 256 ? 1 : min(32, count / 128)
+        var parts = [Result<[SpotShape.Frame], Error>](repeating: .success([]), count: slices)
+        parts.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                let range = (slice * count / slices)..<((slice + 1) * count / slices)
+                let results = range.map { chunk.result($0, frame: $0) }
+                out[slice] = Result { try SpotShape.check(block.frames, variances: block.variances, results: results, model: chunk.model) }
+            }
+        }
+        return try parts.flatMap { try $0.get() }.map { check in
+            var global = check
+            global.frame = chunk.frames[check.frame]
+            return SpotShapeOutput.Row(label: block.series, delayFs: block.delays?[check.frame], check: global, fit: firstFit + check.frame)
+        }
+    }
+}

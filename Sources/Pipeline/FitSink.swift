@@ -1,0 +1,47 @@
+import Foundation
+import TAMData
+
+/// Where a run's results go, chunk by chunk and in fit order, while the run goes on: fits.csv,
+/// fits.h5, shape.csv. `finish` completes the file; the `OutputSet` moves it into place later.
+public protocol FitSink: AnyObject {
+    func write(_ chunk: FitChunk, shape: [SpotShapeOutput.Row]) throws
+    func finish() throws
+}
+
+/// A file written from the start by appending, through the output set's fault hook, with errors
+/// that name the file and say what to do.
+final class StreamFile {
+    let path: String
+    let name: String
+    private let descriptor: Int32
+    private let fault: (@Sendable (String, Int) throws -> Void)?
+    private(set) var bytes = 0
+
+    init(_ name: String, in outputs: OutputSet) throws {
+        self.name = name
+        path = outputs.path(name)
+        fault = outputs.fault
+        descriptor = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError(path, "cannot create the file (\(String(cString: strerror(errno))))") }
+    }
+
+    deinit { close(descriptor) }
+
+    func write(_ data: UnsafeRawBufferPointer) throws {
+        try fault?(name, bytes + data.count)
+        var offset = 0
+        while offset < data.count {
+            let written = Foundation.write(descriptor, data.baseAddress! + offset, data.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = errno == ENOSPC ? "the disk is full" : String(cString: strerror(errno))
+                throw OutputError(path, "cannot write (\(reason)); free some space or choose another --output")
+            }
+            offset += written
+        }
+        bytes += data.count
+    }
+
+    func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+    func write(_ text: String) throws { try write(Array(text.utf8)) }
+}

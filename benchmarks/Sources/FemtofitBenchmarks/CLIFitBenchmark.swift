@@ -1,0 +1,121 @@
+import Dispatch
+import FitCore
+import FitEngine
+import Foundation
+
+/// The user's path: a whole `femtofit fit` process on raw 15x15 ROIs, from start to exit with its
+/// outputs written, beside the engine alone on the same ROIs in the same run. Conditions are the
+/// issue's: the input in the page cache, `--backend cpu`, the same start values as the engine's run,
+/// the shape check off. Figures: the process's fits/s over the engine's (`ratio_to_engine`), the
+/// overhead beyond the engine in core-nanoseconds per fit (wall seconds x threads / fits), and the
+/// process's peak RSS. The memory check fits 10x more ROIs and compares peak RSS.
+enum CLIFitBenchmark {
+    struct Figures {
+        var fits: Int
+        var engineSeconds: Double
+        var processSeconds: Double
+        var peakRSSBytes: Int
+        var overheadCoreNs: Double { (processSeconds - engineSeconds) * Double(CPUSolver.coreCount) * 1e9 / Double(fits) }
+        var ratio: Double { engineSeconds / processSeconds }
+    }
+
+    /// A folder in the temporary directory holding `fits` raw 15x15 ROIs and their start values
+    /// (10 000 distinct simulated spots, repeated), after a check that the disk has room.
+    final class Inputs {
+        let folder: String
+        let rois: String
+        let starts: String
+        let fits: Int
+        let sample: SyntheticFits
+
+        init(fits: Int) throws {
+            self.fits = fits
+            let bytes = fits * (225 * 4 + 5 * 8)
+            let temporary = NSTemporaryDirectory()
+            let free = (try? FileManager.default.attributesOfFileSystem(forPath: temporary)[.systemFreeSize] as? Int) ?? 0
+            guard free > bytes + bytes / 2 + (1 << 30) else {
+                throw CLIBenchmarkError("\(temporary): \(free >> 20) MiB free; the \(fits)-fit run needs about \((bytes + bytes / 2) >> 20) MiB")
+            }
+            folder = temporary + "femtofit-bench-cli-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            rois = folder + "/rois.f32"
+            starts = folder + "/starts.f64"
+            sample = try SyntheticFits.gauss2DBenchmark(size: 15, count: 10_000, seed: 20_261_203)
+            try Self.repeatTo(rois, sample.batch.data, times: fits / 10_000)
+            try Self.repeatTo(starts, sample.batch.initialParameters!, times: fits / 10_000)
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+        static func repeatTo<T>(_ path: String, _ values: [T], times: Int) throws {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            let block = values.withUnsafeBytes { Data($0) }
+            for _ in 0..<times { try handle.write(contentsOf: block) }
+        }
+    }
+
+    /// The engine alone on the same fits with the same start values, chunk by chunk from memory.
+    static func engineSeconds(_ inputs: Inputs) throws -> Double {
+        let engine = FitEngine(backend: CPUBackend(precision: .single))
+        let settings = FitSettings(tolerance: 1e-4, maxIterations: 20)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<(inputs.fits / 10_000) { _ = try engine.fit(inputs.sample.batch, settings: settings) }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// `femtofit fit` on the inputs, timed from spawn to exit; its peak RSS from wait4.
+    static func process(_ inputs: Inputs, csv: Bool) throws -> (seconds: Double, peakRSS: Int) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("femtofit").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw CLIBenchmarkError("\(binary) is missing; build it with `swift build -c release --product femtofit`")
+        }
+        let output = inputs.folder + "/out"
+        let arguments = [binary, "fit", inputs.rois, "--raw-shape", "15x15", "--backend", "cpu", "--output", output,
+                         "--start-values", inputs.starts, "--no-shape-check", "--csv", csv ? "on" : "off"]
+        let start = DispatchTime.now().uptimeNanoseconds
+        var pid: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else { throw CLIBenchmarkError("cannot start \(binary)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        wait4(pid, &status, 0, &usage)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard status == 0 else { throw CLIBenchmarkError("femtofit fit exited with status \(status >> 8) on the benchmark's input") }
+        try? FileManager.default.removeItem(atPath: output)
+        return (seconds, usage.ru_maxrss * 1024)
+    }
+
+    /// The whole-process rows: best of `tries` runs each (the machines are shared and noisy).
+    static func measure(fits: Int, csv: Bool, tries: Int = 2) throws -> Figures {
+        let inputs = try Inputs(fits: fits)
+        var best = Figures(fits: fits, engineSeconds: .infinity, processSeconds: .infinity, peakRSSBytes: 0)
+        for _ in 0..<tries {
+            // Interleaved, so a neighbour's burst hits both sides alike.
+            best.engineSeconds = min(best.engineSeconds, try engineSeconds(inputs))
+            let run = try process(inputs, csv: csv)
+            best.processSeconds = min(best.processSeconds, run.seconds)
+            best.peakRSSBytes = max(best.peakRSSBytes, run.peakRSS)
+        }
+        return best
+    }
+
+    /// Peak RSS of `femtofit fit --csv off` at `small` and `large` fits (ratio large / small).
+    static func memory(small: Int, large: Int) throws -> (small: Int, large: Int) {
+        let a = try process(try Inputs(fits: small), csv: false).peakRSS
+        let b = try process(try Inputs(fits: large), csv: false).peakRSS
+        return (a, b)
+    }
+}
+
+struct CLIBenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
