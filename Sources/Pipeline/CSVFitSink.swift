@@ -48,6 +48,7 @@ public final class CSVFitSink: FitSink {
             }
         }
         for text in texts { try file.write(text) }
+        file.startWriteback()
     }
 
     public func finish() throws {}

@@ -87,15 +87,45 @@ public struct FitRun {
         var summary = Summary()
         let blockFrames = self.blockFrames ?? max(1, min(65_536, 8_388_608 / max(1, source.pixelsPerFrame)))
         let total = source.frameCount
-        while let block = try source.next(maximum: blockFrames) {
+        // Three stages, each on its own thread: the next block is read while this one is fitted,
+        // and the last one's results are written meanwhile. One block waits between stages at most.
+        let blocks = BoundedChannel<Result<FrameBlock, Error>>(capacity: 1)
+        let reader = StageThread(name: "femtofit-read") {
+            while true {
+                let next = Result { try source.next(maximum: blockFrames) }
+                switch next {
+                case .success(let block?): if !blocks.put(.success(block)) { return }
+                case .success(nil): blocks.close(); return
+                case .failure(let error): blocks.put(.failure(error)); blocks.close(); return
+                }
+            }
+        }
+        let results = BoundedChannel<(FitChunk, [SpotShapeOutput.Row])>(capacity: 1)
+        let writeFailure = FirstError()
+        let writer = StageThread(name: "femtofit-write") {
+            while let (chunk, shape) = results.take().map({ ($0.0, $0.1) }) {
+                guard !writeFailure.happened else { continue }  // drain, so the fitting stage never waits
+                do { for sink in sinks { try sink.write(chunk, shape: shape) } } catch { writeFailure.record(error) }
+            }
+        }
+        defer {
+            blocks.close(); results.close()
+            reader.join(); writer.join()
+        }
+        while let next = blocks.take() {
+            let block = try next.get()
             let fitStart = DispatchTime.now().uptimeNanoseconds
             let chunk = try fitter.fit(block, source: block.series.map { "\(source.name) (\(Self.describe($0)))" } ?? source.name)
             let shape = checkShape ? try Self.shapeRows(block, chunk, firstFit: summary.fits) : []
             summary.fitSeconds += Double(DispatchTime.now().uptimeNanoseconds - fitStart) / 1e9
-            for sink in sinks { try sink.write(chunk, shape: shape) }
+            if let error = writeFailure.error { throw error }
+            results.put((chunk, shape))
             tally(chunk, shape: shape, into: &summary)
             progress?(summary.fits, total)
         }
+        results.close()
+        writer.join()
+        if let error = writeFailure.error { throw error }
         for sink in sinks { if sink !== h5 { try sink.finish() } }
         summary.notes = (source as? DatasetSource)?.notes ?? []
         summary.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -163,4 +193,19 @@ public struct FitRun {
             return SpotShapeOutput.Row(label: block.series, delayFs: block.delays?[check.frame], check: global, fit: firstFit + check.frame)
         }
     }
+}
+
+/// The first error a stage met, read by another stage.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Error?
+
+    func record(_ error: Error) {
+        lock.lock()
+        if first == nil { first = error }
+        lock.unlock()
+    }
+
+    var error: Error? { lock.lock(); defer { lock.unlock() }; return first }
+    var happened: Bool { error != nil }
 }

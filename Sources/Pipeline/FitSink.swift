@@ -42,6 +42,10 @@ final class StreamFile {
         bytes += data.count
     }
 
+    /// Starts writing what is written so far to the disk, without waiting: the flush before the
+    /// commit then finds little left to do.
+    func startWriteback() { _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED) }
+
     func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
     func write(_ text: String) throws { try write(Array(text.utf8)) }
 }

@@ -24,9 +24,12 @@ public final class RawROISource: FrameSource {
     public let frameCount: Int
     private let descriptor: Int32
     private var position = 0
-    /// The last block's pixels, read into again once the pipeline has let the block go (no new
-    /// pages to fault in; were the block still held, writing would copy it first).
-    private var buffer: [Float] = []
+    /// Pixel buffers read into in turn and reused, so the kernel copies into pages the process
+    /// already has instead of faulting in new ones for every block. A run holds at most three
+    /// blocks at once (one read ahead, one waiting, one fitted), so the fourth buffer is free when
+    /// it comes round again; were it still held, writing into it would copy it first (never wrong).
+    private var buffers: [[Float]] = Array(repeating: [], count: 4)
+    private var turn = 0
 
     public init(_ path: String, width: Int, height: Int) throws {
         guard width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
@@ -61,10 +64,9 @@ public final class RawROISource: FrameSource {
         guard position < frameCount else { return nil }
         let count = min(maximum, frameCount - position), n = width * height
         let first = position
-        if buffer.count != count * n {
-            buffer = [Float](repeating: 0, count: count * n)
-        }
-        try buffer.withUnsafeMutableBytes { raw in
+        turn = (turn + 1) % buffers.count
+        if buffers[turn].count != count * n { buffers[turn] = [Float](repeating: 0, count: count * n) }
+        try buffers[turn].withUnsafeMutableBytes { raw in
             var done = 0
             while done < raw.count {
                 let got = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(first * n * 4 + done))
@@ -78,7 +80,7 @@ public final class RawROISource: FrameSource {
             }
         }
         position += count
-        return FrameBlock(frames: ImageStack(width: width, height: height, pixels: buffer), firstFrame: first, roi: .wholeFrame)
+        return FrameBlock(frames: ImageStack(width: width, height: height, pixels: buffers[turn]), firstFrame: first, roi: .wholeFrame)
     }
 }
 

@@ -80,6 +80,7 @@ public final class HDF5FitSink: FitSink {
             for (k, field) in fields.enumerated() { try shape[k + 1].append(rows.map { field($0.check) }) }
             try shape[fields.count + 1].append(rows.map { UInt8($0.check.flagged ? 0 : 1) })
         }
+        file.startWriteback()
     }
 
     /// Sets the run's metadata as root attributes (called before `finish`).

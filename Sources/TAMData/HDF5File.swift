@@ -50,6 +50,14 @@ public final class HDF5File {
 
     deinit { if !closed { H5Fclose(id) } }
 
+    /// Starts writing the file's data so far to the disk, without waiting (its flush at the end
+    /// then finds little left).
+    public func startWriteback() {
+        var handle: UnsafeMutableRawPointer?
+        guard H5Fget_vfd_handle(id, h5Default, &handle) >= 0, let handle else { return }
+        _ = posix_fadvise(handle.load(as: Int32.self), 0, 0, POSIX_FADV_DONTNEED)
+    }
+
     public func createGroup(_ name: String) throws {
         let group = H5Gcreate2(id, name, h5Default, h5Default, h5Default)
         guard group >= 0 else { throw OutputError(path, "cannot create the group \(name)") }
