@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages femtofit builds against when any is missing (Debian/Ubuntu), or
 # says exactly what to run when it lacks the rights. Sourced by scripts/femtofit and scripts/test.
-femtofit_packages=(libtiff-dev libfftw3-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo oclgrind gcc binutils)
+femtofit_packages=(libtiff-dev libfftw3-dev libhdf5-dev opencl-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo oclgrind gcc binutils)
 
 femtofit_ensure_dependencies() {
     if ! command -v swift >/dev/null 2>&1; then
@@ -32,7 +32,7 @@ femtofit_ensure_dependencies() {
 
 # The Python packages the bindings' tests use (bindings/python) and what pip needs to install the
 # package from the checkout without build isolation, installed with pip when missing.
-femtofit_python_packages=(numpy pytest dask distributed setuptools wheel)
+femtofit_python_packages=(numpy pytest dask distributed h5py setuptools wheel)
 
 femtofit_ensure_python_packages() {
     if ! command -v python3 >/dev/null 2>&1; then

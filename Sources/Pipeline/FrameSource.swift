@@ -168,6 +168,30 @@ public final class HDF5FrameSource: FrameSource {
     }
 }
 
+/// A stack already in memory (a few frames: the live view, library callers, tests).
+public final class ImageStackSource: FrameSource {
+    public let name: String
+    let stack: ImageStack
+    let variances: ImageStack?
+    let roi: StackFitter.ROIChoice
+    private var position = 0
+
+    public init(_ stack: ImageStack, variances: ImageStack? = nil, name: String, roi: StackFitter.ROIChoice) {
+        self.stack = stack; self.variances = variances; self.name = name; self.roi = roi
+    }
+
+    public var frameCount: Int { stack.frameCount }
+    public var pixelsPerFrame: Int { stack.pixelsPerFrame }
+
+    public func next(maximum: Int) throws -> FrameBlock? {
+        guard position < frameCount else { return nil }
+        let range = position..<min(frameCount, position + maximum), n = stack.pixelsPerFrame
+        position = range.upperBound
+        func part(_ s: ImageStack) -> ImageStack { ImageStack(width: s.width, height: s.height, pixels: Array(s.pixels[range.lowerBound * n ..< range.upperBound * n])) }
+        return FrameBlock(frames: part(stack), variances: variances.map(part), firstFrame: range.lowerBound, roi: roi)
+    }
+}
+
 /// Any source whose frames are labelled with delays (a delay file, one per frame).
 public final class DelayLabelledSource: FrameSource {
     let inner: FrameSource

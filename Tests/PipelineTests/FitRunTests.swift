@@ -98,7 +98,7 @@ final class FitRunTests: XCTestCase {
         XCTAssertEqual(try file.dataset("/delay_fs").readAll()[1_399], 13_990)
         XCTAssertEqual(try file.dataset("/masked_pixels").readAll()[0], 1)
         let problems = try file.dataset("/problem")
-        XCTAssertEqual(problems.readAll()[350], Double(FitProblemCode.flatData.rawValue))
+        XCTAssertEqual(try problems.readAll()[350], Double(FitProblemCode.flatData.rawValue))
         XCTAssertTrue(problems.stringsAttribute("codes")!.contains("6=the data are flat: no peak to fit"))
         XCTAssertTrue(try file.dataset("/state").stringsAttribute("names")!.contains("5=invalid_input"))
         XCTAssertTrue(file.exists("/shape/width_z"))

@@ -90,23 +90,26 @@ final class SimulationAndStackFitTests: XCTestCase {
         simulator.delays = [0, 50]
         let (stack, _) = try simulator.run()
         let results = try StackFitter(model: .gauss2DElliptic).fit(stack, source: "s")
-        let metadata = FitOutput.Metadata(input: "s", model: "gauss2d-elliptic", estimator: "lse", backend: "cpu", device: "test",
-                                          precision: "single", tolerance: 1e-4, maxIterations: 20, roi: "auto", pixelSizeNm: 55.6,
-                                          fitTimeSeconds: 0.1, frames: 2)
-        let nm = FitOutput(model: .gauss2DElliptic, results: results, delays: [0, 50], pixelSize: 55.6, metadata: metadata)
-        XCTAssertEqual(nm.columns, ["index", "delay_fs", "amplitude", "x0_nm", "y0_nm", "sigma_x_nm", "sigma_y_nm", "offset",
-                                    "amplitude_err", "x0_nm_err", "y0_nm_err", "sigma_x_nm_err", "sigma_y_nm_err", "offset_err",
-                                    "state", "chi2", "iterations"])
-        let rows = nm.csv().split(separator: "\n")
+        let nm = FitColumns(model: .gauss2DElliptic, pixelSize: 55.6, hasDelays: true, isGrid: false)
+        XCTAssertEqual(nm.names, ["index", "delay_fs", "amplitude", "x0_nm", "y0_nm", "sigma_x_nm", "sigma_y_nm", "offset",
+                                  "amplitude_err", "x0_nm_err", "y0_nm_err", "sigma_x_nm_err", "sigma_y_nm_err", "offset_err",
+                                  "state", "chi2", "iterations"])
+        let folder = NSTemporaryDirectory() + "femtofit-columns-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = FitRun(fitter: StackFitter(model: .gauss2DElliptic), pixelSize: 55.6, roiDescription: "auto")
+        _ = try run.run(DelayLabelledSource(ImageStackSource(stack, name: "s", roi: .automatic), delays: [0, 50]), into: folder, hasDelays: true)
+        let rows = try String(contentsOfFile: folder + "/fits.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 3)
+        XCTAssertEqual(String(rows[0]), nm.names.joined(separator: ","))
         let first = rows[1].split(separator: ",")
-        XCTAssertEqual(Double(first[3])!, results[0].parameters[1] * 55.6, accuracy: 1e-6)
+        XCTAssertEqual(Double(first[3])!, results[0].parameters[1] * 55.6, accuracy: 1e-3)
         XCTAssertEqual(first[14], "converged")
-        let px = FitOutput(model: .gauss2D, results: try StackFitter().fit(stack, source: "s"), delays: nil, pixelSize: nil, metadata: metadata)
-        XCTAssertEqual(px.columns.prefix(5), ["index", "amplitude", "x0_px", "y0_px", "sigma_px"])
-        let json = try JSONSerialization.jsonObject(with: try nm.json()) as! [String: Any]
+        let px = FitColumns(model: .gauss2D, pixelSize: nil, hasDelays: false, isGrid: false)
+        XCTAssertEqual(px.names.prefix(5), ["index", "amplitude", "x0_px", "y0_px", "sigma_px"])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/fits.json"))) as! [String: Any]
         let meta = json["metadata"] as! [String: Any]
         XCTAssertEqual(meta["femtofit_version"] as? String, FemtofitVersion.current)
-        XCTAssertEqual((json["fits"] as! [Any]).count, 2)
+        XCTAssertEqual(meta["pixel_size_nm"] as? Double, 55.6)
+        XCTAssertEqual((json["run"] as! [String: Any])["fits"] as? Int, 2)
     }
 }

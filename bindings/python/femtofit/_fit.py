@@ -131,16 +131,40 @@ def _pointer(array):
     return None if array is None else array.ctypes.data
 
 
-def fit(data, model, *, initial_parameters=None, weights=None, x=None, roi_shape=None, parameters_to_fit=None,
-        lower_bounds=None, upper_bounds=None, estimator="lse", tolerance=1e-4, max_iterations=20,
-        weights_are_inverse_variances=True, robust_errors=False, backend="auto", device=None, precision="single",
-        threads=0, progress=None):
+#: Bytes of data handed to the library at a time when the input is a memory map or an HDF5 dataset.
+STREAM_BYTES = 32 << 20
+
+
+def _is_streamed(data):
+    """A numpy memory map or an h5py dataset: read and fitted a block of rows at a time."""
+    return isinstance(data, np.memmap) or type(data).__module__.startswith("h5py")
+
+
+def _release(data, rows):
+    """Lets the kernel drop a memory map's pages for `rows` once fitted, so the process's memory
+    does not grow with the file (pages it touched count as its own)."""
+    mapping = getattr(data, "_mmap", None)
+    if mapping is None or not hasattr(mapping, "madvise"):
+        return
+    import mmap
+    row_bytes = int(np.prod(data.shape[1:], dtype=np.int64)) * data.dtype.itemsize
+    start = data.offset + rows.start * row_bytes
+    stop = data.offset + rows.stop * row_bytes
+    start -= start % mmap.PAGESIZE
+    try:
+        mapping.madvise(mmap.MADV_DONTNEED, start, stop - start)
+    except (OSError, ValueError):
+        pass
+
+
+def fit(data, model, *, progress=None, **options):
     """Fits every ROI or curve in `data` with `model`; returns a `FitResult`.
 
     data: 2D models take (n_fits, height, width) ROIs of any shape, or (n_fits, n_points) with
         `roi_shape=(height, width)`; 1D models take (n_fits, n_points) or one curve (n_points,).
         float32 and float64 are used as they are (no copy when C-contiguous); other number types
-        are converted.
+        are converted. A `numpy.memmap` or an h5py dataset is read and fitted about 32 MB of rows
+        at a time (its pages released behind), so a file larger than memory is never copied whole.
     initial_parameters, lower_bounds, upper_bounds: (n_parameters,) for all fits or
         (n_fits, n_parameters); without start values each fit starts from an estimate from its
         data. NaN or +-inf leave a bound open.
@@ -153,6 +177,60 @@ def fit(data, model, *, initial_parameters=None, weights=None, x=None, roi_shape
     progress: called as progress(done, total) after each chunk of fits; return True to stop
         (FitCancelled is raised, carrying the results of the chunks done).
     """
+    if not _is_streamed(data) or len(data.shape) < 2:
+        return _fit_arrays(data, model, progress=progress, **options)
+    n_fits = data.shape[0]
+    row_bytes = max(1, int(np.prod(data.shape[1:], dtype=np.int64)) * data.dtype.itemsize)
+    rows_per_block = max(1024, STREAM_BYTES // row_bytes)
+    per_fit = {}
+    for key in ("initial_parameters", "lower_bounds", "upper_bounds", "weights", "x"):
+        value = options.get(key)
+        if value is not None and np.ndim(value) >= 2 and np.shape(value)[0] == n_fits and (key != "x" or np.ndim(value) == 2):
+            per_fit[key] = options.pop(key)
+    pieces = []
+    for first in range(0, n_fits, rows_per_block):
+        rows = slice(first, min(n_fits, first + rows_per_block))
+        block_options = dict(options)
+        for key, value in per_fit.items():
+            block_options[key] = value[rows]
+        block_progress, stop = None, [False]
+        if progress is not None:
+            def block_progress(done, _total, first=first):
+                stop[0] = bool(progress(first + done, n_fits))
+                return stop[0]
+        try:
+            pieces.append(_fit_arrays(data[rows], model, progress=block_progress, **block_options))
+        except FitCancelled as cancelled:
+            if cancelled.results is not None:
+                pieces.append(cancelled.results)
+            raise FitCancelled(str(cancelled), _join(pieces, n_fits)) from None
+        if isinstance(data, np.memmap):
+            _release(data, rows)
+        if stop[0] and rows.stop < n_fits:
+            # Asked to stop as the block ended: the next block is not started.
+            raise FitCancelled("cancelled by the progress callback after %d of %d fits" % (rows.stop, n_fits),
+                               _join(pieces, n_fits))
+    return _join(pieces, n_fits)
+
+
+def _join(pieces, n_fits):
+    """One result from the blocks' results; rows past the fitted ones NaN and -1."""
+    first = pieces[0]
+    def column(name, fill):
+        values = np.concatenate([getattr(p, name) for p in pieces])
+        if values.shape[0] < n_fits:
+            pad = np.full((n_fits - values.shape[0],) + values.shape[1:], fill, dtype=values.dtype)
+            values = np.concatenate([values, pad])
+        return values
+    return FitResult(first.model, first.parameter_names, column("parameters", np.nan), column("standard_errors", np.nan),
+                     column("states", -1), column("chi_squares", np.nan), column("iterations", -1), first.backend)
+
+
+def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, roi_shape=None, parameters_to_fit=None,
+                lower_bounds=None, upper_bounds=None, estimator="lse", tolerance=1e-4, max_iterations=20,
+                weights_are_inverse_variances=True, robust_errors=False, backend="auto", device=None, precision="single",
+                threads=0, progress=None):
+    """`fit` on arrays in memory: one call into the library."""
     lib = _native.load()
     model_id = _model_id(lib, model)
     n_parameters = lib.femtofit_model_parameter_count(model_id)

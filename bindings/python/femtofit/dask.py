@@ -4,6 +4,7 @@
     import femtofit.dask as ffd
     client = Client(...)                            # a LocalCluster, dask-jobqueue, dask-kubernetes
     rois = ffd.raw_rois(paths, roi_shape=(15, 15))  # read on the workers, never on the client
+    rois = ffd.hdf5_rois("rois.h5", "/rois")        # or from an HDF5 dataset, also on the workers
     result = ffd.fit(rois, "gauss2d")               # a femtofit.FitResult, rows in the array's order
 
 Each block (a chunk along the first axis, whole ROIs) is read or generated and fitted on the same
@@ -60,6 +61,55 @@ def raw_rois(paths, roi_shape, dtype="float32", rois_per_file=None):
         blocks.append(da.from_delayed(reader, shape=(count, height, width), dtype=dtype))
     if not blocks:
         raise ValueError("raw_rois needs at least one file")
+    return da.concatenate(blocks, axis=0)
+
+
+def _read_hdf5(path, dataset, rows, roi_shape):
+    """Rows `rows` of an HDF5 dataset, read where this runs (on a worker), as ROIs."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        values = f[dataset][rows[0]:rows[1]]
+    if roi_shape is not None:
+        values = values.reshape(values.shape[0], *roi_shape)
+    return values
+
+
+def hdf5_rois(path, dataset, roi_shape=None, rois_per_block=None, shape=None, dtype=None):
+    """A lazy dask array of ROIs over an HDF5 dataset (needs h5py on the workers): 3-D
+    (n_fits, height, width), or 2-D (n_fits, n_points) with `roi_shape=(height, width)`, as
+    `femtofit fit FILE.h5:/dataset` reads. Blocks of `rois_per_block` rows (default: about 32 MB)
+    are read on the workers. The dataset's shape and type are looked up here unless `shape` and
+    `dtype` are given (for a file the client cannot see).
+    """
+    path = os.fspath(path)
+    if shape is None or dtype is None:
+        import h5py
+        with h5py.File(path, "r") as f:
+            if dataset not in f or not isinstance(f[dataset], h5py.Dataset):
+                raise ValueError("%s has no dataset %s" % (path, dataset))
+            shape, dtype = f[dataset].shape, f[dataset].dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fiu":
+        raise TypeError("%s:%s holds %s; femtofit fits integer or floating-point numbers" % (path, dataset, dtype))
+    if roi_shape is not None:
+        height, width = (int(v) for v in roi_shape)
+        if len(shape) != 2 or shape[1] != height * width:
+            raise ValueError("%s:%s has shape %s; roi_shape %s needs (n_fits, %d)" % (path, dataset, shape, roi_shape, height * width))
+        roi_shape, out_shape = (height, width), (height, width)
+    elif len(shape) == 3:
+        out_shape = tuple(shape[1:])
+    else:
+        raise ValueError("%s:%s has shape %s; give a 3-D dataset of ROIs, or a 2-D one with roi_shape" % (path, dataset, shape))
+    n_fits = shape[0]
+    row_bytes = int(np.prod(out_shape)) * dtype.itemsize
+    step = int(rois_per_block or max(1024, (32 << 20) // row_bytes))
+    blocks = []
+    for first in range(0, n_fits, step):
+        rows = (first, min(n_fits, first + step))
+        reader = dask.delayed(_read_hdf5, pure=True)(path, dataset, rows, roi_shape)
+        blocks.append(da.from_delayed(reader, shape=(rows[1] - rows[0],) + out_shape, dtype=dtype))
+    if not blocks:
+        raise ValueError("%s:%s holds no ROIs" % (path, dataset))
     return da.concatenate(blocks, axis=0)
 
 

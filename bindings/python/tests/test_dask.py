@@ -68,3 +68,22 @@ def test_bad_files_and_arguments_are_named(client, rng, tmp_path):
         ffd.fit(np.zeros((3, 9, 9)), "gauss2d")
     with pytest.raises(ValueError, match="unknown model"):
         ffd.fit(da.zeros((3, 9, 9), chunks=1), "nope")
+
+
+def test_hdf5_rois_are_read_on_the_workers(client, rng, tmp_path):
+    import h5py
+    data, _ = gaussian_rois(rng, 900, 9, 11)
+    with h5py.File(tmp_path / "rois.h5", "w") as f:
+        f["frames"] = data
+        f["flat"] = data.reshape(900, 99)
+    stacked = ffd.hdf5_rois(tmp_path / "rois.h5", "/frames", rois_per_block=250)
+    flat = ffd.hdf5_rois(tmp_path / "rois.h5", "/flat", roi_shape=(9, 11), rois_per_block=400)
+    assert stacked.shape == (900, 9, 11) and stacked.numblocks[0] == 4
+    assert len(pickle.dumps(dict(stacked.__dask_graph__()))) < 20_000 < data.nbytes
+    here = femtofit.fit(data, "gauss2d", backend="cpu", threads=1)
+    for rois in (stacked, flat):
+        np.testing.assert_array_equal(ffd.fit(rois, "gauss2d", backend="cpu").parameters, here.parameters)
+    with pytest.raises(ValueError, match="no dataset"):
+        ffd.hdf5_rois(tmp_path / "rois.h5", "/missing")
+    with pytest.raises(ValueError, match="roi_shape"):
+        ffd.hdf5_rois(tmp_path / "rois.h5", "/flat", roi_shape=(5, 5))
