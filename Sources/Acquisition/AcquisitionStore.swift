@@ -124,7 +124,7 @@ public final class AcquisitionStore {
             do {
                 try FileManager.default.createDirectory(atPath: folder + "/points", withIntermediateDirectories: true)
             } catch {
-                throw AcquisitionError(folder, "cannot create the output folder (\(error.localizedDescription))")
+                throw OutputError(folder, "cannot create the output folder (\(error.localizedDescription))")
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -82,6 +82,20 @@ public enum AutoStart {
         }
         let count = Double(max(inside.count, 1))
         cxx /= count; cyy /= count; cxy /= count
+        var values = [Double](repeating: 0, count: model.parameterCount)
+        values.withUnsafeMutableBufferPointer {
+            gaussian2DParameters(model: model, amplitude: amplitude, x0: x0, y0: y0, baseline: baseline,
+                                 cxx: cxx, cyy: cyy, cxy: cxy, count: count, width: width, height: height, into: $0.baseAddress!)
+        }
+        return values
+    }
+
+    /// The 2D models' start values from the half-maximum region's centroid (x0, y0), second
+    /// moments about it and pixel count (a disk of radius R = sigma sqrt(2 ln 2) has
+    /// <dx^2> = R^2 / 4), shared by the general rule and `GridStart`.
+    static func gaussian2DParameters(model: ModelID, amplitude: Double, x0: Double, y0: Double, baseline: Double,
+                                     cxx: Double, cyy: Double, cxy: Double, count: Double, width: Int, height: Int,
+                                     into out: UnsafeMutablePointer<Double>) {
         let twoLn2 = 2 * log(2.0)
         let sigmaFromArea = max(0.5, (count / (Double.pi * twoLn2)).squareRoot())
         let limit = Double(max(width, height))
@@ -90,11 +104,12 @@ public enum AutoStart {
         case .gauss2DElliptic:
             let sxx = clampSigma((4 * cxx / twoLn2 + 1.0 / 12).squareRoot())
             let syy = clampSigma((4 * cyy / twoLn2 + 1.0 / 12).squareRoot())
-            return [amplitude, x0, y0, sxx, syy, baseline]
+            (out[0], out[1], out[2], out[3], out[4], out[5]) = (amplitude, x0, y0, sxx, syy, baseline)
         case .cauchy2DElliptic:
             // The half-maximum region of a Cauchy peak reaches gamma along each axis; its second
             // moment along an axis is about that of a disk of radius gamma, gamma^2 / 4.
-            return [amplitude, x0, y0, clampSigma((4 * cxx + 1.0 / 12).squareRoot()), clampSigma((4 * cyy + 1.0 / 12).squareRoot()), baseline]
+            (out[0], out[1], out[2], out[3], out[4], out[5])
+                = (amplitude, x0, y0, clampSigma((4 * cxx + 1.0 / 12).squareRoot()), clampSigma((4 * cyy + 1.0 / 12).squareRoot()), baseline)
         case .gauss2DRotated:
             // Principal axes of the half-maximum region; theta turns the major axis onto xr.
             let phi = 0.5 * atan2(2 * cxy, cxx - cyy)
@@ -103,9 +118,9 @@ public enum AutoStart {
             let minor = clampSigma((4 * max(mean - spread, 0) / twoLn2 + 1.0 / 12).squareRoot())
             // With equal widths theta has no effect on the model and the fit would be singular.
             if abs(major - minor) < 0.05 * minor { major = minor * 1.1 }
-            return [amplitude, x0, y0, major, minor, baseline, -phi]
+            (out[0], out[1], out[2], out[3], out[4], out[5], out[6]) = (amplitude, x0, y0, major, minor, baseline, -phi)
         default:
-            return [amplitude, x0, y0, clampSigma(sigmaFromArea), baseline]
+            (out[0], out[1], out[2], out[3], out[4]) = (amplitude, x0, y0, clampSigma(sigmaFromArea), baseline)
         }
     }
 
@@ -141,34 +156,56 @@ public enum AutoStart {
     /// shared among the components.
     static func kinetics(components: Int, data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
         let order = usable.sorted { x($0) < x($1) }
-        guard order.count >= 2 else { return Array(repeating: 1, count: 2 * components + 3) }
-        let head = order.prefix(max(2, order.count / 20))
-        let offset = median(head.map { Double(data[$0]) })
+        let xs = (0..<data.count).map(x)
+        var values = [Double](repeating: 1, count: 2 * components + 3)
+        order.withUnsafeBufferPointer { order in
+            xs.withUnsafeBufferPointer { xs in
+                values.withUnsafeMutableBufferPointer {
+                    kineticsParameters(components: components, data: data, order: order, x: xs, into: $0.baseAddress!)
+                }
+            }
+        }
+        return values
+    }
+
+    /// The kinetics rule on the usable points in time order `order` (x: every point's delay),
+    /// written to `out` (2 components + 3 values); shared by the general rule and `CurveStart`.
+    static func kineticsParameters(components: Int, data: UnsafeBufferPointer<Float>, order: UnsafeBufferPointer<Int>,
+                                   x: UnsafeBufferPointer<Double>, into out: UnsafeMutablePointer<Double>) {
+        guard order.count >= 2 else {
+            for j in 0..<(2 * components + 3) { out[j] = 1 }
+            return
+        }
+        let headCount = max(2, order.count / 20)
+        let offset = withUnsafeTemporaryAllocation(of: Float.self, capacity: headCount) { head -> Double in
+            for k in 0..<headCount { head[k] = data[order[k]] }
+            return GridStart.median(head)
+        }
         var extremeK = order[0], extremeValue = 0.0
         for k in order where abs(Double(data[k]) - offset) > abs(extremeValue) {
             extremeValue = Double(data[k]) - offset; extremeK = k
         }
-        let tPeak = x(extremeK)
+        let tPeak = x[extremeK]
         // Crossing times of the rising edge, interpolated between delays: for a step blurred by
         // a Gaussian IRF, 15 % to 50 % takes 1.04 sigma and 50 % is time zero. (Higher levels are
         // reached late when the decay is fast, which would overestimate the IRF.)
         func crossing(_ level: Double) -> Double {
-            var previousT = x(order[0]), previousV = 0.0
-            for k in order where x(k) <= tPeak {
+            var previousT = x[order[0]], previousV = 0.0
+            for k in order where x[k] <= tPeak {
                 let v = (Double(data[k]) - offset) / extremeValue
                 if v >= level {
-                    let t = x(k)
+                    let t = x[k]
                     return v > previousV ? previousT + (t - previousT) * (level - previousV) / (v - previousV) : t
                 }
-                previousT = x(k); previousV = v
+                previousT = x[k]; previousV = v
             }
             return tPeak
         }
         let tHalf = crossing(0.5)
         let rise = tHalf - crossing(0.15)
-        let tEnd = x(order[order.count - 1])
+        let tEnd = x[order[order.count - 1]]
         var spacing = Double.infinity
-        for (a, b) in zip(order, order.dropFirst()) where x(b) > x(a) { spacing = min(spacing, x(b) - x(a)) }
+        for i in 1..<order.count where x[order[i]] > x[order[i - 1]] { spacing = min(spacing, x[order[i]] - x[order[i - 1]]) }
         if !spacing.isFinite { spacing = 1 }
         let irf = max(rise, spacing * 0.5) / 1.036
         let t0 = tHalf
@@ -177,17 +214,37 @@ public enum AutoStart {
         // (three points in a row, so noise does not end it early); the axis' end if it never does.
         var fade = tEnd
         var below = 0
-        for k in order where x(k) > tPeak {
+        for k in order where x[k] > tPeak {
             below = abs(Double(data[k]) - offset) < 0.05 * abs(extremeValue) ? below + 1 : 0
-            if below == 3 { fade = x(k); break }
+            if below == 3 { fade = x[k]; break }
         }
         let longest = max((fade - t0) / 3, shortest * 4)
-        var parameters: [Double] = []
         for c in 0..<components {
             let fraction = components == 1 ? 0.5 : Double(c) / Double(components - 1)
-            let tau = shortest * pow(longest / shortest, fraction)
-            parameters += [extremeValue / Double(components), tau]
+            out[2 * c] = extremeValue / Double(components)
+            out[2 * c + 1] = shortest * pow(longest / shortest, fraction)
         }
-        return parameters + [t0, irf, offset]
+        (out[2 * components], out[2 * components + 1], out[2 * components + 2]) = (t0, irf, offset)
+    }
+}
+
+/// The kinetics start rule for curves on one shared delay axis with every point usable (the
+/// common case): the points' time order is found once for the batch, so each fit's estimate
+/// allocates nothing.
+public struct CurveStart: Sendable {
+    let x: [Double]
+    let order: [Int]
+
+    public init(x: [Double]) {
+        self.x = x
+        order = Array(x.indices).sorted { x[$0] < x[$1] }
+    }
+
+    public func estimate(components: Int, data: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Double>) {
+        order.withUnsafeBufferPointer { order in
+            x.withUnsafeBufferPointer { x in
+                AutoStart.kineticsParameters(components: components, data: data, order: order, x: x, into: out)
+            }
+        }
     }
 }

@@ -41,7 +41,7 @@ public struct PreparedFits: Sendable {
         lower.withUnsafeMutableBufferPointer { lowerBuffer in
         upper.withUnsafeMutableBufferPointer { upperBuffer in
         problems.withUnsafeMutableBufferPointer { problemBuffer in
-            let context = FitPreparer(batch: batch, settings: settings, mask: mask, freeParameters: free,
+            let context = FitPreparer(batch: batch, settings: settings, mask: mask, freeParameters: free, fastStart: FastStart(batch),
                                       start: startBuffer.baseAddress!, lower: lowerBuffer.baseAddress!,
                                       upper: upperBuffer.baseAddress!, problems: problemBuffer.baseAddress!)
             let chunks = n < 4096 ? 1 : min(64, n / 1024)
@@ -64,6 +64,7 @@ struct FitPreparer: @unchecked Sendable {
     let settings: FitSettings
     let mask: [Bool]
     let freeParameters: Int
+    let fastStart: FastStart?
     let start, lower, upper: UnsafeMutablePointer<Double>
     let problems: UnsafeMutablePointer<FitInputProblem?>
 
@@ -90,12 +91,22 @@ struct FitPreparer: @unchecked Sendable {
             if let ix = position.x { start[base + ix] -= shift.x }
             if let iy = position.y { start[base + iy] -= shift.y }
         } else {
-            let estimate = batch.data.withUnsafeBufferPointer { data in
-                AutoStart.estimate(model: batch.model, data: UnsafeBufferPointer(rebasing: data[fit * m ..< (fit + 1) * m]),
-                                   weights: batch.weights.map { Array($0[fit * m ..< (fit + 1) * m]) },
-                                   coordinates: batch.coordinates, fit: fit)
+            if let fastStart {
+                batch.data.withUnsafeBufferPointer { data in
+                    let values = UnsafeBufferPointer(rebasing: data[fit * m ..< (fit + 1) * m])
+                    switch fastStart {
+                    case .grid(let rule): rule.estimate(model: batch.model, data: values, into: start + base)
+                    case .curve(let rule): rule.estimate(components: batch.model.exponentialCount, data: values, into: start + base)
+                    }
+                }
+            } else {
+                let estimate = batch.data.withUnsafeBufferPointer { data in
+                    AutoStart.estimate(model: batch.model, data: UnsafeBufferPointer(rebasing: data[fit * m ..< (fit + 1) * m]),
+                                       weights: batch.weights.map { Array($0[fit * m ..< (fit + 1) * m]) },
+                                       coordinates: batch.coordinates, fit: fit)
+                }
+                for j in 0..<p { start[base + j] = estimate[j] }
             }
-            for j in 0..<p { start[base + j] = estimate[j] }
             if settings.estimator == .poissonMLE, let offset = batch.model.parameterNames.firstIndex(of: "offset"), mask[offset] {
                 // The Poisson likelihood needs a positive model: start the background above zero.
                 start[base + offset] = max(start[base + offset], 1e-3)
@@ -141,6 +152,27 @@ struct FitPreparer: @unchecked Sendable {
             if usable == 0 { return .allWeightsZero }
             if usable < freeParameters { return .tooFewPoints(usable: usable, freeParameters: freeParameters) }
             if batch.model.needsContrast && !(maximum > minimum) { return .flatData }
+            return nil
+        }
+    }
+}
+
+/// The allocation-free start rules, for batches whose every point is usable once inspected (no
+/// weights, so a fit with a NaN is invalid input before its start is estimated): unweighted ROIs
+/// of the 2D models, and kinetics curves on one shared delay axis. Other batches take the general
+/// rule (`AutoStart.estimate`), which gives the same values.
+enum FastStart: Sendable {
+    case grid(GridStart)
+    case curve(CurveStart)
+
+    init?(_ batch: FitBatch) {
+        guard batch.initialParameters == nil, batch.weights == nil else { return nil }
+        switch (batch.coordinates, batch.model) {
+        case let (.grid(width, height), model) where model.hasGridStart:
+            self = .grid(GridStart(width: width, height: height))
+        case let (.sharedX(x), model) where model.exponentialCount > 0:
+            self = .curve(CurveStart(x: x))
+        default:
             return nil
         }
     }

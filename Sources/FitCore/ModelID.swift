@@ -146,4 +146,11 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     /// Whether the model describes a peak above a baseline, so that a flat ROI or trace carries
     /// no information about it (flat data are then invalid input).
     public var needsContrast: Bool { self != .linear1D }
+    /// Whether the 2D start rule (`GridStart`, `AutoStart.gaussian2D`) gives its start values.
+    public var hasGridStart: Bool {
+        switch self {
+        case .gauss2D, .gauss2DPixelated, .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return true
+        default: return false
+        }
+    }
 }

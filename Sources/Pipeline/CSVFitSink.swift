@@ -70,7 +70,18 @@ public final class ShapeCSVSink: FitSink {
 
     public func write(_ chunk: FitChunk, shape: [SpotShapeOutput.Row]) throws {
         guard !shape.isEmpty else { return }
-        try file.write(SpotShapeOutput.rows(shape, pixelSize: pixelSize, grid: grid))
+        let slices = shape.count < 2048 ? 1 : min(64, shape.count / 1024)
+        var texts = [[UInt8]](repeating: [], count: slices)
+        let (pixelSize, grid) = (self.pixelSize, self.grid)
+        texts.withUnsafeMutableBufferPointer { output in
+            let out = output
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                let range = (slice * shape.count / slices)..<((slice + 1) * shape.count / slices)
+                out[slice] = SpotShapeOutput.bytes(shape[range], pixelSize: pixelSize, grid: grid)
+            }
+        }
+        for text in texts { try file.write(text) }
+        file.startWriteback()
     }
 
     public func finish() throws {}

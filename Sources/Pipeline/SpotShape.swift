@@ -40,81 +40,130 @@ public enum SpotShape {
     }
     public static let apertureSigmas = 3.0
 
-    /// Moments of `values` (background already removed) about (x0, y0), with the first-order
-    /// standard errors for per-pixel variances `variance` (nil: no errors).
-    struct Moments {
-        var sigma2 = Double.nan, sigma2Error = Double.nan, kurtosis = Double.nan, kurtosisError = Double.nan
-    }
-
-    static func moments(_ values: [Double], xs: [Double], ys: [Double], variance: [Double]?) -> Moments {
+    /// Sums of one aperture's pixels (background removed) about the fitted centre: the weight s0
+    /// and the second and fourth moments per axis.
+    struct Sums {
         var s0 = 0.0, s2x = 0.0, s2y = 0.0, s4x = 0.0, s4y = 0.0
-        for i in values.indices {
-            let v = values[i], x2 = xs[i] * xs[i], y2 = ys[i] * ys[i]
+
+        mutating func add(_ v: Double, x2: Double, y2: Double) {
             s0 += v; s2x += v * x2; s2y += v * y2; s4x += v * x2 * x2; s4y += v * y2 * y2
         }
-        guard s0 > 0, s2x > 0, s2y > 0 else { return Moments() }
-        var m = Moments()
-        m.sigma2 = (s2x + s2y) / (2 * s0)
-        m.kurtosis = (s4x * s0 / (s2x * s2x) + s4y * s0 / (s2y * s2y)) / 2 - 3
-        guard let variance else { return m }
-        var vs = 0.0, vk = 0.0
-        for i in values.indices {
-            let x2 = xs[i] * xs[i], y2 = ys[i] * ys[i]
-            let ds = (x2 + y2) / (2 * s0) - m.sigma2 / s0
+
+        /// The mean second moment and the excess kurtosis (NaN without a positive spot).
+        var moments: (sigma2: Double, kurtosis: Double) {
+            guard s0 > 0, s2x > 0, s2y > 0 else { return (.nan, .nan) }
+            return ((s2x + s2y) / (2 * s0), (s4x * s0 / (s2x * s2x) + s4y * s0 / (s2y * s2y)) / 2 - 3)
+        }
+
+        /// The first-order standard errors of the two moments for a pixel at (x^2, y^2) with
+        /// variance `variance`, added to `vs` and `vk` (square roots taken by the caller).
+        func addErrors(x2: Double, y2: Double, variance: Double, sigma2: Double, vs: inout Double, vk: inout Double) {
+            let ds = (x2 + y2) / (2 * s0) - sigma2 / s0
             let dkx = (x2 * x2 * s0 + s4x) / (s2x * s2x) - 2 * s4x * s0 * x2 / (s2x * s2x * s2x)
             let dky = (y2 * y2 * s0 + s4y) / (s2y * s2y) - 2 * s4y * s0 * y2 / (s2y * s2y * s2y)
             let dk = (dkx + dky) / 2
-            vs += ds * ds * variance[i]
-            vk += dk * dk * variance[i]
+            vs += ds * ds * variance
+            vk += dk * dk * variance
         }
-        m.sigma2Error = vs.squareRoot()
-        m.kurtosisError = vk.squareRoot()
-        return m
+    }
+
+    /// The fitted model's values on a ROI, from its column and row terms (computed once per
+    /// column and row, so an axis-aligned Gaussian costs no exp per pixel).
+    struct ModelValues: ModelVisitor {
+        typealias Lane = Double
+        let parameters: [Double]
+        let width: Int
+        let height: Int
+        let out: UnsafeMutablePointer<Double>
+
+        func visit<Model: FitModel>(_ model: Model.Type) throws -> Void where Model.Lane == Double {
+            parameters.withUnsafeBufferPointer { p in
+                let instance = Model(parameters: p.baseAddress!)
+                let columns = (0..<width).map { instance.columnTerms(x: Double($0)) }
+                var derivatives = ParameterLanes<Double>(repeating: 0)
+                for row in 0..<height {
+                    let terms = instance.rowTerms(y: Double(row))
+                    for column in 0..<width {
+                        out[row * width + column] = instance.evaluate(column: columns[column], row: terms, derivatives: &derivatives)
+                    }
+                }
+            }
+        }
     }
 
     /// The check for every fitted frame of `stack` (results from `StackFitter` with a 2D Gaussian
     /// model); frames whose fit did not converge, or with no spot above the background, are skipped.
+    /// Two passes over each ROI and no allocation per pixel: the first sums the residuals and both
+    /// spots' moments, the second the moments' errors.
     public static func check(_ stack: ImageStack, variances: ImageStack?, results: [StackFitter.FrameResult], model: ModelID) throws -> [Frame] {
         let names = model.parameterNames
         guard let ix = names.firstIndex(of: "x0"), let iy = names.firstIndex(of: "y0"), let ib = names.firstIndex(of: "offset") else { return [] }
         let widthIndices = ["sigma", "sigma_x", "sigma_y"].compactMap { names.firstIndex(of: $0) }
         guard !widthIndices.isEmpty else { return [] }
         var frames: [Frame] = []
+        var scratch = [Double]()
         for r in results where r.state == .converged {
             let p = r.parameters
             let sigma2 = widthIndices.map { p[$0] * p[$0] }.reduce(1, *)
             let fittedSigma2 = widthIndices.count == 2 ? sigma2.squareRoot() : sigma2
-            let radius = apertureSigmas * fittedSigma2.squareRoot()
+            let radius2 = apertureSigmas * apertureSigmas * fittedSigma2
             var local = p
             local[ix] -= Double(r.roi.x); local[iy] -= Double(r.roi.y)
-            let n = r.roi.width * r.roi.height
-            let modelValues = try ModelEvaluation.evaluate(model, parameters: local, coordinates: .grid(width: r.roi.width, height: r.roi.height),
-                                                          pointCount: n).values
-            var data: [Double] = [], fitted: [Double] = [], xs: [Double] = [], ys: [Double] = [], variance: [Double] = []
-            var residual = 0.0, used = 0
-            let base = r.frame * stack.width * stack.height
-            for row in 0..<r.roi.height {
-                for column in 0..<r.roi.width {
-                    let z = Double(stack.pixels[base + (r.roi.y + row) * stack.width + r.roi.x + column])
-                    guard z.isFinite else { continue }
-                    let f = modelValues[row * r.roi.width + column]
-                    residual += (z - f) * (z - f); used += 1
-                    let x = Double(column) - local[ix], y = Double(row) - local[iy]
-                    guard x * x + y * y <= radius * radius else { continue }
-                    data.append(z - p[ib]); fitted.append(f - p[ib]); xs.append(x); ys.append(y)
-                    if let variances { variance.append(Double(variances.pixels[base + (r.roi.y + row) * stack.width + r.roi.x + column])) }
+            let w = r.roi.width, h = r.roi.height
+            if scratch.count < w * h { scratch = [Double](repeating: 0, count: w * h) }
+            try scratch.withUnsafeMutableBufferPointer { modelValues in
+                try model.dispatch(to: ModelValues(parameters: local, width: w, height: h, out: modelValues.baseAddress!))
+            }
+            let first = r.frame * stack.width * stack.height + r.roi.y * stack.width + r.roi.x, stride = stack.width
+            let cx = local[ix], cy = local[iy], background = p[ib]
+            var data = Sums(), fitted = Sums()
+            var residual = 0.0, used = 0, inside = 0, varianceUsable = variances != nil
+            var vs = 0.0, vk = 0.0
+            try stack.pixels.withUnsafeBufferPointer { pixels in
+                try (variances?.pixels ?? []).withUnsafeBufferPointer { variancePixels in
+                    try scratch.withUnsafeBufferPointer { modelValues in
+                        let z = pixels.baseAddress! + first, f = modelValues.baseAddress!
+                        let v = variances == nil ? nil : variancePixels.baseAddress.map { $0 + first }
+                        // Pass 1: residuals over the ROI, moments of data and model over the aperture.
+                        for row in 0..<h {
+                            let y = Double(row) - cy, y2 = y * y
+                            for column in 0..<w {
+                                let value = Double(z[row * stride + column])
+                                guard value.isFinite else { continue }
+                                let model = f[row * w + column]
+                                residual += (value - model) * (value - model); used += 1
+                                let x = Double(column) - cx, x2 = x * x
+                                guard x2 + y2 <= radius2 else { continue }
+                                data.add(value - background, x2: x2, y2: y2)
+                                fitted.add(model - background, x2: x2, y2: y2)
+                                inside += 1
+                                if let v {
+                                    let variance = v[row * stride + column]
+                                    if !(variance.isFinite && variance > 0) { varianceUsable = false }
+                                }
+                            }
+                        }
+                        guard inside >= 9, used > names.count, data.moments.sigma2.isFinite else { return }
+                        // Pass 2: the errors, from each pixel's variance, or the residuals' where any is unknown.
+                        let constant = residual / Double(used - names.count), sigma2 = data.moments.sigma2
+                        for row in 0..<h {
+                            let y = Double(row) - cy, y2 = y * y
+                            for column in 0..<w {
+                                let x = Double(column) - cx, x2 = x * x
+                                guard z[row * stride + column].isFinite, x2 + y2 <= radius2 else { continue }
+                                let variance = varianceUsable ? Double(v![row * stride + column]) : constant
+                                data.addErrors(x2: x2, y2: y2, variance: variance, sigma2: sigma2, vs: &vs, vk: &vk)
+                            }
+                        }
+                    }
                 }
             }
-            guard data.count >= 9, used > names.count else { continue }
-            if variances == nil || variance.contains(where: { !($0.isFinite && $0 > 0) }) {
-                variance = [Double](repeating: residual / Double(used - names.count), count: data.count)
-            }
-            let measured = moments(data, xs: xs, ys: ys, variance: variance)
-            let expected = moments(fitted, xs: xs, ys: ys, variance: nil)
+            guard inside >= 9, used > names.count else { continue }
+            let measured = data.moments, expected = fitted.moments
             // No spot above the background (frames before time zero): nothing to compare.
             guard measured.sigma2.isFinite, measured.kurtosis.isFinite, expected.sigma2.isFinite, expected.kurtosis.isFinite else { continue }
-            var frame = Frame(frame: r.frame, fittedSigma2: fittedSigma2, momentSigma2: measured.sigma2, momentSigma2Error: measured.sigma2Error,
-                              modelMomentSigma2: expected.sigma2, excessKurtosis: measured.kurtosis, excessKurtosisError: measured.kurtosisError,
+            var frame = Frame(frame: r.frame, fittedSigma2: fittedSigma2, momentSigma2: measured.sigma2, momentSigma2Error: vs.squareRoot(),
+                              modelMomentSigma2: expected.sigma2, excessKurtosis: measured.kurtosis, excessKurtosisError: vk.squareRoot(),
                               modelExcessKurtosis: expected.kurtosis, flagged: false)
             frame.flagged = abs(frame.widthZ) > flagZ || abs(frame.kurtosisZ) > flagZ
             frames.append(frame)

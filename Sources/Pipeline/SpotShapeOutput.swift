@@ -46,6 +46,29 @@ public enum SpotShapeOutput {
         return text
     }
 
+    /// The rows' lines as UTF-8 bytes (the streamed shape.csv), the same text as `rows`.
+    public static func bytes(_ rows: ArraySlice<Row>, pixelSize: Double?, grid: Bool) -> [UInt8] {
+        let scale = (pixelSize ?? 1) * (pixelSize ?? 1)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * 200)
+        for r in rows {
+            let c = r.check
+            CSVNumber.append(c.frame, to: &bytes)
+            if grid, let l = r.label {
+                bytes.append(0x2C); CSVNumber.append(l.fluence, single: false, to: &bytes)
+                bytes.append(0x2C); CSVNumber.append(l.wavelengthNm, single: false, to: &bytes)
+                bytes.append(0x2C); CSVNumber.append(l.spot, to: &bytes)
+            }
+            if let d = r.delayFs { bytes.append(0x2C); CSVNumber.append(d, single: false, to: &bytes) }
+            for value in [c.fittedSigma2 * scale, c.momentSigma2 * scale, c.momentSigma2Error * scale, c.modelMomentSigma2 * scale,
+                          c.excessKurtosis, c.excessKurtosisError, c.modelExcessKurtosis, c.widthZ, c.kurtosisZ] {
+                bytes.append(0x2C); CSVNumber.append(value, single: false, to: &bytes)
+            }
+            bytes.append(contentsOf: c.flagged ? Array(",false\n".utf8) : Array(",true\n".utf8))
+        }
+        return bytes
+    }
+
     /// A whole shape.csv for `rows`.
     public static func csv(_ rows: [Row], pixelSize: Double?) -> String {
         let grid = Set(rows.compactMap(\.label)).count > 1

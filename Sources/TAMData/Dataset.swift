@@ -55,7 +55,7 @@ public struct Dataset: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw TAMDataError(folder, "cannot create the dataset folder (\(error.localizedDescription))")
+            throw OutputError(folder, "cannot create the dataset folder (\(error.localizedDescription))")
         }
         for (file, stack) in stacks.sorted(by: { $0.key < $1.key }) {
             // Fiji shows each page with its place in the scan as the slice label.

@@ -18,9 +18,10 @@ final class TIFFFile {
             if mode == "r" && !FileManager.default.fileExists(atPath: path) {
                 throw TAMDataError(path, "no such file; check the path")
             }
-            throw TAMDataError(path, mode == "r"
-                ? "not a readable TIFF file (\(reason ?? "libtiff could not open it")); give a TIFF stack, or raw float32 data with --raw-shape"
-                : "cannot create it (\(reason ?? "libtiff could not open it for writing")); check the folder exists and is writable")
+            if mode != "r" {
+                throw OutputError(path, "cannot create it (\(reason ?? "libtiff could not open it for writing")); check the folder exists and is writable")
+            }
+            throw TAMDataError(path, "not a readable TIFF file (\(reason ?? "libtiff could not open it")); give a TIFF stack, or raw float32 data with --raw-shape")
         }
         handle = tif
     }

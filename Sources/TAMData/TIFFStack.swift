@@ -188,7 +188,7 @@ public enum TIFFStack {
                     if index == 0 {
                         file.set(TIFFTAG_IMAGEDESCRIPTION, imageJ.description(pages: pages.count, extra: description))
                         if let (counts, data) = imageJ.tags(), !file.setImageJTags(byteCounts: counts, data: data) {
-                            throw TAMDataError(path, "cannot write the ImageJ slice labels (\(file.firstError ?? "libtiff error"))")
+                            throw OutputError(path, "cannot write the ImageJ slice labels (\(file.firstError ?? "libtiff error"))")
                         }
                     }
                     file.set(TIFFTAG_XRESOLUTION, 1 / imageJ.pixelSize)
@@ -224,7 +224,7 @@ public enum TIFFStack {
                     ok = file.writeStrip(0, buffer, size: size)
                 }
                 guard ok, file.writeDirectory() else {
-                    throw TAMDataError(path, "writing frame \(index + 1) failed (\(file.firstError ?? "libtiff error")); check free disk space")
+                    throw OutputError(path, "writing frame \(index + 1) failed (\(file.firstError ?? "libtiff error")); check free disk space")
                 }
             }
         }

@@ -28,7 +28,7 @@ public struct AnalysisReport: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw TransportError.badInput("\(folder): cannot create the output folder (\(error.localizedDescription))")
+            throw TransportError.cannotWrite("\(folder): cannot create the output folder (\(error.localizedDescription))")
         }
         var files: [(String, Data)] = []
         files.append(("analysis.json", try document.json()))
@@ -50,7 +50,7 @@ public struct AnalysisReport: Sendable {
 
     static func atomicWrite(_ data: Data, to path: String) throws {
         do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw TransportError.badInput("\(path): cannot be written (\(error.localizedDescription))")
+            throw TransportError.cannotWrite("\(path): cannot be written (\(error.localizedDescription))")
         }
     }
 

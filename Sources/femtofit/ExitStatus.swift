@@ -27,6 +27,7 @@ enum ExitStatus: Int32 {
     static func of(_ error: Error) -> ExitStatus {
         switch error {
         case is OutputError: return .cannotWrite
+        case TransportError.cannotWrite: return .cannotWrite
         case is TAMDataError, is TransportError, is AcquisitionError: return .badInput
         case is DeviceFailure, is OpenCLError: return .deviceFailed
         case is ValidationError: return .usage

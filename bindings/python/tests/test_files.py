@@ -82,3 +82,28 @@ def test_cancelling_a_streamed_fit_keeps_the_blocks_done(rng, tmp_path, small_bl
     done = int(np.sum(results.states >= 0))
     assert 1_500 <= done < 3_000
     assert np.all(np.isnan(results.parameters[done:])) and np.all(results.states[done:] == -1)
+
+
+def test_the_cli_refuses_hdf5_datasets_it_cannot_fit(tmp_path):
+    """Complex numbers, strings, the wrong rank, a missing dataset, a truncated file: exit 2 with
+    the file and the dataset named, and no fits.json left."""
+    path = tmp_path / "odd.h5"
+    with h5py.File(path, "w") as f:
+        f["complex"] = np.zeros((4, 9, 9), dtype=np.complex64)
+        f["strings"] = np.array([b"a", b"b"])
+        f["flat"] = np.zeros(81, dtype=np.float32)
+        f["frames"] = np.ones((4, 9, 9), dtype=np.float32)
+    whole = path.read_bytes()
+    (tmp_path / "cut.h5").write_bytes(whole[: len(whole) // 2])
+    cli = built(".build/release/femtofit")
+    cases = [(str(path) + ":/complex", ["odd.h5", "/complex", "compound"]),
+             (str(path) + ":/strings", ["odd.h5", "/strings", "strings"]),
+             (str(path) + ":/flat", ["odd.h5", "/flat", "rank 1"]),
+             (str(path) + ":/missing", ["odd.h5", "no dataset /missing"]),
+             (str(tmp_path / "cut.h5") + ":/frames", ["cut.h5"])]
+    for name, fragments in cases:
+        run = subprocess.run([cli, "fit", name, "-o", str(tmp_path / "out")], capture_output=True, text=True)
+        assert run.returncode == 2, (name, run.stderr)
+        for fragment in fragments:
+            assert fragment in run.stderr, (name, fragment, run.stderr)
+        assert not (tmp_path / "out" / "fits.json").exists()
