@@ -15,10 +15,10 @@ final class TIFFFile {
         guard let tif = ff_tiff_open(path, mode, errors) else {
             let reason = TIFFFile.firstError(errors)
             errors.deallocate()
-            if mode == "r" && !FileManager.default.fileExists(atPath: path) {
+            if mode.hasPrefix("r") && !FileManager.default.fileExists(atPath: path) {
                 throw TAMDataError(path, "no such file; check the path")
             }
-            if mode != "r" {
+            if !mode.hasPrefix("r") {
                 throw OutputError(path, "cannot create it (\(reason ?? "libtiff could not open it for writing")); check the folder exists and is writable")
             }
             throw TAMDataError(path, "not a readable TIFF file (\(reason ?? "libtiff could not open it")); give a TIFF stack, or raw float32 data with --raw-shape")

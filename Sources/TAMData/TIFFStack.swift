@@ -262,7 +262,9 @@ public final class TIFFPageReader {
 
     public init(_ path: String) throws {
         self.path = path
-        file = try TIFFFile(path: path, mode: "r")
+        // "m": read with read(2), not a memory map of the whole file, whose touched pages would
+        // count as this process's memory and grow with the stack.
+        file = try TIFFFile(path: path, mode: "rm")
         pageCount = file.directoryCount
         guard pageCount > 0 else { throw TAMDataError(path, "the TIFF holds no pages") }
         guard file.setDirectory(0) else { throw TAMDataError(path, "page 1 cannot be read (\(file.firstError ?? "damaged directory"))") }
