@@ -40,19 +40,18 @@ public struct GridStart: Sendable {
         }
         var peak = high.max(), trough = low.min()
         for k in whole..<m { peak = Swift.max(peak, z[k]); trough = Swift.min(trough, z[k]) }
-        var peakIndex = 0, troughIndex = 0
-        while z[peakIndex] != peak { peakIndex += 1 }
-        while z[troughIndex] != trough { troughIndex += 1 }
-        let baseline: Double = withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * (width + height)) { border in
+        let peakIndex = Self.firstIndex(of: peak, in: z, count: m), troughIndex = Self.firstIndex(of: trough, in: z, count: m)
+        let borderCount = width <= 2 || height <= 2 ? m : 2 * (width + height) - 4
+        let baseline: Double = withUnsafeTemporaryAllocation(of: Float.self, capacity: (borderCount + 15) / 16 * 16) { border in
             let b = border.baseAddress!
-            var n = 0
             if width <= 2 || height <= 2 {
-                for k in 0..<m { b[n] = z[k]; n += 1 }
+                b.update(from: z, count: m)
             } else {
+                var n = 0
                 for x in 0..<width { b[n] = z[x]; b[n + 1] = z[(height - 1) * width + x]; n += 2 }
                 for y in 1..<(height - 1) { b[n] = z[y * width]; b[n + 1] = z[y * width + width - 1]; n += 2 }
             }
-            return Self.median(b, count: n)
+            return Self.middleMean(padding: border, count: borderCount)
         }
         let up = Double(peak) - baseline, down = baseline - Double(trough)
         let amplitude = down > up ? Double(trough) - baseline : up
@@ -90,66 +89,38 @@ public struct GridStart: Sendable {
                                        cxx: cxx, cyy: cyy, cxy: cxy, count: max(n, 1), width: width, height: height, into: out)
     }
 
-    /// The median of the `count` values at `values`, as the general rule takes it: the mean of the
-    /// two middle values for an even count. `values` is left as it was.
-    static func median(_ values: UnsafeMutablePointer<Float>, count n: Int) -> Double {
+    /// The median of the `count` finite values at `values`, as the general rule takes it: the mean
+    /// of the two middle values for an even count.
+    public static func median(_ values: UnsafePointer<Float>, count n: Int) -> Double {
         guard n > 0 else { return 0 }
-        let k = n / 2
-        let upper = withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * n) { scratch in
-            select(values, count: n, k, scratch: scratch.baseAddress!)
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: (n + 15) / 16 * 16) { buffer in
+            buffer.baseAddress!.update(from: values, count: n)
+            return middleMean(padding: buffer, count: n)
         }
-        guard n % 2 == 0 else { return Double(upper) }
-        // The lower middle value: `upper` again when fewer than k values lie below it, else the
-        // largest of those below.
-        var below = 0, lower = -Float.infinity
-        for i in 0..<n {
-            let v = values[i]
-            below += v < upper ? 1 : 0
-            lower = v < upper ? Swift.max(lower, v) : lower
-        }
-        return 0.5 * (Double(below < k ? upper : lower) + Double(upper))
+    }
+
+    /// The median of the first `count` values of `buffer` (room for whole vectors, which is
+    /// padded with +inf here): the mean of `ff_middle_pair`'s two middle values, by rank counting.
+    static func middleMean(padding buffer: UnsafeMutableBufferPointer<Float>, count n: Int) -> Double {
+        let b = buffer.baseAddress!, padded = (n + 15) / 16 * 16
+        precondition(n > 0 && buffer.count >= padded, "whole vectors")
+        (b + n).initialize(repeating: .infinity, count: padded - n)
+        var lower: Float = 0, upper: Float = 0
+        ff_middle_pair(b, n, &lower, &upper)
+        return 0.5 * (Double(lower) + Double(upper))
+    }
+
+    /// Where `target` first occurs among the `count` values at `z` (it does occur), 16 at a time.
+    static func firstIndex(of target: Float, in z: UnsafePointer<Float>, count m: Int) -> Int {
+        let raw = UnsafeRawPointer(z), wanted = SIMD16<Float>(repeating: target)
+        var k = 0
+        while k + 16 <= m && ff_any_i16(ff_eq_f16(raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD16<Float>.self), wanted)) == 0 { k += 16 }
+        while z[k] != target { k += 1 }
+        return k
     }
 
     static func median(_ values: UnsafeMutableBufferPointer<Float>) -> Double {
         median(values.baseAddress!, count: values.count)
-    }
-
-    /// The `k`-th smallest of the `count` values at `values` (left as they were), by quickselect
-    /// with a three-way partition written without branches on the data (a median of a ROI's
-    /// border is a few dozen values whose comparisons a branch predictor cannot guess). `scratch`
-    /// holds 2 x count values.
-    static func select(_ values: UnsafePointer<Float>, count: Int, _ k: Int, scratch: UnsafeMutablePointer<Float>) -> Float {
-        var source = UnsafeMutablePointer(mutating: values), target = scratch
-        var low = 0, n = count, k = k, first = true
-        while true {
-            let a = source[low], b = source[low + n / 2], c = source[low + n - 1]
-            let pivot = Swift.max(Swift.min(a, b), Swift.min(Swift.max(a, b), c))
-            // Below the pivot to the front of `target`, above it to the back; equal values stay in
-            // the gap between (their slot is overwritten or never read).
-            var front = 0, back = n - 1
-            for i in 0..<n {
-                let v = source[low + i]
-                let less = v < pivot, greater = v > pivot
-                target[less ? front : back] = v
-                front += less ? 1 : 0
-                back -= greater ? 1 : 0
-            }
-            if k < front {
-                n = front
-            } else if k > back {
-                k -= back + 1
-                n = n - 1 - back
-                // The values above sit at the back of `target`: move the window there.
-                let start = back + 1
-                for i in 0..<n { target[i] = target[start + i] }
-            } else {
-                return pivot
-            }
-            low = 0
-            // Ping-pong between the two halves of scratch after the first pass (the input stays untouched).
-            if first { source = scratch + count; first = false }
-            swap(&source, &target)
-        }
     }
 }
 

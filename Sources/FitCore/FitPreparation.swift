@@ -20,7 +20,8 @@ public struct PreparedFits: Sendable {
     public var fitCount: Int { batch.fitCount }
     public var pointCount: Int { batch.pointCount }
     public var parameterCount: Int { batch.model.parameterCount }
-    public var freeParameterCount: Int { fitMask.filter { $0 }.count }
+    /// How many parameters are fitted (read per fit by the error scale: kept, not recounted).
+    public let freeParameterCount: Int
 
     /// Validates `batch` (throwing for whole-call problems) and prepares every fit, on all cores.
     public init(_ batch: FitBatch, settings: FitSettings) throws {
@@ -32,6 +33,7 @@ public struct PreparedFits: Sendable {
         let mask = batch.parametersToFit ?? Array(repeating: true, count: p)
         fitMask = mask
         let free = mask.filter { $0 }.count
+        freeParameterCount = free
         guard free > 0 else { throw FitError.invalidBatch("the parameter mask fixes every parameter: nothing to fit") }
         var start = [Double](repeating: 0, count: n * p)
         var lower = batch.lowerBounds.map { $0.map { $0.isNaN ? -.infinity : $0 } } ?? Array(repeating: -.infinity, count: n * p)

@@ -68,4 +68,21 @@ final class StartRuleTests: XCTestCase {
             }
         }
     }
+
+    /// The border median by rank counting equals the median of the sorted values, for every count
+    /// from 1 to 300 (odd, even, one partial vector or several), with many ties and without.
+    func testMedianByRankCountingMatchesSorting() {
+        var generator = SystemRandomNumberGenerator()
+        for n in 1...300 {
+            for ties in [false, true] {
+                let values: [Float] = (0..<n).map { _ in
+                    ties ? Float(Int.random(in: -3...3, using: &generator)) : Float.random(in: -1e3...1e3, using: &generator)
+                }
+                let sorted = values.sorted()
+                let expected = 0.5 * (Double(sorted[(n - 1) / 2]) + Double(sorted[n / 2]))
+                let got = values.withUnsafeBufferPointer { GridStart.median($0.baseAddress!, count: n) }
+                XCTAssertEqual(got, expected, "n \(n), ties \(ties): \(values)")
+            }
+        }
+    }
 }

@@ -16,6 +16,7 @@ typedef long ff_long8 __attribute__((ext_vector_type(8)));
 #define FF_INLINE static inline __attribute__((always_inline))
 
 FF_INLINE ff_int16 ff_lt_f16(ff_float16 a, ff_float16 b) { return a < b; }
+FF_INLINE ff_int16 ff_eq_f16(ff_float16 a, ff_float16 b) { return a == b; }
 FF_INLINE ff_float16 ff_select_f16(ff_int16 m, ff_float16 a, ff_float16 b) {
     return (ff_float16)((m & (ff_int16)a) | (~m & (ff_int16)b));
 }
@@ -26,6 +27,28 @@ FF_INLINE ff_int16 ff_finite_f16(ff_float16 x) {
     return magnitude < (ff_float16)__builtin_inff();
 }
 FF_INLINE int ff_any_i16(ff_int16 m) { return __builtin_reduce_or(m) != 0; }
+
+// The two middle values of the `n` finite floats at `v` (the (n-1)/2-th and n/2-th smallest,
+// equal for odd n), by counting ranks: the k-th smallest is the largest value with at most k
+// values below it. 16 candidates at a time are compared with every value (n^2/16 vector
+// compares, no branch on the data), which for a ROI's border of a few dozen values is several
+// times faster than a selection whose comparisons a branch predictor cannot guess. `v` holds
+// n values and then +inf up to a multiple of 16 (padding lanes are never a middle value).
+FF_INLINE void ff_middle_pair(const float *v, long n, float *lower, float *upper) {
+    const long k1 = (n - 1) / 2, k2 = n / 2;
+    const ff_float16 none = (ff_float16)(-__builtin_inff());
+    ff_float16 low = none, high = none;
+    for (long c = 0; c < n; c += 16) {
+        ff_float16 candidates;
+        __builtin_memcpy(&candidates, v + c, sizeof candidates);
+        ff_int16 below = 0;  // minus the count of values below each candidate
+        for (long j = 0; j < n; j++) below += (ff_float16)v[j] < candidates;
+        low = ff_max_f16(low, ff_select_f16(below >= (ff_int16)(int)-k1, candidates, none));
+        high = ff_max_f16(high, ff_select_f16(below >= (ff_int16)(int)-k2, candidates, none));
+    }
+    *lower = __builtin_reduce_max(low);
+    *upper = __builtin_reduce_max(high);
+}
 
 FF_INLINE ff_long8 ff_lt_d8(ff_double8 a, ff_double8 b) { return a < b; }
 FF_INLINE ff_double8 ff_select_d8(ff_long8 m, ff_double8 a, ff_double8 b) {
