@@ -14,7 +14,8 @@ public struct FitRun {
     public var fitter: StackFitter
     /// nm per pixel (lengths are then written in nm), or nil for pixels.
     public var pixelSize: Double?
-    /// Write fits.csv (off for huge batches: fits.h5 holds everything).
+    /// Write fits.csv and shape.csv (off for huge batches: fits.h5 holds everything, the shape
+    /// check in its `shape` group).
     public var writeCSV = true
     /// The Gaussian-ness check per fit (shape.csv and fits.h5's shape group).
     public var shapeCheck = true
@@ -81,7 +82,7 @@ public struct FitRun {
         let h5 = try HDF5FitSink(outputs: outputs, columns: columns, shapeCheck: checkShape, deflate: deflate)
         var sinks: [FitSink] = [h5]
         if writeCSV { sinks.append(try CSVFitSink(outputs: outputs, columns: columns, single: fitter.engine.backend.precision == .single)) }
-        if checkShape { sinks.append(try ShapeCSVSink(outputs: outputs, pixelSize: pixelSize, grid: isGrid, hasDelays: hasDelays)) }
+        if checkShape && writeCSV { sinks.append(try ShapeCSVSink(outputs: outputs, pixelSize: pixelSize, grid: isGrid, hasDelays: hasDelays)) }
         (source as? DatasetSource)?.outputs = outputs
 
         var summary = Summary()
@@ -174,19 +175,33 @@ public struct FitRun {
         summary.fits += chunk.count
     }
 
-    /// The shape check of a block's converged fits, on all cores.
-    static func shapeRows(_ block: FrameBlock, _ chunk: FitChunk, firstFit: Int) throws -> [SpotShapeOutput.Row] {
-        let count = chunk.count
-        let slices = count < 256 ? 1 : min(32, count / 128)
+    /// The shape check of a block's converged fits, on all cores, 16 fits per register: the rows
+    /// a run writes to shape.csv and fits.h5's shape group (`fit` counts from `firstFit`).
+    public static func shapeRows(_ block: FrameBlock, _ chunk: FitChunk, firstFit: Int) throws -> [SpotShapeOutput.Row] {
+        let count = chunk.count, p = chunk.model.parameterCount
+        let slices = count < 512 ? 1 : min(32, count / 256)
+        let stackFrames = Array(0..<count)  // fit i's ROI was cut from the block's frame i
         var parts = [Result<[SpotShape.Frame], Error>](repeating: .success([]), count: slices)
+        chunk.parameters.withUnsafeBufferPointer { parameters in
+        chunk.stateCodes.withUnsafeBufferPointer { states in
+        chunk.rois.withUnsafeBufferPointer { rois in
+        stackFrames.withUnsafeBufferPointer { stackFrames in
         parts.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
                 let range = (slice * count / slices)..<((slice + 1) * count / slices)
-                let results = range.map { chunk.result($0, frame: $0) }
-                out[slice] = Result { try SpotShape.check(block.frames, variances: block.variances, results: results, model: chunk.model) }
+                let view = SpotShape.FitColumnsView(count: range.count, parameters: parameters.baseAddress! + range.lowerBound * p,
+                                                    states: states.baseAddress! + range.lowerBound, rois: rois.baseAddress! + 4 * range.lowerBound,
+                                                    stackFrames: stackFrames.baseAddress! + range.lowerBound)
+                out[slice] = Result {
+                    try SpotShape.check(block.frames, variances: block.variances, fits: view, model: chunk.model).map { check in
+                        var frame = check
+                        frame.frame += range.lowerBound
+                        return frame
+                    }
+                }
             }
-        }
+        }}}}}
         return try parts.flatMap { try $0.get() }.map { check in
             var global = check
             global.frame = chunk.frames[check.frame]

@@ -53,4 +53,23 @@ public enum FitsH5Reader {
         }
         return try FitsTable(csv: text, source: path, pixelSize: pixelSize)
     }
+
+    /// The frames fits.h5's shape group flags as not Gaussian, per series (delays in fs), as
+    /// `ShapeFlags.read` gives them from shape.csv; nil when the run had no shape check.
+    public static func shapeFlags(_ path: String) throws -> [FitsTable.SeriesKey: (flagged: [Double], total: Int)]? {
+        let file = try HDF5File.open(path)
+        guard file.exists("/shape/fit"), file.exists("/shape/gaussian") else { return nil }
+        let fits = try file.dataset("/shape/fit").readAll(), gaussian = try file.dataset("/shape/gaussian").readAll()
+        guard fits.count == gaussian.count else { throw TAMDataError(path, "/shape/fit and /shape/gaussian differ in length; the file is damaged") }
+        let names = ["fluence", "wavelength_nm", "spot", "delay_fs"].filter { file.exists("/" + $0) }
+        let columns = try names.map { try file.dataset("/" + $0).readAll() }
+        var text = (names + ["gaussian"]).joined(separator: ",") + "\n"
+        for (row, fit) in fits.enumerated() {
+            let i = Int(fit)
+            guard i >= 0, columns.allSatisfy({ i < $0.count }) else { throw TAMDataError(path, "/shape/fit names fit \(i), which fits.h5 does not hold; the file is damaged") }
+            let series = zip(names, columns).map { $0 == "spot" ? "\(Int($1[i]))" : CSVNumber.text($1[i]) }
+            text += (series + [gaussian[row] != 0 ? "true" : "false"]).joined(separator: ",") + "\n"
+        }
+        return try ShapeFlags.read(csv: text, source: path)
+    }
 }

@@ -43,7 +43,7 @@ public final class OutputSet {
     public func sizes() -> [(name: String, bytes: Int)] {
         names.map { name in
             let bytes = (try? FileManager.default.attributesOfItem(atPath: staging + "/" + name)[.size] as? Int) ?? 0
-            return (name, bytes ?? 0)
+            return (name, bytes)
         }
     }
 

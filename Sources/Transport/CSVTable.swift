@@ -61,7 +61,15 @@ struct CSVTable {
 /// The frames `shape.csv` flags as not Gaussian, per series (delays in fs).
 public enum ShapeFlags {
     public static func read(_ path: String) throws -> [FitsTable.SeriesKey: (flagged: [Double], total: Int)] {
-        let table = try CSVTable(path: path)
+        try flags(CSVTable(path: path), source: path)
+    }
+
+    /// The same from shape.csv's text (or text in its columns: series columns, delay_fs, gaussian).
+    public static func read(csv text: String, source: String) throws -> [FitsTable.SeriesKey: (flagged: [Double], total: Int)] {
+        try flags(CSVTable(text: text, source: source), source: source)
+    }
+
+    static func flags(_ table: CSVTable, source path: String) throws -> [FitsTable.SeriesKey: (flagged: [Double], total: Int)] {
         guard let ok = table.column("gaussian") else { throw TransportError.badInput("\(path): has no gaussian column; is it femtofit's shape.csv?") }
         let delay = table.column("delay_fs")
         var result: [FitsTable.SeriesKey: (flagged: [Double], total: Int)] = [:]

@@ -65,12 +65,13 @@ struct AnalyzeCommand: ParsableCommand {
             : try FitsTable(path: fitsPath, pixelSize: pixelSize)
         let progress = Progress("analysing \(table.series.count) series")
         var outcome = try TransportAnalyzer.analyse(table, settings: settings) { progress.update($0, of: $1) }
+        // The shape check's flags: fits.h5's shape group, or shape.csv beside fits.csv.
         let shapePath = ((fitsPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("shape.csv")
-        if FileManager.default.fileExists(atPath: shapePath) {
-            for (key, entry) in try ShapeFlags.read(shapePath).sorted(by: { $0.key < $1.key }) where !entry.flagged.isEmpty {
-                let delays = entry.flagged.prefix(8).map { "\($0)" }.joined(separator: ", ") + (entry.flagged.count > 8 ? ", ..." : "")
-                outcome.notes.append("\(key.label): \(entry.flagged.count) of \(entry.total) frames are not Gaussian by their moments (shape.csv; delays \(delays) fs): their fitted widths are not a Gaussian's sigma")
-            }
+        let shapeFlags = fitsPath.hasSuffix(".h5") ? try FitsH5Reader.shapeFlags(fitsPath)
+            : FileManager.default.fileExists(atPath: shapePath) ? try ShapeFlags.read(shapePath) : nil
+        for (key, entry) in (shapeFlags ?? [:]).sorted(by: { $0.key < $1.key }) where !entry.flagged.isEmpty {
+            let delays = entry.flagged.prefix(8).map { "\($0)" }.joined(separator: ", ") + (entry.flagged.count > 8 ? ", ..." : "")
+            outcome.notes.append("\(key.label): \(entry.flagged.count) of \(entry.total) frames are not Gaussian by their moments (\(fitsPath.hasSuffix(".h5") ? "fits.h5 shape group" : "shape.csv"); delays \(delays) fs): their fitted widths are not a Gaussian's sigma")
         }
         let blocks = outcome.blocks
         for note in outcome.notes { print(note) }

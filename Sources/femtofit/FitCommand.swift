@@ -19,7 +19,7 @@ struct FitCommand: ParsableCommand {
             is fitted on its run-averaged dT/T frames, with the dataset's delays and pixel size. The \
             spot is found in every frame and fitted in a ROI that grows with it (--roi auto), or in a \
             fixed-size ROI centred on it. The input is read a block at a time, so memory stays \
-            bounded whatever its size. DIR receives fits.h5, fits.csv (unless --csv off), shape.csv \
+            bounded whatever its size. DIR receives fits.h5, fits.csv and shape.csv (unless --csv off) \
             and fits.json, which is written last and names the run's files; a run that fails leaves \
             none of them (see README.md, "Output files").
             """)
@@ -36,7 +36,7 @@ struct FitCommand: ParsableCommand {
     var pixelSize: Double?
     @Option(help: "ROI: auto (grows with the spot) or WxH centred on the spot.")
     var roi = "auto"
-    @Option(help: "fits.csv: on, or off for huge batches (fits.h5 holds every number).")
+    @Option(help: "fits.csv and shape.csv: on, or off for huge batches (fits.h5 holds every number, the shape check in its shape group).")
     var csv = "on"
     @Flag(name: .customLong("no-shape-check"), help: "Skip the per-frame Gaussian-ness check (shape.csv and fits.h5's shape group).")
     var noShapeCheck = false

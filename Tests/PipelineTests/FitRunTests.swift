@@ -146,11 +146,20 @@ final class FitRunTests: XCTestCase {
         let fresh = folder + "/fresh"
         XCTAssertThrowsError(try run.run(try RawROISource(path, width: 13, height: 11), into: fresh, hasDelays: false))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fresh), [])
-        // A run with --csv off removes the earlier run's fits.csv: the folder holds one run.
+        // A run with --csv off removes the earlier run's fits.csv and shape.csv: the folder holds
+        // one run, and fits.h5's shape group gives the flags shape.csv gave.
+        let csvFlags = try ShapeFlags.read(out + "/shape.csv")
         run.fault = nil
         run.writeCSV = false
         _ = try run.run(try RawROISource(path, width: 13, height: 11), into: out, hasDelays: false)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["fits.h5", "fits.json", "shape.csv"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["fits.h5", "fits.json"])
+        let h5Flags = try XCTUnwrap(try FitsH5Reader.shapeFlags(out + "/fits.h5"))
+        XCTAssertEqual(h5Flags.keys.sorted(), csvFlags.keys.sorted())
+        for (key, entry) in csvFlags {
+            XCTAssertGreaterThan(entry.total, 0)
+            XCTAssertEqual(h5Flags[key]?.total, entry.total)
+            XCTAssertEqual(h5Flags[key]?.flagged, entry.flagged)
+        }
     }
 
     /// A raw file cut short after the run started: the error names the file and the ROI.

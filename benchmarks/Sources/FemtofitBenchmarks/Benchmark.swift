@@ -6,6 +6,8 @@ import FitBench
 import FitEngine
 import FitOpenCL
 import Foundation
+import Pipeline
+import TAMData
 
 /// `femtofit-bench`: throughput of the fitting engine, as ratios taken in one run (fraction of the
 /// measured FMA peak, speed-up over the float64 reference), with `--check` failing below targets.
@@ -61,6 +63,9 @@ struct Benchmark: ParsableCommand {
         if filter.map({ "autostart-15x15".contains($0) }) ?? true {
             measured["autostart-15x15"] = try measureAutoStart(cores: cores)
         }
+        if filter.map({ "shape-check-15x15".contains($0) }) ?? true {
+            measured["shape-check-15x15"] = try measureShapeCheck(cores: cores)
+        }
         if filter.map({ "cli-fit".contains($0) || $0.hasPrefix("cli-fit") }) ?? true {
             for (name, figures) in try measureProcess() { measured[name] = figures }
         }
@@ -68,6 +73,7 @@ struct Benchmark: ParsableCommand {
             try checkTargets(measured) { name in
                 if name.hasPrefix("cli-fit") { return try measureProcess()[name] }
                 if name == "autostart-15x15" { return try measureAutoStart(cores: cores) }
+                if name == "shape-check-15x15" { return try measureShapeCheck(cores: cores) }
                 // A figure below its target is measured again (twice at most) before it fails: a
                 // neighbour's burst on a shared machine should not fail CI, a real regression stays
                 // below on every try.
@@ -110,6 +116,32 @@ struct Benchmark: ParsableCommand {
         print("autostart-15x15: \(format(n / withGiven, 0)) fits/s with start values given, \(format(n / withEstimated, 0)) estimated; "
               + "start values cost \(format(cost, 0)) core-ns per fit (goal <= 400)")
         return ["cost_core_ns_per_fit": cost, "ratio_estimated_to_given": withGiven / withEstimated]
+    }
+
+    /// The shape check's cost beside the fit it checks: the pipeline's fit of a block of raw 15x15
+    /// ROIs (start values given, as `femtofit fit --start-values`) and the check of the same block
+    /// (`FitRun.shapeRows`, what fits.h5's shape group and shape.csv hold), both on every core, best
+    /// of three each, as the check's seconds over the fit's.
+    func measureShapeCheck(cores: Int) throws -> [String: Double] {
+        let fits = try SyntheticFits.gauss2DBenchmark(size: 15, count: 37_282, seed: 20_261_204)
+        let block = FrameBlock(frames: ImageStack(width: 15, height: 15, pixels: fits.batch.data), firstFrame: 0, roi: .wholeFrame)
+        var fitter = StackFitter(model: .gauss2D, settings: FitSettings(tolerance: 1e-4, maxIterations: 20), roi: .wholeFrame,
+                                 engine: FitEngine(backend: CPUBackend(precision: .single, threadCount: cores)))
+        let starts = fits.batch.initialParameters!
+        fitter.startValues = { first, count in Array(starts[first * 5 ..< (first + count) * 5]) }
+        var fitSeconds = Double.infinity, checkSeconds = Double.infinity, checked = 0
+        for _ in 0..<(quick ? 3 : 5) {
+            var start = DispatchTime.now().uptimeNanoseconds
+            let chunk = try fitter.fit(block, source: "benchmark")
+            fitSeconds = min(fitSeconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            start = DispatchTime.now().uptimeNanoseconds
+            checked = try FitRun.shapeRows(block, chunk, firstFit: 0).count
+            checkSeconds = min(checkSeconds, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let n = Double(block.frameCount)
+        print("shape-check-15x15: fit \(format(n / fitSeconds, 0)) fits/s, shape check \(format(n / checkSeconds, 0)) fits/s (\(checked) checked); "
+              + "the check costs \(format(100 * checkSeconds / fitSeconds, 1)) % of the fit, \(format(checkSeconds * Double(cores) * 1e9 / n, 0)) core-ns per fit (goal <= 10 %)")
+        return ["fraction_of_fit": checkSeconds / fitSeconds, "core_ns_per_fit": checkSeconds * Double(cores) * 1e9 / n]
     }
 
     /// The whole `femtofit fit` process beside the engine (CLIFitBenchmark): 10^6 raw 15x15 ROIs
