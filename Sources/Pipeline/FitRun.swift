@@ -154,9 +154,12 @@ public struct FitRun {
     }
 
     func tally(_ chunk: FitChunk, shape: [SpotShapeOutput.Row], into summary: inout Summary) {
-        var counts = [Int32: Int]()
-        for code in chunk.stateCodes { counts[code, default: 0] += 1 }
-        for (code, count) in counts { summary.states[FitState(rawValue: code) ?? .invalidInput, default: 0] += count }
+        // Counted in an array by code (a dictionary update per fit costs more than the rest of the tally).
+        var counts = [Int](repeating: 0, count: 16)
+        for code in chunk.stateCodes { counts[code >= 0 && code < 16 ? Int(code) : Int(FitState.invalidInput.rawValue)] += 1 }
+        for (code, count) in counts.enumerated() where count > 0 {
+            summary.states[FitState(rawValue: Int32(code)) ?? .invalidInput, default: 0] += count
+        }
         for i in 0..<chunk.count where chunk.maskedPixels[i] > 0 {
             if summary.firstMasked == nil { summary.firstMasked = (chunk.frames[i], Int(chunk.maskedPixels[i])) }
             summary.maskedFits += 1

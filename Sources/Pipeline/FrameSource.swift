@@ -65,7 +65,10 @@ public final class RawROISource: FrameSource {
         let count = min(maximum, frameCount - position), n = width * height
         let first = position
         turn = (turn + 1) % buffers.count
-        if buffers[turn].count != count * n { buffers[turn] = [Float](repeating: 0, count: count * n) }
+        if buffers[turn].count != count * n {
+            // Not zero-filled first: pread fills every value, or the block is never used.
+            buffers[turn] = [Float](unsafeUninitializedCapacity: count * n) { _, initialized in initialized = count * n }
+        }
         try buffers[turn].withUnsafeMutableBytes { raw in
             var done = 0
             while done < raw.count {

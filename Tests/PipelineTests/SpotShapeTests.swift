@@ -48,13 +48,14 @@ final class SpotShapeTests: XCTestCase {
     }
 
     /// The pipeline's check, 16 fits per SIMD16<Float> register, against the float64 reference one
-    /// fit at a time, on fresh random spots: ROIs of two sizes cut at random places, elliptic and
+    /// fit at a time, on fresh random spots: ROIs of two sizes cut at random places or as wide as
+    /// the frame (laid out by shuffles, with a tail of 8 pixels), elliptic and
     /// round models, NaN pixels, frames without a spot, fits that did not converge, with a
     /// variance stack (some variances unknown) and without.
     func testSixteenLanesAgreeWithTheFloat64Reference() throws {
         let seed = freshSeed(0x5AB)
         var random = SeededRandom(seed: seed)
-        let size = 24, frameCount = 30, fitCount = 45
+        let size = 24, frameCount = 30, fitCount = 90
         for model in [ModelID.gauss2D, .gauss2DElliptic, .gauss2DRotated] {
             var truths: [[Double]] = []
             var pixels: [Float] = [], variancePixels: [Float] = []
@@ -76,10 +77,11 @@ final class SpotShapeTests: XCTestCase {
             let variances = ImageStack(width: size, height: size, pixels: variancePixels)
             var parameters: [Double] = [], states: [Int32] = [], rois: [Int32] = [], frames: [Int] = []
             for i in 0..<fitCount {
-                let frame = i % frameCount, side = (i / 8) % 3 == 1 ? 11 : 15
-                let x = Int(random.uniform(0...Double(size - side))), y = Int(random.uniform(0...Double(size - side)))
+                // The second half as wide as the frame: their pixels run on, the shuffled layout.
+                let frame = i % frameCount, side = (i / 8) % 3 == 1 ? 11 : 15, wide = i >= fitCount / 2
+                let x = wide ? 0 : Int(random.uniform(0...Double(size - side))), y = Int(random.uniform(0...Double(size - side)))
                 frames.append(frame)
-                rois += [Int32(x), Int32(y), Int32(side), Int32(side)]
+                rois += [Int32(x), Int32(y), Int32(wide ? size : side), Int32(side)]
                 parameters += truths[frame].map { $0 * (1 + 0.02 * random.normal()) }
                 states.append(i % 9 == 4 ? FitState.maxIterations.rawValue : FitState.converged.rawValue)
             }

@@ -98,12 +98,13 @@ struct Benchmark: ParsableCommand {
     /// What start values cost: 15x15 LSE fits/s with start values estimated from each fit's data
     /// against the same fits with start values given, in one run, as core-ns per fit.
     func measureAutoStart(cores: Int) throws -> [String: Double] {
-        let given = try Workload.gauss2D(size: 15, estimator: .leastSquares, count: quick ? 60_000 : 200_000)
+        let given = try Workload.gauss2D(size: 15, estimator: .leastSquares, count: quick ? 100_000 : 200_000)
         var estimated = given.fits.batch
         estimated.initialParameters = nil
         let engine = FitEngine(backend: CPUBackend(precision: .single, threadCount: cores))
         var withGiven = Double.infinity, withEstimated = Double.infinity
-        for _ in 0..<3 {
+        // Best of five of each, interleaved, so both meet the same machine.
+        for _ in 0..<5 {
             var start = DispatchTime.now().uptimeNanoseconds
             _ = try engine.fit(given.fits.batch, settings: given.settings)
             withGiven = min(withGiven, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
