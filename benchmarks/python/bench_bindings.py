@@ -105,12 +105,12 @@ def dask_workers(folder, quick):
         return time.perf_counter() - start
 
     one_process()  # warm the page cache and the library
-    single = min(one_process() for _ in range(2))
+    single = min(one_process() for _ in range(3))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster):
         ffd.fit(ffd.raw_rois(paths[:2], (size, size)), "gauss2d", backend="cpu")  # warm the workers
         times = []
-        for _ in range(2):
+        for _ in range(3):
             start = time.perf_counter()
             result = ffd.fit(ffd.raw_rois(paths, (size, size)), "gauss2d", backend="cpu")
             times.append(time.perf_counter() - start)
