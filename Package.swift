@@ -78,7 +78,7 @@ let package = Package(
         // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
         // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
         // fits.json), written as one atomic set. What the CLI and the live fitter call.
-        .target(name: "Pipeline", dependencies: ["FitCore", "FitEngine", "TAMData", "Transport"], swiftSettings: fastMath),
+        .target(name: "Pipeline", dependencies: ["FitCore", "FitCPU", "FitEngine", "TAMData", "Transport"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
         .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Transport", "TAMData", "Pipeline", "CPseudoTerminal",

@@ -86,18 +86,50 @@ public struct FitRun {
         (source as? DatasetSource)?.outputs = outputs
 
         var summary = Summary()
-        let blockFrames = self.blockFrames ?? max(1, min(65_536, 8_388_608 / max(1, source.pixelsPerFrame)))
+        let engines = FitWorkers.engines(for: fitter.engine)
+        let blockFrames = self.blockFrames ?? FitWorkers.blockFrames(pixelsPerFrame: source.pixelsPerFrame, workers: engines.count)
         let total = source.frameCount
-        // Three stages, each on its own thread: the next block is read while this one is fitted,
-        // and the last one's results are written meanwhile. One block waits between stages at most.
-        let blocks = BoundedChannel<Result<FrameBlock, Error>>(capacity: 1)
+        // Stages on threads of their own: a reader reads blocks ahead, the workers fit them (one
+        // per core for the CPU backend, see `FitWorkers`), this thread puts their results back in
+        // order and a writer writes them meanwhile. A block may be read only while fewer than
+        // `window` blocks are between reading and writing, so memory holds a few blocks at most
+        // whatever the order the workers finish in.
+        let window = engines.count + 2
+        let admitted = BoundedChannel<Void>(capacity: window)
+        source.willHold(blocks: window + 1)  // a worker may let go of its block just after handing on the results
+        let blocks = BoundedChannel<Numbered<Result<FrameBlock, Error>>>(capacity: 1)
         let reader = StageThread(name: "femtofit-read") {
-            while true {
+            var number = 0
+            while admitted.put(()) {
                 let next = Result { try source.next(maximum: blockFrames) }
                 switch next {
-                case .success(let block?): if !blocks.put(.success(block)) { return }
+                case .success(let block?): if !blocks.put(Numbered(number: number, value: .success(block))) { return }
                 case .success(nil): blocks.close(); return
-                case .failure(let error): blocks.put(.failure(error)); blocks.close(); return
+                case .failure(let error): blocks.put(Numbered(number: number, value: .failure(error))); blocks.close(); return
+                }
+                number += 1
+            }
+        }
+        let fitted = BoundedChannel<Numbered<Result<(FitChunk, [SpotShapeOutput.Row], Double), Error>>>(capacity: window)
+        let stopped = FirstError()
+        let running = WorkerCount(engines.count)
+        let sourceName = source.name
+        let workers = engines.map { engine in
+            var worker = fitter
+            worker.engine = engine
+            let slices = engines.count > 1 ? 1 : nil
+            return StageThread(name: "femtofit-fit") {
+                defer { if running.finish() { fitted.close() } }
+                while let next = blocks.take() {
+                    guard !stopped.happened else { continue }
+                    let outcome = Result { () throws -> (FitChunk, [SpotShapeOutput.Row], Double) in
+                        let block = try next.value.get()
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let chunk = try worker.fit(block, source: block.series.map { "\(sourceName) (\(Self.describe($0)))" } ?? sourceName)
+                        let shape = checkShape ? try Self.shapeRows(block, chunk, firstFit: 0, slices: slices) : []
+                        return (chunk, shape, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
+                    if !fitted.put(Numbered(number: next.number, value: outcome)) { return }
                 }
             }
         }
@@ -110,20 +142,28 @@ public struct FitRun {
             }
         }
         defer {
-            blocks.close(); results.close()
-            reader.join(); writer.join()
+            stopped.record(CancellationError())
+            admitted.close(); blocks.close(); fitted.close(); results.close()
+            reader.join(); workers.forEach { $0.join() }; writer.join()
         }
-        while let next = blocks.take() {
-            let block = try next.get()
-            let fitStart = DispatchTime.now().uptimeNanoseconds
-            let chunk = try fitter.fit(block, source: block.series.map { "\(source.name) (\(Self.describe($0)))" } ?? source.name)
-            let shape = checkShape ? try Self.shapeRows(block, chunk, firstFit: summary.fits) : []
-            summary.fitSeconds += Double(DispatchTime.now().uptimeNanoseconds - fitStart) / 1e9
-            if let error = writeFailure.error { throw error }
-            results.put((chunk, shape))
-            tally(chunk, shape: shape, into: &summary)
-            progress?(summary.fits, total)
+        var waiting: [Int: Result<(FitChunk, [SpotShapeOutput.Row], Double), Error>] = [:]
+        var nextNumber = 0, busySeconds = 0.0
+        while let item = fitted.take() {
+            waiting[item.number] = item.value
+            while let ready = waiting.removeValue(forKey: nextNumber) {
+                var (chunk, shape, seconds) = try ready.get()
+                if let error = writeFailure.error { throw error }
+                for i in shape.indices { shape[i].fit += summary.fits }
+                busySeconds += seconds
+                results.put((chunk, shape))
+                tally(chunk, shape: shape, into: &summary)
+                progress?(summary.fits, total)
+                _ = admitted.take()
+                nextNumber += 1
+            }
         }
+        // The fitting stage's wall-clock share: the workers' busy seconds over their number.
+        summary.fitSeconds = busySeconds / Double(engines.count)
         results.close()
         writer.join()
         if let error = writeFailure.error { throw error }
@@ -178,11 +218,13 @@ public struct FitRun {
         summary.fits += chunk.count
     }
 
-    /// The shape check of a block's converged fits, on all cores, 16 fits per register: the rows
+    /// The shape check of a block's converged fits, 16 fits per register: the rows
     /// a run writes to shape.csv and fits.h5's shape group (`fit` counts from `firstFit`).
-    public static func shapeRows(_ block: FrameBlock, _ chunk: FitChunk, firstFit: Int) throws -> [SpotShapeOutput.Row] {
+    /// `slices`: how many parts to check side by side (nil: enough for every core; 1 for a
+    /// worker that has a core of its own).
+    public static func shapeRows(_ block: FrameBlock, _ chunk: FitChunk, firstFit: Int, slices: Int? = nil) throws -> [SpotShapeOutput.Row] {
         let count = chunk.count, p = chunk.model.parameterCount
-        let slices = count < 512 ? 1 : min(32, count / 256)
+        let slices = max(1, min(count, slices ?? (count < 512 ? 1 : min(32, count / 256))))
         let stackFrames = Array(0..<count)  // fit i's ROI was cut from the block's frame i
         var parts = [Result<[SpotShape.Frame], Error>](repeating: .success([]), count: slices)
         chunk.parameters.withUnsafeBufferPointer { parameters in

@@ -12,6 +12,13 @@ public protocol FrameSource: AnyObject {
     var pixelsPerFrame: Int { get }
     /// The next block of at most `maximum` frames, or nil at the end.
     func next(maximum: Int) throws -> FrameBlock?
+    /// Told before the first `next` how many of its blocks a run may hold at once (the one being
+    /// read included), so a source that reuses its buffers knows when one is free again.
+    func willHold(blocks: Int)
+}
+
+extension FrameSource {
+    public func willHold(blocks: Int) {}
 }
 
 /// Raw float32 ROIs stored one after another (native byte order, row-major), each fitted whole,
@@ -25,9 +32,9 @@ public final class RawROISource: FrameSource {
     private let descriptor: Int32
     private var position = 0
     /// Pixel buffers read into in turn and reused, so the kernel copies into pages the process
-    /// already has instead of faulting in new ones for every block. A run holds at most three
-    /// blocks at once (one read ahead, one waiting, one fitted), so the fourth buffer is free when
-    /// it comes round again; were it still held, writing into it would copy it first (never wrong).
+    /// already has instead of faulting in new ones for every block. One more than the run holds
+    /// at once (`willHold`), so a buffer is free when it comes round again; were it still held,
+    /// writing into it would copy it first (slower, never wrong).
     private var buffers: [[Float]] = Array(repeating: [], count: 4)
     private var turn = 0
 
@@ -59,6 +66,10 @@ public final class RawROISource: FrameSource {
     deinit { close(descriptor) }
 
     public var pixelsPerFrame: Int { width * height }
+
+    public func willHold(blocks: Int) {
+        if blocks + 1 > buffers.count { buffers += Array(repeating: [], count: blocks + 1 - buffers.count) }
+    }
 
     public func next(maximum: Int) throws -> FrameBlock? {
         guard position < frameCount else { return nil }
@@ -207,6 +218,7 @@ public final class DelayLabelledSource: FrameSource {
     public var name: String { inner.name }
     public var frameCount: Int { inner.frameCount }
     public var pixelsPerFrame: Int { inner.pixelsPerFrame }
+    public func willHold(blocks: Int) { inner.willHold(blocks: blocks) }
     public func next(maximum: Int) throws -> FrameBlock? {
         guard var block = try inner.next(maximum: maximum) else { return nil }
         block.delays = Array(delays[block.firstFrame ..< block.firstFrame + block.frameCount])

@@ -128,6 +128,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func fit() throws {
+        MemoryReuse.keepFreedMemory()
         let (source, hasDelays, isGrid, pixelSize) = try self.source()
         var fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: try roiChoice(), engine: try fitting.engine())
         if let startValues {
