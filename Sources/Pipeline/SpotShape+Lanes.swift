@@ -164,13 +164,15 @@ extension SpotShape {
             let columnX2 = (0..<w).map { let x = Lane(Double($0)) - cx; return x * x }
             let rowY2 = (0..<h).map { let y = Lane(Double($0)) - cy; return y * y }
             let zero = Lane(0), one = Lane(1)
-            var data = LaneSums<Lane>(), fitted = LaneSums<Lane>()
-            var residual = zero, used = zero, inside = zero, badVariance = zero
-            var derivatives = ParameterLanes<Lane>(repeating: zero)
             values.withUnsafeBytes { valueBytes in
             variances.withUnsafeBytes { varianceBytes in
             columnTermArray.withUnsafeBufferPointer { columnTerms in
                 let stride = MemoryLayout<Lane.LaneScalar>.stride * lanes
+                // The sums are declared here, not outside the closures: a variable a closure
+                // captures lives in memory, and every pixel would store and reload it.
+                var data = LaneSums<Lane>(), fitted = LaneSums<Lane>()
+                var residual = zero, used = zero, inside = zero, badVariance = zero
+                var derivatives = ParameterLanes<Lane>(repeating: zero)
                 // Pass 1: residuals over the ROI, moments of data and model over the aperture.
                 for row in 0..<h {
                     let rowTerms = instance.rowTerms(y: Lane(Double(row)))
