@@ -5,9 +5,10 @@ import Foundation
 import TAMData
 
 /// One streaming fit run, the library's whole `femtofit fit`: a source read a block at a time,
-/// each block cut into ROIs and fitted (`StackFitter`), the results handed to the sinks (fits.h5
-/// always, fits.csv and shape.csv when asked) in fit order while the run goes on, and fits.json
-/// written last as the run's commit record. Memory holds a block or two, whatever the fit count.
+/// each block cut into ROIs and fitted (`StackFitter`, on several workers: `FitWorkers`), the
+/// results handed to the sinks (fits.h5 always, fits.csv and shape.csv when asked) in fit order
+/// while the run goes on, and fits.json written last as the run's commit record. Memory holds a
+/// few blocks, whatever the fit count.
 /// The outputs are a set (`OutputSet`): all of them appear when the run completes, none when it
 /// fails.
 public struct FitRun {
@@ -21,7 +22,7 @@ public struct FitRun {
     public var shapeCheck = true
     /// fits.h5's deflate level (nil: uncompressed, the fastest).
     public var deflate: Int?
-    /// Frames per block (nil: about 32 MB of pixels).
+    /// Frames per block (nil: about 4 MB of pixels for one-thread CPU workers, 32 MB otherwise).
     public var blockFrames: Int?
     /// How the ROI was chosen, in words, for the metadata.
     public var roiDescription: String
@@ -47,7 +48,8 @@ public struct FitRun {
         public var shapeChecked = 0
         public var shapeFlagged = 0
         public var firstFlagged: Int?
-        /// Seconds in the fitter (ROI cutting and the engine) and for the whole run.
+        /// Seconds in the fitter (ROI cutting, the engine and the shape check: the workers' busy
+        /// seconds over their number) and for the whole run.
         public var fitSeconds = 0.0
         public var wallSeconds = 0.0
         /// The files written, with their sizes, fits.json last.
