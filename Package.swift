@@ -74,14 +74,16 @@ let package = Package(
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
-        .target(name: "TAMData", dependencies: ["FitCore", "Transport", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FitCore", "Transport", "TextInput", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
         // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
         // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
         // fits.json), written as one atomic set. What the CLI and the live fitter call.
         .target(name: "Pipeline", dependencies: ["FitCore", "FitCPU", "FitEngine", "TAMData", "Transport"], swiftSettings: fastMath),
-        .target(name: "Transport", dependencies: ["FitCore"], swiftSettings: fastMath),
+        .target(name: "Transport", dependencies: ["FitCore", "TextInput"], swiftSettings: fastMath),
+        // Text files from any platform (a byte-order mark, CRLF or CR line ends) and RFC 4180 CSV.
+        .target(name: "TextInput"),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Transport", "TAMData", "Pipeline", "CPseudoTerminal",
+        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Transport", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
                                                    .product(name: "TOMLKit", package: "TOMLKit")]),
         // The C API: its headers (femtofit.h, gpufit.h) and the per-thread last error, then the
         // Swift that implements it. The Swift runtime is linked statically, so the library loads
@@ -113,7 +115,7 @@ let package = Package(
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "Pipeline", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TAMData", "Transport", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition", "TAMData", "Pipeline", "FitEngine"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TextInput", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData", "FemtofitTestSupport"]),
         // Compiles a C program against the C API's headers and runs it on the built library.
         .testTarget(name: "CABITests", dependencies: ["FitCore", "FitEngine", "FemtofitTestSupport"],

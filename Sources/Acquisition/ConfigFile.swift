@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 import TOMLKit
 
 /// A TOML file (scan plan or instrument file) read into plain values, with readers that name the
@@ -39,7 +40,7 @@ public final class ConfigTable {
     /// Parses TOML `text` from `file`; a syntax error names the line and column.
     public static func parse(_ text: String, file: String) throws -> ConfigTable {
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+        do { table = try TOMLTable(string: TextFile.normalised(text)) } catch let error as TOMLParseError {
             throw AcquisitionError(file, "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
         }
         guard case .table(let entries) = convert(table.tomlValue) else { throw AcquisitionError(file, "is not a TOML table") }
@@ -48,11 +49,9 @@ public final class ConfigTable {
 
     /// Reads and parses the TOML file at `path`.
     public static func load(_ path: String) throws -> ConfigTable {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AcquisitionError(path, "cannot read the file; check the path")
+        do { return try parse(try TextFile.read(path), file: path) } catch let failure as TextFile.ReadFailure {
+            throw AcquisitionError(path, failure.description)
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw AcquisitionError(path, "is not UTF-8 text") }
-        return try parse(text, file: path)
     }
 
     static func convert(_ value: TOMLValue) -> ConfigValue {

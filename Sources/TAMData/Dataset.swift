@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 
 /// A TAM dataset folder: `dataset.json` (`DatasetManifest`) and the TIFF stacks it indexes
 /// (docs/dataset-format.md). Opening one checks the manifest against itself and against the
@@ -12,7 +13,7 @@ public struct Dataset: Sendable {
     /// Opens and checks the dataset in `folder`.
     public static func open(_ folder: String) throws -> Dataset {
         let path = folder + "/" + manifestName
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileManager.default.contents(atPath: path).map(TextFile.withoutByteOrderMark) else {
             throw TAMDataError(path, FileManager.default.fileExists(atPath: folder)
                 ? "no dataset.json here; a dataset folder holds dataset.json and its frame stacks (docs/dataset-format.md)"
                 : "no such folder")

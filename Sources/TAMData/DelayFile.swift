@@ -1,14 +1,17 @@
 import Foundation
+import TextInput
 
 /// Delay files: one delay per line, in femtoseconds, one per frame. Blank lines and lines
-/// starting with # are skipped.
+/// starting with # are skipped; line ends and a byte-order mark from any platform are taken
+/// (`TextFile`).
 public enum DelayFile {
     public static func read(_ path: String, expectedCount: Int? = nil) throws -> [Double] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TAMDataError(path, FileManager.default.fileExists(atPath: path) ? "cannot read it as UTF-8 text" : "no such file; check the --delays path")
+        let text: String
+        do { text = try TextFile.read(path) } catch {
+            throw TAMDataError(path, error == .missing ? "no such file; check the --delays path" : error.description)
         }
         var delays: [Double] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in TextFile.lines(text).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let value = Double(trimmed), value.isFinite else {

@@ -1,30 +1,39 @@
 import Foundation
+import TextInput
 
-/// A comma-separated file with a header line, as femtofit writes them (no quoting), read with
+/// A comma-separated file with a header line, as femtofit writes them or as a spreadsheet saves
+/// them (quoted fields, a byte-order mark, CRLF line ends: `CSVRecords`, `TextFile`), read with
 /// errors that name the file, the line and the column.
 struct CSVTable {
     var source: String
     var header: [String]
     var rows: [[String]]
+    /// The line each row is on, for messages.
+    var lines: [Int]
 
     init(text: String, source: String) throws {
         self.source = source
-        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard !lines.isEmpty else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
-        header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        rows = []
-        for (n, line) in lines.enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == header.count else {
-                throw TransportError.badInput("\(source): line \(n + 2) has \(fields.count) fields, the header \(header.count); the file is truncated or was edited")
-            }
-            rows.append(fields)
+        var records: [CSVRecords.Record]
+        do { records = try CSVRecords.parse(TextFile.normalised(text)) } catch {
+            throw TransportError.badInput("\(source): line \(error.line) opens a quoted field that is never closed; the file is truncated or was edited")
         }
+        guard !records.isEmpty else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
+        header = records.removeFirst().fields
+        rows = []
+        rows.reserveCapacity(records.count)
+        for record in records {
+            guard record.fields.count == header.count else {
+                throw TransportError.badInput("\(source): line \(record.line) has \(record.fields.count) fields, the header \(header.count); the file is truncated or was edited")
+            }
+            rows.append(record.fields)
+        }
+        lines = records.map(\.line)
     }
 
     init(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TransportError.badInput("\(path): cannot be read as text")
+        let text: String
+        do { text = try TextFile.read(path) } catch {
+            throw TransportError.badInput("\(path): \(error)")
         }
         try self.init(text: text, source: path)
     }
@@ -36,7 +45,7 @@ struct CSVTable {
         let f = rows[row][column].lowercased()
         if f == "nan" { return .nan }
         guard let v = Double(f) else {
-            throw TransportError.badInput("\(source): line \(row + 2), column \(header[column]): '\(rows[row][column])' is not a number")
+            throw TransportError.badInput("\(source): line \(lines[row]), column \(header[column]): '\(rows[row][column])' is not a number")
         }
         return v
     }
@@ -45,7 +54,7 @@ struct CSVTable {
     func wholeNumber(_ row: Int, _ column: Int) throws -> Int {
         let v = try number(row, column)
         guard v.isFinite, v == v.rounded(), abs(v) < 1e15 else {
-            throw TransportError.badInput("\(source): line \(row + 2), column \(header[column]): '\(rows[row][column])' is not a whole number")
+            throw TransportError.badInput("\(source): line \(lines[row]), column \(header[column]): '\(rows[row][column])' is not a whole number")
         }
         return Int(v)
     }

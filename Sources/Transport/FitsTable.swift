@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 
 /// The spot widths of `fits.csv` (what `femtofit fit` writes, or an outside tool in the same
 /// columns), grouped into series: one per distinct (fluence, wavelength_nm, spot), or a single
@@ -41,8 +42,9 @@ public struct FitsTable: Sendable {
 
     /// Reads `path`. `pixelSize` (nm) converts widths given in pixels; it is required for them.
     public init(path: String, pixelSize: Double?) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TransportError.badInput("\(path): cannot be read as text (is it the fits.csv that femtofit fit writes?)")
+        let text: String
+        do { text = try TextFile.read(path) } catch {
+            throw TransportError.badInput("\(path): \(error) (is it the fits.csv that femtofit fit writes?)")
         }
         try self.init(csv: text, source: path, pixelSize: pixelSize)
     }

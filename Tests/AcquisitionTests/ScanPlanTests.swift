@@ -1,3 +1,4 @@
+import Foundation
 import Acquisition
 import TAMData
 import XCTest
@@ -54,6 +55,22 @@ final class ScanPlanTests: XCTestCase {
         XCTAssertEqual(points[1].delay, 1, "the delay moves fastest")
         XCTAssertEqual(points[11].run, 1, "a run is a whole delay sweep")
         XCTAssertEqual(points.last, ScanPlan.Point(delay: 10, fluence: 2, wavelength: 1, spot: 1, run: 1))
+    }
+
+    /// A plan saved on Windows (a byte-order mark, CRLF) or an old Mac (CR) reads as the same plan,
+    /// from text and from a file.
+    func testPlansFromOtherPlatformsReadTheSame() throws {
+        let plain = try ScanPlan.parse(example)
+        for text in ["\u{FEFF}" + example.replacingOccurrences(of: "\n", with: "\r\n"), example.replacingOccurrences(of: "\n", with: "\r")] {
+            let plan = try ScanPlan.parse(text)
+            XCTAssertEqual(plan.delays, plain.delays)
+            XCTAssertEqual(plan.points, plain.points)
+            XCTAssertEqual(plan.camera, plain.camera)
+        }
+        let path = NSTemporaryDirectory() + "femtofit-plan-\(UUID().uuidString).toml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(("\u{FEFF}" + example.replacingOccurrences(of: "\n", with: "\r\n")).utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try ScanPlan.load(path).points, plain.points)
     }
 
     func testBadPlansNameTheFileAndKey() {
