@@ -51,7 +51,7 @@ public struct AnalysisDocument: Sendable, Encodable {
             try c.encode(analysis.dotsCrossed, forKey: .dots_crossed)
             try c.encode(analysis.points.count, forKey: .frames_used)
             var candidates = c.nestedUnkeyedContainer(forKey: .segments_by_bic)
-            for candidate in analysis.segmentation.candidates {
+            for candidate in analysis.segmentation?.candidates ?? [] {
                 var cc = candidates.nestedContainer(keyedBy: CandidateKeys.self)
                 try cc.encode(candidate.model.segmentCount, forKey: .segments)
                 try cc.encode(candidate.chiSquare, forKey: .chi2)
@@ -142,12 +142,14 @@ extension DisorderFromScan.Result: Encodable {
 
 extension Estimate {
     enum Keys: String, CodingKey { case value, stderr, ci95 }
-    /// Non-finite numbers are written as null (JSON has no NaN).
+    /// Non-finite numbers are written as null (JSON has no NaN); so are a negative error and,
+    /// without a usable error, the interval.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+        let error = stderr.isFinite && stderr >= 0 && value.isFinite ? stderr : nil
         try c.encode(finite(value), forKey: .value)
-        try c.encode(finite(stderr), forKey: .stderr)
-        try c.encode(ci95.map(finite), forKey: .ci95)
+        try c.encode(error, forKey: .stderr)
+        if error != nil && ci95.count == 2 && ci95.allSatisfy(\.isFinite) { try c.encode(ci95, forKey: .ci95) } else { try c.encodeNil(forKey: .ci95) }
     }
 }

@@ -87,7 +87,7 @@ public struct AnalysisReport: Sendable {
         for block in document.blocks {
             for p in block.analysis.points {
                 let values = [p.delayFs, p.sigmaNm, p.sigmaErrorNm, p.msdNm2.value, p.msdNm2.stderr, p.diffusivity.value, p.diffusivity.stderr,
-                              p.lengthNm.value, p.lengthNm.stderr, p.localExponent.value, p.localExponent.stderr, block.analysis.modelMSD(at: p.delayFs)]
+                              p.lengthNm.value, p.lengthNm.stderr, p.localExponent.value, p.localExponent.stderr, block.analysis.modelMSD(at: p.delayFs) ?? .nan]
                 text += keyColumns(block.key) + "," + values.map { Self.number($0) }.joined(separator: ",") + "\n"
             }
         }
@@ -112,13 +112,21 @@ public struct AnalysisReport: Sendable {
             let positive = a.points.filter { $0.delayFs > 0 }
             let t = positive.map(\.delayFs)
             msd.series.append(.init(label: label, x: t, y: positive.map(\.msdNm2.value), yError: positive.map(\.msdNm2.stderr), color: color, asPoints: true))
-            let times = Self.modelTimes(a)
+            // The model's lines only where there is transport to model.
+            let times = a.modelMSD(at: 1) == nil ? [] : Self.modelTimes(a)
+            let model = times.map { a.modelMSD(at: $0) ?? .nan }
             let kinds = a.regimes.map(\.kind.rawValue).joined(separator: " → ")
-            msd.series.append(.init(label: (many ? block.key.label + ": " : "model: ") + kinds, x: times, y: times.map { a.modelMSD(at: $0) }, color: color, asPoints: false))
+            if !times.isEmpty {
+                msd.series.append(.init(label: (many ? block.key.label + ": " : "model: ") + kinds, x: times, y: model, color: color, asPoints: false))
+            }
             d.series.append(.init(label: label, x: t, y: positive.map(\.diffusivity.value), yError: positive.map(\.diffusivity.stderr), color: color, asPoints: true))
-            d.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0) / (2 * $0) * 10 }, color: color, asPoints: false))
+            if !times.isEmpty {
+                d.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: zip(times, model).map { $1 / (2 * $0) * 10 }, color: color, asPoints: false))
+            }
             l.series.append(.init(label: label, x: t, y: positive.map(\.lengthNm.value), yError: positive.map(\.lengthNm.stderr), color: color, asPoints: true))
-            l.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: times.map { a.modelMSD(at: $0).squareRoot() }, color: color, asPoints: false))
+            if !times.isEmpty {
+                l.series.append(.init(label: many ? block.key.label + " model" : "model", x: times, y: model.map { $0.squareRoot() }, color: color, asPoints: false))
+            }
         }
         for (i, reference) in references.enumerated() {
             let keep = reference.delays.indices.filter { reference.delays[$0] > 0 }
@@ -150,6 +158,7 @@ public struct AnalysisReport: Sendable {
     static func show(_ e: Estimate?, digits: Int = 1) -> String {
         guard let e, e.value.isFinite else { return "—" }
         let f = "%.\(digits)f"
+        guard e.stderr.isFinite, e.stderr >= 0 else { return String(format: f, e.value) + " (bound)" }
         return String(format: "\(f) ± \(f) [\(f), \(f)]", e.value, e.stderr, e.ci95.first ?? .nan, e.ci95.last ?? .nan)
     }
 

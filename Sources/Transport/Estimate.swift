@@ -28,6 +28,13 @@ public struct Estimate: Sendable, Equatable, Codable {
         return Estimate(value: value, stderr: stderr, ci95: [value / f, value * f])
     }
 
+    /// A finite value with a finite, non-negative error, a finite interval, and an error that is
+    /// not absurd (at most a thousand times the value's size).
+    public var isUsable: Bool {
+        value.isFinite && stderr.isFinite && stderr >= 0 && ci95.count == 2 && ci95.allSatisfy(\.isFinite)
+            && stderr <= 1e3 * abs(value)
+    }
+
     public func contains(_ truth: Double) -> Bool { ci95.count == 2 && ci95[0] <= truth && truth <= ci95[1] }
 
     /// The estimate scaled by a constant (unit changes, Einstein's relation).

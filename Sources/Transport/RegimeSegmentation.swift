@@ -43,9 +43,7 @@ public struct RegimeSegmentation: Sendable {
         let order = delays.indices.sorted { delays[$0] < delays[$1] }
         let t = order.map { delays[$0] }, y = order.map { sigmaSquared[$0] }, e = order.map { sigmaSquaredError[$0] }
         let positive = t.filter { $0 > 0 }
-        guard positive.count >= 2 * Self.minimumPoints else {
-            throw TransportError.notEnoughFrames("the regime analysis needs at least \(2 * Self.minimumPoints) fitted frames after time zero; found \(positive.count)")
-        }
+        try Self.requireFrames(positive.count)
         pointCount = t.count
         var fits: [Int: CurveFit.Result] = [:]
         var previous: [Double]?
@@ -84,6 +82,13 @@ public struct RegimeSegmentation: Sendable {
             bestSimpler = min(bestSimpler, c.bic)
         }
         self.chosen = chosen
+    }
+
+    /// Refuses a series with fewer fitted frames after time zero than two segments need.
+    static func requireFrames(_ count: Int) throws {
+        guard count >= 2 * minimumPoints else {
+            throw TransportError.notEnoughFrames("the regime analysis needs at least \(2 * minimumPoints) fitted frames after time zero; found \(count)")
+        }
     }
 
     /// One LM fit; nil when it fails or leaves a segment with too few delays.

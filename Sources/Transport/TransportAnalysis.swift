@@ -14,7 +14,9 @@ import Darwin
 /// per-point MSD errors include it too, and the local exponent, a difference of logarithms, keeps
 /// only what does not cancel between its two frames.
 ///
-/// Frames before time zero hold no spot and are left out, as are frames whose fit failed.
+/// Frames before time zero hold no spot and are left out, as are frames whose fit failed; fitted
+/// frames without a usable delay or width are left out and named in the notes. A series whose
+/// sigma^2 does not grow significantly (`GrowthTest`) gets no regimes and no transport numbers.
 public struct TransportAnalysis: Sendable {
     public struct Settings: Sendable, Equatable, Codable {
         /// Kelvin, for the mobility (Einstein) and the disorder.
@@ -77,7 +79,10 @@ public struct TransportAnalysis: Sendable {
     /// cm^2/(V s), Einstein's relation from D_max.
     public var mobility: Estimate?
     public var dotsCrossed: Estimate?
-    public var segmentation: RegimeSegmentation
+    /// The regime models fitted to sigma^2 (nil for a series without growth).
+    public var segmentation: RegimeSegmentation?
+    /// Whether sigma^2 grows at all (`GrowthTest`); without growth nothing else is reported.
+    public var growth: GrowthTest
     public var notes: [String] = []
 
     /// kB T / e in volts at `temperature`.
@@ -93,26 +98,44 @@ public struct TransportAnalysis: Sendable {
             throw TransportError.badSetting("dot pitch \(pitch) nm: give a positive pitch in nm")
         }
         self.settings = settings
-        let usable = delays.indices.filter {
-            valid[$0] && delays[$0] >= 0 && sigmas[$0].isFinite && sigmas[$0] > 0 && errors[$0].isFinite && errors[$0] > 0
+        // Frames before time zero hold no spot and failed fits no width: both are expected. A
+        // fitted frame with a delay or width that is not a usable number is not, and is named.
+        var unusable: [String] = []
+        let usable = delays.indices.filter { i in
+            guard valid[i], !(delays[i] < 0) else { return false }
+            guard delays[i].isFinite, sigmas[i].isFinite, sigmas[i] > 0, errors[i].isFinite, errors[i] > 0 else {
+                unusable.append(delays[i].isFinite ? "\(delays[i]) fs" : "frame \(i + 1) (its delay is not a number)")
+                return false
+            }
+            return true
         }.sorted { delays[$0] < delays[$1] }
         let t = usable.map { delays[$0] }
         let s2 = usable.map { sigmas[$0] * sigmas[$0] }
         let s2Error = usable.map { 2 * sigmas[$0] * errors[$0] }
-        segmentation = try RegimeSegmentation(delays: t, sigmaSquared: s2, sigmaSquaredError: s2Error)
-        let fit = segmentation.chosen, model = fit.model, p = fit.parameters, cov = fit.covariance
-        func estimate(_ f: ([Double]) -> Double, positive: Bool) -> Estimate {
-            let se = Propagation.standardError(of: f, at: p, covariance: cov)
-            return positive ? .positive(f(p), stderr: se) : .symmetric(f(p), stderr: se)
+        if !unusable.isEmpty {
+            notes.append("\(unusable.count) fitted frame(s) left out for a delay, width or width error that is not a positive finite number: \(unusable.prefix(10).joined(separator: ", "))\(unusable.count > 10 ? ", ..." : "")")
         }
-
-        let s0Variance = cov[0][0]
-        sigma0Nm = estimate({ $0[0].squareRoot() }, positive: true)
+        let afterZero = t.indices.filter { t[$0] > 0 }
+        growth = GrowthTest(delays: afterZero.map { t[$0] }, sigmaSquared: afterZero.map { s2[$0] }, sigmaSquaredError: afterZero.map { s2Error[$0] })
+        try RegimeSegmentation.requireFrames(afterZero.count)
+        // Without growth the regime models would describe noise (and often cannot be fitted at
+        // all): none is fitted, and sigma_0^2 is the weighted mean of sigma^2.
+        let s0: Double, s0Variance: Double
+        if growth.verdict == .grows {
+            let made = try RegimeSegmentation(delays: t, sigmaSquared: s2, sigmaSquaredError: s2Error)
+            segmentation = made
+            s0 = made.chosen.parameters[0]
+            s0Variance = made.chosen.covariance[0][0]
+        } else {
+            segmentation = nil
+            (s0, s0Variance) = Self.weightedMean(afterZero.map { s2[$0] }, errors: afterZero.map { s2Error[$0] })
+        }
+        sigma0Nm = .positive(s0.squareRoot(), stderr: s0Variance.squareRoot() / (2 * s0.squareRoot()))
 
         // Per-frame numbers, with the shared sigma_0^2 error in each MSD.
         var points: [Point] = []
         for (i, index) in usable.enumerated() {
-            let msd = s2[i] - p[0], msdError = (s2Error[i] * s2Error[i] + s0Variance).squareRoot()
+            let msd = s2[i] - s0, msdError = (s2Error[i] * s2Error[i] + s0Variance).squareRoot()
             let time = t[i]
             let d = time > 0 ? Estimate.symmetric(msd / (2 * time) * 10, stderr: msdError / (2 * time) * 10)
                 : Estimate.symmetric(.nan, stderr: .nan)
@@ -130,6 +153,22 @@ public struct TransportAnalysis: Sendable {
             points[i].localExponent = .symmetric(log(after / before) / dl, stderr: v.squareRoot() / dl)
         }
         self.points = points
+
+        guard growth.verdict == .grows else {
+            // No transport to describe: no regimes, no band-like numbers, and the reason.
+            regimes = []
+            bandLikeTest = BandLikeTest(supported: false, chiSquareIncrease: .nan)
+            bandLike = BandLike(present: false, lengthNm: nil, persistenceFs: nil, alpha: nil, reason: growth.description)
+            notes.append("no transport reported: " + growth.description)
+            return
+        }
+
+        guard let segmentation else { preconditionFailure("growth without a segmentation") }
+        let fit = segmentation.chosen, model = fit.model, p = fit.parameters, cov = fit.covariance
+        func estimate(_ f: ([Double]) -> Double, positive: Bool) -> Estimate {
+            let se = Propagation.standardError(of: f, at: p, covariance: cov)
+            return positive ? .positive(f(p), stderr: se) : .symmetric(f(p), stderr: se)
+        }
 
         // Regimes: spans between the first frame after time zero, the breaks and the last frame.
         let first = t.first { $0 > 0 }!, last = t.last!
@@ -179,7 +218,9 @@ public struct TransportAnalysis: Sendable {
             }
             let dMax = wider(dMaxOf)
             let length = wider(lengthOf)
-            let persistence = k == 1 ? regimes[0].endFs : wider({ model.breakTime($0, 0) })
+            // With one segment the growth lasts to the last frame: the persistence is a bound
+            // (that frame's delay), not a measurement, so it carries no error or interval.
+            let persistence = k == 1 ? Estimate(value: last, stderr: .nan, ci95: [.nan, .nan]) : wider({ model.breakTime($0, 0) })
             regimes[0].endFs = persistence
             if regimes.count > 1 { regimes[1].startFs = persistence }
             self.regimes = regimes
@@ -188,6 +229,7 @@ public struct TransportAnalysis: Sendable {
             mobility = dMax.scaled(by: 1 / Self.thermalVoltage(settings.temperature))
             if let pitch = settings.dotPitch { dotsCrossed = length.scaled(by: 1 / pitch) }
             if k == 1 { notes.append("band-like growth lasts to the last frame: its persistence and length are lower bounds") }
+            dropUnestimable()
         } else {
             let reason: String
             if k == 1 {
@@ -197,6 +239,25 @@ public struct TransportAnalysis: Sendable {
             }
             bandLike = BandLike(present: false, lengthNm: nil, persistenceFs: nil, alpha: nil, reason: reason)
             notes.append("no band-like regime reported: " + reason)
+        }
+    }
+
+    /// Derived numbers whose error or interval came out non-finite, negative or absurd (an error
+    /// over a thousand times the value) are not estimates: each becomes null, with a note.
+    mutating func dropUnestimable() {
+        func check(_ name: String, _ e: Estimate?) -> Estimate? {
+            guard let e else { return nil }
+            if e.isUsable { return e }
+            notes.append("\(name) could not be estimated (value \(e.value), standard error \(e.stderr)): reported as null")
+            return nil
+        }
+        dMax = check("D_max", dMax)
+        mobility = dMax == nil ? nil : check("the mobility", mobility)
+        bandLike.lengthNm = check("the band-like length", bandLike.lengthNm)
+        dotsCrossed = bandLike.lengthNm == nil ? nil : check("the dots crossed", dotsCrossed)
+        bandLike.alpha = check("the band-like alpha", bandLike.alpha)
+        if let persistence = bandLike.persistenceFs, !persistence.stderr.isNaN || !persistence.value.isFinite {
+            bandLike.persistenceFs = check("the band-like persistence", persistence)
         }
     }
 
@@ -260,8 +321,19 @@ public struct TransportAnalysis: Sendable {
         return "\(v) ± \(s)"
     }
 
-    /// The fitted MSD model at `t`, nm^2 (for plots).
-    public func modelMSD(at t: Double) -> Double {
-        segmentation.chosen.model.msd(segmentation.chosen.parameters, at: t)
+    /// The fitted MSD model at `t`, nm^2 (for plots); nil for a series without transport.
+    public func modelMSD(at t: Double) -> Double? {
+        guard growth.verdict == .grows, let chosen = segmentation?.chosen else { return nil }
+        return chosen.model.msd(chosen.parameters, at: t)
+    }
+
+    /// The weighted mean of `values` and its variance (scaled by the reduced chi^2 when over 1).
+    static func weightedMean(_ values: [Double], errors: [Double]) -> (mean: Double, variance: Double) {
+        var sw = 0.0, swy = 0.0
+        for (y, e) in zip(values, errors) { sw += 1 / (e * e); swy += y / (e * e) }
+        let mean = swy / sw
+        var chi2 = 0.0
+        for (y, e) in zip(values, errors) { chi2 += (y - mean) * (y - mean) / (e * e) }
+        return (mean, max(1, chi2 / Double(max(values.count - 1, 1))) / sw)
     }
 }

@@ -89,7 +89,9 @@ struct AnalyzeCommand: ParsableCommand {
             } else {
                 line += ", no band-like regime (\(a.bandLike.reason ?? ""))"
             }
-            line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \(String(format: "%.2f", $0.alpha.value)))" }.joined(separator: ", ")
+            if !a.regimes.isEmpty {
+                line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \(String(format: "%.2f", $0.alpha.value)))" }.joined(separator: ", ")
+            }
             print(line)
         }
         for r in outcome.disorder {
@@ -124,7 +126,9 @@ struct AnalyzeCommand: ParsableCommand {
         return maps
     }
 
+    /// "value ± error", or the value alone where there is no error (a bound, not a measurement).
     func format(_ e: Estimate, digits: Int = 1) -> String {
-        String(format: "%.\(digits)f ± %.\(digits)f", e.value, e.stderr)
+        guard e.stderr.isFinite, e.stderr >= 0 else { return String(format: "%.\(digits)f", e.value) }
+        return String(format: "%.\(digits)f ± %.\(digits)f", e.value, e.stderr)
     }
 }

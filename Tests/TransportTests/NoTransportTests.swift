@@ -1,0 +1,118 @@
+import FemtofitTestSupport
+import FitCore
+import Foundation
+import Transport
+import XCTest
+
+/// Series that hold no transport give none: no band-like regime, no D_max, and a note that says
+/// why, while paper-like series still report theirs. Deterministic cases hold for every seed;
+/// noise alone and one wild frame stay within the growth test's false-positive rate.
+final class NoTransportTests: XCTestCase {
+    let delays = SimulatedWidths.paperDelays()
+    let precision = 0.3
+
+    /// Widths sigma(t) with the simulated fits' noise; frames before time zero carry none.
+    func widths(_ sigma: (Double) -> Double, seed: UInt64, noise: Bool = true) -> (sigmas: [Double], errors: [Double]) {
+        var random = SeededRandom(seed: seed)
+        let sigmas = delays.map { t in t < 0 ? .nan : sigma(t) + (noise ? precision * random.normal() : 0) }
+        return (sigmas, delays.map { t in t < 0 ? .nan : precision })
+    }
+
+    func analyse(_ w: (sigmas: [Double], errors: [Double]), delays: [Double]? = nil) throws -> TransportAnalysis {
+        let d = delays ?? self.delays
+        return try TransportAnalysis(delays: d, sigmas: w.sigmas, errors: w.errors, valid: w.sigmas.map(\.isFinite))
+    }
+
+    func assertNoTransport(_ a: TransportAnalysis, _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(a.bandLike.present, context, file: file, line: line)
+        XCTAssertNil(a.dMax, context, file: file, line: line)
+        XCTAssertNil(a.mobility, context, file: file, line: line)
+        XCTAssertTrue(a.regimes.isEmpty, context, file: file, line: line)
+        XCTAssertTrue(a.notes.contains { $0.hasPrefix("no transport reported") }, "\(context): \(a.notes)", file: file, line: line)
+    }
+
+    /// Constant widths (exactly, and with a shrinking trend under noise): never transport, for
+    /// every seed; the shrinking ones are named as such. Too few frames are refused, not analysed.
+    func testDeterministicNoTransportForEverySeed() throws {
+        let seed = freshSeed(101)
+        let constant = try analyse(widths({ _ in 150 }, seed: seed, noise: false))
+        assertNoTransport(constant, "constant widths")
+        XCTAssertEqual(constant.growth.verdict, .flat)
+        for k in 0..<50 {
+            let s = seed &+ UInt64(k)
+            // From 160 nm down to 140 nm over the log-spaced delays, under the fits' noise.
+            let shrinking = try analyse(widths({ t in 160 - 20 * log(t / 20) / log(1e6 / 20) }, seed: s))
+            assertNoTransport(shrinking, "shrinking widths, seed \(s)")
+            XCTAssertEqual(shrinking.growth.verdict, .shrinks, "seed \(s)")
+            XCTAssertTrue(shrinking.notes.contains { $0.contains("decreases with delay") }, "\(shrinking.notes)")
+        }
+        let few = Array(delays.prefix(8))  // three before time zero, five after: fewer than the six the model needs
+        XCTAssertThrowsError(try TransportAnalysis(delays: few, sigmas: few.map { $0 < 0 ? .nan : 150 + $0 / 100 },
+                                                   errors: few.map { _ in 0.3 }, valid: few.map { $0 >= 0 })) {
+            XCTAssertTrue("\($0)".contains("at least 6"), "\($0)")
+        }
+    }
+
+    /// Constant widths with noise, and with one frame off by 5-100 standard errors: at most 1 %
+    /// of 200 seeds report transport (the test's rate is 0.1 %); paper-like series, with the same
+    /// noise, all report their band-like regime.
+    func testNoiseAndOneOutlierStayWithinTheFalsePositiveRate() throws {
+        let seed = freshSeed(102)
+        var calledGrowing = 0
+        for k in 0..<200 {
+            let s = seed &+ UInt64(k)
+            var random = SeededRandom(seed: s ^ 0xABCD)
+            let noisy = widths({ _ in 150 }, seed: s)
+            var outlier = noisy
+            let frame = 3 + Int(random.uniform() * Double(delays.count - 3))
+            outlier.sigmas[frame] += [5.0, 10, 30, 100][k % 4] * precision
+            for (name, w) in [("noise", noisy), ("outlier", outlier)] {
+                let a = try analyse(w)
+                if a.bandLike.present || a.dMax != nil { calledGrowing += 1 }
+                if a.growth.verdict != .grows { assertNoTransport(a, "\(name), seed \(s)") }
+            }
+        }
+        XCTAssertLessThanOrEqual(calledGrowing, 4, "seed \(seed): \(calledGrowing) of 400 series without transport reported some")
+        for k in 0..<20 {
+            let s = seed &+ 1_000 &+ UInt64(k)
+            let w = SimulatedWidths(.pureFilm, precision: precision, seed: s)
+            let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
+            XCTAssertEqual(a.growth.verdict, .grows, "seed \(s)")
+            XCTAssertTrue(a.bandLike.present, "seed \(s): \(a.notes)")
+            XCTAssertNotNil(a.dMax, "seed \(s)")
+        }
+    }
+
+    /// analysis.json of a series without transport: band_like absent with its reason, D_max null,
+    /// no regimes, and no NaN or negative number anywhere; fitted frames without a usable delay or
+    /// width are counted and named.
+    func testTheDocumentHoldsNullsAndNotesNotNaN() throws {
+        var w = widths({ _ in 150 }, seed: freshSeed(103))
+        var d = delays
+        d[10] = .nan
+        w.sigmas[20] = .infinity
+        let table = "index,delay_fs,sigma_nm,sigma_nm_err,state\n" + d.indices.map { k in
+            "\(k),\(d[k]),\(w.sigmas[k]),\(w.errors[k]),\(d[k] < 0 ? "invalid_input" : "converged")"
+        }.joined(separator: "\n") + "\n"
+        let outcome = try TransportAnalyzer.analyse(try FitsTable(csv: table, source: "fits.csv", pixelSize: nil), settings: .init())
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: .init(), pixelSizeNm: nil,
+                                        blocks: outcome.blocks, notes: outcome.notes)
+        let text = String(decoding: try document.json(), as: UTF8.self)
+        XCTAssertFalse(text.lowercased().contains("nan"), text)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: try document.json()) as? [String: Any])
+        XCTAssertTrue(json["d_max_cm2_s"] is NSNull)
+        let band = try XCTUnwrap(json["band_like"] as? [String: Any])
+        XCTAssertEqual(band["present"] as? Bool, false)
+        XCTAssertTrue((band["reason"] as? String ?? "").contains("does not grow significantly"), "\(band)")
+        XCTAssertEqual((json["regimes"] as? [Any])?.count, 0)
+        let notes = try XCTUnwrap(json["notes"] as? [String])
+        XCTAssertTrue(notes.contains { $0.contains("2 fitted frame(s) left out") && $0.contains("frame 11") }, "\(notes)")
+        // Every stderr in the document is null or a non-negative number.
+        func walk(_ value: Any, _ key: String) {
+            if let object = value as? [String: Any] { for (k, v) in object { walk(v, k) } }
+            else if let array = value as? [Any] { for v in array { walk(v, key) } }
+            else if key == "stderr", let number = value as? Double { XCTAssertGreaterThanOrEqual(number, 0) }
+        }
+        walk(json, "")
+    }
+}
