@@ -80,8 +80,9 @@ public struct AnalysisDocument: Sendable, Encodable {
 
     /// The model-selection and interval methods, stated in every document.
     public static let methods = [
+        "growth": "sigma^2 regressed on ln t by weighted least squares (slope variance scaled by max(1, reduced chi^2)); transport is reported only when the slope's z > 3.09 (one-sided 0.1 %) and Kendall's rank trend agrees at 5 % (z > 1.645); otherwise no regimes and no band-like numbers",
         "regimes": "sigma_t^2 = sigma_0^2 + MSD(t), MSD a continuous broken power law of 1-4 segments fitted by weighted least squares; segment count by BIC = chi^2/phi + p ln n (phi = reduced chi^2 of the largest model, >= 1), a larger model taken only when it lowers BIC by > 6; each segment holds >= 3 frames",
-        "band_like": "the first segment, when its alpha >= 1 or a likelihood-ratio test of alpha_1 = 1 gives a chi^2 increase below 10.83 (not rejected at 0.1 %)",
+        "band_like": "the first segment, when its alpha >= 1 or a likelihood-ratio test of alpha_1 = 1 against the free fit's optimum gives a chi^2 increase below 10.83 (not rejected at 0.1 %)",
         "d_max": "MSD/2t of the band-like segment's model at its end (its maximum for alpha >= 1)",
         "intervals": "95 %: the wider of parametric bootstrap (200 replicates, 16-84 % spread of ln x) and delta method for D_max, band-like length and persistence; delta method from the covariance (scaled by reduced chi^2 when > 1) elsewhere; positive quantities on a log scale",
         "fluence_split": "k-th sub-diffusive regime across fluences: hopping when the alphas pass a chi^2 homogeneity test at 5 %, else auger_assisted when d alpha / d fluence > 1.96 se, else left sub_diffusive",

@@ -163,7 +163,11 @@ public struct TransportAnalysis: Sendable {
             return
         }
 
-        guard let segmentation else { preconditionFailure("growth without a segmentation") }
+        guard var segmentation else { preconditionFailure("growth without a segmentation") }
+        // Every number, and the band-like test, come from the free fit's optimum: when fixing
+        // alpha_1 = 1 fits better than the free fit did, that fit stopped short, and it is refitted.
+        segmentation.chosen = Self.freeOptimum(segmentation.chosen, t, s2, s2Error, pointCount: segmentation.pointCount, phi: segmentation.overdispersion)
+        self.segmentation = segmentation
         let fit = segmentation.chosen, model = fit.model, p = fit.parameters, cov = fit.covariance
         func estimate(_ f: ([Double]) -> Double, positive: Bool) -> Estimate {
             let se = Propagation.standardError(of: f, at: p, covariance: cov)
@@ -275,12 +279,28 @@ public struct TransportAnalysis: Sendable {
         /// The likelihood-ratio statistic (or, when the constrained refit failed, Wald's).
         public var chiSquareIncrease: Double
         public var wald = false
+        /// chi^2 of the fit with alpha_1 held at 1 (nil when alpha_1 >= 1 or it could not be made).
+        public var constrainedChiSquare: Double?
     }
     public var bandLikeTest: BandLikeTest
 
     static func bandLikeTest(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double], phi: Double) -> BandLikeTest {
         let alpha = fit.model.alpha(fit.parameters, segment: 0)
         if alpha >= 1 { return BandLikeTest(supported: true, chiSquareIncrease: 0) }
+        guard let constrained = constrainedFit(fit, t, y, e) else {
+            // No refit with alpha_1 = 1 could be made: the Wald statistic stands in for the test.
+            let se = fit.covariance[2][2].squareRoot()
+            let wald = se > 0 ? pow((1 - alpha) / se, 2) : .infinity
+            return BandLikeTest(supported: wald < Self.bandLikeRejection, chiSquareIncrease: wald, wald: true)
+        }
+        // `fit` is the free optimum (`freeOptimum`), so the increase is not negative but for rounding.
+        let increase = max(0, constrained.chiSquare - fit.chiSquare) / phi
+        return BandLikeTest(supported: increase < Self.bandLikeRejection, chiSquareIncrease: increase, constrainedChiSquare: constrained.chiSquare)
+    }
+
+    /// The best fit of `fit`'s model with alpha_1 held at 1, or nil when none could be made.
+    static func constrainedFit(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double]) -> CurveFit.Result? {
+        let alpha = fit.model.alpha(fit.parameters, segment: 0)
         // Start with alpha_1 = 1 and the level moved so that the MSD at the first break (and so every
         // later segment) stays where the free fit put it.
         var start = fit.parameters
@@ -299,14 +319,22 @@ public struct TransportAnalysis: Sendable {
             }
         }
         let refits = starts.compactMap { RegimeSegmentation.fit(fit.model, t, y, e, start: $0, positive: positive, fixing: 2) }
-        guard let constrained = refits.min(by: { $0.chiSquare < $1.chiSquare }) else {
-            // No refit with alpha_1 = 1 could be made: the Wald statistic stands in for the test.
-            let se = fit.covariance[2][2].squareRoot()
-            let wald = se > 0 ? pow((1 - alpha) / se, 2) : .infinity
-            return BandLikeTest(supported: wald < Self.bandLikeRejection, chiSquareIncrease: wald, wald: true)
-        }
-        let increase = max(0, constrained.chiSquare - fit.chiSquare) / phi
-        return BandLikeTest(supported: increase < Self.bandLikeRejection, chiSquareIncrease: increase)
+        return refits.min(by: { $0.chiSquare < $1.chiSquare })
+    }
+
+    /// `fit`, or the free fit of its model started from the alpha_1 = 1 fit when that one has the
+    /// lower chi^2: a free fit can stop in a local minimum (a short, noisy series can put alpha_1
+    /// below zero), and a test of alpha_1 >= 1 against it would compare with the wrong optimum.
+    static func freeOptimum(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double],
+                            pointCount n: Int, phi: Double) -> RegimeSegmentation.Candidate {
+        guard fit.model.alpha(fit.parameters, segment: 0) < 1, let constrained = constrainedFit(fit, t, y, e),
+              constrained.chiSquare < fit.chiSquare - 1e-9 * max(1, fit.chiSquare) else { return fit }
+        let positive = t.filter { $0 > 0 }
+        guard let best = RegimeSegmentation.fit(fit.model, t, y, e, start: constrained.parameters, positive: positive),
+              best.chiSquare < fit.chiSquare else { return fit }
+        let scale = max(1, best.chiSquare / Double(max(best.degreesOfFreedom, 1)))
+        return RegimeSegmentation.Candidate(model: fit.model, parameters: best.parameters, covariance: best.covariance.map { $0.map { $0 * scale } },
+                                            chiSquare: best.chiSquare, bic: best.chiSquare / phi + Double(best.parameters.count) * log(Double(n)))
     }
 
     /// A seed for the bootstrap from the data themselves.

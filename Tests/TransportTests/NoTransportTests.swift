@@ -116,3 +116,34 @@ final class NoTransportTests: XCTestCase {
         walk(json, "")
     }
 }
+
+/// The band-like label follows its stated test on short, noisy series, where a free fit can stop
+/// in a local minimum: whenever a first regime with alpha below 1 is called band-like, the fit
+/// with alpha_1 held at 1 is no better than the free fit the numbers come from, and the
+/// likelihood-ratio increase is below 10.83.
+final class BandLikeLabelTests: XCTestCase {
+    func testTheLabelFollowsTheLikelihoodRatioTest() throws {
+        let seed = freshSeed(104)
+        var checked = 0
+        for k in 0..<120 {
+            let s = seed &+ UInt64(k)
+            var random = SeededRandom(seed: s)
+            let delays = (1...12).map { 50 * pow(2, Double($0) * random.uniform(0.8...1.2)) }.sorted()
+            var truth = TransportTruth.pureFilm
+            truth.hoppingExponent = random.uniform(0.3...1.2)
+            let precision = random.uniform(0.5...3)
+            let w = SimulatedWidths(truth, delays: delays, precision: precision, seed: s ^ 0x5EED)
+            guard let a = try? TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid),
+                  let first = a.regimes.first else { continue }
+            checked += 1
+            XCTAssertEqual(a.bandLike.present, first.kind == .bandLike, "seed \(s)")
+            guard first.kind == .bandLike, first.alpha.value < 1 else { continue }
+            let test = a.bandLikeTest
+            XCTAssertLessThan(test.chiSquareIncrease, TransportAnalysis.bandLikeRejection, "seed \(s)")
+            if let constrained = test.constrainedChiSquare, let chosen = a.segmentation?.chosen {
+                XCTAssertGreaterThanOrEqual(constrained, chosen.chiSquare * (1 - 1e-9) - 1e-9, "seed \(s): the free fit is not the optimum")
+            }
+        }
+        XCTAssertGreaterThan(checked, 30, "seed \(seed): too few series grew to test the label on")
+    }
+}
