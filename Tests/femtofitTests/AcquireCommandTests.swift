@@ -93,7 +93,7 @@ final class AcquireCommandTests: XCTestCase {
             (["acquire", try write("pairs = 3\n[delays]\nlist_fs = [0, 200000]", "far.toml"), "--output", folder + "/a"],
              ["far.toml", "delays[1] = 200000.0 fs is beyond the delay stage's reach", "nothing has moved"]),
             (["acquire", try write("[delays]\nlist_fs = [0]\nlsit = 3", "typo.toml"), "--output", folder + "/b"], ["typo.toml", "delays.lsit"]),
-            (["acquire", folder + "/missing.toml", "--output", folder + "/c"], ["missing.toml", "cannot read"]),
+            (["acquire", folder + "/missing.toml", "--output", folder + "/c"], ["missing.toml", "no such file"]),
             (["acquire", good, "--output", folder + "/d", "--resume"], ["no acquisition to resume"]),
             (["acquire", good, "--output", folder + "/e", "--instrument", try write("[delay_stage]\ndriver = \"thorlabs\"", "i1.toml")],
              ["i1.toml", "delay_stage.driver", "'thorlabs'", "newport"]),
