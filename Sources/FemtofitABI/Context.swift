@@ -32,9 +32,6 @@ final class Context {
     func requestCancel() { femtofit_internal_flag_store(cancelFlag, 1) }
     func clearCancel() { femtofit_internal_flag_store(cancelFlag, 0) }
 
-    static func from(_ pointer: OpaquePointer) -> Context {
-        Unmanaged<Context>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
-    }
 }
 
 @_cdecl("femtofit_context_create")
@@ -59,7 +56,7 @@ public func femtofitContextCreate(_ backend: Int32, _ precision: Int32, _ device
         let engine = try FitEngine(choice: choice, precision: chosenPrecision,
                                    threadCount: threads == 0 ? nil : Int(threads),
                                    device: device.map { String(cString: $0) })
-        return OpaquePointer(Unmanaged.passRetained(Context(engine: engine)).toOpaque())
+        return ContextRegistry.register(Context(engine: engine))
     } catch {
         _ = fail("cannot create a \(choice.rawValue) context: \(error)")
         return nil
@@ -67,9 +64,10 @@ public func femtofitContextCreate(_ backend: Int32, _ precision: Int32, _ device
 }
 
 @_cdecl("femtofit_context_destroy")
-public func femtofitContextDestroy(_ context: OpaquePointer?) {
-    guard let context else { return }
-    Unmanaged<Context>.fromOpaque(UnsafeRawPointer(context)).release()
+public func femtofitContextDestroy(_ context: OpaquePointer?) -> Int32 {
+    guard let context else { return FEMTOFIT_OK }
+    guard ContextRegistry.remove(context) else { return fail(ContextRegistry.notLive("femtofit_context_destroy")) }
+    return FEMTOFIT_OK
 }
 
 @_cdecl("femtofit_context_description")
@@ -78,11 +76,17 @@ public func femtofitContextDescription(_ context: OpaquePointer?) -> UnsafePoint
         _ = fail("femtofit_context_description: the context is NULL")
         return nil
     }
-    return UnsafePointer(Context.from(context).description)
+    guard let live = ContextRegistry.context(context) else {
+        _ = fail(ContextRegistry.notLive("femtofit_context_description"))
+        return nil
+    }
+    return UnsafePointer(live.description)
 }
 
 @_cdecl("femtofit_cancel")
-public func femtofitCancel(_ context: OpaquePointer?) {
-    guard let context else { return }
-    Context.from(context).requestCancel()
+public func femtofitCancel(_ context: OpaquePointer?) -> Int32 {
+    guard let context else { return fail("femtofit_cancel: the context is NULL") }
+    guard let live = ContextRegistry.context(context) else { return fail(ContextRegistry.notLive("femtofit_cancel")) }
+    live.requestCancel()
+    return FEMTOFIT_OK
 }

@@ -19,7 +19,7 @@ public func femtofitFit(_ contextPointer: OpaquePointer?, _ batchPointer: Unsafe
     guard let contextPointer else { return fail("femtofit_fit: the context is NULL; create one with femtofit_context_create") }
     guard let batchPointer else { return fail("femtofit_fit: the batch is NULL") }
     guard let resultsPointer else { return fail("femtofit_fit: the results struct is NULL") }
-    let context = Context.from(contextPointer)
+    guard let context = ContextRegistry.context(contextPointer) else { return fail(ContextRegistry.notLive("femtofit_fit")) }
     let batch = batchPointer.pointee, outputs = resultsPointer.pointee
     var cSettings = femtofit_settings()
     if let settingsPointer { cSettings = settingsPointer.pointee } else { femtofitSettingsInit(&cSettings) }
@@ -78,11 +78,15 @@ struct CFitCall {
         raw = batch
         fitCount = batch.n_fits
         pointCount = batch.n_points
+        // size_t arrives as Int: a value of 2^63 or more (SIZE_MAX, a negative number cast) is
+        // negative here and is named as the caller wrote it.
+        try check(fitCount >= 0, "n_fits is \(UInt(bitPattern: fitCount)), more than any array holds (was a negative number or SIZE_MAX passed?): pass the number of fits")
+        try check(pointCount >= 0, "n_points is \(UInt(bitPattern: pointCount)), more than any array holds (was a negative number or SIZE_MAX passed?): pass the points per fit")
         try check(fitCount > 0, "n_fits is 0: there is nothing to fit")
         try check(pointCount > 0, "n_points is 0: each fit needs points")
-        try check(checkedProduct(fitCount, pointCount) != nil
-                  && checkedProduct(fitCount, model.parameterCount) != nil,
-                  "n_fits x n_points (\(batch.n_fits) x \(batch.n_points)) is too large")
+        try check(checkedProduct(fitCount, pointCount).flatMap { checkedProduct($0, MemoryLayout<Double>.size) } != nil
+                  && checkedProduct(fitCount, model.parameterCount).flatMap { checkedProduct($0, MemoryLayout<Double>.size) } != nil,
+                  "n_fits x n_points (\(batch.n_fits) x \(batch.n_points)) is more than any array holds: check both counts")
         try check(batch.value_type == FEMTOFIT_FLOAT32 || batch.value_type == FEMTOFIT_FLOAT64,
                   "value_type \(batch.value_type) is neither FEMTOFIT_FLOAT32 nor FEMTOFIT_FLOAT64")
         isDouble = batch.value_type == FEMTOFIT_FLOAT64

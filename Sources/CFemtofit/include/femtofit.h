@@ -77,7 +77,9 @@ extern "C" {
 #define FEMTOFIT_FLOAT32 0
 #define FEMTOFIT_FLOAT64 1
 
-/* An opaque fitting context: a backend on a device. */
+/* An opaque fitting context: a backend on a device. A handle is a token the library checks on
+   every call, never dereferenced and never reused: a destroyed handle gets FEMTOFIT_ERROR and a
+   message, not a crash. What stays undefined: using a handle after the library is unloaded. */
 typedef struct femtofit_context femtofit_context;
 
 /*
@@ -88,16 +90,19 @@ typedef struct femtofit_context femtofit_context;
  */
 femtofit_context *femtofit_context_create(int backend, int precision, const char *device, int threads);
 
-/* Frees a context (NULL is ignored). Not while a fit runs on it. */
-void femtofit_context_destroy(femtofit_context *context);
+/* Frees a context. Returns FEMTOFIT_OK (NULL is ignored), or FEMTOFIT_ERROR for a handle that is
+   not live (destroyed already, or not from femtofit_context_create). A fit running on the context
+   in another thread finishes first; the context is freed when it returns. */
+int femtofit_context_destroy(femtofit_context *context);
 
 /* The backend and device in words, e.g. "cpu: 2 CPU threads, 16 float32 lanes per SIMD group".
-   The text lives as long as the context. */
+   The text lives as long as the context. NULL for a context that is not live. */
 const char *femtofit_context_description(const femtofit_context *context);
 
 /* Asks the fit running on this context to stop; it returns FEMTOFIT_CANCELLED after the chunk of
-   fits in progress. Safe from any thread, including a progress callback. */
-void femtofit_cancel(femtofit_context *context);
+   fits in progress. Safe from any thread, including a progress callback. Returns FEMTOFIT_OK, or
+   FEMTOFIT_ERROR for NULL or a context that is not live. */
+int femtofit_cancel(femtofit_context *context);
 
 /*
  * Progress: called after each chunk of fits with the number done and the total. Return 0 to go

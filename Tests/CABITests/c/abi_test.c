@@ -268,7 +268,12 @@ static void check_femtofit_api(const char *outdir) {
     CHECK(femtofit_fit(cpu, &bad, NULL, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "value_type"), "value type");
     bad = batch;
     bad.n_fits = (size_t)-1;
-    CHECK(femtofit_fit(cpu, &bad, NULL, &results) == FEMTOFIT_ERROR, "absurd n_fits");
+    CHECK(femtofit_fit(cpu, &bad, NULL, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "18446744073709551615")
+          && contains(femtofit_last_error(), "n_fits"), "SIZE_MAX n_fits is named as such: %s", femtofit_last_error());
+    bad = batch;
+    bad.n_points = (size_t)1 << 62;
+    CHECK(femtofit_fit(cpu, &bad, NULL, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "more than any array"),
+          "n_fits x n_points overflowing: %s", femtofit_last_error());
     femtofit_settings badSettings;
     femtofit_settings_init(&badSettings);
     badSettings.estimator = 4;
@@ -280,7 +285,23 @@ static void check_femtofit_api(const char *outdir) {
     badSettings.max_iterations = 0;
     CHECK(femtofit_fit(cpu, &batch, &badSettings, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "iterations"), "iterations");
     femtofit_settings_init(NULL);
-    femtofit_context_destroy(cpu);
+    CHECK(femtofit_context_destroy(cpu) == FEMTOFIT_OK, "destroy");
+
+    /* A destroyed handle: every call says so; none crashes or reads freed memory (ASan checks the
+       last in scripts/hardening). A new context never gets the old handle back. */
+    CHECK(femtofit_context_destroy(cpu) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "not live"),
+          "a second destroy is an error: %s", femtofit_last_error());
+    CHECK(femtofit_fit(cpu, &batch, NULL, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "destroyed"),
+          "a fit on a destroyed context: %s", femtofit_last_error());
+    CHECK(femtofit_cancel(cpu) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "femtofit_cancel"), "cancel after destroy");
+    CHECK(femtofit_context_description(cpu) == NULL, "description after destroy");
+    CHECK(femtofit_cancel(NULL) == FEMTOFIT_ERROR && femtofit_context_destroy(NULL) == FEMTOFIT_OK, "NULL cancel and destroy");
+    CHECK(femtofit_fit((femtofit_context *)&batch, &batch, NULL, &results) == FEMTOFIT_ERROR, "a pointer that is no context");
+    femtofit_context *again = femtofit_context_create(FEMTOFIT_BACKEND_CPU, FEMTOFIT_PRECISION_SINGLE, NULL, 1);
+    CHECK(again != NULL && again != cpu, "a new context has a new handle");
+    CHECK(femtofit_fit(cpu, &lines, NULL, &lineResults) == FEMTOFIT_ERROR, "the old handle stays dead after a new create");
+    CHECK(femtofit_fit(again, &lines, NULL, &lineResults) == FEMTOFIT_OK, "the new context fits");
+    CHECK(femtofit_context_destroy(again) == FEMTOFIT_OK, "destroy the new context");
 }
 
 static void check_gpufit_api(const char *outdir) {

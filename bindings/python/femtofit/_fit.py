@@ -12,7 +12,27 @@ PRECISIONS = {"single": 0, "double": 1}
 ESTIMATORS = {"lse": 0, "mle": 1}
 STATES = {0: "converged", 1: "max_iterations", 2: "singular", 3: "negative_curvature", 5: "invalid_input"}
 _FLOAT32, _FLOAT64 = 0, 1
+MAX_ITERATIONS = 100_000  # the library's range for max_iterations is 1 ... 100000
 _OK, _CANCELLED = 0, -2
+
+
+def _whole(value, name, lowest, highest):
+    """`value` as an int in [lowest, highest]; a float, bool or string is refused, never rounded."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError("%s must be a whole number from %d to %d, not %r (%s)"
+                        % (name, lowest, highest, value, type(value).__name__))
+    if not lowest <= int(value) <= highest:
+        raise ValueError("%s must be from %d to %d, not %d" % (name, lowest, highest, int(value)))
+    return int(value)
+
+
+def _positive_real(value, name):
+    """`value` as a finite positive float; a string or bool is refused, never parsed."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError("%s must be a positive number, not %r (%s)" % (name, value, type(value).__name__))
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError("%s must be a finite positive number, not %r" % (name, value))
+    return float(value)
 
 
 class FemtofitError(RuntimeError):
@@ -69,8 +89,7 @@ def context(backend="auto", precision="single", device=None, threads=0):
         raise ValueError("backend must be one of %s, not %r" % (", ".join(BACKENDS), backend))
     if precision not in PRECISIONS:
         raise ValueError("precision must be 'single' or 'double', not %r" % (precision,))
-    if not isinstance(threads, (int, np.integer)) or threads < 0:
-        raise ValueError("threads must be 0 (every core) or a positive integer, not %r" % (threads,))
+    threads = _whole(threads, "threads (0 = every core)", 0, 2**31 - 1)
     key = (backend, precision, device, int(threads))
     with _contexts_lock:
         if key not in _contexts:
@@ -248,7 +267,7 @@ def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, r
         elif values.ndim == 2 and roi_shape is not None:
             if len(tuple(roi_shape)) != 2:
                 raise ValueError("roi_shape must be (height, width), not %r" % (roi_shape,))
-            height, width = (int(v) for v in roi_shape)
+            height, width = (_whole(v, "roi_shape", 1, 2**31 - 1) for v in roi_shape)
             if height * width != values.shape[1]:
                 raise ValueError("a %dx%d ROI has %d pixels, but data have %d points per fit"
                                  % (height, width, height * width, values.shape[1]))
@@ -298,8 +317,8 @@ def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, r
                           _pointer(xs), x_per_fit, _pointer(start), _pointer(mask), _pointer(lower), _pointer(upper))
     settings = _native.Settings()
     lib.femtofit_settings_init(ctypes.byref(settings))
-    settings.tolerance = float(tolerance)
-    settings.max_iterations = int(max_iterations)
+    settings.tolerance = _positive_real(tolerance, "tolerance")
+    settings.max_iterations = _whole(max_iterations, "max_iterations", 1, MAX_ITERATIONS)
     settings.estimator = ESTIMATORS[estimator]
     settings.weights_are_inverse_variances = 1 if weights_are_inverse_variances else 0
     settings.robust_errors = 1 if robust_errors else 0

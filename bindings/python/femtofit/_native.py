@@ -58,11 +58,11 @@ class Results(ctypes.Structure):
 def _declare(lib):
     lib.femtofit_context_create.restype = c_void_p
     lib.femtofit_context_create.argtypes = [c_int, c_int, c_char_p, c_int]
-    lib.femtofit_context_destroy.restype = None
+    lib.femtofit_context_destroy.restype = c_int
     lib.femtofit_context_destroy.argtypes = [c_void_p]
     lib.femtofit_context_description.restype = c_char_p
     lib.femtofit_context_description.argtypes = [c_void_p]
-    lib.femtofit_cancel.restype = None
+    lib.femtofit_cancel.restype = c_int
     lib.femtofit_cancel.argtypes = [c_void_p]
     lib.femtofit_settings_init.restype = None
     lib.femtofit_settings_init.argtypes = [POINTER(Settings)]

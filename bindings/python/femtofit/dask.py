@@ -17,7 +17,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from ._fit import FitResult, fit as _fit_here, parameter_names
+from ._fit import FitResult, _whole, fit as _fit_here, parameter_names
 
 #: Options that hold one row per fit and are cut into the blocks' rows.
 _PER_FIT = ("initial_parameters", "lower_bounds", "upper_bounds")
@@ -44,7 +44,7 @@ def raw_rois(paths, roi_shape, dtype="float32", rois_per_file=None):
     The files are read on the workers. Their sizes are looked up here to know the array's shape,
     unless `rois_per_file` is given (for files the client cannot see, on a cluster's own disks).
     """
-    height, width = (int(v) for v in roi_shape)
+    height, width = (_whole(v, "roi_shape", 1, 2**31 - 1) for v in roi_shape)
     itemsize = np.dtype(dtype).itemsize
     blocks = []
     for path in paths:
@@ -92,7 +92,7 @@ def hdf5_rois(path, dataset, roi_shape=None, rois_per_block=None, shape=None, dt
     if dtype.kind not in "fiu":
         raise TypeError("%s:%s holds %s; femtofit fits integer or floating-point numbers" % (path, dataset, dtype))
     if roi_shape is not None:
-        height, width = (int(v) for v in roi_shape)
+        height, width = (_whole(v, "roi_shape", 1, 2**31 - 1) for v in roi_shape)
         if len(shape) != 2 or shape[1] != height * width:
             raise ValueError("%s:%s has shape %s; roi_shape %s needs (n_fits, %d)" % (path, dataset, shape, roi_shape, height * width))
         roi_shape, out_shape = (height, width), (height, width)

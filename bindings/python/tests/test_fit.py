@@ -132,10 +132,33 @@ def test_bad_input_raises_clear_exceptions():
         femtofit.fit(np.array([["a"]]), "linear1d")
     with pytest.raises(ValueError, match="x has shape"):
         femtofit.fit(np.zeros((2, 5)), "linear1d", x=np.arange(4.0))
-    with pytest.raises(femtofit.FemtofitError, match="tolerance"):
+    with pytest.raises(ValueError, match="tolerance"):
         femtofit.fit(good, "gauss2d", tolerance=-1)
     with pytest.raises(femtofit.FemtofitError, match="robust"):
         femtofit.fit(good, "gauss2d", estimator="mle", robust_errors=True)
+
+
+def test_numeric_options_outside_their_range_or_type_are_refused_with_the_range():
+    good = np.zeros((4, 9, 9), np.float32)
+    # 2**32 + 1 used to wrap to 1 iteration in the C int; a float or string was silently converted.
+    for bad, error, words in [(2**32 + 1, ValueError, "from 1 to 100000"), (0, ValueError, "from 1 to 100000"),
+                              (2.5, TypeError, "whole number"), ("20", TypeError, "whole number"),
+                              (True, TypeError, "whole number")]:
+        with pytest.raises(error, match=words):
+            femtofit.fit(good, "gauss2d", max_iterations=bad)
+    for bad, error in [("1e-4", TypeError), (float("nan"), ValueError), (float("inf"), ValueError),
+                       (0.0, ValueError), (False, TypeError)]:
+        with pytest.raises(error, match="tolerance"):
+            femtofit.fit(good, "gauss2d", tolerance=bad)
+    for shape in [(9.0, 9.0), ("9", "9"), (0, 81)]:
+        with pytest.raises((TypeError, ValueError), match="roi_shape"):
+            femtofit.fit(good.reshape(4, 81), "gauss2d", roi_shape=shape)
+    for bad in [1.5, -1, 2**31]:
+        with pytest.raises((TypeError, ValueError), match="threads"):
+            femtofit.fit(good, "gauss2d", threads=bad)
+    # Values inside the ranges, numpy integers included, still fit.
+    assert len(femtofit.fit(good, "gauss2d", max_iterations=np.int64(100000), tolerance=np.float32(1e-3),
+                            roi_shape=(np.int32(9), 9))) == 4
 
 
 def test_model_catalogue():
