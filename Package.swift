@@ -78,7 +78,7 @@ let package = Package(
         // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
         // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
         // fits.json), written as one atomic set. What the CLI and the live fitter call.
-        .target(name: "Pipeline", dependencies: ["FitCore", "FitCPU", "FitEngine", "TAMData", "Transport"], swiftSettings: fastMath),
+        .target(name: "Pipeline", dependencies: ["FitCore", "FitCPU", "FitEngine", "TAMData", "Transport", "TextInput"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore", "TextInput"], swiftSettings: fastMath),
         // Text files from any platform (a byte-order mark, CRLF or CR line ends) and RFC 4180 CSV.
         .target(name: "TextInput"),
@@ -95,7 +95,7 @@ let package = Package(
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
-            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition",
+            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition", "TextInput",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         // Throughput benchmarks with their targets (see benchmarks/README.md). They live in

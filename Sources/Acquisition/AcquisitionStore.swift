@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TextInput
 import TAMData
 
 /// The acquisition folder, written so that a kill -9 at any moment loses at most the point being
@@ -39,6 +40,10 @@ public final class AcquisitionStore {
         /// Instrument clock at the end of the point, s.
         public var time: Double
         public var attempts: Int
+        /// True for a point whose whole file was found on resume without its journal line (an
+        /// emptied or deleted journal, or a kill between the file and its line): the frames are
+        /// kept, but the counts above are not known (pairs is the plan's, the others 0).
+        public var adopted: Bool?
     }
 
     /// What `acquisition.json` records.
@@ -120,11 +125,13 @@ public final class AcquisitionStore {
             if FileManager.default.fileExists(atPath: folder + "/" + Self.journalName) {
                 throw AcquisitionError(folder, "holds a journal (\(Self.journalName)) without \(Self.headerName); it is left from another acquisition. Move it aside or choose another --output folder")
             }
+            let leftovers = Self.pointFiles(in: folder)
+            if let first = leftovers.first {
+                throw AcquisitionError(folder, "holds \(leftovers.count) point file\(leftovers.count == 1 ? "" : "s") (\(first)\(leftovers.count > 1 ? ", ..." : "")) without \(Self.headerName), left from another acquisition; a new scan would overwrite them. Move the points folder aside or choose another --output folder")
+            }
             header = fresh
-            do {
-                try FileManager.default.createDirectory(atPath: folder + "/points", withIntermediateDirectories: true)
-            } catch {
-                throw OutputError(folder, "cannot create the output folder (\(error.localizedDescription))")
+            do { try SystemError.createFolder(folder + "/points") } catch {
+                throw OutputError(folder, "cannot create the output folder: \(error)")
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -133,8 +140,47 @@ public final class AcquisitionStore {
         try FileManager.default.createDirectory(atPath: folder + "/points", withIntermediateDirectories: true)
         lock = try Self.lock(folder)
         try readJournal()
+        let orphans = try unjournalledPoints()
         journal = try Self.appendHandle(folder + "/" + Self.journalName)
         logHandle = try Self.appendHandle(folder + "/" + Self.logName)
+        if !orphans.isEmpty {
+            for record in orphans { try appendToJournal(record) }
+            log("adopted \(orphans.count) whole point file(s) that the journal did not list (first \(orphans[0].file)); their frame counts are unknown")
+        }
+    }
+
+    /// The names of the `.tif` files in `folder/points`, sorted.
+    static func pointFiles(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/points")) ?? []
+        return names.filter { $0.hasSuffix(".tif") && !$0.hasPrefix(".") }.sorted().map { "points/" + $0 }
+    }
+
+    /// Point files of this plan on disk whose points the journal does not list (its lines were
+    /// lost, or a kill came between a file and its line). Resume never overwrites a file it did
+    /// not write: a whole one (3 pages of this scan's frame size) is adopted as done; any other
+    /// stops the resume, named, so that nothing is lost.
+    private func unjournalledPoints() throws -> [PointRecord] {
+        let onDisk = Set(Self.pointFiles(in: folder))
+        guard !onDisk.isEmpty else { return [] }
+        var adopted: [PointRecord] = []
+        var damaged: [String] = []
+        for point in plan.points where done[point] == nil {
+            let file = Self.fileName(point)
+            guard onDisk.contains(file) else { continue }
+            if let shape = try? TIFFStack.shape(folder + "/" + file), shape.pages == 3,
+               shape.width == header.frameWidth, shape.height == header.frameHeight {
+                let record = PointRecord(point: point, file: file, pairs: plan.pairs, droppedFrames: 0, unpairedFrames: 0,
+                                         saturatedPixels: 0, time: 0, attempts: 0, adopted: true)
+                adopted.append(record)
+                done[point] = record
+            } else {
+                damaged.append(file)
+            }
+        }
+        if let first = damaged.first {
+            throw AcquisitionError(folder + "/" + first, "is a point file the journal does not list and it is not a whole point (3 pages of \(header.frameWidth)x\(header.frameHeight))\(damaged.count > 1 ? ", and \(damaged.count - 1) more like it" : ""); resume will not overwrite it. Move it (or them) out of \(folder)/points and resume to take those points again")
+        }
+        return adopted
     }
 
     deinit { finish() }
@@ -211,9 +257,20 @@ public final class AcquisitionStore {
     public func commit(_ point: ScanPlan.Point, dTT: [Float], pumpOn: [Float], pumpOff: [Float], record: PointRecord) throws {
         let w = header.frameWidth, h = header.frameHeight
         let file = Self.fileName(point)
+        // Only a point this store has not finished may be written, and never over a file it did
+        // not write (one that appeared after the store was opened).
+        guard done[point] == nil, !FileManager.default.fileExists(atPath: folder + "/" + file) else {
+            throw AcquisitionError(folder + "/" + file, "exists already and this run did not write it; femtofit will not overwrite a point file. Move it aside and resume")
+        }
         let pages = [dTT, pumpOn, pumpOff].map { ImageStack(width: w, height: h, pixels: $0) }
         let labels = ["dt_t", "pump_on", "pump_off"].map { "\($0) \(describePoint(point))" }
         try TIFFStack.write(pages: pages, to: folder + "/" + file, imageJ: ImageJMetadata(pixelSize: header.pixelSizeNm, frameLabels: labels))
+        try appendToJournal(record)
+        done[point] = record
+    }
+
+    /// Appends `record` to the journal as one line, flushed to disk.
+    private func appendToJournal(_ record: PointRecord) throws {
         var line = try JSONEncoder().encode(record)
         line.append(UInt8(ascii: "\n"))
         if let journal {
@@ -224,10 +281,9 @@ public final class AcquisitionStore {
             } catch {
                 // A part-written line (a full disk) is cut off again, so the journal stays readable.
                 try? journal.truncate(atOffset: end)
-                throw AcquisitionError(folder + "/" + Self.journalName, "cannot append (\(error.localizedDescription)); check free disk space")
+                throw AcquisitionError(folder + "/" + Self.journalName, "cannot append: \(SystemError.words(error))")
             }
         }
-        done[point] = record
     }
 
     /// Appends a line to `acquisition.log` (with the wall-clock time).

@@ -103,7 +103,19 @@ public final class ConfigTable {
 
     public func integer(_ key: String) throws -> Int? {
         guard let v = try number(key) else { return nil }
-        guard v == v.rounded(), abs(v) < 1e15 else { throw error(key, "must be a whole number, not \(v)") }
+        guard v == v.rounded() else { throw error(key, "must be a whole number, not \(v)") }
+        guard abs(v) < 1e15 else { throw error(key, "is \(v), far outside any range femtofit takes; check the value") }
+        return Int(v)
+    }
+
+    /// A whole number within `range`; a value outside it (or not whole) gets an error that gives
+    /// the range.
+    public func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = try number(key) else { return nil }
+        guard v == v.rounded(), v >= Double(range.lowerBound), v <= Double(range.upperBound) else {
+            let shown = v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
+            throw error(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(shown)")
+        }
         return Int(v)
     }
 

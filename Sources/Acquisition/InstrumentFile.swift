@@ -78,16 +78,15 @@ public enum InstrumentFile {
             sample.heterogeneity = try t.number("heterogeneity", default: sample.heterogeneity)
             sample.grainUm = try t.number("grain_um", default: sample.grainUm)
             guard sample.grainUm > 0, abs(sample.heterogeneity) < 1 else { throw t.error(nil, "give grain_um > 0 and |heterogeneity| < 1") }
-            seed = UInt64(max(0, try t.integer("seed") ?? 1))
+            seed = UInt64(try t.integer("seed", in: 0...Int(1e15) - 1) ?? 1)
             try t.rejectUnknownKeys()
         }
 
         // Delay stage.
         let stageTable = tables["delay_stage"] ?? ConfigTable(file: top.file, path: "delay_stage", entries: [:])
         let zero = try stageTable.number("zero_mm", default: 2)
-        let passes = try stageTable.integer("passes") ?? 2
-        let direction = try stageTable.integer("direction") ?? 1
-        guard passes >= 1, passes <= 8 else { throw stageTable.error("passes", "give 1 to 8") }
+        let passes = try stageTable.integer("passes", in: 1...8) ?? 2
+        let direction = try stageTable.integer("direction", in: -1...1) ?? 1
         guard abs(zero) <= 1000 else { throw stageTable.error("zero_mm", "\(zero) mm; give the stage position of time zero, within ±1000 mm") }
         guard direction == 1 || direction == -1 else { throw stageTable.error("direction", "give 1 or -1") }
         var emulator: NewportEmulator?
@@ -95,7 +94,7 @@ public enum InstrumentFile {
         switch drivers["delay_stage"]! {
         case "newport", "newport-emulator":
             var port = try stageTable.text("port")
-            let baud = try stageTable.integer("baud") ?? 921_600
+            let baud = try stageTable.integer("baud", in: 50...4_000_000) ?? 921_600
             let travel = try range(stageTable, "travel_mm", default: 0...25)
             if drivers["delay_stage"] == "newport-emulator" {
                 let velocity = try stageTable.number("velocity_mm_s", default: 50)
@@ -106,8 +105,8 @@ public enum InstrumentFile {
                 emulator = e
             }
             guard let port else { throw stageTable.error("port", "is missing; name the serial port (\"/dev/ttyUSB0\")") }
-            let timeout = try stageTable.number("timeout_s", default: 0.5), tries = try stageTable.integer("tries") ?? 3
-            let address = try stageTable.integer("address") ?? 1
+            let timeout = try stageTable.number("timeout_s", default: 0.5), tries = try stageTable.integer("tries", in: 1...20) ?? 3
+            let address = try stageTable.integer("address", in: 1...31) ?? 1
             guard timeout >= 0.01, timeout <= 60 else { throw stageTable.error("timeout_s", "give 0.01 to 60 s per reply") }
             guard tries >= 1, tries <= 20 else { throw stageTable.error("tries", "give 1 to 20") }
             guard address >= 1, address <= 31 else { throw stageTable.error("address", "give the controller address, 1 to 31") }
@@ -166,9 +165,8 @@ public enum InstrumentFile {
         // Camera.
         let cameraTable = tables["camera"] ?? ConfigTable(file: top.file, path: "camera", entries: [:])
         var pixelSize = try cameraTable.number("pixel_size_nm")
-        if let pixelSize, !(pixelSize > 0) { throw cameraTable.error("pixel_size_nm", "must be > 0") }
-        let sensor = try cameraTable.integer("sensor") ?? 64
-        guard sensor >= 8, sensor <= 4096 else { throw cameraTable.error("sensor", "give 8 to 4096 pixels") }
+        if let pixelSize, let problem = PixelSizeRange.problem(pixelSize, source: nil) { throw cameraTable.error("pixel_size_nm", problem) }
+        let sensor = try cameraTable.integer("sensor", in: 8...4096) ?? 64
         let camera: Camera
         var simulatedCamera: SimulatedCamera?
         switch drivers["camera"]! {

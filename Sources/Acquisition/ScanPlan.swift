@@ -73,6 +73,11 @@ public struct ScanPlan: Sendable, Equatable {
     }
 
     /// Checks the plan on its own (sizes, order); `Instrument.validate` checks it against hardware.
+    /// The ranges of the plan's counts.
+    public static let runRange = 1...10_000, pairRange = 1...1_000_000
+    /// The most points (delay, fluence, wavelength, spot, run) one scan may have.
+    public static let maximumPoints = 1_000_000
+
     public func validate(file: String = "plan") throws {
         func fail(_ key: String, _ message: String) -> AcquisitionError { AcquisitionError(file, "\(key): \(message)") }
         guard !delays.isEmpty else { throw fail("delays", "no delays; give a list or segments") }
@@ -86,8 +91,15 @@ public struct ScanPlan: Sendable, Equatable {
         if let bad = wavelengthsNm.first(where: { !($0 > 0) }) { throw fail("wavelengths_nm", "\(bad) nm; wavelengths are > 0") }
         guard Set(wavelengthsNm).count == wavelengthsNm.count else { throw fail("wavelengths_nm", "a wavelength is listed twice") }
         guard !spots.isEmpty else { throw fail("spots", "no spots") }
-        guard runs >= 1, runs <= 10_000 else { throw fail("runs", "\(runs); give 1 to 10000 runs per point") }
-        guard pairs >= 1, pairs <= 1_000_000 else { throw fail("pairs", "\(pairs); give 1 to 1000000 frame pairs per run") }
+        guard Self.runRange.contains(runs) else { throw fail("runs", "\(runs); give 1 to 10000 runs per point") }
+        guard Self.pairRange.contains(pairs) else { throw fail("pairs", "\(pairs); give 1 to 1000000 frame pairs per run") }
+        // The point list is built in memory (and journalled): its size is checked before anything
+        // is allocated for it.
+        let sizes = [delays.count, pulseEnergiesNJ.count, wavelengthsNm.count, spots.count, runs]
+        let count = sizes.reduce(1.0) { $0 * Double($1) }
+        guard count <= Double(Self.maximumPoints) else {
+            throw fail("runs", "the plan has \(sizes.map(String.init).joined(separator: " x ")) = \(String(format: "%.0f", count)) points (delays x fluences x wavelengths x spots x runs); at most \(Self.maximumPoints) fit in one scan: split it into several plans")
+        }
         guard maximumDroppedFrames >= 0 else { throw fail("max_dropped_frames", "must be >= 0") }
         guard retries >= 0, retries <= 100 else { throw fail("retries", "give 0 to 100") }
     }
@@ -101,12 +113,12 @@ extension ScanPlan {
 
     static func read(_ top: ConfigTable) throws -> ScanPlan {
         let name = try top.text("name") ?? "scan"
-        let runs = try top.integer("runs") ?? 1
-        let pairs = try top.integer("pairs") ?? 10
+        let runs = try top.integer("runs", in: ScanPlan.runRange) ?? 1
+        let pairs = try top.integer("pairs", in: ScanPlan.pairRange) ?? 10
         let energies = try top.numbers("fluences_nj") ?? [5]
         let wavelengths = try top.numbers("wavelengths_nm") ?? [800]
-        let maximumDropped = try top.integer("max_dropped_frames") ?? 2
-        let retries = try top.integer("retries") ?? 2
+        let maximumDropped = try top.integer("max_dropped_frames", in: 0...1_000_000) ?? 2
+        let retries = try top.integer("retries", in: 0...100) ?? 2
         guard let delayTable = try top.table("delays") else { throw top.error("delays", "is missing; add a [delays] table") }
         let delays = try readDelays(delayTable)
         var spots: [ScanAxes.Spot] = [ScanAxes.Spot()]
@@ -160,7 +172,7 @@ extension ScanPlan {
             }
             if let log = try segment.table("log") {
                 let start = try log.requiredNumber("start"), stop = try log.requiredNumber("stop")
-                let count = try log.integer("count") ?? 0
+                let count = try log.integer("count", in: 2...100_000) ?? 0
                 guard start > 0, stop > start else { throw log.error(nil, "a log segment needs 0 < start < stop (\(start), \(stop))") }
                 guard count >= 2, count <= 100_000 else { throw log.error("count", "give 2 to 100000 delays") }
                 delays += (0..<count).map { start * pow(stop / start, Double($0) / Double(count - 1)) }
@@ -180,7 +192,7 @@ extension ScanPlan {
     /// A linear segment: {start, stop, step} or {start, stop, count}, both ends included.
     static func linear(_ t: ConfigTable) throws -> [Double] {
         let start = try t.requiredNumber("start"), stop = try t.requiredNumber("stop")
-        let step = try t.number("step"), count = try t.integer("count")
+        let step = try t.number("step"), count = try t.integer("count", in: 1...100_000)
         guard stop >= start else { throw t.error("stop", "\(stop) is below start \(start)") }
         switch (step, count) {
         case let (step?, nil):

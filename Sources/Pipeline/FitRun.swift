@@ -67,7 +67,7 @@ public struct FitRun {
         outputs.fault = fault
         do {
             var summary = try stream(source, outputs: outputs, hasDelays: hasDelays, isGrid: isGrid, started: started, progress: progress)
-            try outputs.commit(record: "fits.json")
+            try outputs.commit(record: OutputSet.recordName)
             summary.files = outputs.sizes()
             return summary
         } catch {
@@ -176,7 +176,7 @@ public struct FitRun {
         try h5.setMetadata(metadata.attributes(columns: columns))
         try h5.finish()
         let record = FitsRecord(metadata: metadata, columns: columns.names, summary: summary, files: outputs.sizes())
-        let file = try StreamFile("fits.json", in: outputs)
+        let file = try StreamFile(OutputSet.recordName, in: outputs)
         try file.write(Array(try record.json()))
         return summary
     }

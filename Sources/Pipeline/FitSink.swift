@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 import TAMData
 
 /// Where a run's results go, chunk by chunk and in fit order, while the run goes on: fits.csv,
@@ -22,7 +23,7 @@ final class StreamFile {
         path = outputs.path(name)
         fault = outputs.fault
         descriptor = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw OutputError(path, "cannot create the file (\(String(cString: strerror(errno))))") }
+        guard descriptor >= 0 else { throw OutputError(path, "cannot create the file: \(SystemError.words(errno: errno))") }
     }
 
     deinit { close(descriptor) }
@@ -34,8 +35,7 @@ final class StreamFile {
             let written = Foundation.write(descriptor, data.baseAddress! + offset, data.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                let reason = errno == ENOSPC ? "the disk is full" : String(cString: strerror(errno))
-                throw OutputError(path, "cannot write (\(reason)); free some space or choose another --output")
+                throw OutputError(path, "cannot write: \(SystemError.words(errno: errno))")
             }
             offset += written
         }

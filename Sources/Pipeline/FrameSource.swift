@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 import TAMData
 
 /// Where a run's frames come from, a block at a time, so memory holds a few blocks whatever the
@@ -87,7 +88,7 @@ public final class RawROISource: FrameSource {
                 if got < 0 && errno == EINTR { continue }
                 guard got > 0 else {
                     let roi = first + done / (n * 4)
-                    let reason = got < 0 ? String(cString: strerror(errno)) : "the file ended early: it was cut short while being read"
+                    let reason = got < 0 ? SystemError.words(errno: errno) : "the file ended early: it was cut short while being read"
                     throw TAMDataError(name, "became unreadable at ROI \(roi) (\(reason)); \(roi) ROIs were read. Check the disk or copy the file again")
                 }
                 done += got
@@ -237,7 +238,7 @@ public final class StartValueFile: @unchecked Sendable {
         self.path = path
         self.parameters = parameters
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw TAMDataError(path, "cannot open the start values (\(String(cString: strerror(errno))))") }
+        guard descriptor >= 0 else { throw TAMDataError(path, "cannot open the start values: \(SystemError.words(errno: errno))") }
         var status = stat()
         fstat(descriptor, &status)
         guard Int(status.st_size) == fits * parameters * 8 else {

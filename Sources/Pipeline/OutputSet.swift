@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 import TAMData
 
 /// The files of one run, written as a set: each into a staging folder inside the output folder,
@@ -17,19 +18,25 @@ public final class OutputSet {
 
     /// Files any earlier run may have left, removed when this one commits unless it wrote them too.
     public static let runFiles = ["fits.csv", "fits.h5", "shape.csv"]
+    /// The commit record, written last.
+    public static let recordName = "fits.json"
 
     public init(folder: String) throws {
         self.folder = folder
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(folder, "cannot create the output folder (\(error.localizedDescription))")
+        do { try SystemError.createFolder(folder) } catch {
+            throw OutputError(folder, "cannot create the output folder: \(error)")
+        }
+        // Checked before any fitting: a folder where a run file goes would stop the commit at
+        // the end, after all the work.
+        for name in Self.runFiles + [Self.recordName] {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder), isFolder.boolValue {
+                throw OutputError(folder + "/" + name, SystemError.words(errno: EISDIR))
+            }
         }
         staging = folder + "/.femtofit-partial-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        do {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
-        } catch {
-            throw OutputError(folder, "cannot write into the output folder (\(error.localizedDescription)); check its permissions and free space")
+        guard mkdir(staging, 0o755) == 0 else {
+            throw OutputError(folder, "cannot write into the output folder: \(SystemError.words(errno: errno))")
         }
     }
 
@@ -58,9 +65,10 @@ public final class OutputSet {
            let files = json["files"] as? [[String: Any]] {
             earlier.formUnion(files.compactMap { $0["name"] as? String })
         }
-        if fileManager.fileExists(atPath: recordPath) { try? fileManager.removeItem(atPath: recordPath) }
+        // unlink, never a recursive remove: only files (or links) of earlier runs go.
+        unlink(recordPath)
         for name in earlier.subtracting(names) where !name.contains("/") {
-            try? fileManager.removeItem(atPath: folder + "/" + name)
+            unlink(folder + "/" + name)
         }
         for name in names where name != record { try move(name) }
         if names.contains(record) { try move(record) }
@@ -74,7 +82,7 @@ public final class OutputSet {
         let file = open(from, O_RDONLY)
         if file >= 0 { fsync(file); close(file) }
         guard rename(from, to) == 0 else {
-            throw OutputError(to, "cannot move the finished file into place (\(String(cString: strerror(errno))))")
+            throw OutputError(to, "cannot move the finished file into place: \(SystemError.words(errno: errno))")
         }
     }
 

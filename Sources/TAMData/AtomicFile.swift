@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 
 /// Outputs are written atomically: into a temporary file beside the target, flushed to disk, then
 /// renamed over it, so a crash, a power cut or a full disk never leaves a half-written file where
@@ -19,7 +20,7 @@ public enum AtomicFile {
             let file = open(temporary, O_RDONLY)
             if file >= 0 { fsync(file); close(file) }
             if rename(temporary, path) != 0 {
-                throw OutputError(path, "cannot move the finished file into place (errno \(errno))")
+                throw OutputError(path, "cannot move the finished file into place: \(SystemError.words(errno: errno))")
             }
             let directory = open(folder, O_RDONLY)
             if directory >= 0 { fsync(directory); close(directory) }
@@ -32,7 +33,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         try write(to: path) { temporary in
             do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
-                throw OutputError(path, "cannot write (\(error.localizedDescription)); check free disk space and permissions")
+                throw OutputError(path, "cannot write: \(SystemError.words(error))")
             }
         }
     }

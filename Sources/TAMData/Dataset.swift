@@ -25,8 +25,15 @@ public struct Dataset: Sendable {
         } catch let DecodingError.keyNotFound(key, context) {
             throw TAMDataError(path, "\(describe(context.codingPath + [key])) is missing; see docs/dataset-format.md for the fields")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw TAMDataError(path, "\(describe(context.codingPath)) has the wrong type (\(context.debugDescription))")
+            throw TAMDataError(path, "\(describe(context.codingPath)) has the wrong type (\(context.debugDescription)); see docs/dataset-format.md for the fields")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            // Well-formed JSON (checkSchema parsed it) with a value the field cannot take: 1.5
+            // runs, an unknown frame kind.
+            throw TAMDataError(path, "\(describe(context.codingPath)) has a value it cannot take (\(context.debugDescription)); see docs/dataset-format.md for the fields")
         } catch {
+            // Foundation reports a number that does not fit an Int (1.5 runs) as invalid JSON with
+            // no path; checkSchema parsed the file, so find the field here.
+            if let problem = wholeNumberProblem(data) { throw TAMDataError(path, problem) }
             throw TAMDataError(path, "is not valid JSON (\(error)); was the file cut short?")
         }
         let dataset = Dataset(folder: folder, manifest: manifest)
@@ -53,10 +60,8 @@ public struct Dataset: Sendable {
                 throw TAMDataError(folder + "/" + file, "the index wants page \(last) but \(stack.frameCount) frames were given")
             }
         }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(folder, "cannot create the dataset folder (\(error.localizedDescription))")
+        do { try SystemError.createFolder(folder) } catch {
+            throw OutputError(folder, "cannot create the dataset folder: \(error)")
         }
         for (file, stack) in stacks.sorted(by: { $0.key < $1.key }) {
             // Fiji shows each page with its place in the scan as the slice label.
@@ -98,6 +103,34 @@ public struct Dataset: Sendable {
 
     // MARK: Checks
 
+    /// The first field that must hold a whole number and does not (frame sizes, axes.runs, the
+    /// frames' indices and pages, bad pixels), in words; nil when all do.
+    static func wholeNumberProblem(_ data: Data) -> String? {
+        guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func problem(_ value: Any?, _ name: String) -> String? {
+            guard let value, !(value is NSNull) else { return nil }
+            guard let number = value as? NSNumber, case let v = number.doubleValue, v == v.rounded(), abs(v) < 1e15 else {
+                let shown = value is String ? "\"\(value)\"" : "\(value)"
+                return "\(name) is \(shown); it must be a whole number (see docs/dataset-format.md for the fields)"
+            }
+            return nil
+        }
+        for key in ["frame_width", "frame_height"] { if let p = problem(top[key], key) { return p } }
+        if let p = problem((top["axes"] as? [String: Any])?["runs"], "axes.runs") { return p }
+        for (i, frame) in ((top["frames"] as? [Any]) ?? []).enumerated() {
+            guard let frame = frame as? [String: Any] else { continue }
+            for key in ["delay", "fluence", "wavelength", "spot", "run", "page"] {
+                if let p = problem(frame[key], "frames[\(i)].\(key)") { return p }
+            }
+        }
+        for (i, pixel) in ((top["bad_pixels"] as? [Any]) ?? []).enumerated() {
+            for (j, value) in ((pixel as? [Any]) ?? []).enumerated() {
+                if let p = problem(value, "bad_pixels[\(i)][\(j)]") { return p }
+            }
+        }
+        return nil
+    }
+
     static func checkSchema(_ data: Data, path: String) throws {
         struct Header: Decodable { let schema: String? }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
@@ -118,7 +151,7 @@ public struct Dataset: Sendable {
     /// The manifest on its own: axes, index ranges, duplicates and completeness.
     func check(manifestPath path: String) throws {
         let m = manifest, axes = m.axes
-        guard m.pixelSizeNm.isFinite, m.pixelSizeNm > 0 else { throw TAMDataError(path, "pixel_size_nm is \(m.pixelSizeNm); give the pixel size in the sample plane in nm") }
+        if let problem = PixelSizeRange.problem(m.pixelSizeNm, source: "pixel_size_nm") { throw TAMDataError(path, problem) }
         guard m.frameWidth > 0, m.frameHeight > 0 else { throw TAMDataError(path, "frames are \(m.frameWidth)x\(m.frameHeight); both sizes must be positive") }
         guard !axes.delayFs.isEmpty else { throw TAMDataError(path, "axes.delay_fs is empty; a dataset needs at least one delay") }
         for (i, delay) in axes.delayFs.enumerated() {
@@ -137,6 +170,13 @@ public struct Dataset: Sendable {
             }
         }
         let sizes = (delay: axes.delayFs.count, fluence: axes.fluence.count, wavelength: axes.wavelengthNm.count, spot: axes.spot.count, run: axes.runs)
+        // Every point of the axes needs at least one frame in the index, so the axes can claim no
+        // more points than the index lists frames: checked before anything is sized by them (a
+        // claimed 10^15 runs would otherwise be looped over and allocated for).
+        let claimed = [sizes.delay, sizes.fluence, sizes.wavelength, sizes.spot, sizes.run].reduce(1.0) { $0 * Double($1) }
+        guard claimed <= Double(m.frames.count) else {
+            throw TAMDataError(path, "the axes claim \(sizes.delay) delays x \(sizes.fluence) fluences x \(sizes.wavelength) wavelengths x \(sizes.spot) spots x \(sizes.run) runs = \(String(format: "%.0f", claimed)) points, but the index lists only \(m.frames.count) frames and every point needs one; the axes (axes.runs, axes.spot, ...) or the index are wrong")
+        }
         var seen: [String: Int] = [:]
         for (number, entry) in m.frames.enumerated() {
             let name = "frames[\(number)] (\(describe(entry)))"
@@ -161,7 +201,7 @@ public struct Dataset: Sendable {
             seen[key] = number
         }
         // Every point needs a ΔT/T frame, or a pump-on and a pump-off frame to compute it from.
-        var missing: [String] = []
+        var missingCount = 0, firstMissing: String?
         for run in 0..<sizes.run {
             for spot in 0..<sizes.spot {
                 for wavelength in 0..<sizes.wavelength {
@@ -170,21 +210,36 @@ public struct Dataset: Sendable {
                             func has(_ kind: FrameKind) -> Bool { seen["\(kind.rawValue) \(delay) \(fluence) \(wavelength) \(spot) \(run)"] != nil }
                             if has(.dTT) || (has(.pumpOn) && has(.pumpOff)) { continue }
                             let lacking = [FrameKind.pumpOn, .pumpOff].filter { !has($0) }.map(\.rawValue).joined(separator: " and ")
-                            missing.append("delay \(axes.delayFs[delay]) fs (index \(delay)), fluence \(fluence), wavelength \(wavelength), spot \(spot), run \(run): no \(lacking) frame")
+                            missingCount += 1
+                            if firstMissing == nil {
+                                firstMissing = "delay \(axes.delayFs[delay]) fs (index \(delay)), fluence \(fluence), wavelength \(wavelength), spot \(spot), run \(run): no \(lacking) frame"
+                            }
                         }
                     }
                 }
             }
         }
-        if let first = missing.first {
-            throw TAMDataError(path, "\(missing.count) frame\(missing.count == 1 ? " is" : "s are") missing, first at \(first); the acquisition may have stopped early: resume it, or take the incomplete run out of the axes")
+        if let first = firstMissing {
+            throw TAMDataError(path, "\(missingCount) frame\(missingCount == 1 ? " is" : "s are") missing, first at \(first); the acquisition may have stopped early: resume it, or take the incomplete run out of the axes")
         }
     }
 
     /// The stacks the index names: present, readable, large enough, with frames of the right size.
+    ///
+    /// Symbolic links are followed (a dataset may link stacks kept on another disk; names stay
+    /// inside the folder lexically, see `check`), but what a name resolves to must be a regular
+    /// file: a link to a device, a pipe or a folder (`/dev/zero`, a FIFO that never ends) is
+    /// refused before it is opened. See docs/dataset-format.md, "Symbolic links".
     func checkStacks() throws {
         for (file, entries) in Dictionary(grouping: manifest.frames, by: \.file).sorted(by: { $0.key < $1.key }) {
             let path = folder + "/" + file
+            var status = stat()
+            if stat(path, &status) != 0 {
+                throw TAMDataError(path, "dataset.json names this stack, but it cannot be opened: \(SystemError.words(errno: errno))")
+            }
+            guard (status.st_mode & S_IFMT) == S_IFREG else {
+                throw TAMDataError(path, "is not a regular file (a folder, device or pipe, or a link to one); a stack must be a TIFF file")
+            }
             let (pages, width, height) = try TIFFStack.shape(path)
             if let deepest = entries.max(by: { $0.page < $1.page }), deepest.page >= pages {
                 throw TAMDataError(path, "dataset.json puts \(describe(deepest)) on page \(deepest.page), but the stack has \(pages) pages; it is truncated or the index is wrong")

@@ -62,6 +62,20 @@ final class TIFFFile {
         return String(cString: value)
     }
 
+    /// The file's length in bytes (0 when it cannot be read).
+    lazy var fileBytes: Int = {
+        var status = stat()
+        return stat(path, &status) == 0 ? Int(status.st_size) : 0
+    }()
+
+    /// How many bytes of samples the current page can hold at most, given the file's length: its
+    /// length if uncompressed, else its length times 4096 (deflate packs at most about 1032:1, LZW
+    /// and PackBits less). A header that claims more is damaged or hostile.
+    var mostSampleBytes: Int {
+        let uncompressed = u16(TIFFTAG_COMPRESSION, defaulted: true) == UInt16(COMPRESSION_NONE)
+        return uncompressed ? fileBytes : fileBytes.multipliedReportingOverflow(by: 4096).partialValue
+    }
+
     var stripCount: Int { Int(TIFFNumberOfStrips(handle)) }
     var stripSize: Int { Int(TIFFStripSize(handle)) }
     var tileCount: Int { Int(TIFFNumberOfTiles(handle)) }

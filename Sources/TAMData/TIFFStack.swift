@@ -18,7 +18,7 @@ public enum TIFFStack {
             let frame = try readPage(file, page: page, of: pages)
             if page == 0 {
                 (width, height) = (frame.width, frame.height)
-                pixels.reserveCapacity(width * height * pages)
+                pixels.reserveCapacity(min(width * height * pages, file.fileBytes))  // pages may claim more than the file holds
             } else if frame.width != width || frame.height != height {
                 throw TAMDataError(path, "page \(page + 1) is \(frame.width)x\(frame.height) but page 1 is \(width)x\(height); every frame of a stack must have the same size")
             }
@@ -77,6 +77,11 @@ public enum TIFFStack {
             throw TAMDataError(path, "\(where_) stores \(bits)-bit samples of format \(format); femtofit reads 8/16/32-bit integer and 32-bit float")
         }
         let bytesPerSample = bits / 8
+        // Nothing is allocated for the claimed size before the file is known to hold it.
+        let claimed = width * height * bytesPerSample, most = file.mostSampleBytes
+        guard claimed <= most else {
+            throw TAMDataError(path, "\(where_) claims \(width)x\(height) pixels of \(bits) bits (\(claimed) bytes), more than the \(file.fileBytes)-byte file can hold; the header is damaged or the file is truncated")
+        }
         var pixels = [Float](repeating: 0, count: width * height)
         func truncated() -> TAMDataError {
             TAMDataError(path, "\(where_) is incomplete (\(file.firstError ?? "its data end early")); the file is truncated or damaged — copy it again from the acquisition machine")
@@ -87,6 +92,9 @@ public enum TIFFStack {
                 throw TAMDataError(path, "\(where_) is tiled but gives no tile size")
             }
             let size = file.tileSize
+            guard size > 0, size <= max(claimed, most) else {
+                throw TAMDataError(path, "\(where_) claims tiles of \(tileWidth)x\(tileHeight) pixels (\(size) bytes), more than the file can hold; the header is damaged")
+            }
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
             defer { buffer.deallocate() }
             for ty in stride(from: 0, to: height, by: tileHeight) {
@@ -102,6 +110,9 @@ public enum TIFFStack {
         } else {
             let rowsPerStrip = Int(file.u32(TIFFTAG_ROWSPERSTRIP) ?? UInt32(height))
             let size = file.stripSize
+            guard size <= max(claimed, 1) else {
+                throw TAMDataError(path, "\(where_) claims strips of \(size) bytes, more than its \(claimed)-byte frame; the header is damaged")
+            }
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 16)
             defer { buffer.deallocate() }
             var row = 0

@@ -1,4 +1,5 @@
 import Foundation
+import TextInput
 
 /// Everything `femtofit analyze` writes into its output folder, each file atomically:
 /// analysis.json, analysis.csv (the same numbers, one row per series and quantity), points.csv
@@ -25,10 +26,8 @@ public struct AnalysisReport: Sendable {
 
     /// Writes into `folder` (created if missing); returns the paths written.
     public func write(to folder: String) throws -> [String] {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw TransportError.cannotWrite("\(folder): cannot create the output folder (\(error.localizedDescription))")
+        do { try SystemError.createFolder(folder) } catch {
+            throw TransportError.cannotWrite("\(folder): cannot create the output folder: \(error)")
         }
         var files: [(String, Data)] = []
         files.append(("analysis.json", try document.json()))
@@ -39,19 +38,40 @@ public struct AnalysisReport: Sendable {
         let maps = SummaryMaps.maps(document.blocks, spotPositions: spotPositions) + extraMaps
         for (name, map) in maps { files.append((name, Data(map.render().utf8))) }
         files.append(("report.html", Data(html(plots: plots.map(\.0), maps: maps.map(\.0)).utf8)))
-        var paths: [String] = []
-        for (name, data) in files {
-            let path = folder + "/" + name
-            try Self.atomicWrite(data, to: path)
-            paths.append(path)
-        }
-        return paths
+        return try Self.writeAsOneSet(files, to: folder, record: "analysis.json")
     }
 
-    static func atomicWrite(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw TransportError.cannotWrite("\(path): cannot be written (\(error.localizedDescription))")
+    /// Writes `files` as one set: each into a staging folder inside `folder` and flushed, then
+    /// moved into place with `record` removed first and put back last, so the folder holds either
+    /// this run's whole set or what it held before (a failed write removes the staging folder),
+    /// and never a record beside files it does not describe.
+    static func writeAsOneSet(_ files: [(String, Data)], to folder: String, record: String) throws -> [String] {
+        let staging = folder + "/.femtofit-partial-analysis-\(getpid())"
+        try? FileManager.default.removeItem(atPath: staging)
+        guard mkdir(staging, 0o755) == 0 else {
+            throw TransportError.cannotWrite("\(folder): cannot write into the output folder: \(SystemError.words(errno: errno))")
         }
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        for (name, data) in files {
+            let path = folder + "/" + name
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                throw TransportError.cannotWrite("\(path): \(SystemError.words(errno: EISDIR))")
+            }
+            do { try data.write(to: URL(fileURLWithPath: staging + "/" + name)) } catch {
+                throw TransportError.cannotWrite("\(path): cannot be written: \(SystemError.words(error))")
+            }
+            let descriptor = open(staging + "/" + name, O_RDONLY)
+            if descriptor >= 0 { fsync(descriptor); close(descriptor) }
+        }
+        unlink(folder + "/" + record)
+        let ordered = files.map(\.0).filter { $0 != record } + files.map(\.0).filter { $0 == record }
+        for name in ordered where rename(staging + "/" + name, folder + "/" + name) != 0 {
+            throw TransportError.cannotWrite("\(folder)/\(name): cannot move the finished file into place: \(SystemError.words(errno: errno))")
+        }
+        let directory = open(folder, O_RDONLY)
+        if directory >= 0 { fsync(directory); close(directory) }
+        return files.map { folder + "/" + $0.0 }
     }
 
     static func number(_ v: Double?) -> String {

@@ -30,6 +30,19 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("dot-pitch"), help: "Dot pitch in nm, for the number of dots crossed.")
     var dotPitch: Double?
 
+    /// The numeric options and their ranges (a usage mistake: exit 64).
+    func validate() throws {
+        if let problem = settingProblem { throw ValidationError(problem) }
+    }
+
+    /// The first option outside its range, in words.
+    var settingProblem: String? {
+        if !(temperature > 0 && temperature <= 10_000) { return "--temperature must be from 0 to 10000 K, not \(temperature)" }
+        if let dotPitch, !(dotPitch > 0 && dotPitch <= 1e6) { return "--dot-pitch must be from 0 to 1000000 nm, not \(dotPitch)" }
+        if let pixelSize { return PixelSizeRange.problem(pixelSize, source: "--pixel-size") }
+        return nil
+    }
+
     func run() throws {
         try reportingErrors("analyze") { try analyse() }
     }
@@ -39,8 +52,7 @@ struct AnalyzeCommand: ParsableCommand {
     func analyse(references: [(label: String, delays: [Double], msd: [Double])] = []) throws {
         let settings = TransportAnalysis.Settings(temperature: temperature, dotPitch: dotPitch)
         // Settings are checked before any fitting starts.
-        guard temperature > 0, temperature.isFinite else { throw TransportError.badSetting("--temperature \(temperature): give a positive temperature in kelvin") }
-        if let dotPitch, !(dotPitch > 0 && dotPitch.isFinite) { throw TransportError.badSetting("--dot-pitch \(dotPitch): give a positive pitch in nm") }
+        if let problem = settingProblem { throw ValidationError(problem) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
             throw TransportError.badInput("\(input): no such file or folder; give a dataset folder or a fits.csv")

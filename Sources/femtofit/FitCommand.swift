@@ -84,8 +84,9 @@ struct FitCommand: ParsableCommand {
         if rawShape != nil && roi != "auto" {
             throw ValidationError("raw ROIs are fitted whole: leave out --roi with --raw-shape")
         }
-        if let pixelSize, !(pixelSize.isFinite && pixelSize > 0) {
-            throw ValidationError("--pixel-size must be a positive number of nm (got \(pixelSize))")
+        if let pixelSize, let problem = PixelSizeRange.problem(pixelSize, source: "--pixel-size") { throw ValidationError(problem) }
+        if let saturation, !(saturation.isFinite && saturation > 0) {
+            throw ValidationError("--saturation must be a positive number of counts, not \(saturation)")
         }
         guard csv == "on" || csv == "off" else { throw ValidationError("--csv takes on or off (got '\(csv)')") }
         if let deflate, !(1...9).contains(deflate) { throw ValidationError("--deflate takes a level from 1 to 9 (got \(deflate))") }
@@ -108,7 +109,10 @@ struct FitCommand: ParsableCommand {
     func source() throws -> (source: FrameSource, hasDelays: Bool, isGrid: Bool, pixelSize: Double?) {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
-            if rawShape != nil { throw TAMDataError(input, "is a dataset folder; --raw-shape is for raw ROI files") }
+            if rawShape != nil {
+                let isDataset = FileManager.default.fileExists(atPath: input + "/" + Dataset.manifestName)
+                throw TAMDataError(input, (isDataset ? "is a dataset folder" : "is a folder") + "; --raw-shape takes a raw ROI file (float32 values, e.g. rois.f32), not a folder")
+            }
             if delays != nil { throw TAMDataError(input, "is a dataset folder, which carries its delays; leave out --delays") }
             let dataset = try DatasetSource(input, preprocessing: preprocessing, roi: try roiChoice())
             return (dataset, true, dataset.isGrid, pixelSize ?? dataset.manifest.pixelSizeNm)

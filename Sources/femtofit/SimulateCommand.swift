@@ -1,6 +1,7 @@
 import ArgumentParser
 import FitCore
 import Foundation
+import TextInput
 import TAMData
 
 /// `femtofit simulate`: writes a synthetic TAM stack, its delays and its ground truth.
@@ -74,10 +75,8 @@ struct SimulateCommand: ParsableCommand {
 
     /// Runs `simulator` and writes its three files into `folder`.
     static func write(_ simulator: TAMSimulator, to folder: String) throws -> (stack: String, delays: String, truth: String, truthRows: [TAMSimulator.Truth]) {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(folder, "cannot create the output folder (\(error.localizedDescription))")
+        do { try SystemError.createFolder(folder) } catch {
+            throw OutputError(folder, "cannot create the output folder: \(error)")
         }
         let (stack, truth) = try simulator.run()
         let paths = (folder + "/stack.tif", folder + "/delays.txt", folder + "/truth.csv")

@@ -178,6 +178,55 @@ final class SequencerTests: XCTestCase {
         XCTAssertNoThrow(try Dataset.open(out))
     }
 
+    /// Resume never overwrites a point file it did not write (docs/reliability.md, class 4): with
+    /// the journal emptied or deleted, whole point files are adopted (not taken again), a damaged
+    /// one stops the resume by name, and a new scan refuses a folder of leftover points.
+    func testResumeNeverOverwritesPointFiles() throws {
+        let out = folder()
+        let small = ScanPlan(delays: [0, 500, 1000], pulseEnergiesNJ: [5, 9], pairs: 2)
+        guard case .finished = try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: out).run() else { return XCTFail() }
+        let pointsFolder = out + "/points"
+        func snapshot() throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: pointsFolder) {
+                files[name] = try Data(contentsOf: URL(fileURLWithPath: pointsFolder + "/" + name))
+            }
+            return files
+        }
+        let before = try snapshot()
+        XCTAssertEqual(before.count, 6)
+        let journalPath = out + "/points.jsonl"
+        for emptyJournal in [true, false] {
+            try FileManager.default.removeItem(atPath: out + "/dataset.json")
+            if emptyJournal { try Data().write(to: URL(fileURLWithPath: journalPath)) } else { try FileManager.default.removeItem(atPath: journalPath) }
+            guard case .finished = try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: out, resume: true).run() else {
+                return XCTFail("resume after the journal was \(emptyJournal ? "emptied" : "deleted")")
+            }
+            XCTAssertEqual(try snapshot(), before, "every point file is kept as it was, none taken again")
+            let lines = try String(contentsOfFile: journalPath, encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(lines.count, 6)
+            XCTAssertTrue(lines.allSatisfy { $0.contains("\"adopted\":true") }, "adopted points are marked: \(lines)")
+            XCTAssertTrue(try String(contentsOfFile: out + "/acquisition.log", encoding: .utf8).contains("adopted 6 whole point file(s)"))
+            XCTAssertNoThrow(try Dataset.open(out))
+        }
+        // A damaged point file that the journal does not list: named, and left alone.
+        try FileManager.default.removeItem(atPath: out + "/dataset.json")
+        try FileManager.default.removeItem(atPath: journalPath)
+        let damaged = pointsFolder + "/" + before.keys.sorted()[2]
+        try Data("not a tiff".utf8).write(to: URL(fileURLWithPath: damaged))
+        XCTAssertThrowsError(try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: out, resume: true).run()) {
+            XCTAssertTrue("\($0)".contains(before.keys.sorted()[2]) && "\($0)".contains("will not overwrite"), "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: damaged)), Data("not a tiff".utf8))
+        // A new scan into a folder that holds points but no acquisition.json.
+        let leftover = folder()
+        try FileManager.default.createDirectory(atPath: leftover + "/points", withIntermediateDirectories: true)
+        try before.values.first!.write(to: URL(fileURLWithPath: leftover + "/points/" + before.keys.first!))
+        XCTAssertThrowsError(try Sequencer(plan: small, instrument: Instrument.simulated(sensor: 24), folder: leftover).run()) {
+            XCTAssertTrue("\($0)".contains("1 point file") && "\($0)".contains("would overwrite"), "\($0)")
+        }
+    }
+
     /// A recorded acquisition played back through the camera protocol gives the recorded frames.
     func testReplayCameraPlaysARecordingBack() throws {
         let recorded = folder(), replayed = folder()

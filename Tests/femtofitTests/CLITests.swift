@@ -78,7 +78,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(noDelays.status, 2)
         XCTAssertTrue(noDelays.stderr.contains("delay_fs") && noDelays.stderr.contains(fits), noDelays.stderr)
         let badTemperature = try femtofit(["analyze", fits, "--output", folder + "/x", "--temperature=-1"])
-        XCTAssertEqual(badTemperature.status, 2)
+        XCTAssertEqual(badTemperature.status, 64, "an option out of its range is a usage mistake (README, Exit codes)")
         XCTAssertTrue(badTemperature.stderr.contains("temperature"), badTemperature.stderr)
     }
 
