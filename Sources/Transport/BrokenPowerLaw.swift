@@ -57,4 +57,35 @@ public struct BrokenPowerLaw: Sendable, Equatable {
 
     /// sigma_t^2 in nm^2: what the fit compares with the squared fitted widths.
     public func sigmaSquared(_ p: [Double], at t: Double) -> Double { p[0] + msd(p, at: t) }
+
+    /// sigma_t^2 at a delay given by its logarithm `u` = ln t (nil: at or before time zero), and,
+    /// when `gradient` is non-nil, its derivatives by every parameter: the analytic Jacobian
+    /// `RegimeSegmentation` fits with (one exp per point, no log).
+    public func sigmaSquared(_ p: [Double], logTime u: Double?, gradient: UnsafeMutableBufferPointer<Double>?) -> Double {
+        let k = segmentCount
+        if let gradient { for i in 0..<parameterCount { gradient[i] = 0 }; gradient[0] = 1 }
+        guard let u else { return p[0] }
+        // The segment holding u: the first whose end break is at or after it.
+        var segment = 0
+        while segment < k - 1 && u > p[2 + k + segment] { segment += 1 }
+        var level = p[1], from = log(Self.referenceTime)
+        for j in 0..<segment {
+            let end = p[2 + k + j]
+            level += p[2 + j] * (end - from)
+            from = end
+        }
+        let msd = exp(level + p[2 + segment] * (u - from))
+        if let gradient {
+            gradient[1] = msd
+            var previous = log(Self.referenceTime)
+            for j in 0..<segment {
+                let end = p[2 + k + j]
+                gradient[2 + j] = msd * (end - previous)
+                gradient[2 + k + j] = msd * (p[2 + j] - p[3 + j])
+                previous = end
+            }
+            gradient[2 + segment] = msd * (u - previous)
+        }
+        return p[0] + msd
+    }
 }

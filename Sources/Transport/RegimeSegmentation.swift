@@ -101,8 +101,9 @@ public struct RegimeSegmentation: Sendable {
         var upper = [Double.infinity, 50] + [Double](repeating: 4, count: k) + [Double](repeating: hi, count: k - 1)
         lower[0] = 0; upper[0] = y.min()! * 1.5
         if let fixing { lower[fixing] = start[fixing]; upper[fixing] = start[fixing] }
-        guard let r = CurveFit.fit(x: t, y: y, sigma: e, start: start, lower: lower, upper: upper,
-                                   model: { p, x in model.sigmaSquared(p, at: x) }) else { return nil }
+        let logTimes = t.map { $0 > 0 ? log($0) : nil }
+        guard let r = CurveFit.fit(y: y, sigma: e, start: start, lower: lower, upper: upper,
+                                   model: { p, k, gradient in model.sigmaSquared(p, logTime: logTimes[k], gradient: gradient) }) else { return nil }
         var counts = [Int](repeating: 0, count: k)
         for x in positive { counts[model.segment(r.parameters, at: x)] += 1 }
         guard counts.allSatisfy({ $0 >= minimumPoints }) else { return nil }

@@ -10,18 +10,22 @@ public enum TransportAnalyzer {
         public var notes: [String]
     }
 
+    /// `progress(done, total)` is called (from worker threads, one call at a time) after each series.
     public static func analyse(_ table: FitsTable, settings: TransportAnalysis.Settings,
                                progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         var blocks: [AnalysisDocument.Block] = [], notes: [String] = []
-        for (i, s) in table.series.enumerated() {
+        // Series are independent (each seeds its own bootstrap from its data): analysed on every
+        // core, then taken in table order, so the result does not depend on the thread count.
+        let analyses = SeriesParallel.map(table.series, progress: progress) { s in
+            Result { try TransportAnalysis(delays: s.delays, sigmas: s.sigmas, errors: s.errors, valid: s.valid, settings: settings) }
+        }
+        for (s, outcome) in zip(table.series, analyses) {
             do {
-                let a = try TransportAnalysis(delays: s.delays, sigmas: s.sigmas, errors: s.errors, valid: s.valid, settings: settings)
-                blocks.append(AnalysisDocument.Block(key: s.key, analysis: a))
+                blocks.append(AnalysisDocument.Block(key: s.key, analysis: try outcome.get()))
             } catch let error as TransportError {
                 if case .badSetting = error { throw error }
                 notes.append("\(s.key.label): not analysed: \(error)")
             }
-            progress?(i + 1, table.series.count)
         }
         guard !blocks.isEmpty else {
             throw TransportError.notEnoughFrames("no series could be analysed: " + notes.joined(separator: "; "))

@@ -73,9 +73,11 @@ struct AnalyzeCommand: ParsableCommand {
             for (i, spot) in manifest.axes.spot.enumerated() { spotPositions[i] = (spot.xUm, spot.yUm) }
             kineticsMaps = try writeKineticsMaps(delays: manifest.axes.delayFs, pixelSize: self.pixelSize ?? manifest.pixelSizeNm)
         }
+        // Something is said from the start: reading a fits.csv of 10^6 rows takes seconds.
+        Progress.say("reading \(fitsPath)")
         let table = fitsPath.hasSuffix(".h5") ? try FitsH5Reader.table(fitsPath, pixelSize: pixelSize)
             : try FitsTable(path: fitsPath, pixelSize: pixelSize)
-        let progress = Progress("analysing \(table.series.count) series")
+        let progress = Progress("analysing \(table.series.count) series", unit: "series")
         var outcome = try TransportAnalyzer.analyse(table, settings: settings) { progress.update($0, of: $1) }
         // The shape check's flags: fits.h5's shape group, or shape.csv beside fits.csv.
         let shapePath = ((fitsPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("shape.csv")
@@ -89,6 +91,7 @@ struct AnalyzeCommand: ParsableCommand {
         for note in outcome.notes { print(note) }
         let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: input, settings: settings,
                                         pixelSizeNm: self.pixelSize, blocks: blocks, disorder: outcome.disorder, notes: outcome.notes)
+        Progress.say("writing the report into \(output)/")
         var report = AnalysisReport(document: document, references: references)
         report.spotPositions = spotPositions
         report.extraMaps = kineticsMaps

@@ -41,6 +41,12 @@ final class Progress {
         }
     }
 
+    /// A stage starting, as one line on standard error (after what standard output holds so far).
+    static func say(_ stage: String) {
+        fflush(stdout)
+        FileHandle.standardError.write("\(stage)\n".data(using: .utf8)!)
+    }
+
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         if seconds < 60 { return String(format: "%.0f s", seconds) }

@@ -69,11 +69,15 @@ struct Benchmark: ParsableCommand {
         if filter.map({ "cli-fit".contains($0) || $0.hasPrefix("cli-fit") }) ?? true {
             for (name, figures) in try measureProcess() { measured[name] = figures }
         }
+        if filter.map({ "analyze-64-delays".contains($0) }) ?? true {
+            measured["analyze-64-delays"] = try measureAnalyze()
+        }
         if check {
             try checkTargets(measured) { name in
                 if name.hasPrefix("cli-fit") { return try measureProcess()[name] }
                 if name == "autostart-15x15" { return try measureAutoStart(cores: cores) }
                 if name == "shape-check-15x15" { return try measureShapeCheck(cores: cores) }
+                if name == "analyze-64-delays" { return try measureAnalyze() }
                 // A figure below its target is measured again (twice at most) before it fails: a
                 // neighbour's burst on a shared machine should not fail CI, a real regression stays
                 // below on every try.
@@ -84,6 +88,17 @@ struct Benchmark: ParsableCommand {
                 return again
             }
         }
+    }
+
+    /// `femtofit analyze` start to exit (AnalyzeBenchmark) at n and 4n series of 64 delays.
+    func measureAnalyze() throws -> [String: Double] {
+        let small = quick ? 250 : 2_500, large = 4 * small
+        let a = try AnalyzeBenchmark.measure(series: small), b = try AnalyzeBenchmark.measure(series: large, tries: quick ? 1 : 2)
+        let linearity = (b.seconds / Double(b.series)) / (a.seconds / Double(a.series))
+        print("analyze-64-delays: femtofit analyze \(format(b.seriesPerSecond, 1)) series/s start to exit on \(large) series (\(64 * large) rows), "
+              + "\(format(a.seriesPerSecond, 1)) on \(small); 10 000 series would take \(format(10_000 / b.seriesPerSecond, 0)) s (goal <= 60 s); "
+              + "time per series at 4x the series over 1x: \(format(linearity, 2))")
+        return ["series_per_s": b.seriesPerSecond, "seconds_for_10k_series": 10_000 / b.seriesPerSecond, "linearity": linearity]
     }
 
     /// The acquisition pipeline on replayed 128x128 pairs (PipelineBenchmark).
