@@ -120,6 +120,10 @@ let package = Package(
         // Compiles a C program against the C API's headers and runs it on the built library.
         .testTarget(name: "CABITests", dependencies: ["FitCore", "FitEngine", "FemtofitTestSupport"],
                     exclude: ["c"], swiftSettings: fastMath),
+        // The built C library loaded in-process (dlopen), its contexts used across threads (run
+        // under the sanitizers by scripts/hardening). Not linked: FemtofitABI links the Swift
+        // runtime statically, which the test binary cannot.
+        .testTarget(name: "CAPIThreadTests", dependencies: ["CFemtofit", "FemtofitTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
