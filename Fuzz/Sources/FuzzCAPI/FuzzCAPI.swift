@@ -84,7 +84,11 @@ public func fuzzCAPI(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         results = femtofit_results(parameters: copy(parameters), standard_errors: copy(errors), states: copy(states),
                                    chi_squares: copy(chi), iterations: copy(iterations))
     }
-    _ = femtofitFit(context, &batch, flags & 32 != 0 ? nil : &settings, &results)
+    if flags & 32 != 0 {
+        _ = femtofitFit(context, &batch, nil, &results)
+    } else {
+        _ = femtofitFit(context, &batch, &settings, &results)
+    }
     _ = femtofitContextDestroy(context)
     // A destroyed handle, twice, and one that never was a context.
     _ = femtofitCancel(context)
