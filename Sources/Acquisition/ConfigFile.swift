@@ -40,7 +40,11 @@ public final class ConfigTable {
     /// Parses TOML `text` from `file`; a syntax error names the line and column.
     public static func parse(_ text: String, file: String) throws -> ConfigTable {
         let table: TOMLTable
-        do { table = try TOMLTable(string: TextFile.normalised(text)) } catch let error as TOMLParseError {
+        let text = TextFile.normalised(text)
+        if let found = TOMLNames.firstNonASCIIOutsideStrings(text) {
+            throw AcquisitionError(file, "line \(found.line), column \(found.column): '\(found.character)' is not allowed in a TOML name; names are ASCII letters, digits, - and _ (put other text in quotes)")
+        }
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw AcquisitionError(file, "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
         }
         guard case .table(let entries) = convert(table.tomlValue) else { throw AcquisitionError(file, "is not a TOML table") }

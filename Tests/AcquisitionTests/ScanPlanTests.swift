@@ -59,6 +59,16 @@ final class ScanPlanTests: XCTestCase {
 
     /// A plan saved on Windows (a byte-order mark, CRLF) or an old Mac (CR) reads as the same plan,
     /// from text and from a file.
+    /// Non-ASCII text is fine in strings and comments (only names must be ASCII).
+    func testNonASCIIInStringsAndCommentsIsRead() throws {
+        let text = "name = \"Température «été» \\\" #\" # commentaire: été\n# ligne 2 ünïcode\n[delays]\nlist_fs = [0, 10] # fs, délais\n"
+        let plan = try ScanPlan.parse(text, file: "p.toml")
+        XCTAssertEqual(plan.name, "Température «été» \" #")
+        XCTAssertEqual(plan.delays, [0, 10])
+        let literal = try ScanPlan.parse("name = '''\nmesure «été»\n'''\n[delays]\nlist_fs = [0]\n", file: "p.toml")
+        XCTAssertEqual(literal.name, "mesure «été»\n")
+    }
+
     func testPlansFromOtherPlatformsReadTheSame() throws {
         let plain = try ScanPlan.parse(example)
         for text in ["\u{FEFF}" + example.replacingOccurrences(of: "\n", with: "\r\n"), example.replacingOccurrences(of: "\n", with: "\r")] {
@@ -82,6 +92,10 @@ final class ScanPlanTests: XCTestCase {
             ("[delays]\nlist_fs = [0, 100]\nexposur_ms = 3", ["delays.exposur_ms", "not a key femtofit knows"]),
             ("runs = \"two\"\n[delays]\nlist_fs = [0]", ["runs: must be a finite number, not text"]),
             ("runs = 0\n[delays]\nlist_fs = [0]", ["runs: must be a whole number from 1 to 10000, not 0"]),
+            // Found by scripts/hardening (FuzzConfig): a non-ASCII name aborted the process inside toml++.
+            ("runs = 2\n[delays]\nlist_fs = [1, 50]\n[[\u{FFFD}pots]]\nx_um = 1\n", ["p.toml", "line 4, column 3", "'\u{FFFD}' is not allowed in a TOML name"]),
+            ("runs = 2\n[été]\nx = 1\n", ["line 2, column 2", "'é'"]),
+            ("température = 3\n[delays]\nlist_fs = [0]", ["line 1, column 5", "'é'"]),
             ("runs = 1.5\n[delays]\nlist_fs = [0]", ["runs: must be a whole number"]),
             ("runs = 1e18\n[delays]\nlist_fs = [0]", ["runs: must be a whole number from 1 to 10000, not 1e+18"]),
             ("pairs = 2e6\n[delays]\nlist_fs = [0]", ["pairs: must be a whole number from 1 to 1000000, not 2000000"]),

@@ -1,0 +1,49 @@
+/// What TOML (1.0) allows outside quoted strings and comments: ASCII only. toml++ 3 (inside
+/// TOMLKit 0.6.0) aborts the whole process on an assertion when a table header or key holds a
+/// non-ASCII character (`[été]`, found by scripts/hardening's FuzzConfig), so plan and instrument
+/// files are checked here first and such a character is refused with its line and column.
+enum TOMLNames {
+    /// The first non-ASCII character outside strings and comments: its line and column (from 1)
+    /// and the character; nil when there is none.
+    static func firstNonASCIIOutsideStrings(_ text: String) -> (line: Int, column: Int, character: Character)? {
+        enum State { case code, comment, basic, literal, multiBasic, multiLiteral }
+        var state = State.code
+        var line = 1, column = 0
+        let characters = Array(text)
+        var i = 0
+        func starts(_ s: String, at k: Int) -> Bool {
+            let pattern = Array(s)
+            return k + pattern.count <= characters.count && Array(characters[k..<(k + pattern.count)]) == pattern
+        }
+        while i < characters.count {
+            let c = characters[i]
+            column += 1
+            if c == "\n" {
+                line += 1; column = 0
+                if state == .comment || state == .basic || state == .literal { state = .code }
+                i += 1
+                continue
+            }
+            switch state {
+            case .code:
+                if c == "#" { state = .comment }
+                else if starts("\"\"\"", at: i) { state = .multiBasic; i += 2; column += 2 }
+                else if starts("'''", at: i) { state = .multiLiteral; i += 2; column += 2 }
+                else if c == "\"" { state = .basic }
+                else if c == "'" { state = .literal }
+                else if !c.isASCII { return (line, column, c) }
+            case .comment: break
+            case .basic:
+                if c == "\\" { i += 1; column += 1 } else if c == "\"" { state = .code }
+            case .literal:
+                if c == "'" { state = .code }
+            case .multiBasic:
+                if c == "\\" { i += 1; column += 1 } else if starts("\"\"\"", at: i) { state = .code; i += 2; column += 2 }
+            case .multiLiteral:
+                if starts("'''", at: i) { state = .code; i += 2; column += 2 }
+            }
+            i += 1
+        }
+        return nil
+    }
+}
