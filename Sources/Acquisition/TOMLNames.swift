@@ -1,14 +1,16 @@
-/// What TOML (1.0) allows outside quoted strings and comments: ASCII only. toml++ 3 (inside
-/// TOMLKit 0.6.0) aborts the whole process on an assertion when a table header or key holds a
-/// non-ASCII character (`[été]`, found by scripts/hardening's FuzzConfig), so plan and instrument
-/// files are checked here first and such a character is refused with its line and column.
+/// What TOML (1.0) allows outside quoted strings and comments: ASCII only, and a table header
+/// starts with a bare-key character or a quote. toml++ 3 (inside TOMLKit 0.6.0) aborts the whole
+/// process on an assertion otherwise (`[été]`, `[.a]`, ``[[`x]]``, found by scripts/hardening's
+/// FuzzConfig), so plan and instrument files are checked here first and the character is refused
+/// with its line and column.
 enum TOMLNames {
-    /// The first non-ASCII character outside strings and comments: its line and column (from 1)
-    /// and the character; nil when there is none.
+    /// The first non-ASCII character outside strings and comments, or the first character of a
+    /// table header's name that cannot start one: its line and column (from 1) and the character;
+    /// nil when there is none.
     static func firstNonASCIIOutsideStrings(_ text: String) -> (line: Int, column: Int, character: Character)? {
         enum State { case code, comment, basic, literal, multiBasic, multiLiteral }
         var state = State.code
-        var line = 1, column = 0
+        var line = 1, column = 0, atLineStart = true
         let characters = Array(text)
         var i = 0
         func starts(_ s: String, at k: Int) -> Bool {
@@ -19,13 +21,25 @@ enum TOMLNames {
             let c = characters[i]
             column += 1
             if c == "\n" {
-                line += 1; column = 0
+                line += 1; column = 0; atLineStart = true
                 if state == .comment || state == .basic || state == .literal { state = .code }
                 i += 1
                 continue
             }
             switch state {
             case .code:
+                if c == "[" && atLineStart {
+                    // A header: its first name must start with a bare-key character or a quote.
+                    var k = i + 1
+                    if k < characters.count && characters[k] == "[" { k += 1 }
+                    while k < characters.count && (characters[k] == " " || characters[k] == "\t") { k += 1 }
+                    if k < characters.count {
+                        let d = characters[k]
+                        let startsName = d.isASCII && (d.isLetter || d.isNumber || "_-\"']".contains(d))
+                        if !startsName && d != "\n" { return (line, column + (k - i), d) }
+                    }
+                }
+                if c != " " && c != "\t" { atLineStart = false }
                 if c == "#" { state = .comment }
                 else if starts("\"\"\"", at: i) { state = .multiBasic; i += 2; column += 2 }
                 else if starts("'''", at: i) { state = .multiLiteral; i += 2; column += 2 }

@@ -95,6 +95,8 @@ final class ScanPlanTests: XCTestCase {
             // Found by scripts/hardening (FuzzConfig): a non-ASCII name aborted the process inside toml++.
             ("runs = 2\n[delays]\nlist_fs = [1, 50]\n[[\u{FFFD}pots]]\nx_um = 1\n", ["p.toml", "line 4, column 3", "'\u{FFFD}' is not allowed in a TOML name"]),
             ("runs = 2\n[été]\nx = 1\n", ["line 2, column 2", "'é'"]),
+            ("runs = 2\n[.a]\nx = 1\n", ["line 2, column 2", "'.' is not allowed"]),
+            ("runs = 2\n  [[ `x]]\nx = 1\n", ["line 2, column 6", "'`' is not allowed"]),
             ("température = 3\n[delays]\nlist_fs = [0]", ["line 1, column 5", "'é'"]),
             ("runs = 1.5\n[delays]\nlist_fs = [0]", ["runs: must be a whole number"]),
             ("runs = 1e18\n[delays]\nlist_fs = [0]", ["runs: must be a whole number from 1 to 10000, not 1e+18"]),
