@@ -22,42 +22,47 @@ public struct AnalysisReport: Sendable {
         self.references = references
     }
 
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+    /// The colours of the curve plots, one per series drawn.
+    public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
     /// Writes into `folder` (created if missing); returns the paths written.
     public func write(to folder: String) throws -> [String] {
         do { try SystemError.createFolder(folder) } catch {
             throw TransportError.cannotWrite("\(folder): cannot create the output folder: \(error)")
         }
-        var files: [(String, Data)] = []
-        files.append(("analysis.json", try document.json()))
-        files.append(("analysis.csv", Data(summaryCSV().utf8)))
-        files.append(("points.csv", Data(pointsCSV().utf8)))
+        // Each file's text is made when it is written and let go after: for 10^4 series,
+        // points.csv alone is 140 MB.
+        var files: [(String, () throws -> Data)] = []
+        files.append(("analysis.json", { try document.json() }))
+        files.append(("analysis.csv", { Data(summaryCSV().utf8) }))
+        files.append(("points.csv", { Data(pointsCSV().utf8) }))
         let plots = self.plots()
-        for (name, plot) in plots { files.append((name, Data(plot.render().utf8))) }
+        for (name, plot) in plots { files.append((name, { Data(plot.render().utf8) })) }
         let maps = SummaryMaps.maps(document.blocks, spotPositions: spotPositions) + extraMaps
-        for (name, map) in maps { files.append((name, Data(map.render().utf8))) }
-        files.append(("report.html", Data(html(plots: plots.map(\.0), maps: maps.map(\.0)).utf8)))
+        for (name, map) in maps { files.append((name, { Data(map.render().utf8) })) }
+        files.append(("report.html", { Data(html(plots: plots.map(\.0), maps: maps.map(\.0)).utf8) }))
         return try Self.writeAsOneSet(files, to: folder, record: "analysis.json")
     }
 
-    /// Writes `files` as one set: each into a staging folder inside `folder` and flushed, then
+    /// Writes `files` (each name with the maker of its bytes, called when that file is written) as
+    /// one set: each into a staging folder inside `folder` and flushed, then
     /// moved into place with `record` removed first and put back last, so the folder holds either
     /// this run's whole set or what it held before (a failed write removes the staging folder),
     /// and never a record beside files it does not describe.
-    static func writeAsOneSet(_ files: [(String, Data)], to folder: String, record: String) throws -> [String] {
+    static func writeAsOneSet(_ files: [(String, () throws -> Data)], to folder: String, record: String) throws -> [String] {
         let staging = folder + "/.femtofit-partial-analysis-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)
         guard mkdir(staging, 0o755) == 0 else {
             throw TransportError.cannotWrite("\(folder): cannot write into the output folder: \(SystemError.words(errno: errno))")
         }
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        for (name, data) in files {
+        for (name, make) in files {
             let path = folder + "/" + name
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
                 throw TransportError.cannotWrite("\(path): \(SystemError.words(errno: EISDIR))")
             }
+            let data = try make()
             do { try data.write(to: URL(fileURLWithPath: staging + "/" + name)) } catch {
                 throw TransportError.cannotWrite("\(path): cannot be written: \(SystemError.words(error))")
             }
@@ -121,12 +126,27 @@ public struct AnalysisReport: Sendable {
         return (0...200).map { lo * pow(hi / lo, Double($0) / 200) }
     }
 
+    /// Which of `count` series the curve plots draw: all when they fit the palette, else as many
+    /// as it has colours, spread evenly over the input's order (more lines cannot be told apart,
+    /// and 10^4 of them make plots of 100 MB; the maps and points.csv hold every series).
+    static func plotted(_ count: Int) -> [Int] {
+        guard count > palette.count else { return Array(0..<count) }
+        return (0..<palette.count).map { $0 * (count - 1) / (palette.count - 1) }
+    }
+
+    /// A plot title that says when only some series are drawn.
+    static func title(_ title: String, drawn: Int, of count: Int) -> String {
+        drawn < count ? "\(title) — \(drawn) of \(count) series (all in points.csv)" : title
+    }
+
     func plots() -> [(String, SVGPlot)] {
-        var msd = SVGPlot(title: "Mean squared displacement, with the regime model", xLabel: "delay (fs)", yLabel: "MSD (nm²)", logX: true, logY: true)
-        var d = SVGPlot(title: "Diffusivity D(t) = MSD / 2t", xLabel: "delay (fs)", yLabel: "D (cm²/s)", logX: true)
-        var l = SVGPlot(title: "Transport length L(t) = √MSD", xLabel: "delay (fs)", yLabel: "L (nm)", logX: true)
+        let shown = Self.plotted(document.blocks.count)
+        func title(_ text: String) -> String { Self.title(text, drawn: shown.count, of: document.blocks.count) }
+        var msd = SVGPlot(title: title("Mean squared displacement, with the regime model"), xLabel: "delay (fs)", yLabel: "MSD (nm²)", logX: true, logY: true)
+        var d = SVGPlot(title: title("Diffusivity D(t) = MSD / 2t"), xLabel: "delay (fs)", yLabel: "D (cm²/s)", logX: true)
+        var l = SVGPlot(title: title("Transport length L(t) = √MSD"), xLabel: "delay (fs)", yLabel: "L (nm)", logX: true)
         let many = document.blocks.count > 1
-        for (i, block) in document.blocks.enumerated() {
+        for (i, block) in shown.map({ document.blocks[$0] }).enumerated() {
             let a = block.analysis, color = Self.palette[i % Self.palette.count]
             let label = many ? block.key.label : "fitted"
             let positive = a.points.filter { $0.delayFs > 0 }
@@ -158,8 +178,10 @@ public struct AnalysisReport: Sendable {
         }
         var plots = [("msd.svg", msd), ("diffusivity.svg", d), ("length.svg", l)]
         if !document.disorder.isEmpty {
-            var e = SVGPlot(title: "Bleach-peak energy (red shift → disorder)", xLabel: "delay (fs)", yLabel: "peak energy (eV)", logX: false)
-            for (i, r) in document.disorder.enumerated() {
+            let shownDisorder = Self.plotted(document.disorder.count)
+            var e = SVGPlot(title: Self.title("Bleach-peak energy (red shift → disorder)", drawn: shownDisorder.count, of: document.disorder.count),
+                            xLabel: "delay (fs)", yLabel: "peak energy (eV)", logX: false)
+            for (i, r) in shownDisorder.map({ document.disorder[$0] }).enumerated() {
                 let color = Self.palette[i % Self.palette.count], label = r.key.label
                 e.series.append(.init(label: label, x: r.delays, y: r.peakEnergiesEV, color: color, asPoints: true))
                 let p = r.disorder, hi = r.delays.max() ?? 1

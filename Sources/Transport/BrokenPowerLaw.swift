@@ -17,6 +17,8 @@ public struct BrokenPowerLaw: Sendable, Equatable {
     public var segmentCount: Int
     /// Time at which `c` gives the first segment's log MSD, fs: fixed, so its level is well defined.
     public static let referenceTime = 100.0
+    /// ln `referenceTime`, computed once.
+    public static let logReferenceTime = log(referenceTime)
 
     public init(segmentCount: Int) {
         precondition(segmentCount >= 1)
@@ -41,7 +43,7 @@ public struct BrokenPowerLaw: Sendable, Equatable {
     /// ln MSD(t) for t > 0.
     public func logMSD(_ p: [Double], at t: Double) -> Double {
         let u = log(t)
-        var level = p[1], from = log(Self.referenceTime)
+        var level = p[1], from = Self.logReferenceTime
         for k in 0..<segmentCount {
             let isLast = k == segmentCount - 1
             let end = isLast ? Double.infinity : p[2 + segmentCount + k]
@@ -68,7 +70,7 @@ public struct BrokenPowerLaw: Sendable, Equatable {
         // The segment holding u: the first whose end break is at or after it.
         var segment = 0
         while segment < k - 1 && u > p[2 + k + segment] { segment += 1 }
-        var level = p[1], from = log(Self.referenceTime)
+        var level = p[1], from = Self.logReferenceTime
         for j in 0..<segment {
             let end = p[2 + k + j]
             level += p[2 + j] * (end - from)
@@ -77,7 +79,7 @@ public struct BrokenPowerLaw: Sendable, Equatable {
         let msd = exp(level + p[2 + segment] * (u - from))
         if let gradient {
             gradient[1] = msd
-            var previous = log(Self.referenceTime)
+            var previous = Self.logReferenceTime
             for j in 0..<segment {
                 let end = p[2 + k + j]
                 gradient[2 + j] = msd * (end - previous)

@@ -104,13 +104,25 @@ public enum CurveFit {
         // Parameters with equal bounds are held: left out of the steps and of the covariance.
         let held = (0..<p).filter { lower != nil && upper != nil && low[$0] == high[$0] }
         var a = [Double](repeating: 0, count: p * p), g = [Double](repeating: 0, count: p)
-        func holdingNormal(_ q: [Double]) {
+        var pinned: [Int] = []
+        /// The normal equations at `q` with the held parameters taken out and, for a step,
+        /// (`pinning`) those on a bound that the descent direction pushes against: a step would only
+        /// clip them, and clipped steps crawl for hundreds of iterations.
+        func holdingNormal(_ q: [Double], pinning: Bool = false) {
             normal(q, &a, &g)
-            for i in held {
+            pinned.removeAll(keepingCapacity: true)
+            if pinning {
+                for i in 0..<p where low[i] != high[i] && ((q[i] <= low[i] && g[i] <= 0) || (q[i] >= high[i] && g[i] >= 0)) {
+                    pinned.append(i)
+                }
+            }
+            func hold(_ i: Int) {
                 for j in 0..<p { a[i * p + j] = 0; a[j * p + i] = 0 }
                 a[i * p + i] = 1
                 g[i] = 0
             }
+            held.forEach(hold)
+            pinned.forEach(hold)
         }
         var q = (0..<p).map { min(max(start[$0], low[$0]), high[$0]) }
         var chi = chiSquare(q)
@@ -118,7 +130,7 @@ public enum CurveFit {
         var damped = [Double](repeating: 0, count: p * p), step = [Double](repeating: 0, count: p), trial = q
         var lambda = 1e-3, converged = false
         for _ in 0..<maxIterations {
-            holdingNormal(q)
+            holdingNormal(q, pinning: true)
             var improved = false
             while lambda < 1e12 {
                 for i in 0..<(p * p) { damped[i] = a[i] }
@@ -154,28 +166,33 @@ public enum CurveFit {
 enum DenseSymmetric {
     /// Solves a x = b for the p x p row-major `a` in place: `a` becomes its Cholesky factor and
     /// `b` the solution. False when `a` is not positive definite.
-    static func solveInPlace(_ a: inout [Double], _ b: inout [Double], _ p: Int) -> Bool {
-        for i in 0..<p {
-            for j in 0...i {
-                var s = a[i * p + j]
-                for k in 0..<j { s -= a[i * p + k] * a[j * p + k] }
-                if i == j {
-                    guard s > 0, s.isFinite else { return false }
-                    a[i * p + i] = s.squareRoot()
-                } else {
-                    a[i * p + j] = s / a[j * p + j]
+    static func solveInPlace(_ aArray: inout [Double], _ bArray: inout [Double], _ p: Int) -> Bool {
+        precondition(aArray.count >= p * p && bArray.count >= p)
+        return aArray.withUnsafeMutableBufferPointer { a in
+            bArray.withUnsafeMutableBufferPointer { b in
+                for i in 0..<p {
+                    for j in 0...i {
+                        var s = a[i * p + j]
+                        for k in 0..<j { s -= a[i * p + k] * a[j * p + k] }
+                        if i == j {
+                            guard s > 0, s.isFinite else { return false }
+                            a[i * p + i] = s.squareRoot()
+                        } else {
+                            a[i * p + j] = s / a[j * p + j]
+                        }
+                    }
                 }
+                for i in 0..<p {
+                    for k in 0..<i { b[i] -= a[i * p + k] * b[k] }
+                    b[i] /= a[i * p + i]
+                }
+                for i in stride(from: p - 1, through: 0, by: -1) {
+                    for k in (i + 1)..<p { b[i] -= a[k * p + i] * b[k] }
+                    b[i] /= a[i * p + i]
+                }
+                return true
             }
         }
-        for i in 0..<p {
-            for k in 0..<i { b[i] -= a[i * p + k] * b[k] }
-            b[i] /= a[i * p + i]
-        }
-        for i in stride(from: p - 1, through: 0, by: -1) {
-            for k in (i + 1)..<p { b[i] -= a[k * p + i] * b[k] }
-            b[i] /= a[i * p + i]
-        }
-        return true
     }
 
     static func cholesky(_ a: [[Double]]) -> [[Double]]? {
@@ -198,6 +215,11 @@ enum DenseSymmetric {
 
     static func solve(_ a: [[Double]], _ b: [Double]) -> [Double]? {
         guard let l = cholesky(a) else { return nil }
+        return solve(factor: l, b)
+    }
+
+    /// Solves l lᵀ x = b for the Cholesky factor `l`.
+    static func solve(factor l: [[Double]], _ b: [Double]) -> [Double] {
         let n = b.count
         var z = b
         for i in 0..<n { for k in 0..<i { z[i] -= l[i][k] * z[k] }; z[i] /= l[i][i] }
@@ -205,14 +227,14 @@ enum DenseSymmetric {
         return z
     }
 
+    /// The inverse, symmetrised; nil when `a` is not positive definite. Factored once.
     static func inverse(_ a: [[Double]]) -> [[Double]]? {
         let n = a.count
-        var columns: [[Double]] = []
-        for j in 0..<n {
+        guard let l = cholesky(a) else { return nil }
+        let columns = (0..<n).map { j in
             var e = [Double](repeating: 0, count: n)
             e[j] = 1
-            guard let c = solve(a, e) else { return nil }
-            columns.append(c)
+            return solve(factor: l, e)
         }
         return (0..<n).map { i in (0..<n).map { j in (columns[j][i] + columns[i][j]) / 2 } }
     }

@@ -101,9 +101,9 @@ public struct RegimeSegmentation: Sendable {
         var upper = [Double.infinity, 50] + [Double](repeating: 4, count: k) + [Double](repeating: hi, count: k - 1)
         lower[0] = 0; upper[0] = y.min()! * 1.5
         if let fixing { lower[fixing] = start[fixing]; upper[fixing] = start[fixing] }
-        let logTimes = t.map { $0 > 0 ? log($0) : nil }
-        guard let r = CurveFit.fit(y: y, sigma: e, start: start, lower: lower, upper: upper,
-                                   model: { p, k, gradient in model.sigmaSquared(p, logTime: logTimes[k], gradient: gradient) }) else { return nil }
+        var problem = BrokenPowerLawProblem(model: model, delays: t, y: y, sigma: e)
+        guard let r = CurveFit.levenbergMarquardt(start: start, lower: lower, upper: upper, pointCount: t.count, maxIterations: 300,
+                                                  chiSquare: { problem.chiSquare($0) }, normal: { problem.normal($0, &$1, &$2) }) else { return nil }
         var counts = [Int](repeating: 0, count: k)
         for x in positive { counts[model.segment(r.parameters, at: x)] += 1 }
         guard counts.allSatisfy({ $0 >= minimumPoints }) else { return nil }

@@ -72,6 +72,35 @@ final class AnalysisOutputTests: XCTestCase {
         for piece in ["msd.svg", "diffusivity.svg", "length.svg", "300.0 K", "3.0 nm", "auger_assisted"] { XCTAssertTrue(html.contains(piece), piece) }
     }
 
+    /// More series than the palette has colours: the curve plots draw a spread of them and say so;
+    /// points.csv and the maps keep every series.
+    func testManySeriesArePlottedAsASubsetThatIsNamed() throws {
+        let folder = try temporaryFolder()
+        let count = 20
+        var text = "index,fluence,wavelength_nm,spot,delay_fs,sigma_nm,sigma_nm_err,state\n"
+        for spot in 0..<count {
+            let w = SimulatedWidths(.pureFilm(fluence: 0.09), precision: 0.3, seed: 70 + UInt64(spot))
+            for k in w.delays.indices where w.delays[k] >= 0 {
+                text += "\(k),0.09,700.0,\(spot),\(w.delays[k]),\(w.sigmas[k]),\(w.errors[k]),converged\n"
+            }
+        }
+        let table = try FitsTable(csv: text, source: "fits.csv", pixelSize: nil)
+        let outcome = try TransportAnalyzer.analyse(table, settings: .init())
+        let document = AnalysisDocument(femtofitVersion: "test", input: "fits.csv", settings: .init(), pixelSizeNm: nil,
+                                        blocks: outcome.blocks, notes: outcome.notes)
+        _ = try AnalysisReport(document: document).write(to: folder)
+        let drawn = AnalysisReport.palette.count
+        for name in ["msd.svg", "diffusivity.svg", "length.svg"] {
+            let svg = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            XCTAssertTrue(svg.contains("\(drawn) of \(count) series (all in points.csv)"), name)
+            // The first and last series are among those drawn, and the second is not.
+            XCTAssertTrue(svg.contains("spot 0") && svg.contains("spot 19"), name)
+            XCTAssertFalse(svg.contains("spot 1<") || svg.contains("spot 1:") || svg.contains("spot 1 "), name)
+        }
+        let points = try String(contentsOfFile: folder + "/points.csv", encoding: .utf8)
+        XCTAssertEqual(Set(points.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[2] }).count, count)
+    }
+
     func testSingleSeriesWithoutBandLikeWritesNulls() throws {
         let w = SimulatedWidths(.heterostructure90, precision: 0.3, seed: 9)
         var text = "index,delay_fs,sigma_nm,sigma_nm_err,state\n"
