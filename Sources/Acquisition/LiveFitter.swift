@@ -71,13 +71,15 @@ public final class LiveFitter: @unchecked Sendable {
     /// Frames waiting to be fitted.
     public var backlog: Int { condition.lock(); defer { condition.unlock() }; return queue.count }
 
-    /// Fits what is queued, then stops the thread.
+    /// Fits what is queued, then stops the thread and lets it go (a finished thread keeps its
+    /// closure, which holds this fitter: kept, the two would never be freed).
     public func finish() {
         condition.lock()
         stopping = true
         condition.broadcast()
         condition.unlock()
         while let worker, !worker.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+        worker = nil
     }
 
     private func work() {

@@ -91,10 +91,12 @@ public final class NewportEmulator: @unchecked Sendable {
         return pty.devicePath
     }
 
-    /// Stops serving (the port stays open until the emulator goes away).
+    /// Stops serving (the port stays open until the emulator goes away). The finished thread is
+    /// let go: it keeps its closure, which holds the emulator, so keeping it would be a cycle.
     public func shutdown() {
         lock.withLock { running = false }
         while let thread, !thread.isFinished { Thread.sleep(forTimeInterval: 0.002) }
+        thread = nil
     }
 
     private func loop(fd: Int32) {
