@@ -30,44 +30,45 @@ public struct AnalysisReport: Sendable {
         do { try SystemError.createFolder(folder) } catch {
             throw TransportError.cannotWrite("\(folder): cannot create the output folder: \(error)")
         }
-        // Each file's text is made when it is written and let go after: for 10^4 series,
-        // points.csv alone is 140 MB.
-        var files: [(String, () throws -> Data)] = []
-        files.append(("analysis.json", { try document.json() }))
-        files.append(("analysis.csv", { Data(summaryCSV().utf8) }))
-        files.append(("points.csv", { Data(pointsCSV().utf8) }))
+        // Each file is made as it is written, and points.csv block by block: for 10^4 series it
+        // is 140 MB, which held whole (and copied to bytes) doubled the command's peak memory.
+        var files: [(String, (AppendingFile) throws -> Void)] = []
+        files.append(("analysis.json", { try $0.write(try document.json()) }))
+        files.append(("analysis.csv", { try $0.write(summaryCSV()) }))
+        files.append(("points.csv", { try writePointsCSV(to: $0) }))
         let plots = self.plots()
-        for (name, plot) in plots { files.append((name, { Data(plot.render().utf8) })) }
+        for (name, plot) in plots { files.append((name, { try $0.write(plot.render()) })) }
         let maps = SummaryMaps.maps(document.blocks, spotPositions: spotPositions) + extraMaps
-        for (name, map) in maps { files.append((name, { Data(map.render().utf8) })) }
-        files.append(("report.html", { Data(html(plots: plots.map(\.0), maps: maps.map(\.0)).utf8) }))
+        for (name, map) in maps { files.append((name, { try $0.write(map.render()) })) }
+        files.append(("report.html", { try $0.write(html(plots: plots.map(\.0), maps: maps.map(\.0))) }))
         return try Self.writeAsOneSet(files, to: folder, record: "analysis.json")
     }
 
-    /// Writes `files` (each name with the maker of its bytes, called when that file is written) as
-    /// one set: each into a staging folder inside `folder` and flushed, then
+    /// Writes `files` (each name with what fills it, called when that file is written) as one
+    /// set: each into a staging folder inside `folder` and flushed, then
     /// moved into place with `record` removed first and put back last, so the folder holds either
     /// this run's whole set or what it held before (a failed write removes the staging folder),
     /// and never a record beside files it does not describe.
-    static func writeAsOneSet(_ files: [(String, () throws -> Data)], to folder: String, record: String) throws -> [String] {
+    static func writeAsOneSet(_ files: [(String, (AppendingFile) throws -> Void)], to folder: String, record: String) throws -> [String] {
         let staging = folder + "/.femtofit-partial-analysis-\(getpid())"
         try? FileManager.default.removeItem(atPath: staging)
         guard mkdir(staging, 0o755) == 0 else {
             throw TransportError.cannotWrite("\(folder): cannot write into the output folder: \(SystemError.words(errno: errno))")
         }
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        for (name, make) in files {
+        for (name, fill) in files {
             let path = folder + "/" + name
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
                 throw TransportError.cannotWrite("\(path): \(SystemError.words(errno: EISDIR))")
             }
-            let data = try make()
-            do { try data.write(to: URL(fileURLWithPath: staging + "/" + name)) } catch {
-                throw TransportError.cannotWrite("\(path): cannot be written: \(SystemError.words(error))")
+            do {
+                let file = try AppendingFile(creating: staging + "/" + name)
+                try fill(file)
+                file.flush()
+            } catch let failure as AppendingFile.Failure {
+                throw TransportError.cannotWrite("\(path): \(failure.problem)")
             }
-            let descriptor = open(staging + "/" + name, O_RDONLY)
-            if descriptor >= 0 { fsync(descriptor); close(descriptor) }
         }
         unlink(folder + "/" + record)
         let ordered = files.map(\.0).filter { $0 != record } + files.map(\.0).filter { $0 == record }
@@ -107,16 +108,18 @@ public struct AnalysisReport: Sendable {
         return text
     }
 
-    func pointsCSV() -> String {
-        var text = "fluence,wavelength_nm,spot,delay_fs,sigma_nm,sigma_err_nm,msd_nm2,msd_err_nm2,d_cm2_s,d_err_cm2_s,length_nm,length_err_nm,local_exponent,local_exponent_err,model_msd_nm2\n"
+    /// points.csv: one row per frame of every series, written a series at a time.
+    func writePointsCSV(to file: AppendingFile) throws {
+        try file.write("fluence,wavelength_nm,spot,delay_fs,sigma_nm,sigma_err_nm,msd_nm2,msd_err_nm2,d_cm2_s,d_err_cm2_s,length_nm,length_err_nm,local_exponent,local_exponent_err,model_msd_nm2\n")
         for block in document.blocks {
+            var text = ""
             for p in block.analysis.points {
                 let values = [p.delayFs, p.sigmaNm, p.sigmaErrorNm, p.msdNm2.value, p.msdNm2.stderr, p.diffusivity.value, p.diffusivity.stderr,
                               p.lengthNm.value, p.lengthNm.stderr, p.localExponent.value, p.localExponent.stderr, block.analysis.modelMSD(at: p.delayFs) ?? .nan]
                 text += keyColumns(block.key) + "," + values.map { Self.number($0) }.joined(separator: ",") + "\n"
             }
+            try file.write(text)
         }
-        return text
     }
 
     /// Log-spaced times over a series' frames, for drawing its model.
