@@ -15,16 +15,26 @@ public enum CSVRecords {
 
     /// The records of normalised text (`TextFile.normalised`); blank lines are skipped.
     public static func parse(_ text: String) throws(UnclosedQuote) -> [Record] {
+        var records: [Record] = []
+        do { try forEach(text) { records.append($0) } } catch let unclosed as UnclosedQuote { throw unclosed } catch {
+            preconditionFailure("collecting records throws nothing else: \(error)")
+        }
+        return records
+    }
+
+    /// The same records handed to `body` one at a time, as they are parsed, so that a reader of a
+    /// large file need not hold them all. An unclosed quote is found at the end, after `body` has
+    /// had the records before it.
+    public static func forEach(_ text: String, _ body: (Record) throws -> Void) throws {
         var parser = Parser()
-        for byte in text.utf8 { parser.take(byte) }
-        parser.take(10)  // a final line end, so the last record closes like the others
+        for byte in text.utf8 { if let record = parser.take(byte) { try body(record) } }
+        // A final line end, so the last record closes like the others.
+        if let record = parser.take(10) { try body(record) }
         if parser.inQuotes { throw UnclosedQuote(line: parser.quoteLine) }
-        return parser.records
     }
 
     /// The state between bytes.
     struct Parser {
-        var records: [Record] = []
         var fields: [String] = []
         var field: [UInt8] = []
         /// The field began with a quote (its text is what the quotes held, taken as it is).
@@ -35,19 +45,20 @@ public enum CSVRecords {
         var blank = true
         var line = 1, recordLine = 1, quoteLine = 1
 
-        mutating func take(_ byte: UInt8) {
+        /// Reads one byte; the record it completes, if any.
+        mutating func take(_ byte: UInt8) -> Record? {
             if inQuotes {
                 if quoteSeen {
                     quoteSeen = false
-                    if byte == 34 { field.append(34); return }  // "" inside quotes
+                    if byte == 34 { field.append(34); return nil }  // "" inside quotes
                     inQuotes = false  // the closing quote; this byte is read below
                 } else if byte == 34 {
                     quoteSeen = true
-                    return
+                    return nil
                 } else {
                     if byte == 10 { line += 1 }
                     field.append(byte)
-                    return
+                    return nil
                 }
             }
             switch byte {
@@ -62,17 +73,19 @@ public enum CSVRecords {
                 finishField()
             case 10:
                 finishField()
-                if !blank { records.append(Record(line: recordLine, fields: fields)) }
+                let record = blank ? nil : Record(line: recordLine, fields: fields)
                 fields.removeAll(keepingCapacity: true)
                 blank = true
                 line += 1
                 recordLine = line
+                return record
             case 32, 9:
                 if !quoted { field.append(byte) }  // spaces after a closing quote are dropped
             default:
                 blank = false
                 field.append(byte)  // text after a closing quote is kept, as most readers do
             }
+            return nil
         }
 
         mutating func finishField() {

@@ -3,7 +3,8 @@ import TextInput
 
 /// A comma-separated file with a header line, as femtofit writes them or as a spreadsheet saves
 /// them (quoted fields, a byte-order mark, CRLF line ends: `CSVRecords`, `TextFile`), read with
-/// errors that name the file, the line and the column.
+/// errors that name the file, the line and the column. `init` holds every row; `forEachRow`
+/// hands them over one at a time (a fits.csv of 10^6 rows held as fields is hundreds of MB).
 struct CSVTable {
     var source: String
     var header: [String]
@@ -12,58 +13,92 @@ struct CSVTable {
     var lines: [Int]
 
     init(text: String, source: String) throws {
+        var header: [String] = [], rows: [[String]] = [], lines: [Int] = []
+        try Self.forEachRow(text: text, source: source, header: { header = $0 }) { row in
+            rows.append(row.fields)
+            lines.append(row.line)
+        }
         self.source = source
-        var records: [CSVRecords.Record]
-        do { records = try CSVRecords.parse(TextFile.normalised(text)) } catch {
-            throw TransportError.badInput("\(source): line \(error.line) opens a quoted field that is never closed; the file is truncated or was edited")
-        }
-        guard !records.isEmpty else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
-        header = records.removeFirst().fields
-        rows = []
-        rows.reserveCapacity(records.count)
-        for record in records {
-            guard record.fields.count == header.count else {
-                throw TransportError.badInput("\(source): line \(record.line) has \(record.fields.count) fields, the header \(header.count); the file is truncated or was edited")
-            }
-            rows.append(record.fields)
-        }
-        lines = records.map(\.line)
+        self.header = header
+        self.rows = rows
+        self.lines = lines
     }
 
     init(path: String) throws {
-        let text: String
-        do { text = try TextFile.read(path) } catch {
+        try self.init(text: try Self.text(path), source: path)
+    }
+
+    /// The text of the file at `path`, or an error that names it.
+    static func text(_ path: String) throws -> String {
+        do { return try TextFile.read(path) } catch {
             throw TransportError.badInput("\(path): \(error)")
         }
-        try self.init(text: text, source: path)
+    }
+
+    /// Reads `text`: its header to `header`, then each row to `body`, checked for its field count.
+    static func forEachRow(text: String, source: String, header: ([String]) throws -> Void, _ body: (CSVRow) throws -> Void) throws {
+        var columns: [String]?
+        do {
+            try CSVRecords.forEach(TextFile.normalised(text)) { record in
+                guard let names = columns else {
+                    columns = record.fields
+                    try header(record.fields)
+                    return
+                }
+                guard record.fields.count == names.count else {
+                    throw TransportError.badInput("\(source): line \(record.line) has \(record.fields.count) fields, the header \(names.count); the file is truncated or was edited")
+                }
+                try body(CSVRow(source: source, header: names, fields: record.fields, line: record.line))
+            }
+        } catch let unclosed as CSVRecords.UnclosedQuote {
+            throw TransportError.badInput("\(source): line \(unclosed.line) opens a quoted field that is never closed; the file is truncated or was edited")
+        }
+        guard columns != nil else { throw TransportError.badInput("\(source): is empty; expected a header line and one row per frame") }
     }
 
     func column(_ name: String) -> Int? { header.firstIndex(of: name) }
 
-    /// The number in `row` (from 0) and `column`; "nan" reads as NaN.
-    func number(_ row: Int, _ column: Int) throws -> Double {
-        let f = rows[row][column].lowercased()
+    /// Row `row` (from 0), to read its fields.
+    func row(_ row: Int) -> CSVRow { CSVRow(source: source, header: header, fields: rows[row], line: lines[row]) }
+
+    func number(_ row: Int, _ column: Int) throws -> Double { try self.row(row).number(column) }
+    func wholeNumber(_ row: Int, _ column: Int) throws -> Int { try self.row(row).wholeNumber(column) }
+    func seriesKey(_ row: Int) throws -> FitsTable.SeriesKey { try self.row(row).seriesKey() }
+}
+
+/// One row of a `CSVTable`, read with errors that name the file, its line and the column.
+struct CSVRow {
+    let source: String
+    let header: [String]
+    let fields: [String]
+    let line: Int
+
+    func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+
+    /// The number in `column`; "nan" reads as NaN.
+    func number(_ column: Int) throws -> Double {
+        let f = fields[column].lowercased()
         if f == "nan" { return .nan }
         guard let v = Double(f) else {
-            throw TransportError.badInput("\(source): line \(lines[row]), column \(header[column]): '\(rows[row][column])' is not a number")
+            throw TransportError.badInput("\(source): line \(line), column \(header[column]): '\(fields[column])' is not a number")
         }
         return v
     }
 
     /// A whole number (an index), refused when it is not one.
-    func wholeNumber(_ row: Int, _ column: Int) throws -> Int {
-        let v = try number(row, column)
+    func wholeNumber(_ column: Int) throws -> Int {
+        let v = try number(column)
         guard v.isFinite, v == v.rounded(), abs(v) < 1e15 else {
-            throw TransportError.badInput("\(source): line \(lines[row]), column \(header[column]): '\(rows[row][column])' is not a whole number")
+            throw TransportError.badInput("\(source): line \(line), column \(header[column]): '\(fields[column])' is not a whole number")
         }
         return Int(v)
     }
 
-    /// The series a row belongs to, from the optional fluence, wavelength_nm and spot columns.
-    func seriesKey(_ row: Int) throws -> FitsTable.SeriesKey {
-        FitsTable.SeriesKey(fluence: try column("fluence").map { try number(row, $0) },
-                            wavelengthNm: try column("wavelength_nm").map { try number(row, $0) },
-                            spot: try column("spot").map { try wholeNumber(row, $0) })
+    /// The series the row belongs to, from the optional fluence, wavelength_nm and spot columns.
+    func seriesKey() throws -> FitsTable.SeriesKey {
+        FitsTable.SeriesKey(fluence: try column("fluence").map { try number($0) },
+                            wavelengthNm: try column("wavelength_nm").map { try number($0) },
+                            spot: try column("spot").map { try wholeNumber($0) })
     }
 }
 

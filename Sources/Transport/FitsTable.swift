@@ -50,48 +50,24 @@ public struct FitsTable: Sendable {
     }
 
     public init(csv text: String, source: String, pixelSize: Double?) throws {
-        let table = try CSVTable(text: text, source: source)
-        func column(_ name: String) -> Int? { table.column(name) }
-        guard let delayColumn = column("delay_fs") else {
-            throw TransportError.badInput("\(source): has no delay_fs column, so MSD(t) cannot be formed; fit again with `femtofit fit --delays FILE` or from a dataset folder")
-        }
-        var scale = 1.0
-        var widthColumns: [(value: Int, error: Int)] = []
-        for unit in ["nm", "px"] {
-            let names = column("sigma_\(unit)") != nil ? ["sigma_\(unit)"] : ["sigma_x_\(unit)", "sigma_y_\(unit)"]
-            let found = names.compactMap { n in column(n).flatMap { v in column(n + "_err").map { (v, $0) } } }
-            guard found.count == names.count else { continue }
-            widthColumns = found
-            if unit == "px" {
-                guard let pixelSize else {
-                    throw TransportError.badInput("\(source): widths are in pixels (\(names[0])); give --pixel-size NM to put them in nm")
-                }
-                guard pixelSize > 0, pixelSize.isFinite else {
-                    throw TransportError.badSetting("pixel size \(pixelSize) nm: give a positive size in nm")
-                }
-                scale = pixelSize
-            }
-            break
-        }
-        guard !widthColumns.isEmpty else {
-            throw TransportError.badInput("\(source): has no width columns with errors (sigma_nm and sigma_nm_err, or sigma_px and sigma_px_err); fit a Gaussian model")
-        }
-        let stateColumn = column("state"), amplitudeColumn = column("amplitude")
+        // Rows go into their series as they are parsed: a table of 10^6 rows is never held as text fields.
+        var columns: Columns?
         var bySeries: [SeriesKey: Series] = [:]
-        for row in table.rows.indices {
-            let key = try table.seriesKey(row)
+        try CSVTable.forEachRow(text: text, source: source, header: { columns = try Columns($0, source: source, pixelSize: pixelSize) }) { row in
+            guard let columns else { return }
+            let key = try row.seriesKey()
             // A Gaussian's width has no sign; elliptic widths combine as a geometric mean, whose
             // relative error is the root-sum-square of the relative errors over their count.
-            let widths = try widthColumns.map { (abs(try table.number(row, $0.value)) * scale, try table.number(row, $0.error) * scale) }
+            let widths = try columns.widths.map { (abs(try row.number($0.value)) * columns.scale, try row.number($0.error) * columns.scale) }
             let n = Double(widths.count)
             let sigma = exp(widths.map { log($0.0) }.reduce(0, +) / n)
             let error = sigma / n * widths.map { ($0.1 / $0.0) * ($0.1 / $0.0) }.reduce(0, +).squareRoot()
-            var s = bySeries[key] ?? Series(key: key)
-            s.delays.append(try table.number(row, delayColumn))
+            var s = bySeries.removeValue(forKey: key) ?? Series(key: key)
+            s.delays.append(try row.number(columns.delay))
             s.sigmas.append(sigma)
             s.errors.append(error)
-            s.valid.append(stateColumn.map { table.rows[row][$0] == "converged" } ?? true)
-            s.amplitudes.append(try amplitudeColumn.map { try table.number(row, $0) } ?? .nan)
+            s.valid.append(columns.state.map { row.fields[$0] == "converged" } ?? true)
+            s.amplitudes.append(try columns.amplitude.map { try row.number($0) } ?? .nan)
             bySeries[key] = s
         }
         guard !bySeries.isEmpty else { throw TransportError.badInput("\(source): has a header but no frames") }
@@ -102,5 +78,47 @@ public struct FitsTable: Sendable {
             }
         }
         series = bySeries.values.sorted { $0.key < $1.key }
+    }
+
+    /// Where a fits.csv keeps what the analysis reads, found from its header, with the clear
+    /// errors for a file that lacks it.
+    struct Columns {
+        var delay: Int
+        var widths: [(value: Int, error: Int)]
+        /// nm per width unit (the pixel size for widths in pixels).
+        var scale: Double
+        var state: Int?
+        var amplitude: Int?
+
+        init(_ header: [String], source: String, pixelSize: Double?) throws {
+            func column(_ name: String) -> Int? { header.firstIndex(of: name) }
+            guard let delay = column("delay_fs") else {
+                throw TransportError.badInput("\(source): has no delay_fs column, so MSD(t) cannot be formed; fit again with `femtofit fit --delays FILE` or from a dataset folder")
+            }
+            self.delay = delay
+            scale = 1
+            widths = []
+            for unit in ["nm", "px"] {
+                let names = column("sigma_\(unit)") != nil ? ["sigma_\(unit)"] : ["sigma_x_\(unit)", "sigma_y_\(unit)"]
+                let found = names.compactMap { n in column(n).flatMap { v in column(n + "_err").map { (v, $0) } } }
+                guard found.count == names.count else { continue }
+                widths = found
+                if unit == "px" {
+                    guard let pixelSize else {
+                        throw TransportError.badInput("\(source): widths are in pixels (\(names[0])); give --pixel-size NM to put them in nm")
+                    }
+                    guard pixelSize > 0, pixelSize.isFinite else {
+                        throw TransportError.badSetting("pixel size \(pixelSize) nm: give a positive size in nm")
+                    }
+                    scale = pixelSize
+                }
+                break
+            }
+            guard !widths.isEmpty else {
+                throw TransportError.badInput("\(source): has no width columns with errors (sigma_nm and sigma_nm_err, or sigma_px and sigma_px_err); fit a Gaussian model")
+            }
+            state = column("state")
+            amplitude = column("amplitude")
+        }
     }
 }
