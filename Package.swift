@@ -26,9 +26,12 @@ let fastMath: [SwiftSetting] = buildNative
 // `-static-stdlib` links the standard library and Dispatch statically; Foundation (which the
 // engine's CPU thread count, locks and OpenCL program cache use) and what it stands on are named
 // here, in one group because they refer to each other. Linux only: on macOS the runtime is part
-// of the system.
+// of the system. FEMTOFIT_SHARED_RUNTIME=1 links the shared runtime instead: scripts/hardening
+// does for ThreadSanitizer, which sees the library's threads join only through the shared
+// Dispatch its interceptors wrap (a static copy's joins are invisible, so every result read after
+// a parallel fit is reported as a race).
 #if os(Linux)
-let staticRuntime = ["-static-stdlib", "-Xlinker", "--start-group",
+let staticRuntime = environment["FEMTOFIT_SHARED_RUNTIME"] == "1" ? [] : ["-static-stdlib", "-Xlinker", "--start-group",
                      "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials",
                      "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims",
                      "-lswiftDispatch", "-lswiftSynchronization", "-Xlinker", "--end-group"]
