@@ -9,6 +9,9 @@ import Transport
 /// `femtofit analyze`: from a dataset folder (fitted first, as `femtofit fit` would) or a fits.csv
 /// to the transport physics: analysis.json, CSVs, SVG plots and an HTML report.
 struct AnalyzeCommand: ParsableCommand {
+    /// Series summarised on standard output, at most.
+    static let printedSeries = 20
+
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Transport analysis (MSD, D(t), regimes, D_max, mobility) of a dataset folder or a fits.csv.",
@@ -96,7 +99,8 @@ struct AnalyzeCommand: ParsableCommand {
         report.spotPositions = spotPositions
         report.extraMaps = kineticsMaps
         let paths = try report.write(to: output)
-        for b in blocks {
+        // A line per series, up to a screenful: 10^4 of them would bury the rest of the output.
+        for b in blocks.prefix(Self.printedSeries) {
             let a = b.analysis
             var line = "\(b.key.label): sigma_0 \(format(a.sigma0Nm)) nm"
             if let dMax = a.dMax, let length = a.bandLike.lengthNm, let persistence = a.bandLike.persistenceFs {
@@ -108,6 +112,9 @@ struct AnalyzeCommand: ParsableCommand {
                 line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \(String(format: "%.2f", $0.alpha.value)))" }.joined(separator: ", ")
             }
             print(line)
+        }
+        if blocks.count > Self.printedSeries {
+            print("... and \(blocks.count - Self.printedSeries) more series: every series is in analysis.csv and analysis.json")
         }
         for r in outcome.disorder {
             print("\(r.key.label): energetic disorder sigma_inh \(format(r.disorder.sigmaInhMeV)) meV (red shift \(format(r.disorder.shiftMeV)) meV, tau \(format(r.disorder.tauFs, digits: 0)) fs)")

@@ -82,6 +82,22 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(badTemperature.stderr.contains("temperature"), badTemperature.stderr)
     }
 
+    /// Many series: a screenful of summary lines, then how many more and where they are.
+    func testAnalyzeSummarisesAScreenfulOfSeries() throws {
+        var text = "index,spot,delay_fs,sigma_nm,sigma_nm_err,state\n"
+        for spot in 0..<25 {
+            for (k, delay) in [10.0, 20, 50, 100, 200, 500, 1000, 2000].enumerated() {
+                text += "\(k),\(spot),\(delay),\(140 + 0.1 * Double((k * 7 + spot) % 5)),0.5,converged\n"
+            }
+        }
+        try text.write(toFile: folder + "/fits.csv", atomically: true, encoding: .utf8)
+        let run = try femtofit(["analyze", folder + "/fits.csv", "--output", folder + "/out"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = run.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains(": sigma_0 ") }.count, 20, run.stdout)
+        XCTAssertTrue(run.stdout.contains("... and 5 more series: every series is in analysis.csv and analysis.json"), run.stdout)
+    }
+
     func testVersion() throws {
         let run = try femtofit(["--version"])
         XCTAssertEqual(run.status, 0)
