@@ -13,10 +13,7 @@ final class BrokenPowerLawGradientTests: XCTestCase {
         for segments in 1...4 {
             let model = BrokenPowerLaw(segmentCount: segments)
             for _ in 0..<200 {
-                var p = [Double.random(in: 1e3...3e4, using: &generator), Double.random(in: 0...6, using: &generator)]
-                p += (0..<segments).map { _ in Double.random(in: -0.5...2.5, using: &generator) }
-                // Breaks increasing in ln fs between 30 fs and 3e5 fs.
-                p += (0..<(segments - 1)).map { _ in Double.random(in: log(30.0)...log(3e5), using: &generator) }.sorted()
+                let p = randomBrokenPowerLawParameters(model, sortedBreaks: true, using: &generator)
                 let t = [-50.0, 0] + (0..<12).map { _ in exp(Double.random(in: log(5.0)...log(6e5), using: &generator)) }
                 for delay in t {
                     var gradient = [Double](repeating: .nan, count: model.parameterCount)
@@ -43,6 +40,16 @@ final class BrokenPowerLawGradientTests: XCTestCase {
             }
         }
     }
+}
+
+/// Random regime-model parameters for the tests: sigma_0^2, a level, exponents from -0.5 to 2.5,
+/// and breaks between 30 fs and 3e5 fs (ln fs), increasing unless `sortedBreaks` is false.
+func randomBrokenPowerLawParameters(_ model: BrokenPowerLaw, sortedBreaks: Bool, using generator: inout SplitMix) -> [Double] {
+    let segments = model.segmentCount
+    var p = [Double.random(in: 1e3...3e4, using: &generator), Double.random(in: 0...6, using: &generator)]
+    p += (0..<segments).map { _ in Double.random(in: -0.5...2.5, using: &generator) }
+    let breaks = (0..<(segments - 1)).map { _ in Double.random(in: log(30.0)...log(3e5), using: &generator) }
+    return p + (sortedBreaks ? breaks.sorted() : breaks)
 }
 
 /// A small seeded generator for the test's own draws.

@@ -14,7 +14,7 @@ final class BrokenPowerLawProblemTests: XCTestCase {
         for segments in 1...4 {
             let model = BrokenPowerLaw(segmentCount: segments)
             for trial in 0..<100 {
-                let p = Self.randomParameters(model, sortedBreaks: trial % 5 != 0, using: &generator)
+                let p = randomBrokenPowerLawParameters(model, sortedBreaks: trial % 5 != 0, using: &generator)
                 let t = [-50.0, 0] + (0..<30).map { _ in exp(Double.random(in: log(5.0)...log(6e5), using: &generator)) }.sorted()
                 let sigma = t.map { _ in Double.random(in: 5...500, using: &generator) }
                 let y = t.indices.map { model.sigmaSquared(p, at: t[$0]) + sigma[$0] * Double.random(in: -3...3, using: &generator) }
@@ -46,15 +46,6 @@ final class BrokenPowerLawProblemTests: XCTestCase {
                 }
             }
         }
-    }
-
-    /// A sigma_0^2, a level and exponents, and breaks between 30 fs and 3e5 fs (ln fs).
-    static func randomParameters(_ model: BrokenPowerLaw, sortedBreaks: Bool, using generator: inout SplitMix) -> [Double] {
-        let segments = model.segmentCount
-        var p = [Double.random(in: 1e3...3e4, using: &generator), Double.random(in: 0...6, using: &generator)]
-        p += (0..<segments).map { _ in Double.random(in: -0.5...2.5, using: &generator) }
-        let breaks = (0..<(segments - 1)).map { _ in Double.random(in: log(30.0)...log(3e5), using: &generator) }
-        return p + (sortedBreaks ? breaks.sorted() : breaks)
     }
 
     /// chi^2, JᵀWJ and JᵀW r summed frame by frame from `BrokenPowerLaw.sigmaSquared(_:logTime:gradient:)`.
