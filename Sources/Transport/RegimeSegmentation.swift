@@ -92,9 +92,10 @@ public struct RegimeSegmentation: Sendable {
     }
 
     /// One LM fit; nil when it fails or leaves a segment with too few delays.
-    /// `fixing`: a parameter held at its start value (for likelihood-ratio tests).
+    /// `fixing`: a parameter held at its start value (for likelihood-ratio tests); `maxIterations`
+    /// 0 gives the covariance at `start`.
     static func fit(_ model: BrokenPowerLaw, _ t: [Double], _ y: [Double], _ e: [Double], start: [Double],
-                    positive: [Double], fixing: Int? = nil) -> CurveFit.Result? {
+                    positive: [Double], fixing: Int? = nil, maxIterations: Int = 300) -> CurveFit.Result? {
         let k = model.segmentCount
         let lo = log(positive.first!), hi = log(positive.last!)
         var lower = [0, -50] + [Double](repeating: -1, count: k) + [Double](repeating: lo, count: k - 1)
@@ -102,7 +103,7 @@ public struct RegimeSegmentation: Sendable {
         lower[0] = 0; upper[0] = y.min()! * 1.5
         if let fixing { lower[fixing] = start[fixing]; upper[fixing] = start[fixing] }
         var problem = BrokenPowerLawProblem(model: model, delays: t, y: y, sigma: e)
-        guard let r = CurveFit.levenbergMarquardt(start: start, lower: lower, upper: upper, pointCount: t.count, maxIterations: 300,
+        guard let r = CurveFit.levenbergMarquardt(start: start, lower: lower, upper: upper, pointCount: t.count, maxIterations: maxIterations,
                                                   chiSquare: { problem.chiSquare($0) }, normal: { problem.normal($0, &$1, &$2) }) else { return nil }
         var counts = [Int](repeating: 0, count: k)
         for x in positive { counts[model.segment(r.parameters, at: x)] += 1 }

@@ -330,7 +330,10 @@ public struct TransportAnalysis: Sendable {
         guard fit.model.alpha(fit.parameters, segment: 0) < 1, let constrained = constrainedFit(fit, t, y, e),
               constrained.chiSquare < fit.chiSquare - 1e-9 * max(1, fit.chiSquare) else { return fit }
         let positive = t.filter { $0 > 0 }
-        guard let best = RegimeSegmentation.fit(fit.model, t, y, e, start: constrained.parameters, positive: positive),
+        // When the free refit cannot keep every segment populated, the alpha_1 = 1 fit itself is
+        // the best valid point found: it is taken with the free model's covariance there.
+        guard let best = RegimeSegmentation.fit(fit.model, t, y, e, start: constrained.parameters, positive: positive)
+                ?? RegimeSegmentation.fit(fit.model, t, y, e, start: constrained.parameters, positive: positive, maxIterations: 0),
               best.chiSquare < fit.chiSquare else { return fit }
         let scale = max(1, best.chiSquare / Double(max(best.degreesOfFreedom, 1)))
         return RegimeSegmentation.Candidate(model: fit.model, parameters: best.parameters, covariance: best.covariance.map { $0.map { $0 * scale } },
