@@ -6,7 +6,8 @@ import Transport
 /// The film the simulated microscope looks at: the paper's pure CQD film by default
 /// (REFERENCE §2), with `TAMSimulator`'s transport truth and decay. What the probe sees at a delay, pulse energy and probe wavelength: the ΔT/T
 /// spot's peak (bleach positive near the band edge, photo-induced absorption negative beyond it),
-/// its width from the transport truth at the fluence, and its decay.
+/// its width from the transport truth at the fluence, and its decay (of the spot's integral, as in
+/// `TAMSimulator`: the peak falls as the spot spreads).
 public struct SimulatedSample: Sendable {
     /// <N_abs> per nJ of pump pulse energy: 3, 6 and 9 nJ give the paper's 0.045, 0.09, 0.135.
     public var nAbsPerNanojoule = 0.015
@@ -44,6 +45,9 @@ public struct SimulatedSample: Sendable {
         guard delay >= 0 else { return (0, truth.sigma0) }
         let decay = TAMSimulator.decay(at: delay)
         let band = wavelength > absorptionEdge ? -0.5 : exp(-pow((wavelength - bandCentre) / bandWidth, 2) / 2)
-        return (signalPerNAbs * n * decay * band, truth.sigma(at: delay))
+        // The spot's integral (the carrier count) is what recombination alone changes: its peak
+        // falls as it spreads.
+        let spread = truth.sigma0 / truth.sigma(at: delay)
+        return (signalPerNAbs * n * decay * band * spread * spread, truth.sigma(at: delay))
     }
 }

@@ -58,7 +58,7 @@ public struct KineticsMap: Sendable {
         let peak = summed.indices.max { summed[$0] < summed[$1] }!
         let rise = summed.indices.first { summed[$0] >= summed[peak] / 2 } ?? peak
         var t0 = delays[rise], irf = step
-        let estimate = try TimeZero.estimate(delays: delays, signal: summed)
+        let estimate = TimeZero.estimate(delays: delays, signal: summed)
         if let estimate, estimate.converged, estimate.irfSigma.isFinite, estimate.irfSigma > 0, estimate.t0.isFinite {
             t0 = estimate.t0
             irf = estimate.irfSigma

@@ -4,11 +4,13 @@ import Foundation
 /// From a dataset's frames to what the fits see, for one series: ΔT/T per run
 /// (`DifferentialStack`), saturated pixels masked, runs lined up (`Registration`) and averaged
 /// with outliers rejected, the
-/// variance of that average, the background before time zero subtracted, and the sign made
-/// positive. Every step is on by default and can be switched off; what was repaired or masked is
+/// variance of that average, time zero found on the rise, the background from well before it
+/// subtracted, and the sign made positive. Every step is on by default and can be switched off; what was repaired or masked is
 /// counted for the report.
 public struct Preprocessing: Sendable, Equatable {
-    /// Subtract, pixel by pixel, the mean ΔT/T of the frames before time zero (needs some).
+    /// Subtract, pixel by pixel, the mean ΔT/T of the frames well before time zero: more than
+    /// three instrument-response sigmas before the rise when time zero is found (frames just
+    /// before zero already hold part of a resolved rise), else those at negative delays.
     public var subtractBackground = true
     /// Reject a run's pixel lying more than `outlierThreshold` standard deviations from the
     /// median of the runs (3 runs or more). The standard deviation of one run is the median of
@@ -38,8 +40,9 @@ public struct Preprocessing: Sendable, Equatable {
     public var registerSpots = true
     /// Mask the pixels dataset.json lists as bad and the hot or dead ones found (`BadPixelMask`).
     public var maskBadPixels = true
-    /// Move the series' delays so that time zero is at the rise of its signal (`TimeZero`), when
-    /// the rise pins it to `TimeZero.maximumError` fs.
+    /// Move the series' delays so that time zero is at the rise of its frame-summed signal
+    /// (`TimeZero`, fitted before the background is subtracted), when the rise pins it
+    /// (`TimeZero.problem`).
     public var findTimeZero = true
 
     public init() {}
@@ -57,8 +60,11 @@ public struct Preprocessing: Sendable, Equatable {
         public var signal: ImageStack
         /// The delay of each frame, fs: as acquired, or from the time zero found.
         public var delayFs: [Double]
-        /// The time-zero fit, when one was made (used or not: see `notes`).
+        /// The time-zero fit, when one was made, and whether the delays were moved by it.
         public var timeZero: TimeZero.Estimate?
+        public var timeZeroUsed: Bool
+        /// What was added to the acquired delays, fs (-t0 when time zero was used, else 0).
+        public var delayShiftFs: Double { timeZeroUsed ? -(timeZero?.t0 ?? 0) : 0 }
         /// Variance of each pixel of `signal` (nil: one run, or weights off); NaN where unknown.
         public var variance: ImageStack?
         public var sign: Sign
@@ -84,10 +90,6 @@ public struct Preprocessing: Sendable, Equatable {
     public func run(_ dataset: Dataset, series: DifferentialStack.Series, spotReference: ImageStack? = nil) throws -> Series {
         let m = dataset.manifest, size = m.frameWidth * m.frameHeight, runs = m.axes.runs, delays = m.axes.delayFs
         let saturation = saturation(for: dataset)
-        let preTimeZero = delays.indices.filter { delays[$0] < 0 }
-        if subtractBackground && preTimeZero.isEmpty {
-            throw TAMDataError(dataset.folder + "/" + Dataset.manifestName, "has no delays before time zero, so the background cannot be measured; acquire a few frames at negative delays, or fit without background subtraction (--no-background)")
-        }
         var notes: [String] = []
         var shifts = [(dx: Double, dy: Double)](repeating: (0, 0), count: runs)
         if registerRuns && runs > 1 && min(m.frameWidth, m.frameHeight) < 8 {
@@ -143,11 +145,33 @@ public struct Preprocessing: Sendable, Equatable {
                 }
             }
         }
+        // Time zero first, on the averaged frames before any background is taken: frames just
+        // before zero can already hold part of the rise.
+        var delayFs = delays
+        var timeZero: TimeZero.Estimate?, timeZeroUsed = false
+        if findTimeZero {
+            let trace = Self.summedTrace(mean, variance: wantVariance ? variance : nil, size: size, frames: delays.count)
+            switch TimeZero.fit(delays: delays, signal: trace.signal, variance: trace.variance) {
+            case let .fitted(found):
+                timeZero = found
+                let said = String(format: "%.1f ± %.1f fs (IRF FWHM %.0f fs; %d frames up to %.0f fs)", found.t0, found.standardError, found.irfFWHM, found.pointCount, found.windowEnd)
+                if let problem = TimeZero.problem(found) {
+                    notes.append("time zero: the rise gives \(said), \(problem), so the delays are as acquired")
+                } else {
+                    timeZeroUsed = true
+                    delayFs = delays.map { $0 - found.t0 }
+                    notes.append("time zero: the signal rises at \(said); delays moved by " + String(format: "%.1f fs", -found.t0))
+                }
+            case let .failed(reason):
+                notes.append("time zero: not found (\(reason)), so the delays are as acquired")
+            }
+        }
         if subtractBackground {
-            // The mean pre-time-zero frame, pixel by pixel; its own variance adds to every frame's.
+            let frames = try backgroundFrames(delays: delays, timeZero: timeZeroUsed ? timeZero : nil, dataset: dataset)
+            // The mean of those frames, pixel by pixel; its own variance adds to every frame's.
             for k in 0..<size {
                 var sum = 0.0, sumVariance = 0.0, n = 0
-                for delay in preTimeZero where mean[delay * size + k].isFinite {
+                for delay in frames.indices where mean[delay * size + k].isFinite {
                     sum += Double(mean[delay * size + k])
                     if wantVariance { sumVariance += Double(variance[delay * size + k]) }
                     n += 1
@@ -159,13 +183,13 @@ public struct Preprocessing: Sendable, Equatable {
                     if wantVariance { variance[delay * size + k] += backgroundVariance }
                 }
             }
-            notes.append("background: the mean of \(preTimeZero.count) frame(s) before time zero subtracted from every frame")
+            notes.append(frames.note)
         }
         if wantVariance { Self.pool(&variance, width: m.frameWidth, height: m.frameHeight, frames: delays.count) }
         // The sign: of the largest |ΔT/T| after time zero in 3x3-smoothed frames (one noisy pixel
         // does not decide it).
         var extreme: Float = 0
-        for delay in delays.indices where delays[delay] >= 0 {
+        for delay in delays.indices where delayFs[delay] >= 0 {
             for k in 0..<size {
                 let value = Self.smoothed(mean, delay: delay, pixel: k, width: m.frameWidth, height: m.frameHeight)
                 if abs(value) > abs(extreme) { extreme = value }
@@ -177,7 +201,7 @@ public struct Preprocessing: Sendable, Equatable {
             notes.append("sign: photo-induced absorption (negative ΔT/T) flipped positive for fitting")
         }
         var summed = [Float](repeating: 0, count: size)
-        for delay in delays.indices where delays[delay] >= 0 {
+        for delay in delays.indices where delayFs[delay] >= 0 {
             for k in 0..<size where mean[delay * size + k].isFinite { summed[k] += mean[delay * size + k] }
         }
         if registerSpots, let spotReference, min(m.frameWidth, m.frameHeight) >= 8 {
@@ -196,31 +220,59 @@ public struct Preprocessing: Sendable, Equatable {
             notes.append(String(format: "registration: spot %d against spot 0 at (%.2f, %.2f) px", series.spot, shift.dx, shift.dy)
                          + (moved ? "; moved onto it" : "; under \(minimumShift) px, not moved"))
         }
-        var delayFs = delays
-        var timeZero: TimeZero.Estimate?
-        if findTimeZero {
-            let signal = delays.indices.map { delay -> Double in
-                var sum = 0.0
-                for k in 0..<size where mean[delay * size + k].isFinite { sum += Double(mean[delay * size + k]) }
-                return sum
-            }
-            timeZero = try TimeZero.estimate(delays: delays, signal: signal)
-            if let found = timeZero, TimeZero.isUsable(found) {
-                delayFs = delays.map { $0 - found.t0 }
-                notes.append(String(format: "time zero: the signal rises at %.1f ± %.1f fs (IRF sigma %.1f fs); delays moved by %.1f fs", found.t0, found.standardError, found.irfSigma, -found.t0))
-            } else if let found = timeZero {
-                notes.append(String(format: "time zero: the rise gives %.1f ± %.1f fs, not pinned to %.0f fs, so the delays are as acquired", found.t0, found.standardError, TimeZero.maximumError))
-            } else {
-                notes.append("time zero: no rise to fit, so the delays are as acquired")
-            }
-        }
         if rejected > 0 { notes.append("outliers: \(rejected) run pixel(s) beyond \(outlierThreshold) robust standard deviations left out of the average") }
         if saturated > 0 { notes.append("saturation: \(saturated) run pixel(s) at or above \(saturation ?? 0) counts masked") }
         if weights && runs < 2 { notes.append("weights: one run, so no scatter between runs to weigh by; the fits are unweighted") }
-        return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean), delayFs: delayFs, timeZero: timeZero,
+        return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean), delayFs: delayFs, timeZero: timeZero, timeZeroUsed: timeZeroUsed,
                       variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
                       sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes,
                       summedSignal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: summed))
+    }
+
+    /// The frames the background is taken from, and what the notes say about them.
+    struct BackgroundFrames {
+        var indices: [Int]
+        var note: String
+    }
+
+    /// With a time zero found: the frames more than `TimeZero.backgroundClearance` response
+    /// sigmas before the rise (2 when none are; the share of the rise they hold is said). Without
+    /// one: the frames at negative delays as acquired. None: an error naming what to do.
+    func backgroundFrames(delays: [Double], timeZero: TimeZero.Estimate?, dataset: Dataset) throws -> BackgroundFrames {
+        let manifest = dataset.folder + "/" + Dataset.manifestName
+        guard let found = timeZero else {
+            let before = delays.indices.filter { delays[$0] < 0 }
+            guard !before.isEmpty else {
+                throw TAMDataError(manifest, "has no delays before time zero, so the background cannot be measured; acquire a few frames at negative delays, or fit without background subtraction (--no-background)")
+            }
+            return BackgroundFrames(indices: before, note: "background: the mean of \(before.count) frame(s) before time zero subtracted from every frame")
+        }
+        for clearance in [TimeZero.backgroundClearance, 2] {
+            let limit = found.t0 - clearance * found.irfSigma
+            let before = delays.indices.filter { delays[$0] < limit }
+            guard !before.isEmpty else { continue }
+            let share = 0.5 * erfc(clearance / 2.0.squareRoot())
+            return BackgroundFrames(indices: before, note: String(format: "background: the mean of %d frame(s) at least %.0f IRF sigmas before the rise (before %.0f fs as acquired; at most %.2f %% of the signal) subtracted from every frame", before.count, clearance, limit, 100 * share))
+        }
+        throw TAMDataError(manifest, String(format: "no frame lies 2 instrument-response sigmas before the rise at %.1f fs (IRF sigma %.1f fs; the earliest frame is at %.1f fs), so the background cannot be measured without part of the signal; acquire frames further before time zero, or fit without background subtraction (--no-background)", found.t0, found.irfSigma, delays[0]))
+    }
+
+    /// The frame sum per delay over the pixels known at every delay (the spot's integral, up to
+    /// the background), and its variance when every one of those pixels has one.
+    static func summedTrace(_ mean: [Float], variance: [Float]?, size: Int, frames: Int) -> (signal: [Double], variance: [Double]?) {
+        let known = (0..<size).filter { k in (0..<frames).allSatisfy { mean[$0 * size + k].isFinite } }
+        var signal = [Double](repeating: 0, count: frames), summedVariance = [Double](repeating: 0, count: frames)
+        var varianceKnown = variance != nil
+        for f in 0..<frames {
+            for k in known {
+                signal[f] += Double(mean[f * size + k])
+                if let variance {
+                    let v = variance[f * size + k]
+                    if v.isFinite { summedVariance[f] += Double(v) } else { varianceKnown = false }
+                }
+            }
+        }
+        return (signal, varianceKnown ? summedVariance : nil)
     }
 
     /// Each run's drift against run 0, from their mean ΔT/T frames after time zero.

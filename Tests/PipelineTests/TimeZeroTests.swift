@@ -8,57 +8,154 @@ import FemtofitTestSupport
 /// Time zero from the rise of the signal, per wavelength (the chirp correction), and left alone
 /// where the delay grid cannot pin it.
 final class TimeZeroTests: XCTestCase {
-    /// Delays every 10 fs from -200 to 200 fs, then log-spaced to 5 ps.
-    let delays: [Double] = stride(from: -200.0, through: 200, by: 10).map { $0 } + (1...20).map { 200 * pow(25.0, Double($0) / 20) }
-
-    /// A rise at `t0` through a Gaussian response of sigma `irf`, decaying with 1 ps.
-    func kinetics(t0: Double, irf: Double) throws -> [Double] {
-        try ModelEvaluation.evaluate(.kinetics1, parameters: [1, 1000, t0, irf, 0], coordinates: .sharedX(delays), pointCount: delays.count).values
+    /// `preZero` frames every 40 fs before zero, every 20 fs from 0 to 400 fs, then log-spaced to
+    /// 100 ps: a grid that resolves a rise, as the raw-data path meets it.
+    static func risingGrid(preZero: Int) -> [Double] {
+        (0..<preZero).map { -40 * Double(preZero - $0) } + stride(from: 0.0, through: 400, by: 20).map { $0 }
+            + (1...29).map { 400 * pow(250.0, Double($0) / 29) }
     }
 
-    func testTheRiseGivesTimeZero() throws {
-        var random = SeededRandom(seed: freshSeed(83))
-        let noisy = try kinetics(t0: 37, irf: 25).map { $0 + 0.005 * (random.uniform() - 0.5) }
-        let found = try XCTUnwrap(try TimeZero.estimate(delays: delays, signal: noisy))
-        XCTAssertEqual(found.t0, 37, accuracy: 3)
-        XCTAssertTrue(TimeZero.isUsable(found), "\(found)")
-        // A grid with nothing between -100 and 0 fs cannot say where the step is.
-        let sparse: [Double] = [-300, -200, -100] + (0...30).map { 100 * pow(60.0, Double($0) / 30) - 100 }
-        let step = sparse.map { $0 < 0 ? 0.0 : exp(-$0 / 1000) }
-        XCTAssertFalse(TimeZero.isUsable(try TimeZero.estimate(delays: sparse, signal: step)))
-        XCTAssertNil(try TimeZero.estimate(delays: [0, 1, 2], signal: [0, 1, 1]), "too few points")
-    }
-
-    /// Two probe wavelengths whose signals rise 40 fs apart (chirp): each series' delays are moved
-    /// by its own time zero.
-    func testEachWavelengthGetsItsOwnTimeZero() throws {
-        let folder = NSTemporaryDirectory() + "femtofit-timezero-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (w, h) = (10, 10)
-        let spot = (0..<(w * h)).map { k -> Double in
-            let dx = Double(k % w) - 4.6, dy = Double(k / w) - 5.2
-            return exp(-(dx * dx + dy * dy) / 8)
-        }
-        var stacks: [String: ImageStack] = [:], entries: [FrameEntry] = []
-        for (wavelength, t0) in [(0, 0.0), (1, 40.0)] {
-            let curve = try kinetics(t0: t0, irf: 30)
-            stacks["w\(wavelength).tif"] = ImageStack(width: w, height: h, pixels: curve.flatMap { c in spot.map { Float(c * $0) } })
-            for delay in delays.indices {
-                entries.append(FrameEntry(delay: delay, wavelength: wavelength, kind: .dTT, file: "w\(wavelength).tif", page: delay))
+    /// The grid the issue asks for, on summed traces (where it is cheap): IRF 50–200 fs FWHM,
+    /// peak SNR 30–300, 3–8 frames before zero, bleach or photo-induced absorption, a fast or a
+    /// slow decay, and a spot whose integral is conserved or whose peak height is held (its sum
+    /// then grows for 100 ps). t0 must be within 2 of its standard errors in at least 95 % of
+    /// the traces it fits, and the errors honest: not inflated either (rms z near 1, about 68 %
+    /// within one). At most 2 % may get no time zero, each with its reason (at SNR 30 a 50 fs
+    /// response on 20 fs steps is at the edge of resolved).
+    func testTimeZeroIsFoundWithHonestErrorsOnAGridOfRises() throws {
+        let seed = freshSeed(0x7157)
+        var random = SeededRandom(seed: seed)
+        var z: [Double] = [], failed: [String] = []
+        for fwhm in [50.0, 90, 140, 200] {
+            for snr in [30.0, 100, 300] {
+                for preZero in [3, 5, 8] {
+                    for sign in [1.0, -1.0] {
+                        for fast in [true, false] {
+                            for conserves in [true, false] {
+                                for _ in 0..<16 {
+                                    var simulator = TAMSimulator()
+                                    simulator.irfFWHM = fwhm
+                                    simulator.timeZero = -30 + 90 * random.uniform()
+                                    simulator.amplitude = sign * 1000
+                                    simulator.conservesIntegral = conserves
+                                    if fast { simulator.recombination = [.init(fraction: 0.8, lifetimeFs: 300), .init(fraction: 0.2, lifetimeFs: 50_000)] }
+                                    let delays = Self.risingGrid(preZero: preZero)
+                                    let clean = delays.map { simulator.summedSignal(at: $0) }
+                                    let noise = clean.map(abs).max()! / snr
+                                    let trace = clean.map { 40 + $0 + noise * random.normal() }
+                                    let name = "IRF \(fwhm) fs, SNR \(snr), \(preZero) before zero, sign \(sign), fast \(fast), integral \(conserves), t0 \(simulator.timeZero)"
+                                    switch TimeZero.fit(delays: delays, signal: trace, variance: delays.map { _ in noise * noise }) {
+                                    case let .fitted(found):
+                                        z.append((found.t0 - simulator.timeZero) / found.standardError)
+                                        XCTAssertTrue(found.ci95[0] < found.t0 && found.t0 < found.ci95[1], name)
+                                    case let .failed(reason): failed.append(name + ": " + reason)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-        let manifest = DatasetManifest(pixelSizeNm: 50, frameWidth: w, frameHeight: h,
-                                       axes: ScanAxes(delayFs: delays, wavelengthNm: [950, 1050]), frames: entries)
-        try Dataset.write(manifest, stacks: stacks, to: folder)
+        let total = z.count + failed.count
+        let within2 = Double(z.filter { abs($0) <= 2 }.count) / Double(z.count)
+        let within1 = Double(z.filter { abs($0) <= 1 }.count) / Double(z.count)
+        let rms = (z.map { $0 * $0 }.reduce(0, +) / Double(z.count)).squareRoot()
+        let summary = "seed \(seed): \(total) traces, \(failed.count) not fitted, within 2 SE \(within2), within 1 SE \(within1), rms z \(rms); first failures \(failed.prefix(3))"
+        XCTAssertLessThanOrEqual(Double(failed.count), 0.02 * Double(total), summary)
+        XCTAssertGreaterThanOrEqual(within2, 0.95, summary)
+        XCTAssertGreaterThanOrEqual(within1, 0.6, summary)
+        XCTAssertLessThan(within1, 0.85, summary)
+        XCTAssertEqual(rms, 1, accuracy: 0.3, summary)
+        print(summary)
+    }
+
+    /// Without variances (one run) the noise comes from the scatter about the fit, and the 95 %
+    /// interval from Student's t on the fit's degrees of freedom.
+    func testWithoutVariancesTheIntervalStillCovers() throws {
+        let seed = freshSeed(0x7158)
+        var random = SeededRandom(seed: seed)
+        var covered = 0, total = 0
+        for _ in 0..<300 {
+            var simulator = TAMSimulator()
+            simulator.irfFWHM = 60 + 120 * random.uniform()
+            simulator.timeZero = -30 + 90 * random.uniform()
+            let delays = Self.risingGrid(preZero: 6)
+            let noise = simulator.summedSignal(at: 400) / 60
+            let trace = delays.map { simulator.summedSignal(at: $0) + noise * random.normal() }
+            guard let found = TimeZero.estimate(delays: delays, signal: trace) else { continue }
+            XCTAssertFalse(found.noiseFromVariance)
+            total += 1
+            if found.ci95[0] <= simulator.timeZero && simulator.timeZero <= found.ci95[1] { covered += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(total, 294, "seed \(seed)")
+        XCTAssertGreaterThanOrEqual(Double(covered) / Double(total), 0.91, "seed \(seed): \(covered) of \(total) intervals hold t0")
+    }
+
+    /// A grid with nothing between -100 and 0 fs cannot say where an instant step is; too few
+    /// frames give no fit at all, with the reason.
+    func testAnUnresolvedRiseIsNotUsed() throws {
+        let sparse: [Double] = [-300, -200, -100] + (0...30).map { 100 * pow(60.0, Double($0) / 30) - 100 }
+        let step = sparse.map { $0 < 0 ? 0.0 : exp(-$0 / 1000) }
+        XCTAssertFalse(TimeZero.isUsable(TimeZero.estimate(delays: sparse, signal: step)))
+        guard case let .failed(reason) = TimeZero.fit(delays: [0, 1, 2], signal: [0, 1, 1]) else { return XCTFail("three frames gave a fit") }
+        XCTAssertTrue(reason.contains("at least 7"), reason)
+        guard case .failed = TimeZero.fit(delays: Self.risingGrid(preZero: 4), signal: Self.risingGrid(preZero: 4).map { _ in 1 }) else {
+            return XCTFail("a flat trace gave a time zero")
+        }
+    }
+
+    /// The issue's raw dataset: a 90 fs response, 20 fs steps, seven frames before zero, two probe
+    /// wavelengths whose time zero differs by 60 fs, three runs with a drifting spot, shot noise.
+    /// Each wavelength's time zero is found through the whole preprocessing, the chirp between
+    /// them within 15 fs, and the background is taken only from frames well before the rise.
+    func testTheChirpBetweenTwoWavelengthsIsFoundOnARawDataset() throws {
+        let folder = NSTemporaryDirectory() + "femtofit-chirp-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var simulator = TAMSimulator()
+        simulator.width = 40; simulator.height = 40
+        simulator.irfFWHM = 90
+        simulator.amplitude = 4000; simulator.background = 400
+        simulator.seed = freshSeed(0x7159)
+        simulator.delays = (1...7).map { -20 * Double(8 - $0) } + stride(from: 0.0, through: 400, by: 20).map { $0 } + (1...8).map { 400 * pow(100.0, Double($0) / 8) }
+        let probes = [SimulatedDataset.Probe(wavelengthNm: 800, timeZeroFs: 0), SimulatedDataset.Probe(wavelengthNm: 850, timeZeroFs: 60)]
+        try SimulatedDataset.write(simulator, runs: 3, probes: probes, runDriftPx: (0.6, -0.4), to: folder)
         let dataset = try Dataset.open(folder)
         let series = DifferentialStack.series(of: dataset)
         XCTAssertEqual(series.count, 2)
-        let blue = try Preprocessing().run(dataset, series: series[0]), red = try Preprocessing().run(dataset, series: series[1])
-        XCTAssertEqual(try XCTUnwrap(blue.timeZero).t0, 0, accuracy: 2)
-        XCTAssertEqual(try XCTUnwrap(red.timeZero).t0, 40, accuracy: 2)
-        XCTAssertEqual(red.delayFs[20] - blue.delayFs[20], -40, accuracy: 3, "the red series' delays move 40 fs further")
-        XCTAssertTrue(red.notes.contains { $0.contains("time zero: the signal rises at") }, "\(red.notes)")
-        var off = Preprocessing(); off.findTimeZero = false
-        XCTAssertEqual(try off.run(dataset, series: series[1]).delayFs, delays)
+        let prepared = try series.map { try Preprocessing().run(dataset, series: $0) }
+        let found = try prepared.map { try XCTUnwrap($0.timeZero, "\($0.notes)") }
+        let context = "seed \(simulator.seed): \(found.map { "\($0.t0) ± \($0.standardError)" }); notes \(prepared.map(\.notes))"
+        XCTAssertEqual(found[0].t0, 0, accuracy: 15, context)
+        XCTAssertEqual(found[1].t0, 60, accuracy: 15, context)
+        XCTAssertEqual(found[1].t0 - found[0].t0, 60, accuracy: 15, "the chirp; " + context)
+        XCTAssertEqual(found[0].irfFWHM, 90, accuracy: 30, context)
+        for (series, estimate) in zip(prepared, found) {
+            XCTAssertTrue(series.timeZeroUsed, context)
+            XCTAssertEqual(series.delayShiftFs, -estimate.t0)
+            XCTAssertEqual(series.delayFs[10], simulator.delays[10] - estimate.t0, accuracy: 1e-9)
+            let background = try XCTUnwrap(series.notes.first { $0.hasPrefix("background:") })
+            XCTAssertTrue(background.contains("IRF sigmas before the rise"), background)
+            XCTAssertFalse(series.notes.joined().lowercased().contains("nan"), "\(series.notes)")
+        }
+    }
+
+    /// A rise before the first frame gives no time zero, and the note says why in words, never a
+    /// value beside a NaN error.
+    func testAFailedTimeZeroIsSaidInWords() throws {
+        let folder = NSTemporaryDirectory() + "femtofit-no-rise-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var simulator = TAMSimulator()
+        simulator.width = 24; simulator.height = 24
+        simulator.delays = [-100, -50] + (0..<12).map { 100 + 100 * Double($0) }
+        simulator.timeZero = -400
+        simulator.seed = freshSeed(0x715A)
+        try SimulatedDataset.write(simulator, to: folder)
+        let dataset = try Dataset.open(folder)
+        let series = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])
+        let note = try XCTUnwrap(series.notes.first { $0.hasPrefix("time zero:") })
+        XCTAssertFalse(series.timeZeroUsed, note)
+        XCTAssertFalse(note.lowercased().contains("nan"), note)
+        XCTAssertTrue(note.contains("delays are as acquired"), note)
     }
 }
