@@ -58,7 +58,8 @@ public struct Preprocessing: Sendable, Equatable {
     public struct Series: Sendable {
         /// ΔT/T per delay, run-averaged, background-subtracted and sign-corrected.
         public var signal: ImageStack
-        /// The delay of each frame, fs: as acquired, or from the time zero found.
+        /// The delay of each frame, fs: as acquired, or from the time zero found
+        /// (`TimeZero.effectiveDelay`: after zero, the mean time after the pump the frame sees).
         public var delayFs: [Double]
         /// The time-zero fit, when one was made, and whether the delays were moved by it.
         public var timeZero: TimeZero.Estimate?
@@ -159,8 +160,9 @@ public struct Preprocessing: Sendable, Equatable {
                     notes.append("time zero: the rise gives \(said), \(problem), so the delays are as acquired")
                 } else {
                     timeZeroUsed = true
-                    delayFs = delays.map { $0 - found.t0 }
-                    notes.append("time zero: the signal rises at \(said); delays moved by " + String(format: "%.1f fs", -found.t0))
+                    delayFs = delays.map { TimeZero.effectiveDelay($0 - found.t0, irfSigma: found.irfSigma) }
+                    notes.append("time zero: the signal rises at \(said); delays moved by " + String(format: "%.1f fs", -found.t0)
+                                 + String(format: ", and those from zero to %.0f fs to the mean time after the pump their frames see through the response (+%.0f fs at zero)", 3 * found.irfSigma, TimeZero.effectiveDelay(0, irfSigma: found.irfSigma)))
                 }
             case let .failed(reason):
                 notes.append("time zero: not found (\(reason)), so the delays are as acquired")

@@ -14,7 +14,7 @@ import Foundation
 /// simulations did). The pump arrives at `timeZero` (a probe wavelength's chirp moves it) through a
 /// Gaussian instrument response of `irfFWHM`: a frame near zero is the response-weighted mixture of
 /// the spots at the delays it overlaps. A negative amplitude is photo-induced absorption (fewer
-/// counts under the pump; the background must exceed |A|).
+/// counts under the pump; with Poisson or EMCCD noise the background must exceed |A|).
 public struct TAMSimulator: Sendable {
     public var width = 96
     public var height = 96
@@ -88,11 +88,11 @@ public struct TAMSimulator: Sendable {
     /// The spots a frame at acquired delay `delay` sees: (time after the pump, weight), weights
     /// summing to the response's share after the pump. Without a response, or far from the rise,
     /// one spot of weight 1 (0 before the pump); near it, Simpson's rule over the response's
-    /// +-6 sigma after the pump.
+    /// +-5 sigma after the pump.
     public func exposures(at delay: Double) -> [(time: Double, weight: Double)] {
         let u = delay - timeZero, s = irfSigma
-        guard s > 0, abs(u) < 6 * s else { return u < 0 ? [] : [(u, 1)] }
-        let from = max(0, u - 6 * s), to = u + 6 * s, intervals = 48
+        guard s > 0, abs(u) < 5 * s else { return u < 0 ? [] : [(u, 1)] }
+        let from = max(0, u - 5 * s), to = u + 5 * s, intervals = 24
         let h = (to - from) / Double(intervals)
         return (0...intervals).map { i in
             let time = from + Double(i) * h
@@ -132,8 +132,9 @@ public struct TAMSimulator: Sendable {
         guard recombination.allSatisfy({ $0.fraction.isFinite && $0.lifetimeFs > 0 && $0.lifetimeFs.isFinite }) else {
             throw TAMDataError("simulation", "recombination needs finite fractions and positive, finite lifetimes")
         }
-        guard amplitude >= 0 || background > -amplitude else {
-            throw TAMDataError("simulation", "photo-induced absorption (amplitude \(amplitude)) needs a background above |amplitude| (it is \(background)), so counts stay positive")
+        let counts = noise == .poisson || noise == .emccd
+        guard amplitude >= 0 || !counts || background > -amplitude else {
+            throw TAMDataError("simulation", "photo-induced absorption (amplitude \(amplitude)) with counting noise needs a background above |amplitude| (it is \(background)), so counts stay positive")
         }
         var random = SeededRandom(seed: seed)
         let (cx, cy) = resolvedCentre

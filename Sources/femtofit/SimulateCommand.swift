@@ -18,6 +18,8 @@ struct SimulateCommand: ParsableCommand {
     var size = "96x96"
     @Option(name: .customLong("pixel-size"), help: "nm per pixel in the sample plane.")
     var pixelSize = 55.6
+    @Option(help: "Peak counts of the spot at time zero. Its integral is conserved, so by 600 ps the peak is about 1/900 of this.")
+    var amplitude = 50_000.0
     @Option(help: "Random seed (the same seed gives the same stack).")
     var seed: UInt64 = 1
     @Flag(help: "Write a dataset folder (dataset.json, pump-on and pump-off stacks, truth.csv; docs/dataset-format.md) instead of one stack.")
@@ -41,6 +43,7 @@ struct SimulateCommand: ParsableCommand {
         guard pixelSize.isFinite, pixelSize > 0 else { throw ValidationError("--pixel-size must be a positive number of nm") }
         _ = try fluenceValues()
         guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
+        guard amplitude.isFinite, amplitude > 0, amplitude <= 1e9 else { throw ValidationError("--amplitude must be a positive number of counts up to 1e9, not \(amplitude)") }
     }
 
     func noiseModel() throws -> NoiseModel {
@@ -58,6 +61,7 @@ struct SimulateCommand: ParsableCommand {
         simulator.pixelSize = pixelSize
         simulator.noise = try noiseModel()
         simulator.seed = seed
+        simulator.amplitude = amplitude
         do {
             if dataset {
                 let (manifest, _) = try SimulatedDataset.write(simulator, fluences: try fluenceValues(), runs: runs, to: output)

@@ -46,7 +46,11 @@ final class SimulatedCameraTests: XCTestCase {
         let centre = 64 * 128 + 64, corner = 5 * 128 + 5
         let dtt = { (i: Int) in (on[i] - off[i]) / (off[i] - 20 * rig.camera.baseline) }
         let expected = rig.camera.sample.spot(delay: 100, pulseEnergyNJ: 5, wavelength: 800).peak
-        XCTAssertEqual(expected, 0.2 * 0.075 * (0.6 * exp(-0.05) + 0.4 * exp(-0.0005)), accuracy: 1e-9)
+        // The integral is what decays: the peak also falls as the spot spreads, by (sigma_0 / sigma)^2.
+        let truth = rig.camera.sample.truth(pulseEnergyNJ: 5)
+        let spread = pow(truth.sigma0 / truth.sigma(at: 100), 2)
+        XCTAssertEqual(spread, 19881 / (19881 + 2 * (102 - 7 * (0.075 - 0.045) / 0.045) * 0.1 * 100), accuracy: 1e-9)
+        XCTAssertEqual(expected, 0.2 * 0.075 * (0.6 * exp(-0.05) + 0.4 * exp(-0.0005)) * spread, accuracy: 1e-9)
         XCTAssertEqual(dtt(centre), expected, accuracy: 0.4 * expected, "the spot's peak near the centre")
         XCTAssertLessThan(abs(dtt(corner)), 0.3 * expected, "no spot far from it")
     }

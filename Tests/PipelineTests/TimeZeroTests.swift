@@ -133,7 +133,9 @@ final class TimeZeroTests: XCTestCase {
         for (series, estimate) in zip(prepared, found) {
             XCTAssertTrue(series.timeZeroUsed, context)
             XCTAssertEqual(series.delayShiftFs, -estimate.t0)
-            XCTAssertEqual(series.delayFs[10], simulator.delays[10] - estimate.t0, accuracy: 1e-9)
+            XCTAssertEqual(series.delayFs[3], simulator.delays[3] - estimate.t0, accuracy: 1e-9, "before zero: moved only")
+            XCTAssertEqual(series.delayFs.last!, simulator.delays.last! - estimate.t0, accuracy: 1e-6, "long after: moved only")
+            XCTAssertEqual(series.delayFs[7], TimeZero.effectiveDelay(simulator.delays[7] - estimate.t0, irfSigma: estimate.irfSigma), accuracy: 1e-9)
             let background = try XCTUnwrap(series.notes.first { $0.hasPrefix("background:") })
             XCTAssertTrue(background.contains("IRF sigmas before the rise"), background)
             XCTAssertFalse(series.notes.joined().lowercased().contains("nan"), "\(series.notes)")
