@@ -14,6 +14,8 @@ public final class DatasetSource: FrameSource {
     let series: [DifferentialStack.Series]
     /// What preprocessing did, series by series ("fluence 0, ...: background subtracted ...").
     public private(set) var notes: [String] = []
+    /// Each series' time zero and delay shift, in the order read.
+    public private(set) var records: [SeriesRecord] = []
     /// Where each series' dT/T stack is written (nil: not written).
     public var outputs: OutputSet?
     private var position = 0
@@ -51,6 +53,7 @@ public final class DatasetSource: FrameSource {
         let absorbed = try manifest.absorbedPerDot(fluence: s.fluence)
         if let note = absorbed.note, !notes.contains(note) { notes.append(note) }
         let label = SeriesLabel(fluence: absorbed.value ?? Double(s.fluence), wavelengthNm: manifest.axes.wavelengthNm[s.wavelength], spot: s.spot)
+        records.append(SeriesRecord(label: label, prepared: prepared))
         return FrameBlock(frames: prepared.signal, variances: prepared.variance, firstFrame: 0, delays: prepared.delayFs,
                           series: label, roi: roi)
     }

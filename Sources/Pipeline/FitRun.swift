@@ -55,6 +55,8 @@ public struct FitRun {
         /// The files written, with their sizes, fits.json last.
         public var files: [(name: String, bytes: Int)] = []
         public var notes: [String] = []
+        /// A dataset's series: time zero and delay shift (fits.json `series`, fits.h5 `series/`).
+        public var series: [SeriesRecord] = []
     }
 
     public static let invalidListed = 1_000
@@ -171,6 +173,8 @@ public struct FitRun {
         if let error = writeFailure.error { throw error }
         for sink in sinks { if sink !== h5 { try sink.finish() } }
         summary.notes = (source as? DatasetSource)?.notes ?? []
+        summary.series = (source as? DatasetSource)?.records ?? []
+        try SeriesRecord.writeH5(summary.series, to: h5)
         summary.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let metadata = metadataFor(source, summary: summary)
         try h5.setMetadata(metadata.attributes(columns: columns))

@@ -41,7 +41,7 @@ public struct FitsMetadata: Sendable, Codable {
 
 /// fits.json (schema `femtofit-fits/2`), written last as the run's commit record: the run, its
 /// metadata, the columns, counts per state, the first 1 000 fits that are invalid input with their
-/// problems (and how many more), and the files that belong to the run with their sizes. The fits
+/// problems (and how many more), a dataset's series with their time zero, and the files that belong to the run with their sizes. The fits
 /// themselves are in fits.h5 (and fits.csv).
 struct FitsRecord: Encodable {
     static let schemaName = "femtofit-fits/2"
@@ -79,6 +79,8 @@ struct FitsRecord: Encodable {
     var invalid: [Invalid]
     var invalidMore: Int
     var shape: Shape
+    /// A dataset's series (time zero, delay shift); absent for a stack or raw ROIs.
+    var series: [SeriesRecord]?
     var files: [File]
 
     init(metadata: FitsMetadata, columns: [String], summary: FitRun.Summary, files: [(name: String, bytes: Int)]) {
@@ -93,6 +95,7 @@ struct FitsRecord: Encodable {
         }
         invalidMore = summary.invalidCount - summary.invalid.count
         shape = Shape(checked: summary.shapeChecked, flagged: summary.shapeFlagged)
+        series = summary.series.isEmpty ? nil : summary.series
         self.files = files.filter { $0.name != "fits.json" }.map { File(name: $0.name, bytes: $0.bytes) }
     }
 

@@ -11,6 +11,11 @@ public struct AnalysisDocument: Sendable, Encodable {
         public var analysis: TransportAnalysis
         /// Notes written before the block's own (the document's, when the block is hoisted).
         var leadingNotes: [String] = []
+        /// The series' time zero on the acquired delays (fs) and what was added to its delays,
+        /// when the fits came from a dataset (fits.json `series`); written as `time_zero_fs` and
+        /// `delay_shift_fs`.
+        public var timeZeroFs: Estimate?
+        public var delayShiftFs: Double?
 
         public init(key: FitsTable.SeriesKey, analysis: TransportAnalysis) {
             self.key = key
@@ -19,7 +24,7 @@ public struct AnalysisDocument: Sendable, Encodable {
 
         enum Keys: String, CodingKey {
             case fluence, wavelength_nm, spot, sigma0_nm, d_max_cm2_s, band_like, regimes, mobility_cm2_V_s, dots_crossed
-            case frames_used, segments_by_bic, notes
+            case frames_used, segments_by_bic, notes, time_zero_fs, delay_shift_fs
         }
         enum BandKeys: String, CodingKey { case present, length_nm, persistence_fs, alpha, reason }
         enum RegimeKeys: String, CodingKey { case kind, start_fs, end_fs, alpha, d_cm2_s }
@@ -30,6 +35,10 @@ public struct AnalysisDocument: Sendable, Encodable {
             try c.encode(key.fluence, forKey: .fluence)
             try c.encode(key.wavelengthNm, forKey: .wavelength_nm)
             try c.encode(key.spot, forKey: .spot)
+            if let delayShiftFs {
+                try c.encode(timeZeroFs, forKey: .time_zero_fs)
+                try c.encode(delayShiftFs, forKey: .delay_shift_fs)
+            }
             try c.encode(analysis.sigma0Nm, forKey: .sigma0_nm)
             try c.encode(analysis.dMax, forKey: .d_max_cm2_s)
             var band = c.nestedContainer(keyedBy: BandKeys.self, forKey: .band_like)

@@ -222,7 +222,7 @@ public struct AnalysisReport: Sendable {
         for b in document.blocks {
             let a = b.analysis
             let regimes = a.regimes.map { r in
-                "\(r.kind.rawValue) \(Int(r.startFs.value))–\(Int(r.endFs.value)) fs, α \(String(format: "%.2f ± %.2f", r.alpha.value, r.alpha.stderr))"
+                "\(r.kind.rawValue) \(Int(r.startFs.value))–\(Int(r.endFs.value)) fs, α \(r.alpha.printed(digits: 2))"
             }.joined(separator: "<br>")
             s += "<tr><td>\(Self.escape(b.key.label))</td><td>\(Self.show(a.sigma0Nm))</td><td>\(Self.show(a.dMax))</td><td>\(Self.show(a.bandLike.lengthNm))</td>"
                 + "<td>\(Self.show(a.bandLike.persistenceFs, digits: 0))</td><td>\(Self.show(a.mobility, digits: 0))</td><td>\(regimes)</td></tr>\n"

@@ -35,6 +35,16 @@ public struct Estimate: Sendable, Equatable, Codable {
             && stderr <= 1e3 * abs(value)
     }
 
+    /// "value ± stderr" for people, to `digits` decimals; where the error is not a number, the
+    /// value with "(no error)", and where the value is not one either, "not measured": never a
+    /// value beside "± nan".
+    public func printed(digits: Int = 1) -> String {
+        guard value.isFinite else { return "not measured" }
+        let f = "%.\(digits)f"
+        guard stderr.isFinite, stderr >= 0 else { return String(format: f, value) + " (no error)" }
+        return String(format: "\(f) ± \(f)", value, stderr)
+    }
+
     public func contains(_ truth: Double) -> Bool { ci95.count == 2 && ci95[0] <= truth && truth <= ci95[1] }
 
     /// The estimate scaled by a constant (unit changes, Einstein's relation).

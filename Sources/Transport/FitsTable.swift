@@ -20,8 +20,9 @@ public struct FitsTable: Sendable {
         /// "fluence 0.09, 700 nm, spot 2", or "the series" without axes.
         public var label: String {
             var parts: [String] = []
-            if let fluence { parts.append("fluence \(fluence)") }
-            if let wavelengthNm { parts.append("\(wavelengthNm) nm") }
+            // Rounded for people: a fluence read back as 0.11249999999999999 is 0.1125.
+            if let fluence { parts.append("fluence " + String(format: "%.4g", fluence)) }
+            if let wavelengthNm { parts.append(String(format: "%.4g", wavelengthNm) + " nm") }
             if let spot { parts.append("spot \(spot)") }
             return parts.isEmpty ? "the series" : parts.joined(separator: ", ")
         }

@@ -31,7 +31,9 @@ public struct SVGPlot: Sendable {
     }
 
     public func render() -> String {
-        let left = 80.0, right = 20.0, top = 40.0, bottom = 60.0
+        // The legend sits right of the plot area, never over the data.
+        let longest = series.map(\.label.count).max() ?? 0
+        let left = 80.0, right = series.isEmpty ? 20.0 : min(260, 40 + 7 * Double(longest)), top = 40.0, bottom = 60.0
         let plotW = width - left - right, plotH = height - top - bottom
         func usable(_ v: Double, _ log: Bool) -> Bool { v.isFinite && (!log || v > 0) }
         var xs: [Double] = [], ys: [Double] = []
@@ -81,9 +83,9 @@ public struct SVGPlot: Sendable {
                 let path = points.map { "\(f(px(s.x[$0]))),\(f(py(s.y[$0])))" }.joined(separator: " ")
                 out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
             }
-            let ly = top + 16 + Double(index) * 16
-            out += "<rect x=\"\(left + 12)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
-            out += "<text x=\"\(left + 28)\" y=\"\(ly)\">\(escape(s.label))</text>\n"
+            let ly = top + 10 + Double(index) * 16, lx = left + plotW + 10
+            out += "<rect x=\"\(f(lx))\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
+            out += "<text x=\"\(f(lx + 16))\" y=\"\(ly)\">\(escape(s.label))</text>\n"
         }
         return out + "</svg>\n"
     }

@@ -347,10 +347,7 @@ public struct TransportAnalysis: Sendable {
         return h
     }
 
-    static func format(_ e: Estimate) -> String {
-        let v = (e.value * 1000).rounded() / 1000, s = (e.stderr * 1000).rounded() / 1000
-        return "\(v) ± \(s)"
-    }
+    static func format(_ e: Estimate) -> String { e.printed(digits: 3) }
 
     /// The fitted MSD model at `t`, nm^2 (for plots); nil for a series without transport.
     public func modelMSD(at t: Double) -> Double? {

@@ -90,7 +90,8 @@ struct AnalyzeCommand: ParsableCommand {
             let delays = entry.flagged.prefix(8).map { "\($0)" }.joined(separator: ", ") + (entry.flagged.count > 8 ? ", ..." : "")
             outcome.notes.append("\(key.label): \(entry.flagged.count) of \(entry.total) frames are not Gaussian by their moments (\(fitsPath.hasSuffix(".h5") ? "fits.h5 shape group" : "shape.csv"); delays \(delays) fs): their fitted widths are not a Gaussian's sigma")
         }
-        let blocks = outcome.blocks
+        var blocks = outcome.blocks
+        SeriesTimes.attach(to: &blocks, fitsPath: fitsPath)
         for note in outcome.notes { print(note) }
         let document = AnalysisDocument(femtofitVersion: FemtofitVersion.current, input: input, settings: settings,
                                         pixelSizeNm: self.pixelSize, blocks: blocks, disorder: outcome.disorder, notes: outcome.notes)

@@ -1,4 +1,5 @@
 import Foundation
+import TAMData
 import XCTest
 
 /// The real `femtofit` binary, run as scripts run it: its output files, its messages and its
@@ -64,6 +65,18 @@ final class CLITests: XCTestCase {
         let length = try XCTUnwrap(band["length_nm"] as? [String: Any])
         let lengthCI = try XCTUnwrap(length["ci95"] as? [Double])
         XCTAssertTrue(lengthCI[0] <= 78.2 && 78.2 <= lengthCI[1], "\(length)")
+        // Time zero as data: the simulated rise is instant at a frame, so none is found, and
+        // fits.json, fits.h5 and analysis.json say so with a zero delay shift.
+        XCTAssertTrue(json.keys.contains("time_zero_fs"), "\(json.keys)")
+        XCTAssertEqual(json["delay_shift_fs"] as? Double, 0)
+        let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/analysis/fits.json"))) as? [String: Any])
+        let series = try XCTUnwrap(record["series"] as? [[String: Any]])
+        XCTAssertEqual(series.count, 1)
+        XCTAssertEqual(series[0]["time_zero_used"] as? Bool, false)
+        let h5 = try HDF5File.open(folder + "/analysis/fits.h5")
+        XCTAssertEqual(try h5.dataset("series/delay_shift_fs").readAll(), [0])
+        XCTAssertTrue(try h5.dataset("series/time_zero_fs").readAll()[0].isNaN)
+        try h5.close()
         for name in ["fits.csv", "shape.csv", "report.html", "msd.svg", "points.csv", "kinetics_f0_w0_s0.tif", "map_lifetime_f0_w0_s0.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/analysis/" + name), name)
         }
