@@ -100,7 +100,10 @@ public struct RegimeSegmentation: Sendable {
         let lo = log(positive.first!), hi = log(positive.last!)
         var lower = [0, -50] + [Double](repeating: -1, count: k) + [Double](repeating: lo, count: k - 1)
         var upper = [Double.infinity, 50] + [Double](repeating: 4, count: k) + [Double](repeating: hi, count: k - 1)
-        lower[0] = 0; upper[0] = y.min()! * 1.5
+        // sigma_0^2 stays below 1.5 x the earliest frames' sigma^2 (`earlyLevel`): not all frames',
+        // since one faint late frame fitted to a narrow blob of noise would cap it below the truth
+        // and force every model into a wrong optimum.
+        lower[0] = 0; upper[0] = earlyLevel(t, y) * 1.5
         if let fixing { lower[fixing] = start[fixing]; upper[fixing] = start[fixing] }
         var problem = BrokenPowerLawProblem(model: model, delays: t, y: y, sigma: e)
         guard let r = CurveFit.levenbergMarquardt(start: start, lower: lower, upper: upper, pointCount: t.count, maxIterations: maxIterations,
@@ -111,11 +114,18 @@ public struct RegimeSegmentation: Sendable {
         return r
     }
 
+    /// The smallest sigma^2 of the first four frames after time zero (of all, when fewer): where
+    /// sigma_0^2 lies, from the frames that measure it.
+    static func earlyLevel(_ t: [Double], _ y: [Double]) -> Double {
+        let early = t.indices.filter { t[$0] > 0 }.prefix(4)
+        return early.isEmpty ? y.min()! : early.map { y[$0] }.min()!
+    }
+
     /// Starting parameters for given breaks (fs): sigma_0^2 from the earliest frames, then each
     /// segment's exponent from a log–log line through its MSD guesses.
     static func firstGuess(_ t: [Double], _ y: [Double], breaks: [Double]) -> [Double] {
         let early = Array(t.indices.prefix(4))
-        let s0 = max(y[early.first!] - 0.2 * (y[early.last!] - y[early.first!]), y.min()! * 0.5)
+        let s0 = max(y[early.first!] - 0.2 * (y[early.last!] - y[early.first!]), earlyLevel(t, y) * 0.5)
         let k = breaks.count + 1
         var alphas: [Double] = []
         var levelAtReference = log(max(y.last! - s0, 1) / 1e3)

@@ -1,5 +1,6 @@
 import Transport
 import XCTest
+import FemtofitTestSupport
 
 /// The analysis recovers the simulated physics on clean data (per-frame sigma precision 0.3 nm):
 /// D_max within 5 %, the band-like length within 5 nm, the persistence within 25 %, and exactly
@@ -42,6 +43,24 @@ final class RegimeRecoveryTests: XCTestCase {
 
     func testPureFilmIsRecoveredFromCleanWidths() throws {
         try assertBandLikeRecovered(.pureFilm, name: "pure CQD film")
+    }
+
+    /// One faint late frame fitted to a narrow blob of noise (70 nm, with the large error such a
+    /// fit has, so it carries almost no weight) once capped
+    /// sigma_0^2 below the truth, since its bound came from the smallest width of all frames, and
+    /// every model then fell into a wrong optimum: no band-like regime. The bound now comes from
+    /// the earliest frames; the late frame is one bad point among many.
+    func testOneNarrowLateFrameDoesNotCapSigmaZero() throws {
+        let seed = freshSeed(0x51C0)
+        var w = SimulatedWidths(.pureFilm, precision: 0.3, seed: seed)
+        let late = w.delays.count - 2
+        w.sigmas[late] = 70
+        w.errors[late] = 1000
+        let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
+        let context = "seed \(seed): regimes \(a.regimes.map { "\($0.kind.rawValue) \($0.startFs.value)-\($0.endFs.value) a=\($0.alpha.value)" })"
+        XCTAssertEqual(a.regimes.first?.kind, .bandLike, context)
+        XCTAssertEqual(a.sigma0Nm.value, TransportTruth.pureFilm.sigma0, accuracy: 2, context)
+        XCTAssertEqual(try XCTUnwrap(a.dMax, context).value, 102, accuracy: 0.1 * 102, context)
     }
 
     func testHeterostructure40IsRecoveredFromCleanWidths() throws {
