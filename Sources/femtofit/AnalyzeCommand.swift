@@ -74,7 +74,13 @@ struct AnalyzeCommand: ParsableCommand {
             pixelSize = nil
             let manifest = try Dataset.open(input).manifest
             for (i, spot) in manifest.axes.spot.enumerated() { spotPositions[i] = (spot.xUm, spot.yUm) }
-            kineticsMaps = try writeKineticsMaps(delays: manifest.axes.delayFs, pixelSize: self.pixelSize ?? manifest.pixelSizeNm)
+            // Each series' maps on its own delays: the acquired ones moved by its time zero (not the
+            // effective delays the widths get: the kinetics model holds the response itself).
+            var shifts: [String: Double] = [:]
+            for (series, record) in zip(DifferentialStack.series(of: try Dataset.open(input)), summary.series) {
+                shifts["f\(series.fluence)_w\(series.wavelength)_s\(series.spot)"] = record.delayShiftFs
+            }
+            kineticsMaps = try writeKineticsMaps(delays: manifest.axes.delayFs, shifts: shifts, pixelSize: self.pixelSize ?? manifest.pixelSizeNm)
         }
         // Something is said from the start: reading a fits.csv of 10^6 rows takes seconds.
         Progress.say("reading \(fitsPath)")
@@ -125,7 +131,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     /// Per-pixel kinetics maps of every dT/T stack `fit` wrote (dtt_*.tif): kinetics_*.tif (amplitude,
     /// lifetime, t0 and their errors) and a lifetime heat map for the report.
-    func writeKineticsMaps(delays: [Double], pixelSize: Double) throws -> [(String, SVGHeatMap)] {
+    /// `shifts`: what each series' time zero adds to the acquired delays, by the stacks' stem
+    /// (`f<F>_w<W>_s<S>`); a series without one keeps the acquired delays.
+    func writeKineticsMaps(delays: [Double], shifts: [String: Double], pixelSize: Double) throws -> [(String, SVGHeatMap)] {
         let stacks = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [])
             .filter { $0.hasPrefix("dtt_") && $0.hasSuffix(".tif") }.sorted()
         let engine = try FitEngine(choice: .cpu)
@@ -134,7 +142,8 @@ struct AnalyzeCommand: ParsableCommand {
         for (i, name) in stacks.enumerated() {
             let stem = String(name.dropFirst(4).dropLast(4))
             let stack = try TIFFStack.read(output + "/" + name)
-            let map = try KineticsMap(stack, delays: delays, engine: engine, source: output + "/" + name)
+            let shift = shifts[stem] ?? 0
+            let map = try KineticsMap(stack, delays: delays.map { $0 + shift }, engine: engine, source: output + "/" + name)
             try map.write(to: output + "/kinetics_\(stem).tif", pixelSize: pixelSize)
             if !map.timeZeroPerPixel {
                 print("kinetics map \(stem): the delay frames do not resolve the signal's rise, so every pixel holds the series' time zero (t0 pages NaN)")

@@ -20,6 +20,10 @@ struct SimulateCommand: ParsableCommand {
     var pixelSize = 55.6
     @Option(help: "Peak counts of the spot at time zero. Its integral is conserved, so by 600 ps the peak is about 1/900 of this.")
     var amplitude = 50_000.0
+    @Option(name: .customLong("irf-fwhm"), help: "FWHM of the instrument response, fs (0: an instant rise).")
+    var irfFWHM = 0.0
+    @Option(name: .customLong("time-zero"), help: "The acquired delay at which the pump arrives, fs.")
+    var timeZero = 0.0
     @Option(help: "Random seed (the same seed gives the same stack).")
     var seed: UInt64 = 1
     @Flag(help: "Write a dataset folder (dataset.json, pump-on and pump-off stacks, truth.csv; docs/dataset-format.md) instead of one stack.")
@@ -43,6 +47,8 @@ struct SimulateCommand: ParsableCommand {
         guard pixelSize.isFinite, pixelSize > 0 else { throw ValidationError("--pixel-size must be a positive number of nm") }
         _ = try fluenceValues()
         guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
+        guard irfFWHM.isFinite, irfFWHM >= 0, irfFWHM <= 10_000 else { throw ValidationError("--irf-fwhm must be from 0 to 10000 fs, not \(irfFWHM)") }
+        guard timeZero.isFinite, abs(timeZero) <= 10_000 else { throw ValidationError("--time-zero must be within ±10000 fs, not \(timeZero)") }
         guard amplitude.isFinite, amplitude > 0, amplitude <= 1e9 else { throw ValidationError("--amplitude must be a positive number of counts up to 1e9, not \(amplitude)") }
     }
 
@@ -62,6 +68,8 @@ struct SimulateCommand: ParsableCommand {
         simulator.noise = try noiseModel()
         simulator.seed = seed
         simulator.amplitude = amplitude
+        simulator.irfFWHM = irfFWHM
+        simulator.timeZero = timeZero
         do {
             if dataset {
                 let (manifest, _) = try SimulatedDataset.write(simulator, fluences: try fluenceValues(), runs: runs, to: output)

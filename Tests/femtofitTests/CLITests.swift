@@ -1,6 +1,7 @@
 import Foundation
 import TAMData
 import XCTest
+import FemtofitTestSupport
 
 /// The real `femtofit` binary, run as scripts run it: its output files, its messages and its
 /// exit codes, on good input and on every kind of bad input.
@@ -170,6 +171,34 @@ final class CLITests: XCTestCase {
         let bad = try femtofit(["bench", "--backend", "gpu"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("choose all, cpu or opencl"), bad.stderr)
+    }
+
+    /// A dataset whose rise is resolved (90 fs response) and comes 40 fs after the acquired zero:
+    /// its time zero is found and used, recorded in fits.json and analysis.json, and the kinetics
+    /// map's per-pixel t0 is on the series' moved delays (near 0, not near 40).
+    func testATimeZeroFoundMovesTheFitsAndTheMaps() throws {
+        let dataset = folder + "/rising"
+        let simulate = try femtofit(["simulate", "--dataset", "--output", dataset, "--runs", "2", "--size", "48x48",
+                                     "--irf-fwhm", "90", "--time-zero", "40", "--seed", "\(freshSeed(0x7E40) % 100_000)"])
+        XCTAssertEqual(simulate.status, 0, simulate.stderr)
+        let run = try femtofit(["analyze", dataset, "--output", folder + "/rising-analysis"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/rising-analysis/fits.json"))) as? [String: Any])
+        let series = try XCTUnwrap((record["series"] as? [[String: Any]])?.first)
+        XCTAssertEqual(series["time_zero_used"] as? Bool, true, "\(series); \(run.stdout)")
+        let t0 = try XCTUnwrap((series["time_zero_fs"] as? [String: Any])?["value"] as? Double, "\(series)")
+        XCTAssertEqual(t0, 40, accuracy: 15, "\(series)")
+        XCTAssertEqual(try XCTUnwrap(series["delay_shift_fs"] as? Double), -t0, accuracy: 1e-9)
+        let analysis = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/rising-analysis/analysis.json"))) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap((analysis["time_zero_fs"] as? [String: Any])?["value"] as? Double), t0, accuracy: 1e-9)
+        let map = try TIFFStack.read(folder + "/rising-analysis/kinetics_f0_w0_s0.tif")
+        // At the spot's centre (the nine largest amplitudes): outer pixels see the spreading spot
+        // arrive later, so their t0 is later by physics, not by the axis.
+        let amplitude = Array(map.frame(0)), t0Page = Array(map.frame(2))
+        let centre = amplitude.indices.filter { amplitude[$0].isFinite && t0Page[$0].isFinite }.sorted { amplitude[$0] > amplitude[$1] }.prefix(9)
+        XCTAssertEqual(centre.count, 9, "per-pixel t0 where the rise is resolved; \(run.stdout)")
+        let t0s = centre.map { Double(t0Page[$0]) }.sorted()
+        XCTAssertEqual(t0s[4], 0, accuracy: 15, "the map's t0 is on the series' moved delays: \(t0s)")
     }
 
     func testSimulateThenFitWritesDocumentedFiles() throws {
