@@ -12,13 +12,10 @@ public struct Preprocessing: Sendable, Equatable {
     /// three instrument-response sigmas before the rise when time zero is found (frames just
     /// before zero already hold part of a resolved rise), else those at negative delays.
     public var subtractBackground = true
-    /// Reject a run's pixel lying more than `outlierThreshold` standard deviations from the
-    /// median of the runs (3 runs or more). The standard deviation of one run is the median of
-    /// the run-to-run variances over the pixel's 3x3 neighbourhood (so an outlier does not
-    /// inflate its own yardstick, and a few runs still give a steady one), corrected for the
-    /// median's bias (Wilson–Hilferty: median of chi^2_k ≈ k (1 - 2/(9k))^3).
+    /// Reject outlying run pixels and run frames (3 runs or more): `OutlierRule`, calibrated on
+    /// its own null distribution for the number of runs and their registration moves, so that
+    /// `OutlierRule.falseRate` of clean run pixels are rejected.
     public var rejectOutliers = true
-    public var outlierThreshold = 5.0
     /// The variance of the run average as least-squares weights (2 runs or more).
     public var weights = true
     /// Mask pump-on or pump-off pixels at or above this many counts (nil: the dataset's
@@ -69,8 +66,11 @@ public struct Preprocessing: Sendable, Equatable {
         /// Variance of each pixel of `signal` (nil: one run, or weights off); NaN where unknown.
         public var variance: ImageStack?
         public var sign: Sign
-        /// Run pixels rejected as outliers, and masked as saturated.
+        /// Run pixels rejected as outliers (`OutlierRule`), of those tested, and masked as saturated.
         public var rejectedPixels: Int
+        public var testedPixels: Int = 0
+        /// Run frames left out whole (`OutlierRule`'s frame test).
+        public var rejectedFrames: Int = 0
         public var saturatedPixels: Int
         /// What was done that a reader of the results should know, in words.
         public var notes: [String]
@@ -113,8 +113,12 @@ public struct Preprocessing: Sendable, Equatable {
         var mean = [Float](repeating: .nan, count: size * delays.count)
         let wantVariance = weights && runs > 1
         var variance = wantVariance ? [Float](repeating: .nan, count: size * delays.count) : []
-        var rejected = 0, saturated = 0
+        var rejected = 0, saturated = 0, testedPixels = 0
+        var badFrames: [String] = []
         var values = [Float](repeating: 0, count: runs)
+        let moves = shifts.map { max(abs($0.dx), abs($0.dy)) >= minimumShift ? $0 : nil }
+        let rule = rejectOutliers && runs >= 3 ? OutlierRule.calibration(moves: moves) : nil
+        let frameTested = min(m.frameWidth, m.frameHeight) >= 8
         for delay in delays.indices {
             var frames: [[Float]] = []
             for run in 0..<runs {
@@ -125,15 +129,32 @@ public struct Preprocessing: Sendable, Equatable {
                     ? Registration.apply(frame, width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy) : frame)
                 saturated += masked
             }
-            let spread = rejectOutliers && runs >= 3 ? Self.runSpread(frames, width: m.frameWidth, height: m.frameHeight) : []
+            var statistics: OutlierRule.Statistics?
+            if let rule {
+                var stats = OutlierRule.statistics(frames, width: m.frameWidth, height: m.frameHeight)
+                // A whole run frame first (a bad exposure, a burst): it would otherwise inflate
+                // the other runs' yardsticks; then the pixels of what is left.
+                if frameTested {
+                    let deviations = stats.z.map { OutlierRule.frameDeviation($0, clip: rule.pixelThreshold) / rule.frameSpread }
+                    if let worst = deviations.indices.filter({ deviations[$0].isFinite }).max(by: { abs(deviations[$0]) < abs(deviations[$1]) }),
+                       abs(deviations[worst]) > OutlierRule.frameSigmas {
+                        frames[worst] = [Float](repeating: .nan, count: size)
+                        badFrames.append(String(format: "run %d at %g fs (%+.1f null sd)", worst, delays[delay], deviations[worst]))
+                        stats = OutlierRule.statistics(frames, width: m.frameWidth, height: m.frameHeight)
+                    }
+                }
+                statistics = stats
+            }
             for k in 0..<size {
+                if let rule, let statistics {
+                    if statistics.z.contains(where: { $0[k].isFinite }) { testedPixels += statistics.z.filter { $0[k].isFinite }.count }
+                    if let run = OutlierRule.rejected(statistics, pixel: k, threshold: rule.pixelThreshold) {
+                        frames[run][k] = .nan
+                        rejected += 1
+                    }
+                }
                 var n = 0
                 for run in 0..<runs where frames[run][k].isFinite { values[n] = frames[run][k]; n += 1 }
-                if rejectOutliers && n >= 3 && spread[k].isFinite && spread[k] > 0 {
-                    let kept = Self.withoutOutliers(&values, count: n, limit: Float(outlierThreshold) * spread[k])
-                    rejected += n - kept
-                    n = kept
-                }
                 guard n > 0 else { continue }
                 var sum = 0.0
                 for i in 0..<n { sum += Double(values[i]) }
@@ -222,13 +243,23 @@ public struct Preprocessing: Sendable, Equatable {
             notes.append(String(format: "registration: spot %d against spot 0 at (%.2f, %.2f) px", series.spot, shift.dx, shift.dy)
                          + (moved ? "; moved onto it" : "; under \(minimumShift) px, not moved"))
         }
-        if rejected > 0 { notes.append("outliers: \(rejected) run pixel(s) beyond \(outlierThreshold) robust standard deviations left out of the average") }
+        if let rule, rejected > 0 || !badFrames.isEmpty || testedPixels > 0 {
+            let expected = Double(testedPixels) * OutlierRule.falseRate
+            notes.append(String(format: "outliers: %d of %d run pixels left out of the average (beyond %.2f of the other runs' scatter: the rule is calibrated for %d runs and their registration moves to reject %g of clean run pixels, %.1f expected here)",
+                                rejected, testedPixels, rule.pixelThreshold, runs, OutlierRule.falseRate, expected))
+        }
+        if !badFrames.isEmpty {
+            notes.append("outliers: \(badFrames.count) run frame(s) left out whole, their mean deviation from the other runs beyond \(OutlierRule.frameSigmas) null standard deviations: " + badFrames.prefix(10).joined(separator: ", ") + (badFrames.count > 10 ? ", ..." : ""))
+        }
         if saturated > 0 { notes.append("saturation: \(saturated) run pixel(s) at or above \(saturation ?? 0) counts masked") }
         if weights && runs < 2 { notes.append("weights: one run, so no scatter between runs to weigh by; the fits are unweighted") }
-        return Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean), delayFs: delayFs, timeZero: timeZero, timeZeroUsed: timeZeroUsed,
-                      variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
-                      sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes,
-                      summedSignal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: summed))
+        var prepared = Series(signal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: mean), delayFs: delayFs, timeZero: timeZero, timeZeroUsed: timeZeroUsed,
+                              variance: wantVariance ? ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: variance) : nil,
+                              sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes,
+                              summedSignal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: summed))
+        prepared.testedPixels = testedPixels
+        prepared.rejectedFrames = badFrames.count
+        return prepared
     }
 
     /// The frames the background is taken from, and what the notes say about them.
@@ -291,42 +322,6 @@ public struct Preprocessing: Sendable, Equatable {
             images.append(ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: sum))
         }
         return try images.map { try Registration.shift(reference: images[0], moving: $0) }
-    }
-
-    /// Keeps, at the front of `values`, those within `limit` of their median; returns how many.
-    static func withoutOutliers(_ values: inout [Float], count n: Int, limit: Float) -> Int {
-        let sorted = values[0..<n].sorted()
-        let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-        var kept = 0
-        for i in 0..<n where abs(values[i] - median) <= limit { values[kept] = values[i]; kept += 1 }
-        return kept
-    }
-
-    /// The standard deviation of one run at each pixel: the median over the 3x3 neighbourhood of
-    /// the pixels' run-to-run sample variances, divided by the median of chi^2_k / k (k = runs - 1).
-    static func runSpread(_ frames: [[Float]], width: Int, height: Int) -> [Float] {
-        let size = width * height
-        var variances = [Float](repeating: .nan, count: size)
-        for k in 0..<size {
-            var sum = 0.0, squares = 0.0, n = 0
-            for frame in frames where frame[k].isFinite { sum += Double(frame[k]); squares += Double(frame[k]) * Double(frame[k]); n += 1 }
-            if n >= 2 { variances[k] = Float(max(0, (squares - sum * sum / Double(n)) / Double(n - 1))) }
-        }
-        let dof = Double(max(frames.count - 1, 1))
-        let medianOverMean = Float(pow(1 - 2 / (9 * dof), 3))
-        var spread = [Float](repeating: .nan, count: size)
-        var neighbours: [Float] = []
-        for y in 0..<height {
-            for x in 0..<width {
-                neighbours.removeAll(keepingCapacity: true)
-                Neighbourhood.forEach(x: x, y: y, width: width, height: height) { k in
-                    if variances[k].isFinite { neighbours.append(variances[k]) }
-                }
-                guard !neighbours.isEmpty else { continue }
-                spread[y * width + x] = (Neighbourhood.median(&neighbours) / medianOverMean).squareRoot()
-            }
-        }
-        return spread
     }
 
     /// Replaces each pixel's variance by the mean over its 3x3 neighbourhood (where known): from

@@ -1,10 +1,10 @@
 import Foundation
 
-/// `analysis.json`, schema `femtofit-analysis/1` (README "analysis.json"): every number an
+/// `analysis.json`, schema `femtofit-analysis/2` (README "analysis.json"): every number an
 /// object {value, stderr, ci95: [lo, hi]}, absent ones null. A single series puts its block at the
 /// top level; `series` always lists every (fluence, wavelength, spot) block.
 public struct AnalysisDocument: Sendable, Encodable {
-    public static let schema = "femtofit-analysis/1"
+    public static let schema = "femtofit-analysis/2"
 
     public struct Block: Sendable, Encodable {
         public var key: FitsTable.SeriesKey
@@ -91,7 +91,7 @@ public struct AnalysisDocument: Sendable, Encodable {
     public static let methods = [
         "growth": "sigma^2 regressed on ln t by weighted least squares (slope variance scaled by max(1, reduced chi^2)); transport is reported only when the slope's z > 3.09 (one-sided 0.1 %) and Kendall's rank trend agrees at 5 % (z > 1.645); otherwise no regimes and no band-like numbers",
         "regimes": "sigma_t^2 = sigma_0^2 + MSD(t), MSD a continuous broken power law of 1-4 segments fitted by weighted least squares; segment count by BIC = chi^2/phi + p ln n (phi = reduced chi^2 of the largest model, >= 1), a larger model taken only when it lowers BIC by > 6; each segment holds >= 3 frames",
-        "band_like": "the first segment, when its alpha >= 1 or a likelihood-ratio test of alpha_1 = 1 against the free fit's optimum gives a chi^2 increase below 10.83 (not rejected at 0.1 %)",
+        "band_like": "the first segment, when its alpha >= 1 or refitting with alpha_1 = 1 raises chi^2/phi by less than 3.84 (likelihood ratio against the free fit's optimum: alpha's 95 % interval reaches 1); sub_diffusive when the increase is 10.83 or more (alpha >= 1 rejected at 0.1 %); undetermined in between. The first regime's alpha error is the one the test used, (1 - alpha)/sqrt(increase)",
         "d_max": "MSD/2t of the band-like segment's model at its end (its maximum for alpha >= 1)",
         "intervals": "95 %: the wider of parametric bootstrap (200 replicates, 16-84 % spread of ln x) and delta method for D_max, band-like length and persistence; delta method from the covariance (scaled by reduced chi^2 when > 1) elsewhere; positive quantities on a log scale",
         "fluence_split": "k-th sub-diffusive regime across fluences: hopping when the alphas pass a chi^2 homogeneity test at 5 %, else auger_assisted when d alpha / d fluence > 1.96 se, else left sub_diffusive",

@@ -49,6 +49,9 @@ public struct TransportAnalysis: Sendable {
         case hopping
         /// A later segment with alpha >= 1: none of the paper's kinds (the notes say why).
         case unclassified
+        /// A first segment whose alpha's 95 % interval does not reach 1 while alpha >= 1 is not
+        /// rejected at 0.1 %: the data support neither band-like nor sub-diffusive growth.
+        case undetermined
     }
 
     public struct Regime: Sendable, Equatable, Codable {
@@ -157,7 +160,7 @@ public struct TransportAnalysis: Sendable {
         guard growth.verdict == .grows else {
             // No transport to describe: no regimes, no band-like numbers, and the reason.
             regimes = []
-            bandLikeTest = BandLikeTest(supported: false, chiSquareIncrease: .nan)
+            bandLikeTest = BandLikeTest(chiSquareIncrease: .nan)
             bandLike = BandLike(present: false, lengthNm: nil, persistenceFs: nil, alpha: nil, reason: growth.description)
             notes.append("no transport reported: " + growth.description)
             return
@@ -190,11 +193,16 @@ public struct TransportAnalysis: Sendable {
             let alpha = estimate({ model.alpha($0, segment: j) }, positive: false)
             let kind: Kind
             if j == 0 {
-                kind = bandLikeTest.supported ? .bandLike : .subDiffusive
+                switch bandLikeTest.verdict {
+                case .supported: kind = .bandLike
+                case .undetermined: kind = .undetermined
+                case .rejected: kind = .subDiffusive
+                }
             } else {
                 kind = alpha.value < 1 ? .subDiffusive : .unclassified
             }
-            regimes.append(Regime(kind: kind, startFs: estimate(start, positive: true), endFs: estimate(end, positive: true), alpha: alpha,
+            regimes.append(Regime(kind: kind, startFs: estimate(start, positive: true), endFs: estimate(end, positive: true),
+                                  alpha: j == 0 ? bandLikeTest.alpha(shown: alpha) : alpha,
                                   diffusivity: estimate({ model.msd($0, at: meanTime($0)) / (2 * meanTime($0)) * 10 }, positive: true)))
         }
         self.regimes = regimes
@@ -236,10 +244,14 @@ public struct TransportAnalysis: Sendable {
             dropUnestimable()
         } else {
             let reason: String
-            if k == 1 {
+            let statistic = "\(bandLikeTest.wald ? "Wald" : "likelihood-ratio") chi^2 \((bandLikeTest.chiSquareIncrease * 100).rounded() / 100)"
+            if regimes[0].kind == .undetermined {
+                reason = "the earliest regime is undetermined (alpha \(Self.format(regimes[0].alpha))): its 95 % interval does not reach 1, "
+                    + "yet alpha >= 1 is not rejected at 0.1 % (\(statistic), between 3.84 and 10.83); neither band-like nor sub-diffusive growth is supported at this noise"
+            } else if k == 1 {
                 reason = "the data support a single power law (alpha \(Self.format(regimes[0].alpha))): no break into a band-like regime is supported at this noise (BIC)"
             } else {
-                reason = "the earliest regime is sub-diffusive (alpha \(Self.format(regimes[0].alpha)); alpha >= 1 rejected at 0.1 %: \(bandLikeTest.wald ? "Wald" : "likelihood-ratio") chi^2 \((bandLikeTest.chiSquareIncrease * 100).rounded() / 100) > 10.83)"
+                reason = "the earliest regime is sub-diffusive (alpha \(Self.format(regimes[0].alpha)); alpha >= 1 rejected at 0.1 %: \(statistic) > 10.83)"
             }
             bandLike = BandLike(present: false, lengthNm: nil, persistenceFs: nil, alpha: nil, reason: reason)
             notes.append("no band-like regime reported: " + reason)
@@ -265,37 +277,61 @@ public struct TransportAnalysis: Sendable {
         }
     }
 
-    /// Whether the first segment's growth can be band-like (alpha >= 1): true when its fitted alpha
-    /// is at least 1, or when refitting with alpha_1 = 1 raises chi^2 (over the overdispersion) by
-    /// less than 10.83, the 99.9 % point of chi^2 with one degree of freedom (a likelihood-ratio
-    /// test, which stays honest where sigma_0^2 and alpha_1 trade off and Wald intervals do not).
-    /// Band-like transport has alpha at or just above 1, on the test's boundary, so a 5 % test turns
-    /// a band-like regime sub-diffusive in one clean series of forty (measured: 3 in 100 at the
-    /// one-sided 2.5 %, 1 in 100 at 1 %); a truly sub-diffusive start (alpha 0.6) is still rejected
-    /// by a wide margin.
+    /// The first segment's label follows a test of alpha_1 = 1: refitting with alpha_1 held at 1
+    /// raises chi^2 (over the overdispersion) by `chiSquareIncrease` (a likelihood-ratio statistic,
+    /// which stays honest where sigma_0^2 and alpha_1 trade off and Wald intervals do not).
+    /// - `band_like` needs positive support: alpha >= 1, or an increase below 3.84, so that alpha's
+    ///   95 % interval from the same statistic reaches 1. Band-like growth sits on the boundary
+    ///   alpha = 1, where the statistic is 0 half the time and chi^2(1) otherwise, so a truly
+    ///   band-like regime is left undetermined in about 2.5 % of series: the price of not reading
+    ///   "not rejected" as "band-like".
+    /// - `sub_diffusive` when alpha >= 1 is rejected at 0.1 % (an increase of 10.83 or more), so a
+    ///   band-like start is almost never called sub-diffusive; a truly sub-diffusive start (alpha
+    ///   0.6) is rejected by a wide margin.
+    /// - `undetermined` in between, with the reason.
     public static let bandLikeRejection = 10.83
+    /// chi^2(1)'s 95 % point: alpha's 95 % interval reaches 1 when the increase is below it.
+    public static let bandLikeSupport = 3.841458820694124
     public struct BandLikeTest: Sendable, Equatable, Codable {
-        public var supported: Bool
+        public enum Verdict: String, Sendable, Codable { case supported, undetermined, rejected }
         /// The likelihood-ratio statistic (or, when the constrained refit failed, Wald's).
         public var chiSquareIncrease: Double
         public var wald = false
         /// chi^2 of the fit with alpha_1 held at 1 (nil when alpha_1 >= 1 or it could not be made).
         public var constrainedChiSquare: Double?
+        /// alpha_1 of the free fit the statistic compares with.
+        public var alpha: Double = .nan
+
+        public var verdict: Verdict {
+            if chiSquareIncrease < TransportAnalysis.bandLikeSupport { return .supported }
+            return chiSquareIncrease < TransportAnalysis.bandLikeRejection ? .undetermined : .rejected
+        }
+        /// Whether band-like growth has positive support.
+        public var supported: Bool { verdict == .supported }
+
+        /// alpha_1 with the error the test used: for alpha < 1, the standard error that makes
+        /// ((1 - alpha)/se)^2 equal the statistic, and the 95 % interval alpha +- 1.96 se, which
+        /// reaches 1 exactly when the label is band-like. For alpha >= 1 no test was needed and
+        /// `delta` (the covariance's error) is shown.
+        public func alpha(shown delta: Estimate) -> Estimate {
+            guard alpha < 1, chiSquareIncrease > 0, chiSquareIncrease.isFinite else { return delta }
+            return .symmetric(alpha, stderr: (1 - alpha) / chiSquareIncrease.squareRoot())
+        }
     }
     public var bandLikeTest: BandLikeTest
 
     static func bandLikeTest(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double], phi: Double) -> BandLikeTest {
         let alpha = fit.model.alpha(fit.parameters, segment: 0)
-        if alpha >= 1 { return BandLikeTest(supported: true, chiSquareIncrease: 0) }
+        if alpha >= 1 { return BandLikeTest(chiSquareIncrease: 0, alpha: alpha) }
         guard let constrained = constrainedFit(fit, t, y, e) else {
             // No refit with alpha_1 = 1 could be made: the Wald statistic stands in for the test.
             let se = fit.covariance[2][2].squareRoot()
             let wald = se > 0 ? pow((1 - alpha) / se, 2) : .infinity
-            return BandLikeTest(supported: wald < Self.bandLikeRejection, chiSquareIncrease: wald, wald: true)
+            return BandLikeTest(chiSquareIncrease: wald, wald: true, alpha: alpha)
         }
         // `fit` is the free optimum (`freeOptimum`), so the increase is not negative but for rounding.
         let increase = max(0, constrained.chiSquare - fit.chiSquare) / phi
-        return BandLikeTest(supported: increase < Self.bandLikeRejection, chiSquareIncrease: increase, constrainedChiSquare: constrained.chiSquare)
+        return BandLikeTest(chiSquareIncrease: increase, constrainedChiSquare: constrained.chiSquare, alpha: alpha)
     }
 
     /// The best fit of `fit`'s model with alpha_1 held at 1, or nil when none could be made.

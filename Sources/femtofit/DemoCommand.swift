@@ -22,18 +22,19 @@ struct DemoCommand: ParsableCommand {
 
     /// The demo's plan, written to OUTPUT/plan.toml so `femtofit acquire` can run it again.
     static let plan = """
-    # The femtofit demo: a pure CQD film at three pump pulse energies (<N_abs> 0.045, 0.09, 0.135).
+    # The femtofit demo: a pure CQD film at three pump pulse energies (<N_abs> 0.09, 0.12, 0.15; at 0.045
+    # the band-like regime is often undetermined at this number of pulses).
     name = "demo: pure CQD film, three fluences"
     runs = 2
     pairs = 100
-    fluences_nj = [3, 6, 9]
+    fluences_nj = [6, 8, 10]
     wavelengths_nm = [800]
 
     [delays]
     pre_time_zero_fs = [-1000, -500, -200]
 
     [[delays.segments]]
-    linear = { start = 0, stop = 400, step = 40 }
+    linear = { start = 0, stop = 400, step = 20 }
 
     [[delays.segments]]
     log = { start = 500, stop = 150000, count = 18 }

@@ -221,7 +221,7 @@ final class DatasetTests: XCTestCase {
         let variance = try XCTUnwrap(result.variance)
         XCTAssertEqual(variance.pixels[9 + 0], (5.0 / 3 / 4 * 3 + 1.0 / 3) / 4, accuracy: 1e-6, "pixel 0 pools pixels 0, 1, 3 and 4")
         XCTAssertEqual(result.sign, .bleach)
-        XCTAssertTrue(result.notes.contains { $0.contains("1 run pixel(s)") }, "\(result.notes)")
+        XCTAssertTrue(result.notes.contains { $0.contains("outliers: 1 of 36 run pixels") }, "\(result.notes)")
 
         // Photo-induced absorption: a negative spot is flipped positive, and said to be.
         let negative = TemporaryFolder()

@@ -42,7 +42,7 @@ final class AnalysisOutputTests: XCTestCase {
         let map = try String(contentsOfFile: folder + "/map_d_max_spot0.svg", encoding: .utf8)
         XCTAssertEqual(map.components(separatedBy: "<title>").count - 1, 3, "one coloured cell per fluence")
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/analysis.json"))) as? [String: Any])
-        XCTAssertEqual(json["schema"] as? String, "femtofit-analysis/1")
+        XCTAssertEqual(json["schema"] as? String, "femtofit-analysis/2")
         XCTAssertNil(json["d_max_cm2_s"], "a grid keeps its blocks under series only")
         let series = try XCTUnwrap(json["series"] as? [[String: Any]])
         XCTAssertEqual(series.count, 3)

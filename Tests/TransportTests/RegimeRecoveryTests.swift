@@ -6,9 +6,10 @@ import FemtofitTestSupport
 /// D_max within 5 %, the band-like length within 5 nm, the persistence within 25 %, and exactly
 /// the regimes that were simulated.
 ///
-/// Fixed seeds, five per case: the band-like test rejects alpha >= 1 at 1 % by design (and a
-/// fourth segment passes the BIC about as rarely), so fresh seeds would fail about one run in
-/// fifty for reasons that are the statistics working, not a defect.
+/// Fixed seeds, five per case: a band-like regime is left undetermined in about 2.5 % of series
+/// by design (its label needs alpha's 95 % interval to reach 1; the rate is checked on fresh
+/// seeds below), and a fourth segment passes the BIC rarely, so fresh seeds would fail some runs
+/// for reasons that are the statistics working, not a defect.
 final class RegimeRecoveryTests: XCTestCase {
     static let seeds: [UInt64] = [11, 12, 13, 14, 15]
 
@@ -43,6 +44,30 @@ final class RegimeRecoveryTests: XCTestCase {
 
     func testPureFilmIsRecoveredFromCleanWidths() throws {
         try assertBandLikeRecovered(.pureFilm, name: "pure CQD film")
+    }
+
+    /// On fresh seeds, paper-like band-like regimes are labelled band-like except at the stated
+    /// rates: about 2.5 % undetermined (measured 2.25 % and 1.25 % of 400 series of the two
+    /// band-like samples), at most 6 % here; sub-diffusive (alpha >= 1 rejected at 0.1 %, so
+    /// about 0.05 % on the boundary: seed 2150468709450924456 of the 40 vol% sample is one, with
+    /// chi^2 12.2) at most 2 of 200.
+    func testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate() throws {
+        let seed = freshSeed(0xBA9D)
+        for (name, truth) in [("pure film", TransportTruth.pureFilm), ("40 vol%", .heterostructure40)] {
+            var undetermined = 0, subDiffusive = 0, other: [String] = []
+            for k in 0..<200 {
+                let a = try analyse(truth, precision: 0.3, seed: seed &+ UInt64(k))
+                switch a.regimes.first?.kind {
+                case .bandLike?: break
+                case .undetermined?: undetermined += 1
+                case .subDiffusive?: subDiffusive += 1
+                default: other.append("seed \(seed &+ UInt64(k)): \(a.regimes.map(\.kind.rawValue))")
+                }
+            }
+            XCTAssertLessThanOrEqual(undetermined, 12, "\(name), seed \(seed): \(undetermined) of 200 undetermined")
+            XCTAssertLessThanOrEqual(subDiffusive, 2, "\(name), seed \(seed): \(subDiffusive) of 200 sub-diffusive")
+            XCTAssertEqual(other, [], "\(name)")
+        }
     }
 
     /// One faint late frame fitted to a narrow blob of noise (70 nm, with the large error such a
