@@ -116,7 +116,7 @@ struct AnalyzeCommand: ParsableCommand {
                 line += ", no band-like regime (\(a.bandLike.reason ?? ""))"
             }
             if !a.regimes.isEmpty {
-                line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \(String(format: "%.2f", $0.alpha.value)))" }.joined(separator: ", ")
+                line += "; regimes: " + a.regimes.map { "\($0.kind.rawValue) (alpha \($0.alpha.printed(digits: 2)))" }.joined(separator: ", ")
             }
             print(line)
         }
@@ -159,8 +159,10 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     /// "value ± error", or the value alone where there is no error (a bound, not a measurement).
+    /// `Estimate.printed`, except a value without an error: the persistence of a band-like regime
+    /// that lasts to the last frame is a lower bound, and said to be.
     func format(_ e: Estimate, digits: Int = 1) -> String {
-        guard e.stderr.isFinite, e.stderr >= 0 else { return String(format: "%.\(digits)f", e.value) }
-        return String(format: "%.\(digits)f ± %.\(digits)f", e.value, e.stderr)
+        guard e.value.isFinite, !e.stderr.isFinite else { return e.printed(digits: digits) }
+        return "at least " + String(format: "%.\(digits)f", e.value)
     }
 }
