@@ -83,9 +83,15 @@ final class RegimeRecoveryTests: XCTestCase {
         w.errors[late] = 1000
         let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
         let context = "seed \(seed): regimes \(a.regimes.map { "\($0.kind.rawValue) \($0.startFs.value)-\($0.endFs.value) a=\($0.alpha.value)" })"
-        XCTAssertEqual(a.regimes.first?.kind, .bandLike, context)
+        // A fresh seed: the band-like regime is left undetermined in ~2.5 % of series by design
+        // (`testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate`); never sub-diffusive here.
+        XCTAssertTrue([.bandLike, .undetermined].contains(a.regimes.first?.kind), context)
         XCTAssertEqual(a.sigma0Nm.value, TransportTruth.pureFilm.sigma0, accuracy: 2, context)
-        XCTAssertEqual(try XCTUnwrap(a.dMax, context).value, 102, accuracy: 0.1 * 102, context)
+        if a.regimes.first?.kind == .bandLike {
+            XCTAssertEqual(try XCTUnwrap(a.dMax, context).value, 102, accuracy: 0.1 * 102, context)
+        } else {
+            XCTAssertEqual(a.regimes.first?.alpha.value ?? 0, 1, accuracy: 0.1, context)
+        }
     }
 
     func testHeterostructure40IsRecoveredFromCleanWidths() throws {
