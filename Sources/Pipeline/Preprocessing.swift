@@ -119,6 +119,7 @@ public struct Preprocessing: Sendable, Equatable {
         let moves = shifts.map { max(abs($0.dx), abs($0.dy)) >= minimumShift ? $0 : nil }
         let rule = rejectOutliers && runs >= 3 ? OutlierRule.calibration(moves: moves) : nil
         let frameTested = min(m.frameWidth, m.frameHeight) >= 8
+        var statistic = OutlierStatistic()
         for delay in delays.indices {
             var frames: [[Float]] = []
             for run in 0..<runs {
@@ -129,26 +130,24 @@ public struct Preprocessing: Sendable, Equatable {
                     ? Registration.apply(frame, width: m.frameWidth, height: m.frameHeight, dx: -shift.dx, dy: -shift.dy) : frame)
                 saturated += masked
             }
-            var statistics: OutlierRule.Statistics?
             if let rule {
-                var stats = OutlierRule.statistics(frames, width: m.frameWidth, height: m.frameHeight)
+                statistic.compute(frames, width: m.frameWidth, height: m.frameHeight)
                 // A whole run frame first (a bad exposure, a burst): it would otherwise inflate
                 // the other runs' yardsticks; then the pixels of what is left.
                 if frameTested {
-                    let deviations = stats.z.map { OutlierRule.frameDeviation($0, clip: rule.pixelThreshold) / rule.frameSpread }
+                    let deviations = (0..<runs).map { statistic.frameDeviation(run: $0, clip: rule.pixelThreshold) / rule.frameSpread }
                     if let worst = deviations.indices.filter({ deviations[$0].isFinite }).max(by: { abs(deviations[$0]) < abs(deviations[$1]) }),
                        abs(deviations[worst]) > OutlierRule.frameSigmas {
                         frames[worst] = [Float](repeating: .nan, count: size)
                         badFrames.append(String(format: "run %d at %g fs (%+.1f null sd)", worst, delays[delay], deviations[worst]))
-                        stats = OutlierRule.statistics(frames, width: m.frameWidth, height: m.frameHeight)
+                        statistic.compute(frames, width: m.frameWidth, height: m.frameHeight)
                     }
                 }
-                statistics = stats
             }
             for k in 0..<size {
-                if let rule, let statistics {
-                    if statistics.z.contains(where: { $0[k].isFinite }) { testedPixels += statistics.z.filter { $0[k].isFinite }.count }
-                    if let run = OutlierRule.rejected(statistics, pixel: k, threshold: rule.pixelThreshold) {
+                if let rule {
+                    testedPixels += statistic.testedRuns(pixel: k)
+                    if let run = statistic.rejected(pixel: k, threshold: rule.pixelThreshold) {
                         frames[run][k] = .nan
                         rejected += 1
                     }

@@ -44,6 +44,17 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * uniform())
     }
 
+    /// Two independent standard normals (Marsaglia's polar method: no trigonometry, for
+    /// simulations that need many).
+    public mutating func normalPair() -> (Double, Double) {
+        while true {
+            let u = 2 * uniform() - 1, v = 2 * uniform() - 1, s = u * u + v * v
+            guard s > 0, s < 1 else { continue }
+            let scale = (-2 * log(s) / s).squareRoot()
+            return (u * scale, v * scale)
+        }
+    }
+
     /// Poisson-distributed count of mean `mean`: Knuth's product method below 10, Hörmann's
     /// transformed rejection (PTRS, 1993) above, both exact.
     public mutating func poisson(_ mean: Double) -> Double {
