@@ -54,7 +54,6 @@ public final class DatasetSource: FrameSource {
         if let note = absorbed.note, !notes.contains(note) { notes.append(note) }
         let label = SeriesLabel(fluence: absorbed.value ?? Double(s.fluence), wavelengthNm: manifest.axes.wavelengthNm[s.wavelength], spot: s.spot)
         records.append(SeriesRecord(label: label, prepared: prepared))
-        return FrameBlock(frames: prepared.signal, variances: prepared.variance, firstFrame: 0, delays: prepared.delayFs,
-                          series: label, roi: roi)
+        return FrameBlock(prepared, series: label, roi: roi)
     }
 }

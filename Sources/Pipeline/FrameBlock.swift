@@ -6,6 +6,8 @@ public struct FrameBlock: Sendable {
     public var frames: ImageStack
     /// Per-pixel variances of `frames` (dataset series), whose inverse weighs the fits.
     public var variances: ImageStack?
+    /// When `variances` were measured from a few runs: what the fits' errors need besides them.
+    public var measuredVariances: MeasuredVariances?
     /// The number of `frames`' first frame in its stack or series: the `index` column.
     public var firstFrame: Int
     /// The delay of each frame, fs (nil when the source has none).
@@ -22,4 +24,10 @@ public struct FrameBlock: Sendable {
     }
 
     public var frameCount: Int { frames.frameCount }
+
+    /// A preprocessed dataset series as a block: its frames, variances (measured), delays.
+    public init(_ prepared: Preprocessing.Series, series: SeriesLabel? = nil, roi: StackFitter.ROIChoice) {
+        self.init(frames: prepared.signal, variances: prepared.variance, firstFrame: 0, delays: prepared.delayFs, series: series, roi: roi)
+        measuredVariances = prepared.variance == nil ? nil : prepared.measuredVariances
+    }
 }

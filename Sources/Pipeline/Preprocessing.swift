@@ -65,6 +65,8 @@ public struct Preprocessing: Sendable, Equatable {
         public var delayShiftFs: Double { timeZeroUsed ? -(timeZero?.t0 ?? 0) : 0 }
         /// Variance of each pixel of `signal` (nil: one run, or weights off); NaN where unknown.
         public var variance: ImageStack?
+        /// What fits weighed by `variance` need besides it for honest errors (nil without it).
+        public var measuredVariances: MeasuredVariances?
         public var sign: Sign
         /// Run pixels rejected as outliers (`OutlierRule`), of those tested, and masked as saturated.
         public var rejectedPixels: Int
@@ -119,6 +121,12 @@ public struct Preprocessing: Sendable, Equatable {
         let moves = shifts.map { max(abs($0.dx), abs($0.dy)) >= minimumShift ? $0 : nil }
         let rule = rejectOutliers && runs >= 3 ? OutlierRule.calibration(moves: moves) : nil
         let frameTested = min(m.frameWidth, m.frameHeight) >= 8
+        // The moved runs' noise is smoothed and correlated: the noise summed over the spot is
+        // more than the per-pixel variances say (`RegistrationNoise`).
+        let correlation = RegistrationNoise.averageVarianceScale(moves: moves)
+        if wantVariance && correlation > 1.0001 {
+            notes.append(String(format: "weights: registration's moves smooth the moved runs' noise and correlate neighbouring pixels, so the noise summed over the spot is %.2fx what the pixels' variances say; the fits' errors count it", correlation))
+        }
         var statistic = OutlierStatistic()
         for delay in delays.indices {
             var frames: [[Float]] = []
@@ -172,7 +180,8 @@ public struct Preprocessing: Sendable, Equatable {
         var timeZero: TimeZero.Estimate?, timeZeroUsed = false
         if findTimeZero {
             let trace = Self.summedTrace(mean, variance: wantVariance ? variance : nil, size: size, frames: delays.count)
-            switch TimeZero.fit(delays: delays, signal: trace.signal, variance: trace.variance) {
+            // Summed over the frame, the noise counts its correlation in full.
+            switch TimeZero.fit(delays: delays, signal: trace.signal, variance: trace.variance.map { $0.map { $0 * correlation } }) {
             case let .fitted(found):
                 timeZero = found
                 let said = String(format: "%.1f ± %.1f fs (IRF FWHM %.0f fs; %d frames up to %.0f fs)", found.t0, found.standardError, found.irfFWHM, found.pointCount, found.windowEnd)
@@ -257,6 +266,7 @@ public struct Preprocessing: Sendable, Equatable {
                               sign: sign, rejectedPixels: rejected, saturatedPixels: saturated, notes: notes,
                               summedSignal: ImageStack(width: m.frameWidth, height: m.frameHeight, pixels: summed))
         prepared.testedPixels = testedPixels
+        prepared.measuredVariances = wantVariance ? MeasuredVariances(correlation: correlation) : nil
         prepared.rejectedFrames = badFrames.count
         return prepared
     }

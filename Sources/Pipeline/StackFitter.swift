@@ -57,8 +57,18 @@ public struct StackFitter: Sendable {
     /// inverse weighs it (least squares), so the standard errors follow from the data's own
     /// scatter; a pixel of unknown variance is masked.
     public func fit(_ stack: ImageStack, variances: ImageStack? = nil, source: String, progress: ((Int, Int) -> Void)? = nil) throws -> [FrameResult] {
-        let chunk = try fit(FrameBlock(frames: stack, variances: variances, firstFrame: 0, roi: roi), source: source)
-        progress?(stack.frameCount, stack.frameCount)
+        try fit(FrameBlock(frames: stack, variances: variances, firstFrame: 0, roi: roi), source: source, progress: progress)
+    }
+
+    /// Fits a preprocessed dataset series as `femtofit fit` does: weighed by its measured
+    /// variances, with the errors they need besides (`MeasuredVariances`).
+    public func fit(_ prepared: Preprocessing.Series, source: String, progress: ((Int, Int) -> Void)? = nil) throws -> [FrameResult] {
+        try fit(FrameBlock(prepared, roi: roi), source: source, progress: progress)
+    }
+
+    func fit(_ block: FrameBlock, source: String, progress: ((Int, Int) -> Void)?) throws -> [FrameResult] {
+        let chunk = try fit(block, source: source)
+        progress?(block.frameCount, block.frameCount)
         return (0..<chunk.count).map { chunk.result($0) }
     }
 
@@ -87,7 +97,20 @@ public struct StackFitter: Sendable {
         } else {
             try fitCut(block, into: &chunk)
         }
+        if let measured = block.measuredVariances { Self.complete(&chunk, errorsFor: measured, sandwich: settings.robustErrors) }
         return chunk
+    }
+
+    /// Multiplies each fit's standard errors by what variances measured from a few runs need
+    /// besides them (`MeasuredVariances`): their correlation, and the fit's reduced chi^2 when
+    /// above 1 (not for sandwich errors, which take the residuals' scale already).
+    static func complete(_ chunk: inout FitChunk, errorsFor measured: MeasuredVariances, sandwich: Bool) {
+        let p = chunk.model.parameterCount
+        for i in 0..<chunk.count {
+            let points = Int(chunk.rois[4 * i + 2]) * Int(chunk.rois[4 * i + 3]) - Int(chunk.maskedPixels[i])
+            let factor = measured.errorFactor(chiSquare: chunk.chiSquares[i], points: points, free: p, sandwich: sandwich)
+            for j in (i * p)..<((i + 1) * p) { chunk.standardErrors[j] *= factor }
+        }
     }
 
     /// Raw ROIs fitted whole: the block's pixels go to the engine as they are (no copy, no extra

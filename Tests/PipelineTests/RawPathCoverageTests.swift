@@ -9,7 +9,7 @@ import FemtofitTestSupport
 /// Honest intervals through the whole raw-data path: simulated pump-on/off frames with a resolved
 /// rise (90 fs response), a time zero of its own, three runs with a drifting spot and shot noise,
 /// then the preprocessing, the fit (gauss2d-pixelated weighted by the run scatter) and the
-/// transport analysis a user runs (`femtofit analyze`). Over 50 seeds the 95 % intervals of D_max
+/// transport analysis a user runs (`femtofit analyze`). Over 100 seeds the 95 % intervals of D_max
 /// and of the band-like length must hold the truth (the issue's goal: 90 % of them; the floor
 /// here: `coverageFloor`), and the median D_max be within 5 % of it. The truth's MSD is measured from the true time zero. docs/analysis.md
 /// records the figures.
@@ -22,15 +22,17 @@ final class RawPathCoverageTests: XCTestCase {
         var kinds: [String]
     }
 
-    static let seeds = 50
-    /// The issue asks for 90 %. Measured on this path (runs of 50 fresh seeds): D_max 86–92 %,
-    /// the band-like length 74–92 % (a dataset left undetermined counts as a miss); the floors
-    /// guard what holds today, and issue 16 stays open until the intervals reach 90 % reliably.
-    /// Known: the fitted widths' errors on this path are ~17 % small (noisy run-scatter weights);
-    /// sandwich errors (`--errors robust`) take that to ~9 % but did not lift the length's
-    /// coverage in one run of 50 (39/50).
-    static let coverageFloor = 0.8
-    static let lengthCoverageFloor = 0.7
+    /// 100 fresh seeds (~2 min): with 50, a method that truly covers 93 % falls under 90 % in a
+    /// quarter of runs. `FEMTOFIT_COVERAGE_SEEDS=N` runs N instead, to measure.
+    static let seeds = Int(ProcessInfo.processInfo.environment["FEMTOFIT_COVERAGE_SEEDS"] ?? "") ?? 100
+    /// The issue asks for 90 %. Measured on this path with the widths' errors completed
+    /// (`MeasuredVariances`; 2026-12-04, 200 fresh seeds twice and 300 before the last change):
+    /// D_max 93–94.5 %, the band-like length 89.5–91.5 % (a dataset whose first regime is not
+    /// reported band-like, ~2 %, counts as a miss). The floors sit where 100 seeds at those rates
+    /// fall below them in under 1 % of runs; issue 16 stays open until the length's intervals
+    /// reach 90 % with margin.
+    static let coverageFloor = 0.85
+    static let lengthCoverageFloor = 0.8
 
     func runPath(seed: UInt64, timeZero: Double, folder: String) throws -> Outcome {
         var simulator = TAMSimulator()
@@ -44,7 +46,7 @@ final class RawPathCoverageTests: XCTestCase {
         try SimulatedDataset.write(simulator, runs: 3, runDriftPx: (0.5, -0.3), to: folder)
         let dataset = try Dataset.open(folder)
         let prepared = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])
-        let results = try StackFitter(model: .gauss2DPixelated).fit(prepared.signal, variances: prepared.variance, source: folder)
+        let results = try StackFitter(model: .gauss2DPixelated).fit(prepared, source: folder)
         let px = simulator.pixelSize
         let analysis = try TransportAnalysis(delays: prepared.delayFs, sigmas: results.map { $0.parameters[3] * px },
                                              errors: results.map { $0.standardErrors[3] * px }, valid: results.map { $0.state == .converged })
