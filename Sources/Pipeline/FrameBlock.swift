@@ -28,6 +28,6 @@ public struct FrameBlock: Sendable {
     /// A preprocessed dataset series as a block: its frames, variances (measured), delays.
     public init(_ prepared: Preprocessing.Series, series: SeriesLabel? = nil, roi: StackFitter.ROIChoice) {
         self.init(frames: prepared.signal, variances: prepared.variance, firstFrame: 0, delays: prepared.delayFs, series: series, roi: roi)
-        measuredVariances = prepared.variance == nil ? nil : prepared.measuredVariances
+        measuredVariances = prepared.measuredVariances
     }
 }

@@ -41,14 +41,14 @@ public enum OutlierRule {
     }
 
     /// The calibration for `moves.count` runs, each moved by its registration shift (nil: not
-    /// moved). Only a shift's fractional part changes the noise, so moves are rounded to 0.05 px
-    /// and the Monte Carlo is run on the rounded ones: the same moves give the same thresholds,
+    /// moved). Only a shift's fractional part changes the noise, so moves are rounded to 0.01 px
+    /// (registration's precision) and the Monte Carlo is run on the rounded ones: the same moves give the same thresholds,
     /// whichever series asks first. One Monte Carlo runs at a time (it uses every core); a series
     /// that needs one being made waits for it.
     public static func calibration(moves: [(dx: Double, dy: Double)?]) -> Calibration {
         let rounded = moves.map { move -> (dx: Double, dy: Double)? in
             guard let move else { return nil }
-            func fraction(_ v: Double) -> Double { Double(Int(((v - v.rounded(.down)) * 20).rounded()) % 20) / 20 }
+            func fraction(_ v: Double) -> Double { Double(Int(((v - v.rounded(.down)) * 100).rounded()) % 100) / 100 }
             return (fraction(move.dx), fraction(move.dy))
         }
         let key = rounded.map { $0.map { "\($0.dx),\($0.dy)" } ?? "-" }.joined(separator: ";")

@@ -35,14 +35,8 @@ final class RawPathCoverageTests: XCTestCase {
     static let lengthCoverageFloor = 0.8
 
     func runPath(seed: UInt64, timeZero: Double, folder: String) throws -> Outcome {
-        var simulator = TAMSimulator()
-        simulator.width = 56; simulator.height = 56
-        simulator.irfFWHM = 90
+        var simulator = SimulatedRawData.resolvedRise(seed: seed)
         simulator.timeZero = timeZero
-        simulator.amplitude = 3000; simulator.background = 100
-        simulator.seed = seed
-        simulator.delays = (1...7).map { -20 * Double(8 - $0) } + stride(from: 0.0, through: 400, by: 20).map { $0 }
-            + (1...12).map { 400 * pow(250.0, Double($0) / 12) }
         try SimulatedDataset.write(simulator, runs: 3, runDriftPx: (0.5, -0.3), to: folder)
         let dataset = try Dataset.open(folder)
         let prepared = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])

@@ -25,11 +25,7 @@ final class RegistrationNoiseTests: XCTestCase {
         for i in 0..<4 {
             let folder = NSTemporaryDirectory() + "femtofit-registration-noise-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            var simulator = TAMSimulator()
-            simulator.width = 128; simulator.height = 128
-            simulator.amplitude = 3000; simulator.background = 1000
-            simulator.seed = seed &+ UInt64(i)
-            simulator.delays = [-300, -200, -100] + (0..<37).map { 20 * pow(1.2, Double($0)) }
+            let simulator = SimulatedRawData.shotNoise(seed: seed &+ UInt64(i))
             try SimulatedDataset.write(simulator, runs: 3, runDriftPx: (0.5, -0.3), to: folder)
             let dataset = try Dataset.open(folder)
             var preprocessing = Preprocessing()

@@ -23,13 +23,7 @@ final class WidthErrorTests: XCTestCase {
             for i in 0..<16 {
                 let folder = NSTemporaryDirectory() + "femtofit-width-errors-" + UUID().uuidString
                 defer { try? FileManager.default.removeItem(atPath: folder) }
-                var simulator = TAMSimulator()
-                simulator.width = 56; simulator.height = 56
-                simulator.irfFWHM = 90
-                simulator.amplitude = 3000; simulator.background = 100
-                simulator.seed = seed &+ UInt64(1000 * i)
-                simulator.delays = (1...7).map { -20 * Double(8 - $0) } + stride(from: 0.0, through: 400, by: 20).map { $0 }
-                    + (1...12).map { 400 * pow(250.0, Double($0) / 12) }
+                let simulator = SimulatedRawData.resolvedRise(seed: seed &+ UInt64(1000 * i))
                 let (_, truth) = try SimulatedDataset.write(simulator, runs: 3, runDriftPx: drift, to: folder)
                 let dataset = try Dataset.open(folder)
                 let prepared = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])
