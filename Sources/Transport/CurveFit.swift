@@ -96,7 +96,9 @@ public enum CurveFit {
     /// The Levenberg–Marquardt loop both entry points share: `chiSquare(q)` and `normal(q, a, g)`
     /// (JᵀWJ into the p x p row-major `a`, JᵀW r into `g`) define the problem. Every buffer is
     /// allocated once per fit, not per iteration: these fits run 10^6 times in one `analyze`.
+    /// The fit has converged when a step lowers chi^2 by at most `tolerance` x max(1, chi^2).
     static func levenbergMarquardt(start: [Double], lower: [Double]?, upper: [Double]?, pointCount n: Int, maxIterations: Int,
+                                   tolerance: Double = 1e-12,
                                    chiSquare: ([Double]) -> Double,
                                    normal: ([Double], inout [Double], inout [Double]) -> Void) -> Result? {
         let p = start.count
@@ -146,7 +148,7 @@ public enum CurveFit {
                     chi = trialChi
                     lambda = max(lambda / 10, 1e-12)
                     improved = true
-                    if change <= 1e-12 * max(1, previous) { converged = true }
+                    if change <= tolerance * max(1, previous) { converged = true }
                     break
                 }
                 lambda *= 10

@@ -93,9 +93,9 @@ public struct RegimeSegmentation: Sendable {
 
     /// One LM fit; nil when it fails or leaves a segment with too few delays.
     /// `fixing`: a parameter held at its start value (for likelihood-ratio tests); `maxIterations`
-    /// 0 gives the covariance at `start`.
+    /// 0 gives the covariance at `start`; `tolerance`, the relative chi^2 change that ends it.
     static func fit(_ model: BrokenPowerLaw, _ t: [Double], _ y: [Double], _ e: [Double], start: [Double],
-                    positive: [Double], fixing: Int? = nil, maxIterations: Int = 300) -> CurveFit.Result? {
+                    positive: [Double], fixing: Int? = nil, maxIterations: Int = 300, tolerance: Double = 1e-12) -> CurveFit.Result? {
         let k = model.segmentCount
         let lo = log(positive.first!), hi = log(positive.last!)
         var lower = [0, -50] + [Double](repeating: -1, count: k) + [Double](repeating: lo, count: k - 1)
@@ -106,7 +106,7 @@ public struct RegimeSegmentation: Sendable {
         lower[0] = 0; upper[0] = earlyLevel(t, y) * 1.5
         if let fixing { lower[fixing] = start[fixing]; upper[fixing] = start[fixing] }
         var problem = BrokenPowerLawProblem(model: model, delays: t, y: y, sigma: e)
-        guard let r = CurveFit.levenbergMarquardt(start: start, lower: lower, upper: upper, pointCount: t.count, maxIterations: maxIterations,
+        guard let r = CurveFit.levenbergMarquardt(start: start, lower: lower, upper: upper, pointCount: t.count, maxIterations: maxIterations, tolerance: tolerance,
                                                   chiSquare: { problem.chiSquare($0) }, normal: { problem.normal($0, &$1, &$2) }) else { return nil }
         var counts = [Int](repeating: 0, count: k)
         for x in positive { counts[model.segment(r.parameters, at: x)] += 1 }

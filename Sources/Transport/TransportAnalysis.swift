@@ -221,12 +221,18 @@ public struct TransportAnalysis: Sendable {
             let dMaxOf: ([Double]) -> Double = { q in model.msd(q, at: end(q)) / (2 * end(q)) * 10 }
             let lengthOf: ([Double]) -> Double = { q in model.msd(q, at: end(q)).squareRoot() }
             let bootstrap = ParametricBootstrap(fit, delays: t, sigmaSquaredError: s2Error, seed: Self.seed(t, s2))
-            // The wider of the bootstrap's and the delta method's intervals: each undercovers where
-            // the other does not (the bootstrap when the fit's corner is sharper than the truth's).
+            // The wider of the bootstrap's and the delta method's errors and intervals: each
+            // undercovers where the other does not (the bootstrap when the fit's corner is sharper
+            // than the truth's). The interval stays symmetric on the log scale.
             func wider(_ f: @escaping ([Double]) -> Double) -> Estimate {
                 let delta = estimate(f, positive: true)
-                guard let boot = bootstrap.positiveEstimate(f, at: p) else { return delta }
-                return boot.stderr > delta.stderr ? boot : delta
+                guard let boot = bootstrap.logSpread(f, at: p), delta.value > 0, delta.isUsable || boot.halfWidth > 0 else { return delta }
+                // A delta error that is not a number (a singular covariance) leaves the bootstrap's.
+                let deltaHalfWidth = delta.isUsable ? log(delta.ci95[1] / delta.value) : 0
+                let deltaError = delta.isUsable ? delta.stderr : 0
+                let halfWidth = max(boot.halfWidth, deltaHalfWidth), f95 = exp(halfWidth)
+                return Estimate(value: delta.value, stderr: max(deltaError, delta.value * boot.stderr),
+                                ci95: [delta.value / f95, delta.value * f95])
             }
             let dMax = wider(dMaxOf)
             let length = wider(lengthOf)

@@ -25,14 +25,11 @@ final class RawPathCoverageTests: XCTestCase {
     /// 100 fresh seeds (~2 min): with 50, a method that truly covers 93 % falls under 90 % in a
     /// quarter of runs. `FEMTOFIT_COVERAGE_SEEDS=N` runs N instead, to measure.
     static let seeds = Int(ProcessInfo.processInfo.environment["FEMTOFIT_COVERAGE_SEEDS"] ?? "") ?? 100
-    /// The issue asks for 90 %. Measured on this path with the widths' errors completed
-    /// (`MeasuredVariances`; 2026-12-04, 200 fresh seeds twice and 300 before the last change):
-    /// D_max 93–94.5 %, the band-like length 89.5–91.5 % (a dataset whose first regime is not
-    /// reported band-like, ~2 %, counts as a miss). The floors sit where 100 seeds at those rates
-    /// fall below them in under 1 % of runs; issue 16 stays open until the length's intervals
-    /// reach 90 % with margin.
-    static let coverageFloor = 0.85
-    static let lengthCoverageFloor = 0.8
+    /// The issue asks for 90 %. Measured on this path (2026-12-05, 200 fresh seeds twice): D_max
+    /// 92.5–94 %, the band-like length 91.5–96.5 % (94 % over the 400; a dataset whose first regime
+    /// is not reported band-like, ~1.5 %, counts as a miss). The floor sits where 100 seeds at
+    /// those rates fall below it in under 1 % of runs.
+    static let coverageFloor = 0.87
 
     func runPath(seed: UInt64, timeZero: Double, folder: String) throws -> Outcome {
         var simulator = SimulatedRawData.resolvedRise(seed: seed)
@@ -70,7 +67,7 @@ final class RawPathCoverageTests: XCTestCase {
             print("MISSED length \(o.length.map { "\($0.value) \($0.ci95)" } ?? "none") D \(o.dMax.map { "\($0.value) \($0.ci95)" } ?? "none") kinds \(o.kinds) t0 \(o.timeZero) found \(o.found.map { "\($0.t0) ± \($0.standardError)" } ?? "none")")
         }
         XCTAssertGreaterThanOrEqual(Double(dCovered), Self.coverageFloor * Double(Self.seeds), summary)
-        XCTAssertGreaterThanOrEqual(Double(lengthCovered), Self.lengthCoverageFloor * Double(Self.seeds), summary)
+        XCTAssertGreaterThanOrEqual(Double(lengthCovered), Self.coverageFloor * Double(Self.seeds), summary)
         XCTAssertEqual(median, truth.bandDiffusivity, accuracy: 0.05 * truth.bandDiffusivity, summary)
     }
 }
