@@ -1,7 +1,7 @@
 import FitCore
 
 /// The batched entry point: prepare (validate, estimate starts, local coordinates), solve on a
-/// backend, finish (positive widths, frame coordinates). The CLI, the C ABI and the benchmarks all
+/// backend, finish (honest states, positive widths, frame coordinates). The CLI, the C ABI and the benchmarks all
 /// come through here.
 public struct FitEngine: Sendable {
     public let backend: any FitBackend
@@ -20,7 +20,7 @@ public struct FitEngine: Sendable {
         var results = FitResults(unwrittenFor: batch.model, fitCount: batch.fitCount)
         results.problems = prepared.problems
         try backend.solve(prepared, into: &results)
-        FitFinishing.finish(&results, batch: batch)
+        FitFinishing.finish(&results, prepared: prepared)
         return results
     }
 

@@ -6,11 +6,11 @@ import FitEngine
 /// kinetics model (exponential decays convolved with a Gaussian instrument response, REFERENCE §4),
 /// giving maps of amplitude, lifetime and time zero with their standard errors.
 ///
-/// A pixel whose fit did not converge, whose amplitude is below `minimumSignificance` standard
-/// errors (no signal there: off the spot), or whose lifetime or time zero ended on its bound (a
-/// signal still rising at the last delay, as carriers arrive from the spot, has no lifetime in the
-/// window) is NaN in every map, so a map never shows a number the
-/// data did not pin down; how many are is in `maskedPixels`.
+/// A pixel whose fit is not honest (`FitState.converged`: not converged, errors not finite, or a
+/// lifetime or time zero on its bound, as a signal still rising at the last delay, with carriers
+/// arriving from the spot, has no lifetime in the window) or whose amplitude is below
+/// `minimumSignificance` standard errors (no signal there: off the spot) is NaN in every map, so
+/// a map never shows a number the data did not pin down; how many are is in `maskedPixels`.
 public struct KineticsMap: Sendable {
     public var width: Int
     public var height: Int
@@ -86,9 +86,7 @@ public struct KineticsMap: Sendable {
             let v = results.parameters(of: p), e = results.standardErrors(of: p)
             let a = v[v.startIndex], ae = e[e.startIndex]
             let tau = v[v.startIndex + 1], t0 = v[v.startIndex + 2]
-            let atBound = tau >= 0.999 * upper[5 * p + 1] || tau <= 1.001 * lower[5 * p + 1]
-                || (timeZeroPerPixel && (t0 <= lower[5 * p + 2] + 1e-3 * step || t0 >= upper[5 * p + 2] - 1e-3 * step))
-            guard results.state(p) == .converged, a.isFinite, ae.isFinite, ae > 0, a / ae >= Self.minimumSignificance, !atBound else {
+            guard results.state(p) == .converged, ae > 0, a / ae >= Self.minimumSignificance else {
                 masked += 1
                 continue
             }

@@ -11,6 +11,18 @@ final class OpenCLAgreementTests: XCTestCase {
         try OpenCLBackend(device: nil, precision: precision, maximumChunk: maximumChunk, strategy: strategy)
     }
 
+    /// Issue 17's honest states through the kernels (both strategies, float32 and float64): the
+    /// same cases as the CPU backends (`HonestStateCases`).
+    func testKernelsReportBoundsAndSingularCurvaturesHonestly() throws {
+        let seed = freshSeed(0x4059)
+        for (precision, strategy) in [(FitPrecision.single, KernelStrategy.perItem), (.single, .perGroup), (.double, .perItem)] {
+            let engine = FitEngine(backend: try backend(precision: precision, strategy: strategy))
+            let seen = try HonestStateCases.check("OpenCL \(precision) \(strategy)", seed: seed) { try engine.fit($0, settings: $1) }
+            XCTAssertGreaterThanOrEqual(seen[.atBound] ?? 0, 3 * HonestStateCases.fitsPerCase, "\(precision) \(strategy): \(seen)")
+            XCTAssertGreaterThanOrEqual(seen[.singular] ?? 0, HonestStateCases.fitsPerCase, "\(precision) \(strategy): \(seen)")
+        }
+    }
+
     func testEveryKernelModelAgreesWithTheReference() throws {
         try everyKernelModelAgrees(.perItem)
     }

@@ -69,9 +69,11 @@ extern "C" {
 /* Per-fit states. */
 #define FEMTOFIT_STATE_CONVERGED 0
 #define FEMTOFIT_STATE_MAX_ITERATIONS 1
-#define FEMTOFIT_STATE_SINGULAR 2           /* the curvature matrix could not be solved */
+#define FEMTOFIT_STATE_SINGULAR 2           /* the curvature could not be solved, during the fit or at its solution: NaN errors */
 #define FEMTOFIT_STATE_NEGATIVE_CURVATURE 3 /* MLE: the model was not positive somewhere */
 #define FEMTOFIT_STATE_INVALID_INPUT 5      /* unusable data, weights, start or bounds; not fitted */
+#define FEMTOFIT_STATE_AT_BOUND 6           /* converged with a free parameter on a bound: a limit, not a measurement */
+/* An honest fit is FEMTOFIT_STATE_CONVERGED: converged, finite standard errors, on no bound. */
 
 /* Element type of data, weights and x values. */
 #define FEMTOFIT_FLOAT32 0

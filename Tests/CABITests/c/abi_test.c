@@ -226,6 +226,23 @@ static void check_femtofit_api(const char *outdir) {
     femtofit_results lineResults = {lp, NULL, lstates, NULL, NULL};
     CHECK(femtofit_fit(cpu, &lines, NULL, &lineResults) == FEMTOFIT_OK, "line fit with automatic starts");
     CHECK(fabs(lp[2 * 5] - (3 + 0.25 * 5 / LFITS)) < 1e-4 && fabs(lp[2 * 5 + 1] - 2) < 1e-4, "line %g %g", lp[10], lp[11]);
+    for (int i = 0; i < LFITS; i++) CHECK(lstates[i] == FEMTOFIT_STATE_CONVERGED, "line %d: state %d", i, lstates[i]);
+
+    /* A slope held under the truth's (2) by an upper bound of 1.5 ends on it: AT_BOUND, never
+       CONVERGED (an honest fit is converged, with finite errors, on no bound). */
+    static double lowerBounds[LFITS * 2], upperBounds[LFITS * 2];
+    for (int i = 0; i < LFITS; i++) {
+        lowerBounds[2 * i] = -INFINITY; lowerBounds[2 * i + 1] = NAN;
+        upperBounds[2 * i] = INFINITY; upperBounds[2 * i + 1] = 1.5;
+    }
+    lines.lower_bounds = lowerBounds;
+    lines.upper_bounds = upperBounds;
+    CHECK(femtofit_fit(cpu, &lines, NULL, &lineResults) == FEMTOFIT_OK, "line fit with a bound");
+    for (int i = 0; i < LFITS; i++)
+        CHECK(lstates[i] == FEMTOFIT_STATE_AT_BOUND && fabs(lp[2 * i + 1] - 1.5) < 1e-6, "bounded line %d: state %d, slope %g",
+              i, lstates[i], lp[2 * i + 1]);
+    lines.lower_bounds = NULL;
+    lines.upper_bounds = NULL;
 
     /* Cancellation: from the progress callback, and from femtofit_cancel. The fits of later
        chunks stay as they were. */

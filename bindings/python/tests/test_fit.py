@@ -80,6 +80,11 @@ def test_curves_with_x_bounds_fixed_parameters_and_weights(rng):
     # In single precision a bound is the float32 nearest to it (1.2 -> 1.2000000477).
     assert np.all((bounded.parameters[:, 1] >= 1.0) & (bounded.parameters[:, 1] <= np.float32(1.2)))
     assert np.any(bounded.parameters[:, 1] == np.float32(1.2)) or np.all(slopes < 1.2)
+    # A fit whose slope ends on a bound is at_bound (6), never converged; the others converged.
+    on_bound = (bounded.parameters[:, 1] == np.float32(1.2)) | (bounded.parameters[:, 1] == np.float32(1.0))
+    np.testing.assert_array_equal(bounded.states[on_bound], 6)
+    np.testing.assert_array_equal(bounded.states[~on_bound], 0)
+    assert set(bounded.state_names()) <= {"converged", "at_bound"} and femtofit.STATES[6] == "at_bound"
 
 
 def test_per_fit_x_and_a_single_curve():
