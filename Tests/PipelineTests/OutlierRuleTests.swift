@@ -68,7 +68,10 @@ final class OutlierRuleTests: XCTestCase {
         XCTAssertEqual(prepared.rejectedFrames, 1, "\(prepared.notes)")
         XCTAssertTrue(prepared.notes.contains { $0.contains("run frame(s) left out whole") && $0.contains("run 2 at 400 fs") }, "\(prepared.notes)")
         XCTAssertGreaterThanOrEqual(prepared.rejectedPixels, 9, "\(prepared.notes)")
-        XCTAssertLessThanOrEqual(prepared.rejectedPixels, 11, "the cosmic ray, and at most a stray pair: \(prepared.notes)")
+        // The rule rejects 1e-5 of clean run pixels: 0.18 expected of these 18 432, so at most
+        // three strays (four or more: Poisson probability 4e-5; the bound of two failed about one
+        // run in seventy, as measured: 1.4 %).
+        XCTAssertLessThanOrEqual(prepared.rejectedPixels, 12, "the cosmic ray, and at most three strays: \(prepared.notes)")
         // The cosmic ray's pixels average runs 0 and 2 only; the bad frame's delay runs 0 and 1.
         let frameSize = side * side
         let backgroundFrames = [0, 1]
@@ -85,7 +88,7 @@ final class OutlierRuleTests: XCTestCase {
         let untouched = try preprocessing.run(try Self.dataset(clean, delays: delays, side: side, in: cleanFolder),
                                                series: DifferentialStack.series(of: dataset)[0])
         XCTAssertEqual(untouched.rejectedFrames, 0, "\(untouched.notes)")
-        XCTAssertLessThanOrEqual(untouched.rejectedPixels, 1, "\(untouched.notes)")
+        XCTAssertLessThanOrEqual(untouched.rejectedPixels, 3, "0.18 expected, as above: \(untouched.notes)")
     }
 
     /// The calibration is the stated quantile of its own Monte Carlo: thresholds grow as runs
