@@ -13,20 +13,20 @@ public enum HonestStateCases {
     public struct Case: Sendable {
         public var name: String
         public var batch: FitBatch
-        /// The parameter that must end on one of its bounds (given, or the default floor of a
-        /// lifetime or response width, `ModelID.minimumPositiveValue`).
+        /// The parameter that must end on one of its bounds (given, or a default one:
+        /// `KineticsBounds`).
         public var boundParameter: Int?
         public var expected: FitState?
     }
 
     /// - a lifetime held under the truth's (2 ps) by an upper bound of 300 fs: `atBound` (at 300,
-    ///   or at its floor: with the decay capped, a lifetime of ~0, a blip the width of the response,
-    ///   can fit better, and the solver may end there);
+    ///   or at its default floor, a tenth of the delay step: with the decay capped, a lifetime of
+    ///   ~0, a blip the width of the response, can fit better, and the solver may end there);
     /// - a lifetime driven towards 0 (truth 5 fs, within a 50 fs response) onto a lower bound of
     ///   100 fs: `atBound` at 100;
     /// - an instant rise (response sigma 0.5 fs) fitted with the response's sigma bounded below by
     ///   30 fs, so that it is driven to 30: `atBound` at 30;
-    /// - an instant rise with the response free (its default floor, 1e-6 fs): whatever the solver
+    /// - an instant rise with the response free (its default floor, 1 fs): whatever the solver
     ///   ends as, if `converged`, honest;
     /// - noise alone (no signal) from a start with a decay in it: anything, if `converged` honest;
     /// - linear1D on x values all equal: the slope and the intercept cannot be told apart, the
@@ -78,6 +78,7 @@ public enum HonestStateCases {
         var seen: [FitState: Int] = [:]
         for c in try cases(seed: seed) {
             let r = try fit(c.batch, settings)
+            let prepared = try PreparedFits(c.batch, settings: settings)
             let p = c.batch.parameterCount
             let mask = c.batch.parametersToFit ?? [Bool](repeating: true, count: p)
             for fit in 0..<c.batch.fitCount {
@@ -88,7 +89,7 @@ public enum HonestStateCases {
                     for j in 0..<p where mask[j] {
                         let e = r.standardErrors[fit * p + j], v = r.parameters[fit * p + j]
                         XCTAssertTrue(e.isFinite && e > 0, "\(what): converged with standard error \(e) for parameter \(j)", file: file, line: line)
-                        for b in [c.batch.lowerBounds?[fit * p + j], c.batch.upperBounds?[fit * p + j]].compactMap({ $0 }) where b.isFinite {
+                        for b in [prepared.lower[fit * p + j], prepared.upper[fit * p + j]] where b.isFinite {
                             XCTAssertGreaterThan(abs(v - b), 1e-6 * max(abs(b), 1), "\(what): converged on the bound \(b) of parameter \(j)", file: file, line: line)
                         }
                     }
@@ -97,9 +98,8 @@ public enum HonestStateCases {
                     XCTAssertEqual(state, expected, what, file: file, line: line)
                     if let j = c.boundParameter {
                         let v = r.parameters[fit * p + j]
-                        let bounds = [c.batch.lowerBounds?[fit * p + j], c.batch.upperBounds?[fit * p + j],
-                                      c.batch.model.positiveParameters.contains(j) ? ModelID.minimumPositiveValue : nil]
-                        XCTAssertTrue(bounds.compactMap { $0 }.contains { $0.isFinite && abs(v - $0) <= 1e-5 * abs($0) },
+                        let bounds = [prepared.lower[fit * p + j], prepared.upper[fit * p + j]]
+                        XCTAssertTrue(bounds.contains { $0.isFinite && abs(v - $0) <= 1e-5 * abs($0) },
                                       "\(what): parameter \(j) = \(v) is on none of its bounds", file: file, line: line)
                     }
                 }
