@@ -25,8 +25,7 @@ final class HonestStateTests: XCTestCase {
         for fit in 0..<onBound.batch.fitCount {
             XCTAssertEqual(r.state(fit), .converged, "fit \(fit)")
             let tau = r.parameters[fit * 5 + 1]
-            let floor = KineticsBounds.floorPerStep * 10  // the cases' delay step is 10 fs
-            XCTAssertTrue(abs(tau - 300) < 1e-3 || abs(tau - floor) < 1e-6, "fit \(fit): lifetime \(tau) on no bound")
+            XCTAssertEqual(tau, 300, accuracy: 1e-3, "fit \(fit)")
         }
     }
 
