@@ -43,8 +43,10 @@ public struct PreparedFits: Sendable {
         lower.withUnsafeMutableBufferPointer { lowerBuffer in
         upper.withUnsafeMutableBufferPointer { upperBuffer in
         problems.withUnsafeMutableBufferPointer { problemBuffer in
+            var shared: KineticsBounds?
+            if batch.model.exponentialCount > 0, case let .sharedX(x) = batch.coordinates { shared = KineticsBounds(delays: x) }
             let context = FitPreparer(batch: batch, settings: settings, mask: mask, freeParameters: free, fastStart: FastStart(batch),
-                                      start: startBuffer.baseAddress!, lower: lowerBuffer.baseAddress!,
+                                      kineticsBounds: shared, start: startBuffer.baseAddress!, lower: lowerBuffer.baseAddress!,
                                       upper: upperBuffer.baseAddress!, problems: problemBuffer.baseAddress!)
             let chunks = n < 4096 ? 1 : min(64, n / 1024)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
@@ -67,6 +69,8 @@ struct FitPreparer: @unchecked Sendable {
     let mask: [Bool]
     let freeParameters: Int
     let fastStart: FastStart?
+    /// The kinetics models' default bounds when every fit shares one delay axis (else per fit).
+    let kineticsBounds: KineticsBounds?
     let start, lower, upper: UnsafeMutablePointer<Double>
     let problems: UnsafeMutablePointer<FitInputProblem?>
 
@@ -74,6 +78,9 @@ struct FitPreparer: @unchecked Sendable {
         let p = batch.parameterCount, m = batch.pointCount
         let position = batch.model.positionParameters
         let base = fit * p
+        if batch.model.exponentialCount > 0, let bounds = kineticsBounds ?? kineticsBounds(fit: fit) {
+            bounds.fillOpenSides(model: batch.model, lower: lower + base, upper: upper + base)
+        }
         for j in batch.model.positiveParameters where position.x == nil && lower[base + j] == -.infinity {
             lower[base + j] = ModelID.minimumPositiveValue
         }
@@ -120,6 +127,13 @@ struct FitPreparer: @unchecked Sendable {
             if !start[base + j].isFinite { problems[fit] = .nonFiniteStart(parameter: j); return }
             start[base + j] = min(max(start[base + j], lo), hi)
         }
+    }
+
+    /// The kinetics models' default bounds from fit `fit`'s own delays (`perFitX`).
+    func kineticsBounds(fit: Int) -> KineticsBounds? {
+        guard case let .perFitX(x) = batch.coordinates else { return nil }
+        let m = batch.pointCount
+        return KineticsBounds(delays: x[fit * m ..< (fit + 1) * m])
     }
 
     /// The first reason fit `fit` cannot be solved, or nil.

@@ -132,8 +132,8 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     }
 
     /// Indices of parameters that only make sense positive (kinetics lifetimes and IRF width,
-    /// whose sign the formula does not ignore). Where no lower bound is given they get a lower
-    /// bound of `minimumPositiveValue`.
+    /// whose sign the formula does not ignore). Where no lower bound is given they get
+    /// `KineticsBounds`' floor, or `minimumPositiveValue` when the delays give none.
     public var positiveParameters: [Int] {
         let n = exponentialCount
         guard n > 0 else { return [] }

@@ -13,20 +13,21 @@ public enum HonestStateCases {
     public struct Case: Sendable {
         public var name: String
         public var batch: FitBatch
-        /// The parameter that must end on one of its bounds (given, or the default floor of a
-        /// lifetime or response width, `ModelID.minimumPositiveValue`).
+        /// The parameter that must end on one of its bounds (given, or a default one:
+        /// `KineticsBounds`).
         public var boundParameter: Int?
         public var expected: FitState?
     }
 
-    /// - a lifetime held under the truth's (2 ps) by an upper bound of 300 fs: `atBound` (at 300,
-    ///   or at its floor: with the decay capped, a lifetime of ~0, a blip the width of the response,
-    ///   can fit better, and the solver may end there);
+    /// The three cases that must end on a bound fit that parameter alone (the others held at the
+    /// truth), so chi^2 falls monotonically towards the bound: with every parameter free a capped
+    /// lifetime has interior optima (a blip the width of the response) that depend on the floor.
+    /// - a lifetime held under the truth's (2 ps) by an upper bound of 300 fs: `atBound` at 300;
     /// - a lifetime driven towards 0 (truth 5 fs, within a 50 fs response) onto a lower bound of
     ///   100 fs: `atBound` at 100;
     /// - an instant rise (response sigma 0.5 fs) fitted with the response's sigma bounded below by
     ///   30 fs, so that it is driven to 30: `atBound` at 30;
-    /// - an instant rise with the response free (its default floor, 1e-6 fs): whatever the solver
+    /// - an instant rise with the response free (its default floor, 1 fs): whatever the solver
     ///   ends as, if `converged`, honest;
     /// - noise alone (no signal) from a start with a decay in it: anything, if `converged` honest;
     /// - linear1D on x values all equal: the slope and the intercept cannot be told apart, the
@@ -34,12 +35,13 @@ public enum HonestStateCases {
     public static func cases(seed: UInt64) throws -> [Case] {
         let n = delays.count, p = 5
         func kinetics(_ name: String, truth: [Double], start: [Double], lower: [Double], upper: [Double],
-                      noise: Double, bound: Int?, expected: FitState?, salt: UInt64) throws -> Case {
+                      noise: Double, bound: Int?, expected: FitState?, salt: UInt64, free: [Bool]? = nil) throws -> Case {
             var fits = try SyntheticFits.make(model: .kinetics1, count: fitsPerCase, coordinates: .sharedX(delays), pointCount: n,
                                               noise: .gaussian(sigma: noise), seed: seed ^ salt) { _ in truth }
             fits.batch.initialParameters = Array((0..<fitsPerCase).map { _ in start }.joined())
             fits.batch.lowerBounds = Array((0..<fitsPerCase).map { _ in lower }.joined())
             fits.batch.upperBounds = Array((0..<fitsPerCase).map { _ in upper }.joined())
+            fits.batch.parametersToFit = free
             _ = p
             return Case(name: name, batch: fits.batch, boundParameter: bound, expected: expected)
         }
@@ -47,13 +49,16 @@ public enum HonestStateCases {
         var cases: [Case] = []
         var upper = unbounded; upper[1] = 300
         cases.append(try kinetics("lifetime over its upper bound", truth: [1, 2000, 0, 50, 0], start: [1, 200, 0, 50, 0],
-                                  lower: open, upper: upper, noise: 0.01, bound: 1, expected: .atBound, salt: 1))
+                                  lower: open, upper: upper, noise: 0.01, bound: 1, expected: .atBound, salt: 1,
+                                  free: [false, true, false, false, false]))
         var lower = open; lower[1] = 100
-        cases.append(try kinetics("lifetime driven towards 0", truth: [1, 5, 0, 50, 0], start: [0.1, 400, 0, 50, 0],
-                                  lower: lower, upper: unbounded, noise: 0.002, bound: 1, expected: .atBound, salt: 2))
+        cases.append(try kinetics("lifetime driven towards 0", truth: [1, 5, 0, 50, 0], start: [1, 400, 0, 50, 0],
+                                  lower: lower, upper: unbounded, noise: 0.002, bound: 1, expected: .atBound, salt: 2,
+                                  free: [false, true, false, false, false]))
         lower = open; lower[3] = 30
-        cases.append(try kinetics("response width driven towards 0", truth: [1, 1000, 3, 0.5, 0], start: [1, 1000, 0, 60, 0],
-                                  lower: lower, upper: unbounded, noise: 0.01, bound: 3, expected: .atBound, salt: 3))
+        cases.append(try kinetics("response width driven towards 0", truth: [1, 1000, 3, 0.5, 0], start: [1, 1000, 3, 60, 0],
+                                  lower: lower, upper: unbounded, noise: 0.01, bound: 3, expected: .atBound, salt: 3,
+                                  free: [false, false, false, true, false]))
         cases.append(try kinetics("instant rise, response free", truth: [1, 1000, 3, 0.5, 0], start: [1, 1000, 0, 60, 0],
                                   lower: open, upper: unbounded, noise: 0.01, bound: nil, expected: nil, salt: 4))
         cases.append(try kinetics("noise alone", truth: [0, 500, 0, 50, 0], start: [1, 500, 0, 50, 0],
@@ -78,6 +83,7 @@ public enum HonestStateCases {
         var seen: [FitState: Int] = [:]
         for c in try cases(seed: seed) {
             let r = try fit(c.batch, settings)
+            let prepared = try PreparedFits(c.batch, settings: settings)
             let p = c.batch.parameterCount
             let mask = c.batch.parametersToFit ?? [Bool](repeating: true, count: p)
             for fit in 0..<c.batch.fitCount {
@@ -88,7 +94,7 @@ public enum HonestStateCases {
                     for j in 0..<p where mask[j] {
                         let e = r.standardErrors[fit * p + j], v = r.parameters[fit * p + j]
                         XCTAssertTrue(e.isFinite && e > 0, "\(what): converged with standard error \(e) for parameter \(j)", file: file, line: line)
-                        for b in [c.batch.lowerBounds?[fit * p + j], c.batch.upperBounds?[fit * p + j]].compactMap({ $0 }) where b.isFinite {
+                        for b in [prepared.lower[fit * p + j], prepared.upper[fit * p + j]] where b.isFinite {
                             XCTAssertGreaterThan(abs(v - b), 1e-6 * max(abs(b), 1), "\(what): converged on the bound \(b) of parameter \(j)", file: file, line: line)
                         }
                     }
@@ -97,9 +103,8 @@ public enum HonestStateCases {
                     XCTAssertEqual(state, expected, what, file: file, line: line)
                     if let j = c.boundParameter {
                         let v = r.parameters[fit * p + j]
-                        let bounds = [c.batch.lowerBounds?[fit * p + j], c.batch.upperBounds?[fit * p + j],
-                                      c.batch.model.positiveParameters.contains(j) ? ModelID.minimumPositiveValue : nil]
-                        XCTAssertTrue(bounds.compactMap { $0 }.contains { $0.isFinite && abs(v - $0) <= 1e-5 * abs($0) },
+                        let bounds = [prepared.lower[fit * p + j], prepared.upper[fit * p + j]]
+                        XCTAssertTrue(bounds.contains { $0.isFinite && abs(v - $0) <= 1e-5 * abs($0) },
                                       "\(what): parameter \(j) = \(v) is on none of its bounds", file: file, line: line)
                     }
                 }

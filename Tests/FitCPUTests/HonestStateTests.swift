@@ -25,7 +25,7 @@ final class HonestStateTests: XCTestCase {
         for fit in 0..<onBound.batch.fitCount {
             XCTAssertEqual(r.state(fit), .converged, "fit \(fit)")
             let tau = r.parameters[fit * 5 + 1]
-            XCTAssertTrue(abs(tau - 300) < 1e-3 || abs(tau - ModelID.minimumPositiveValue) < 1e-9, "fit \(fit): lifetime \(tau) on no bound")
+            XCTAssertEqual(tau, 300, accuracy: 1e-3, "fit \(fit)")
         }
     }
 
