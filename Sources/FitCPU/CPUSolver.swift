@@ -59,7 +59,7 @@ public struct CPUSolver: Sendable {
             DispatchQueue.concurrentPerform(iterations: min(threadCount, chunks)) { _ in
                 while let chunk = next.take() {
                     let first = chunk * groups / chunks, last = (chunk + 1) * groups / chunks
-                    _ = try? prepared.model.dispatch(to: LaneGroupVisitor(work: work, groups: first..<last))
+                    LaneGroupVisitor(work: work, groups: first..<last).solve(prepared.model)
                 }
             }
         }}}}}}
@@ -90,23 +90,41 @@ struct OutputPointers: @unchecked Sendable {
     let iterations: UnsafeMutablePointer<Int32>
 }
 
-struct LaneGroupVisitor<Lane: FitLane>: ModelVisitor {
+/// Runs the lane-group solver of one model over a range of groups.
+struct LaneGroupVisitor<Lane: FitLane> {
     let work: LaneGroupWork<Lane>
     let groups: Range<Int>
-    func visit<Model: FitModel>(_ model: Model.Type) throws where Model.Lane == Lane {
-        switch Model.parameterCount {
-        case 2: solve(Model.self, Accumulator2<Lane>.self)
-        case 4: solve(Model.self, Accumulator4<Lane>.self)
-        case 5: solve(Model.self, Accumulator5<Lane>.self)
-        case 6: solve(Model.self, Accumulator6<Lane>.self)
-        case 7: solve(Model.self, Accumulator7<Lane>.self)
-        case 9: solve(Model.self, Accumulator9<Lane>.self)
-        default: preconditionFailure("no point accumulator for \(Model.parameterCount) parameters: add it to scripts/generate-lane-vectors.py")
+
+    /// Each model's type with the accumulator of its parameter count, by a switch on the id at
+    /// run time, so the compiler specialises exactly one solver per model and lane type. (Through
+    /// `ModelID.dispatch` with a switch on `Model.parameterCount` it specialised the solver for
+    /// every model with every accumulator, nearly all of them dead, and at 15 models FitCPU's
+    /// release compile ran past 30 minutes.) `solve` checks the pairing.
+    func solve(_ model: ModelID) {
+        typealias L = Lane
+        switch model {
+        case .gauss1D: solve(Gauss1DModel<L>.self, Accumulator4<L>.self)
+        case .gauss2D: solve(Gauss2DModel<L>.self, Accumulator5<L>.self)
+        case .gauss2DElliptic: solve(Gauss2DEllipticModel<L>.self, Accumulator6<L>.self)
+        case .gauss2DRotated: solve(Gauss2DRotatedModel<L>.self, Accumulator7<L>.self)
+        case .cauchy2DElliptic: solve(Cauchy2DEllipticModel<L>.self, Accumulator6<L>.self)
+        case .gauss2DPixelated: solve(Gauss2DPixelatedModel<L>.self, Accumulator5<L>.self)
+        case .linear1D: solve(Linear1DModel<L>.self, Accumulator2<L>.self)
+        case .kinetics1: solve(KineticsModel<L, OneExponential>.self, Accumulator5<L>.self)
+        case .kinetics2: solve(KineticsModel<L, TwoExponentials>.self, Accumulator7<L>.self)
+        case .kinetics3: solve(KineticsModel<L, ThreeExponentials>.self, Accumulator9<L>.self)
+        case .kinetics4: solve(KineticsModel<L, FourExponentials>.self, LoopAccumulator<L, ElevenParameters>.self)
+        case .kinetics1Artifact: solve(KineticsModel<L, WithArtifact<OneExponential>>.self, Accumulator8<L>.self)
+        case .kinetics2Artifact: solve(KineticsModel<L, WithArtifact<TwoExponentials>>.self, LoopAccumulator<L, TenParameters>.self)
+        case .kinetics3Artifact: solve(KineticsModel<L, WithArtifact<ThreeExponentials>>.self, LoopAccumulator<L, TwelveParameters>.self)
+        case .kinetics4Artifact: solve(KineticsModel<L, WithArtifact<FourExponentials>>.self, LoopAccumulator<L, FourteenParameters>.self)
         }
     }
 
     func solve<Model: FitModel, Accumulator: PointAccumulator>(_ model: Model.Type, _ accumulator: Accumulator.Type)
     where Model.Lane == Lane, Accumulator.Lane == Lane {
+        precondition(Model.id == work.prepared.model && Model.parameterCount == Accumulator.parameterCount,
+                     "\(work.prepared.model.name): model type \(Model.id.name) with the accumulator of \(Accumulator.parameterCount) parameters")
         let solver = LaneGroupSolver<Model, Accumulator>(work: work)
         for group in groups { solver.solve(group: group) }
     }

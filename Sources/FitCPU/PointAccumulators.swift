@@ -458,6 +458,173 @@ struct Accumulator7<Lane: FitLane>: PointAccumulator {
     }
 }
 
+/// Gradient and packed curvature of a 8-parameter model, one named local each.
+struct Accumulator8<Lane: FitLane>: PointAccumulator {
+    static var parameterCount: Int { 8 }
+    var g0, g1, g2, g3, g4, g5, g6, g7: Lane
+    var h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12, h13, h14, h15, h16, h17, h18, h19, h20, h21, h22, h23, h24, h25, h26, h27, h28, h29, h30, h31, h32, h33, h34, h35: Lane
+
+    @inline(__always)
+    init() {
+        g0 = Lane(0)
+        g1 = Lane(0)
+        g2 = Lane(0)
+        g3 = Lane(0)
+        g4 = Lane(0)
+        g5 = Lane(0)
+        g6 = Lane(0)
+        g7 = Lane(0)
+        h0 = Lane(0)
+        h1 = Lane(0)
+        h2 = Lane(0)
+        h3 = Lane(0)
+        h4 = Lane(0)
+        h5 = Lane(0)
+        h6 = Lane(0)
+        h7 = Lane(0)
+        h8 = Lane(0)
+        h9 = Lane(0)
+        h10 = Lane(0)
+        h11 = Lane(0)
+        h12 = Lane(0)
+        h13 = Lane(0)
+        h14 = Lane(0)
+        h15 = Lane(0)
+        h16 = Lane(0)
+        h17 = Lane(0)
+        h18 = Lane(0)
+        h19 = Lane(0)
+        h20 = Lane(0)
+        h21 = Lane(0)
+        h22 = Lane(0)
+        h23 = Lane(0)
+        h24 = Lane(0)
+        h25 = Lane(0)
+        h26 = Lane(0)
+        h27 = Lane(0)
+        h28 = Lane(0)
+        h29 = Lane(0)
+        h30 = Lane(0)
+        h31 = Lane(0)
+        h32 = Lane(0)
+        h33 = Lane(0)
+        h34 = Lane(0)
+        h35 = Lane(0)
+    }
+
+    @inline(__always)
+    mutating func add(_ d: ParameterLanes<Lane>, residualWeight r: Lane, curvatureWeight c: Lane, weighted: Bool) {
+        let d0 = d.v0
+        let d1 = d.v1
+        let d2 = d.v2
+        let d3 = d.v3
+        let d4 = d.v4
+        let d5 = d.v5
+        let d6 = d.v6
+        let d7 = d.v7
+        g0 = g0.adding(r, times: d0)
+        g1 = g1.adding(r, times: d1)
+        g2 = g2.adding(r, times: d2)
+        g3 = g3.adding(r, times: d3)
+        g4 = g4.adding(r, times: d4)
+        g5 = g5.adding(r, times: d5)
+        g6 = g6.adding(r, times: d6)
+        g7 = g7.adding(r, times: d7)
+        let c0 = weighted ? c * d0 : d0
+        let c1 = weighted ? c * d1 : d1
+        let c2 = weighted ? c * d2 : d2
+        let c3 = weighted ? c * d3 : d3
+        let c4 = weighted ? c * d4 : d4
+        let c5 = weighted ? c * d5 : d5
+        let c6 = weighted ? c * d6 : d6
+        let c7 = weighted ? c * d7 : d7
+        h0 = h0.adding(c0, times: d0)
+        h1 = h1.adding(c1, times: d0)
+        h2 = h2.adding(c1, times: d1)
+        h3 = h3.adding(c2, times: d0)
+        h4 = h4.adding(c2, times: d1)
+        h5 = h5.adding(c2, times: d2)
+        h6 = h6.adding(c3, times: d0)
+        h7 = h7.adding(c3, times: d1)
+        h8 = h8.adding(c3, times: d2)
+        h9 = h9.adding(c3, times: d3)
+        h10 = h10.adding(c4, times: d0)
+        h11 = h11.adding(c4, times: d1)
+        h12 = h12.adding(c4, times: d2)
+        h13 = h13.adding(c4, times: d3)
+        h14 = h14.adding(c4, times: d4)
+        h15 = h15.adding(c5, times: d0)
+        h16 = h16.adding(c5, times: d1)
+        h17 = h17.adding(c5, times: d2)
+        h18 = h18.adding(c5, times: d3)
+        h19 = h19.adding(c5, times: d4)
+        h20 = h20.adding(c5, times: d5)
+        h21 = h21.adding(c6, times: d0)
+        h22 = h22.adding(c6, times: d1)
+        h23 = h23.adding(c6, times: d2)
+        h24 = h24.adding(c6, times: d3)
+        h25 = h25.adding(c6, times: d4)
+        h26 = h26.adding(c6, times: d5)
+        h27 = h27.adding(c6, times: d6)
+        h28 = h28.adding(c7, times: d0)
+        h29 = h29.adding(c7, times: d1)
+        h30 = h30.adding(c7, times: d2)
+        h31 = h31.adding(c7, times: d3)
+        h32 = h32.adding(c7, times: d4)
+        h33 = h33.adding(c7, times: d5)
+        h34 = h34.adding(c7, times: d6)
+        h35 = h35.adding(c7, times: d7)
+    }
+
+    @inline(__always)
+    func store(gradient g: UnsafeMutablePointer<Lane>, curvature h: UnsafeMutablePointer<Lane>) {
+        g[0] = g0
+        g[1] = g1
+        g[2] = g2
+        g[3] = g3
+        g[4] = g4
+        g[5] = g5
+        g[6] = g6
+        g[7] = g7
+        h[0] = h0
+        h[1] = h1
+        h[2] = h2
+        h[3] = h3
+        h[4] = h4
+        h[5] = h5
+        h[6] = h6
+        h[7] = h7
+        h[8] = h8
+        h[9] = h9
+        h[10] = h10
+        h[11] = h11
+        h[12] = h12
+        h[13] = h13
+        h[14] = h14
+        h[15] = h15
+        h[16] = h16
+        h[17] = h17
+        h[18] = h18
+        h[19] = h19
+        h[20] = h20
+        h[21] = h21
+        h[22] = h22
+        h[23] = h23
+        h[24] = h24
+        h[25] = h25
+        h[26] = h26
+        h[27] = h27
+        h[28] = h28
+        h[29] = h29
+        h[30] = h30
+        h[31] = h31
+        h[32] = h32
+        h[33] = h33
+        h[34] = h34
+        h[35] = h35
+    }
+}
+
 /// Gradient and packed curvature of a 9-parameter model, one named local each.
 struct Accumulator9<Lane: FitLane>: PointAccumulator {
     static var parameterCount: Int { 9 }

@@ -29,8 +29,9 @@ public enum AutoStart {
             return gaussian1D(data: data, usable: usable, x: x)
         case .linear1D:
             return line(data: data, usable: usable, x: x)
-        case .kinetics1, .kinetics2, .kinetics3:
-            return kinetics(components: model.exponentialCount, data: data, usable: usable, x: x)
+        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
+             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
+            return kinetics(model: model, data: data, usable: usable, x: x)
         }
     }
 
@@ -154,14 +155,14 @@ public enum AutoStart {
     /// extremum, the IRF width from the 15–50 % rise time, lifetimes spread geometrically between
     /// three IRF widths and a third of the time the signal takes to fade to 5 %, the amplitude
     /// shared among the components.
-    static func kinetics(components: Int, data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
+    static func kinetics(model: ModelID, data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
         let order = usable.sorted { x($0) < x($1) }
         let xs = (0..<data.count).map(x)
-        var values = [Double](repeating: 1, count: 2 * components + 3)
+        var values = [Double](repeating: 1, count: model.parameterCount)
         order.withUnsafeBufferPointer { order in
             xs.withUnsafeBufferPointer { xs in
                 values.withUnsafeMutableBufferPointer {
-                    kineticsParameters(components: components, data: data, order: order, x: xs, into: $0.baseAddress!)
+                    kineticsParameters(model: model, data: data, order: order, x: xs, into: $0.baseAddress!)
                 }
             }
         }
@@ -169,9 +170,12 @@ public enum AutoStart {
     }
 
     /// The kinetics rule on the usable points in time order `order` (x: every point's delay),
-    /// written to `out` (2 components + 3 values); shared by the general rule and `CurveStart`.
-    static func kineticsParameters(components: Int, data: UnsafeBufferPointer<Float>, order: UnsafeBufferPointer<Int>,
+    /// written to `out` (the model's parameterCount values); shared by the general rule and
+    /// `CurveStart`. The coherent artefact's amplitudes start at 0 (they enter linearly).
+    static func kineticsParameters(model: ModelID, data: UnsafeBufferPointer<Float>, order: UnsafeBufferPointer<Int>,
                                    x: UnsafeBufferPointer<Double>, into out: UnsafeMutablePointer<Double>) {
+        let components = model.exponentialCount
+        for j in (2 * components + 3)..<model.parameterCount { out[j] = 0 }
         guard order.count >= 2 else {
             for j in 0..<(2 * components + 3) { out[j] = 1 }
             return
@@ -240,10 +244,10 @@ public struct CurveStart: Sendable {
         order = Array(x.indices).sorted { x[$0] < x[$1] }
     }
 
-    public func estimate(components: Int, data: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Double>) {
+    public func estimate(model: ModelID, data: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Double>) {
         order.withUnsafeBufferPointer { order in
             x.withUnsafeBufferPointer { x in
-                AutoStart.kineticsParameters(components: components, data: data, order: order, x: x, into: out)
+                AutoStart.kineticsParameters(model: model, data: data, order: order, x: x, into: out)
             }
         }
     }

@@ -53,7 +53,7 @@ public enum FitFinishing {
     /// Whether `value` sits on a finite `bound`: equal to it, or within float32's rounding of it
     /// (a single-precision solver clamps to the bound's float value; 1e-6 relative is ~8 ulp).
     @inline(__always)
-    static func isOn(_ value: Double, bound: Double) -> Bool {
+    public static func isOn(_ value: Double, bound: Double) -> Bool {
         bound.isFinite && (value == bound || abs(value - bound) <= 1e-6 * max(abs(bound), abs(value)))
     }
 }

@@ -105,7 +105,7 @@ struct FitPreparer: @unchecked Sendable {
                     let values = UnsafeBufferPointer(rebasing: data[fit * m ..< (fit + 1) * m])
                     switch fastStart {
                     case .grid(let rule): rule.estimate(model: batch.model, data: values, into: start + base)
-                    case .curve(let rule): rule.estimate(components: batch.model.exponentialCount, data: values, into: start + base)
+                    case .curve(let rule): rule.estimate(model: batch.model, data: values, into: start + base)
                     }
                 }
             } else {

@@ -14,6 +14,12 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     case kinetics1 = 101
     case kinetics2 = 102
     case kinetics3 = 103
+    case kinetics4 = 104
+    /// The kinetics models with the coherent artefact (`KineticsModel`): 1 to 4 exponentials.
+    case kinetics1Artifact = 111
+    case kinetics2Artifact = 112
+    case kinetics3Artifact = 113
+    case kinetics4Artifact = 114
 
     /// How a fit's points get their coordinates.
     public enum Geometry: Sendable {
@@ -36,6 +42,11 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .kinetics1: return "kinetics1"
         case .kinetics2: return "kinetics2"
         case .kinetics3: return "kinetics3"
+        case .kinetics4: return "kinetics4"
+        case .kinetics1Artifact: return "kinetics1-artifact"
+        case .kinetics2Artifact: return "kinetics2-artifact"
+        case .kinetics3Artifact: return "kinetics3-artifact"
+        case .kinetics4Artifact: return "kinetics4-artifact"
         }
     }
 
@@ -47,7 +58,9 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     public var geometry: Geometry {
         switch self {
         case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated, .cauchy2DElliptic: return .grid
-        case .gauss1D, .linear1D, .kinetics1, .kinetics2, .kinetics3: return .curve
+        case .gauss1D, .linear1D: return .curve
+        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
+             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact: return .curve
         }
     }
 
@@ -60,10 +73,12 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .gauss2DRotated: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset", "theta"]
         case .cauchy2DElliptic: return ["amplitude", "x0", "y0", "gamma_x", "gamma_y", "offset"]
         case .linear1D: return ["offset", "slope"]
-        case .kinetics1, .kinetics2, .kinetics3:
+        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
+             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
             var names: [String] = []
             for c in 1...exponentialCount { names += ["amplitude_\(c)", "tau_\(c)"] }
-            return names + ["t0", "irf_sigma", "offset"]
+            names += ["t0", "irf_sigma", "offset"]
+            return hasCoherentArtifact ? names + ["artifact_0", "artifact_1", "artifact_2"] : names
         }
     }
 
@@ -78,25 +93,48 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .kinetics1: return 5
         case .kinetics2: return 7
         case .kinetics3: return 9
+        case .kinetics4: return 11
+        case .kinetics1Artifact: return 8
+        case .kinetics2Artifact: return 10
+        case .kinetics3Artifact: return 12
+        case .kinetics4Artifact: return 14
         }
     }
 
     /// Number of exponential components of a kinetics model (0 for the others).
     public var exponentialCount: Int {
         switch self {
-        case .kinetics1: return 1
-        case .kinetics2: return 2
-        case .kinetics3: return 3
+        case .kinetics1, .kinetics1Artifact: return 1
+        case .kinetics2, .kinetics2Artifact: return 2
+        case .kinetics3, .kinetics3Artifact: return 3
+        case .kinetics4, .kinetics4Artifact: return 4
         default: return 0
         }
     }
 
-    /// The kinetics model with `count` exponentials (1 to 3).
-    @inlinable public static func kinetics(exponentials count: Int) -> ModelID? {
-        switch count {
-        case 1: return .kinetics1
-        case 2: return .kinetics2
-        case 3: return .kinetics3
+    /// Whether a kinetics model has the coherent-artefact term (three more parameters after the
+    /// offset: the amplitudes of the response Gaussian and of its first and second derivatives).
+    public var hasCoherentArtifact: Bool {
+        switch self {
+        case .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact: return true
+        default: return false
+        }
+    }
+
+    /// The most exponentials a kinetics model has.
+    public static let maximumExponentials = 4
+
+    /// The kinetics model with `count` exponentials (1 to 4), with or without the coherent artefact.
+    @inlinable public static func kinetics(exponentials count: Int, coherentArtifact: Bool = false) -> ModelID? {
+        switch (count, coherentArtifact) {
+        case (1, false): return .kinetics1
+        case (2, false): return .kinetics2
+        case (3, false): return .kinetics3
+        case (4, false): return .kinetics4
+        case (1, true): return .kinetics1Artifact
+        case (2, true): return .kinetics2Artifact
+        case (3, true): return .kinetics3Artifact
+        case (4, true): return .kinetics4Artifact
         default: return nil
         }
     }
@@ -127,7 +165,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .gauss2D, .gauss2DPixelated: return [3]
         case .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return [3, 4]
         case .gauss1D: return [2]
-        case .linear1D, .kinetics1, .kinetics2, .kinetics3: return []
+        default: return []
         }
     }
 

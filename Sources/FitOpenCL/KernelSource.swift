@@ -31,6 +31,8 @@ public struct KernelSource: Hashable, Sendable {
         .gauss2DRotated: "models/gauss2d_rotated.cl", .gauss2DPixelated: "models/gauss2d_pixelated.cl",
         .cauchy2DElliptic: "models/cauchy2d_elliptic.cl",
         .kinetics1: "models/kinetics.cl", .kinetics2: "models/kinetics.cl", .kinetics3: "models/kinetics.cl",
+        .kinetics4: "models/kinetics.cl", .kinetics1Artifact: "models/kinetics.cl", .kinetics2Artifact: "models/kinetics.cl",
+        .kinetics3Artifact: "models/kinetics.cl", .kinetics4Artifact: "models/kinetics.cl",
     ]
 
     public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil }
@@ -58,6 +60,7 @@ public struct KernelSource: Hashable, Sendable {
         if double { defines.append("FF_DOUBLE 1") }
         if strategy == .perGroup { defines += ["FF_PER_GROUP 1", "FF_GROUP_SIZE \(groupSize)"] }
         if model.exponentialCount > 0 { defines.append("FF_EXPONENTIALS \(model.exponentialCount)") }
+        if model.hasCoherentArtifact { defines.append("FF_COHERENT_ARTIFACT 1") }
         var mask = 0
         for (i, free) in prepared.fitMask.enumerated() where !free { mask |= 1 << i }
         defines.append("FF_FIXED_MASK \(mask)")

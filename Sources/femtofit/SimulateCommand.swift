@@ -2,6 +2,7 @@ import ArgumentParser
 import FitCore
 import Foundation
 import TextInput
+import Pipeline
 import TAMData
 
 /// `femtofit simulate`: writes a synthetic TAM stack, its delays and its ground truth.
@@ -32,6 +33,10 @@ struct SimulateCommand: ParsableCommand {
     var fluences = "0.1"
     @Option(help: "With --dataset: runs over the whole scan.")
     var runs = 1
+    @Flag(name: .customLong("transient-absorption"), help: "Write a broadband transient-absorption matrix instead (traces.csv: 800 wavelengths x 409 delays, chirp, 120 fs response, coherent artefact, three lifetimes and a long-lived component, SNR 100) and its truth (ta-truth.json).")
+    var transientAbsorption = false
+    @Option(help: "With --transient-absorption: the number of probe wavelengths (420-750 nm).")
+    var wavelengths = 800
 
     func fluenceValues() throws -> [Double] {
         let values = fluences.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -47,6 +52,7 @@ struct SimulateCommand: ParsableCommand {
         guard pixelSize.isFinite, pixelSize > 0 else { throw ValidationError("--pixel-size must be a positive number of nm") }
         _ = try fluenceValues()
         guard runs > 0 else { throw ValidationError("--runs must be at least 1") }
+        guard (1...100_000).contains(wavelengths) else { throw ValidationError("--wavelengths must be from 1 to 100000, not \(wavelengths)") }
         guard irfFWHM.isFinite, irfFWHM >= 0, irfFWHM <= 10_000 else { throw ValidationError("--irf-fwhm must be from 0 to 10000 fs, not \(irfFWHM)") }
         guard timeZero.isFinite, abs(timeZero) <= 10_000 else { throw ValidationError("--time-zero must be within ±10000 fs, not \(timeZero)") }
         guard amplitude.isFinite, amplitude > 0, amplitude <= 1e9 else { throw ValidationError("--amplitude must be a positive number of counts up to 1e9, not \(amplitude)") }
@@ -62,6 +68,14 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if transientAbsorption {
+            try reportingErrors(output) {
+                let written = try Self.writeTransientAbsorption(seed: seed, wavelengths: wavelengths, to: output)
+                print("simulated a transient-absorption matrix: \(wavelengths) wavelengths x 409 delays (-3 to 48 ps), chirp, coherent artefact, SNR 100")
+                print("wrote \(written.matrix)\n      \(written.truth)")
+            }
+            return
+        }
         var simulator = TAMSimulator()
         (simulator.width, simulator.height) = try parseSize(size, option: "--size")
         simulator.pixelSize = pixelSize
@@ -83,6 +97,27 @@ struct SimulateCommand: ParsableCommand {
         } catch {
             try reportingErrors { throw error }
         }
+    }
+
+    /// Writes `TransientAbsorptionSimulation(seed:)` as traces.csv (a `TraceMatrix`) and its truth
+    /// as ta-truth.json (lifetimes, response sigma and chirp coefficients, fs; the chirp in
+    /// x = (wavenumber - reference) / 1000 cm^-1).
+    static func writeTransientAbsorption(seed: UInt64, wavelengths: Int, to folder: String) throws -> (matrix: String, truth: String) {
+        do { try SystemError.createFolder(folder) } catch {
+            throw OutputError(folder, "cannot create the output folder: \(error)")
+        }
+        let simulation = TransientAbsorptionSimulation(seed: seed, wavelengthCount: wavelengths)
+        let paths = (folder + "/traces.csv", folder + "/ta-truth.json")
+        try TraceMatrix(delays: simulation.delays, wavelengths: simulation.wavelengths, values: simulation.traces).write(to: paths.0)
+        let t = simulation.truth
+        let truth: [String: Any] = [
+            "format": "femtofit-ta-truth/1", "seed": Int(seed), "lifetimes_fs": t.lifetimes, "long_lived": true,
+            "irf_sigma_fs": t.irfSigma, "chirp_coefficients_fs": t.chirp, "chirp_reference_wavenumber_cm": t.referenceWavenumber,
+            "chirp_variable": "(wavenumber_cm - reference) / 1000", "noise_sigma": simulation.noiseSigma,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: truth, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(data, to: paths.1)
+        return paths
     }
 
     /// Runs `simulator` and writes its three files into `folder`.

@@ -12,10 +12,13 @@ final class ModelDerivativeTests: XCTestCase {
         case .gauss2DRotated: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(1.5...4), r.uniform(0...50), r.uniform(-1.5...1.5)]
         case .gauss1D: return [r.uniform(100...900), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0...50)]
         case .linear1D: return [r.uniform(-50...50), r.uniform(-3...3)]
-        case .kinetics1, .kinetics2, .kinetics3:
+        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
+             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
             var p: [Double] = []
             for _ in 0..<model.exponentialCount { p += [r.uniform(-500...500), r.uniform(20...5000)] }
-            return p + [r.uniform(-100...100), r.uniform(10...80), r.uniform(-20...20)]
+            p += [r.uniform(-100...100), r.uniform(10...80), r.uniform(-20...20)]
+            if model.hasCoherentArtifact { p += [r.uniform(-300...300), r.uniform(-300...300), r.uniform(-300...300)] }
+            return p
         }
     }
 
@@ -108,6 +111,33 @@ final class ModelDerivativeTests: XCTestCase {
         for k in 0..<n {
             XCTAssertEqual(r0[k], e[k], accuracy: 1e-9 * e[k])
             XCTAssertEqual(swapped[k], e[k], accuracy: 1e-9 * e[k])
+        }
+    }
+
+    /// The coherent artefact is what the models' documentation says: the artefact model minus the
+    /// plain one is c_0 E + c_1 s dE/dt + c_2 s^2 d^2E/dt^2 for the response Gaussian
+    /// E = exp(-(t - t0)^2 / (2 s^2)), the time derivatives taken numerically here; for every
+    /// component count.
+    func testCoherentArtifactIsTheResponseGaussianAndItsTimeDerivatives() throws {
+        var r = SeededRandom(seed: freshSeed(13))
+        let delays = stride(from: -400.0, through: 1500, by: 7).map { $0 }
+        for n in 1...ModelID.maximumExponentials {
+            let plainModel = ModelID.kinetics(exponentials: n)!, artifactModel = ModelID.kinetics(exponentials: n, coherentArtifact: true)!
+            XCTAssertEqual(artifactModel.parameterCount, plainModel.parameterCount + 3)
+            XCTAssertEqual(Array(artifactModel.parameterNames.prefix(plainModel.parameterCount)), plainModel.parameterNames)
+            let plain = randomParameters(plainModel, &r)
+            let c = [r.uniform(-300...300), r.uniform(-300...300), r.uniform(-300...300)]
+            let with = try ModelEvaluation.evaluate(artifactModel, parameters: plain + c, coordinates: .sharedX(delays), pointCount: delays.count).values
+            let without = try ModelEvaluation.evaluate(plainModel, parameters: plain, coordinates: .sharedX(delays), pointCount: delays.count).values
+            let t0 = plain[2 * n], s = plain[2 * n + 1], h = 1e-3 * s
+            func gaussian(_ t: Double) -> Double { exp(-(t - t0) * (t - t0) / (2 * s * s)) }
+            for (k, t) in delays.enumerated() {
+                let first = s * (gaussian(t + h) - gaussian(t - h)) / (2 * h)
+                let second = s * s * (gaussian(t + h) - 2 * gaussian(t) + gaussian(t - h)) / (h * h)
+                let expected = c[0] * gaussian(t) + c[1] * first + c[2] * second
+                XCTAssertEqual(with[k] - without[k], expected, accuracy: 1e-5 * (abs(c[0]) + abs(c[1]) + abs(c[2])) + 1e-9 * abs(without[k]),
+                               "\(artifactModel.name) at t = \(t), parameters \(plain + c)")
+            }
         }
     }
 

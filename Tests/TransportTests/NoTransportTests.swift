@@ -108,7 +108,10 @@ final class NoTransportTests: XCTestCase {
         XCTAssertTrue(json["d_max_cm2_s"] is NSNull)
         let band = try XCTUnwrap(json["band_like"] as? [String: Any])
         XCTAssertEqual(band["present"] as? Bool, false)
-        XCTAssertTrue((band["reason"] as? String ?? "").contains("does not grow significantly"), "\(band)")
+        // Flat widths: "does not grow significantly", or (at the narrowing test's 0.1 % false-alarm
+        // rate, seen once in CI at 265b769) "decreases with delay"; either way no transport.
+        let reason = band["reason"] as? String ?? ""
+        XCTAssertTrue(reason.contains("does not grow significantly") || reason.contains("decreases with delay"), "\(band)")
         XCTAssertEqual((json["regimes"] as? [Any])?.count, 0)
         let notes = try XCTUnwrap(json["notes"] as? [String])
         XCTAssertTrue(notes.contains { $0.contains("2 fitted frame(s) left out") && $0.contains("frame 11") }, "\(notes)")

@@ -48,6 +48,30 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(newer.stderr.contains("dataset.json") && newer.stderr.contains("update femtofit"), newer.stderr)
     }
 
+    /// `femtofit kinetics` on a simulated transient-absorption matrix: per-trace fits written to
+    /// kinetics.csv and kinetics.h5 with the plots; bad usage and bad input exit as the table says.
+    func testKineticsOfATransientAbsorptionMatrix() throws {
+        let simulate = try femtofit(["simulate", "--transient-absorption", "--wavelengths", "40", "--output", folder, "--seed", "3"])
+        XCTAssertEqual(simulate.status, 0, simulate.stderr)
+        let run = try femtofit(["kinetics", folder + "/traces.csv", "--components", "auto", "--coherent-artifact", "--output", folder + "/k"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("fitted 40 traces x 409 delays"), run.stdout)
+        for name in ["kinetics.csv", "kinetics.h5", "t0.svg", "lifetimes.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/k/" + name), name)
+        }
+        let lines = try String(contentsOfFile: folder + "/k/kinetics.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 41)
+        XCTAssertTrue(lines[0].hasPrefix("trace,wavelength_nm,model,components,long_lived,state,honest,"), String(lines[0]))
+        XCTAssertTrue(lines[1].hasPrefix("0,420.0,kinetics"), String(lines[1]))
+        let usage = try femtofit(["kinetics", folder + "/traces.csv", "--components", "5", "--output", folder + "/x"])
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertTrue(usage.stderr.contains("--components"), usage.stderr)
+        try "x,0,100\n500,1\n".write(toFile: folder + "/ragged.csv", atomically: true, encoding: .utf8)
+        let bad = try femtofit(["kinetics", folder + "/ragged.csv", "--output", folder + "/x"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("ragged.csv") && bad.stderr.contains("line 2"), bad.stderr)
+    }
+
     /// The whole path on images: a simulated pure-film dataset (3 runs) is preprocessed, fitted
     /// and analysed; the band-like regime is found and its 95 % intervals hold the truth.
     func testAnalyzeADatasetFolder() throws {

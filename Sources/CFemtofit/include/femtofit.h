@@ -47,7 +47,10 @@ extern "C" {
  *   CAUCHY_2D_ELLIPTIC  amplitude, x0, y0, gamma_x, gamma_y, offset
  *   LINEAR_1D           offset, slope
  *   GAUSS_2D_PIXELATED  amplitude, x0, y0, sigma, offset (integrated over each pixel)
- *   KINETICS_n          amplitude_i, tau_i for i = 1..n, then t0, irf_sigma, offset
+ *   KINETICS_n          amplitude_i, tau_i for i = 1..n (1 to 4), then t0, irf_sigma, offset
+ *   KINETICS_n_ARTIFACT the same, then artifact_0, artifact_1, artifact_2: the coherent artefact,
+ *                       amplitudes of the response Gaussian and of its first and second time
+ *                       derivatives scaled by irf_sigma and irf_sigma^2
  * 2D models fit ROIs of roi_width x roi_height pixels (any shape), row-major, pixel (column c,
  * row r) at x = c, y = r. 1D models fit curves with x values (delays for kinetics).
  */
@@ -61,6 +64,11 @@ extern "C" {
 #define FEMTOFIT_MODEL_KINETICS_1 1101
 #define FEMTOFIT_MODEL_KINETICS_2 1102
 #define FEMTOFIT_MODEL_KINETICS_3 1103
+#define FEMTOFIT_MODEL_KINETICS_4 1104
+#define FEMTOFIT_MODEL_KINETICS_1_ARTIFACT 1111
+#define FEMTOFIT_MODEL_KINETICS_2_ARTIFACT 1112
+#define FEMTOFIT_MODEL_KINETICS_3_ARTIFACT 1113
+#define FEMTOFIT_MODEL_KINETICS_4_ARTIFACT 1114
 
 /* Estimators: weighted least squares, or Poisson maximum likelihood (raw counts only). */
 #define FEMTOFIT_ESTIMATOR_LSE 0

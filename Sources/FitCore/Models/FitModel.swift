@@ -59,6 +59,11 @@ extension ModelID {
         case .kinetics1: return try visitor.visit(KineticsModel<L, OneExponential>.self)
         case .kinetics2: return try visitor.visit(KineticsModel<L, TwoExponentials>.self)
         case .kinetics3: return try visitor.visit(KineticsModel<L, ThreeExponentials>.self)
+        case .kinetics4: return try visitor.visit(KineticsModel<L, FourExponentials>.self)
+        case .kinetics1Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<OneExponential>>.self)
+        case .kinetics2Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<TwoExponentials>>.self)
+        case .kinetics3Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<ThreeExponentials>>.self)
+        case .kinetics4Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<FourExponentials>>.self)
         }
     }
 }

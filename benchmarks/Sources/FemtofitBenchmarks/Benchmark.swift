@@ -72,12 +72,16 @@ struct Benchmark: ParsableCommand {
         if filter.map({ "analyze-64-delays".contains($0) }) ?? true {
             measured["analyze-64-delays"] = try measureAnalyze()
         }
+        if filter.map({ "kinetics-ta-409".contains($0) }) ?? true {
+            measured["kinetics-ta-409"] = try measureKinetics(cores: cores)
+        }
         if check {
             try checkTargets(measured) { name in
                 if name.hasPrefix("cli-fit") { return try measureProcess()[name] }
                 if name == "autostart-15x15" { return try measureAutoStart(cores: cores) }
                 if name == "shape-check-15x15" { return try measureShapeCheck(cores: cores) }
                 if name == "analyze-64-delays" { return try measureAnalyze() }
+                if name == "kinetics-ta-409" { return try measureKinetics(cores: cores) }
                 // A figure below its target is measured again (twice at most) before it fails: a
                 // neighbour's burst on a shared machine should not fail CI, a real regression stays
                 // below on every try.
@@ -99,6 +103,17 @@ struct Benchmark: ParsableCommand {
               + "\(format(a.seriesPerSecond, 1)) on \(small); 10 000 series would take \(format(10_000 / b.seriesPerSecond, 0)) s (goal <= 60 s); "
               + "time per series at 4x the series over 1x: \(format(linearity, 2))")
         return ["series_per_s": b.seriesPerSecond, "seconds_for_10k_series": 10_000 / b.seriesPerSecond, "linearity": linearity]
+    }
+
+    /// Per-trace and global kinetics on a transient-absorption matrix of 409 delays (KineticsBenchmark):
+    /// 800 traces, 200 with --quick.
+    func measureKinetics(cores: Int) throws -> [String: Double] {
+        let k = try KineticsBenchmark.measure(traces: quick ? 200 : 800, cores: cores)
+        print("kinetics-ta-409: \(k.traces) traces x 409 delays: engine \(format(k.engineFitsPerSecond, 0)) fits/s (kinetics3-artifact, float64, starts given); "
+              + "per-trace path (4 counts, artefact, choice) \(format(k.pathTracesPerSecond, 1)) traces/s; "
+              + "global fit \(format(k.globalSeconds, 2)) s, \(format(k.globalCoreMsPerTrace, 2)) core-ms per trace (goal <= 12)")
+        return ["engine_fits_per_s": k.engineFitsPerSecond, "path_traces_per_s": k.pathTracesPerSecond,
+                "global_core_ms_per_trace": k.globalCoreMsPerTrace]
     }
 
     /// The acquisition pipeline on replayed 128x128 pairs (PipelineBenchmark).
