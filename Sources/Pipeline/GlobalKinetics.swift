@@ -161,7 +161,8 @@ public struct GlobalKinetics: Sendable {
         var factor: [Double]
 
         init?(_ columns: [[Double]]) {
-            k = columns.count
+            let k = columns.count
+            self.k = k
             var packed = [Double](repeating: 0, count: k * (k + 1) / 2)
             var scale = [Double](repeating: 1, count: k)
             for a in 0..<k {
@@ -289,20 +290,21 @@ public struct GlobalKinetics: Sendable {
 
     // MARK: start values
 
-    /// The chirp's start: a robust polynomial through the traces' own time zeros (`TimeZero`,
-    /// through `KineticsTraces.timeZeroStarts`), weighted alike, the farthest 20 % left out and
-    /// refitted; the width's start is their median.
-    func chirpStart(_ starts: [(t0: Double, irf: Double)]) -> (coefficients: [Double], sigma: Double) {
+    /// The chirp's start: a robust polynomial through the time zeros `TimeZero` finds in traces
+    /// `indices` (`starts[k]` for trace `indices[k]`), the farthest 20 % left out and refitted,
+    /// three times; the width's start is the traces' median.
+    func chirpStart(_ starts: [(t0: Double, irf: Double)], indices: [Int]) -> (coefficients: [Double], sigma: Double) {
         let degree = options.chirpDegree
         var used = starts.indices.filter { starts[$0].t0.isFinite }
         var coefficients = [Double](repeating: 0, count: degree + 1)
         for _ in 0..<3 {
-            coefficients = Self.polynomial(x: used.map { chirpX[$0] }, y: used.map { starts[$0].t0 }, degree: degree) ?? coefficients
-            let misfit = used.map { i -> Double in
+            coefficients = Self.polynomial(x: used.map { chirpX[indices[$0]] }, y: used.map { starts[$0].t0 }, degree: degree) ?? coefficients
+            let misfit = used.map { k -> Double in
                 var t = 0.0, power = 1.0
-                for k in 0...degree { t += coefficients[k] * power; power *= chirpX[i] }
-                return abs(starts[i].t0 - t)
+                for j in 0...degree { t += coefficients[j] * power; power *= chirpX[indices[k]] }
+                return abs(starts[k].t0 - t)
             }
+            guard !misfit.isEmpty else { break }
             let cut = misfit.sorted()[min(misfit.count - 1, Int(0.8 * Double(misfit.count)))]
             used = zip(used, misfit).filter { $0.1 <= cut }.map(\.0)
             if used.count <= degree + 1 { break }
@@ -310,6 +312,10 @@ public struct GlobalKinetics: Sendable {
         let widths = starts.map(\.irf).filter { $0.isFinite && $0 > 0 }.sorted()
         return (coefficients, widths.isEmpty ? 100 : widths[widths.count / 2])
     }
+
+    /// Traces whose time zeros seed the chirp when the caller has none: at most this many, spread
+    /// evenly over the band (`TimeZero` costs ~6 ms a trace; a polynomial needs far fewer).
+    public static let chirpStartTraces = 160
 
     /// Least-squares polynomial coefficients, lowest power first; nil when singular.
     static func polynomial(x: [Double], y: [Double], degree: Int) -> [Double]? {
@@ -396,11 +402,23 @@ public struct GlobalKinetics: Sendable {
 
     // MARK: the fit
 
-    /// Fits the shared parameters from per-trace time-zero starts (`KineticsTraces.timeZeroStarts`
-    /// when nil).
+    /// Fits the shared parameters from per-trace time-zero starts (every trace's, as
+    /// `KineticsTraces.timeZeroStarts` gives them; when nil, `TimeZero` on `chirpStartTraces`
+    /// traces spread over the band).
     public func fit(timeZeroStarts: [(t0: Double, irf: Double)]? = nil) throws -> Result {
-        let starts = timeZeroStarts ?? KineticsTraces.timeZeroStarts(delays: delays, traces: traces)
-        let (coefficients, sigma) = chirpStart(starts)
+        let n = traceCount, m = delays.count
+        let indices: [Int], starts: [(t0: Double, irf: Double)]
+        if let timeZeroStarts {
+            (indices, starts) = (Array(0..<n), timeZeroStarts)
+        } else {
+            let count = min(n, Self.chirpStartTraces)
+            indices = (0..<count).map { count == 1 ? 0 : $0 * (n - 1) / (count - 1) }
+            var subset: [Float] = []
+            subset.reserveCapacity(count * m)
+            for i in indices { subset += traces[i * m ..< (i + 1) * m] }
+            starts = KineticsTraces.timeZeroStarts(delays: delays, traces: subset)
+        }
+        let (coefficients, sigma) = chirpStart(starts, indices: indices)
         let allowLongLived = options.longLived ?? true
         var (taus, longLived) = lifetimeStart(coefficients: coefficients, sigma: sigma, components: options.components,
                                               allowLongLived: allowLongLived)

@@ -50,6 +50,12 @@ public struct KineticsTraceFit: Sendable {
     /// Iterations of the kept fit.
     public var iterations: Int
 
+    public init(model: ModelID, longLived: Bool, state: FitState, parameters: [Double], standardErrors: [Double],
+                chiSquare: Double, bic: Double, iterations: Int) {
+        self.model = model; self.longLived = longLived; self.state = state; self.parameters = parameters
+        self.standardErrors = standardErrors; self.chiSquare = chiSquare; self.bic = bic; self.iterations = iterations
+    }
+
     /// Converged, finite errors, no free parameter on a bound (`FitState.converged` says all of it).
     public var isHonest: Bool { state == .converged }
 
@@ -99,7 +105,8 @@ public struct KineticsTraces: Sendable {
         self.settings = settings
     }
 
-    /// Time zero and response sigma per trace, from `TimeZero` where it fits the rise.
+    /// Time zero and response sigma per trace, from `TimeZero` where it fits the rise (its error
+    /// from the curvature: a start needs none).
     public static func timeZeroStarts(delays: [Double], traces: [Float]) -> [(t0: Double, irf: Double)] {
         let m = delays.count, count = traces.count / m
         let bounds = KineticsBounds(delays: delays)
@@ -116,7 +123,7 @@ public struct KineticsTraces: Sendable {
     }
 
     static func start(delays: [Double], trace: [Double], step: Double) -> (t0: Double, irf: Double) {
-        if let e = TimeZero.fit(delays: delays, signal: trace).estimate, e.converged, e.t0.isFinite,
+        if let e = TimeZero.fit(delays: delays, signal: trace, profileErrors: false).estimate, e.converged, e.t0.isFinite,
            e.irfSigma.isFinite, e.irfSigma > KineticsBounds.floorPerStep * step {
             return (e.t0, e.irfSigma)
         }

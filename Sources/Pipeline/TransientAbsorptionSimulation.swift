@@ -4,7 +4,7 @@ import Foundation
 /// A transient-absorption measurement as a broadband probe records it (issue 17): one trace per
 /// probe wavelength over one delay axis, in mOD, with
 /// - the chirp: each trace's time zero a quadratic in wavenumber, about 2.5 ps across the band;
-/// - a Gaussian instrument response (sigma about 120 fs, as the peer tool's IRF width);
+/// - a Gaussian instrument response of about 120 fs FWHM (sigma about 51 fs), a typical TA setup's;
 /// - three lifetimes (about 0.12, 1.1 and 11 ps) and a long-lived component (a step that does not
 ///   decay in the window), each with its decay-associated spectrum (DAS): bands in wavenumber, a
 ///   bleach and an induced absorption;
@@ -65,7 +65,7 @@ public struct TransientAbsorptionSimulation: Sendable {
             wavelengthCount == 1 ? firstNM : firstNM + (lastNM - firstNM) * Double($0) / Double(wavelengthCount - 1)
         }
         let lifetimes = [120.0, 1100, 11_000].map { $0 * r.uniform(0.9...1.1) }
-        let irf = 120 * r.uniform(0.9...1.1)
+        let irf = 120 / (8 * log(2.0)).squareRoot() * r.uniform(0.9...1.1)
         let reference = 0.5 * (Self.wavenumber(nm: firstNM) + Self.wavenumber(nm: lastNM))
         // About 2.5 ps from the blue end (latest) to the red.
         let chirp = [r.uniform(-100...100), 240 * r.uniform(0.9...1.1), 12 * r.uniform(0.8...1.2)]

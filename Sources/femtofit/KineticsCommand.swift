@@ -87,7 +87,8 @@ struct KineticsCommand: ParsableCommand {
         let fitter = KineticsTraces(components: ComponentChoice(argument: components)!, coherentArtifact: coherentArtifact)
         let progress = Progress("kinetics (component counts)")
         progress.update(0, of: fitter.components.counts.count)
-        let fits = try fitter.fit(delays: matrix.delays, traces: matrix.values, engine: engine) { progress.update($0, of: $1) }
+        let starts = KineticsTraces.timeZeroStarts(delays: matrix.delays, traces: matrix.values)
+        let fits = try fitter.fit(delays: matrix.delays, traces: matrix.values, engine: engine, timeZeros: starts) { progress.update($0, of: $1) }
         try KineticsTable.write(fits, labels: matrix.wavelengths, to: output + "/kinetics.csv")
         try KineticsTable.writeHDF5(fits, labels: matrix.wavelengths, delays: matrix.delays, to: output + "/kinetics.h5")
         try KineticsPlots.write(fits, labels: matrix.wavelengths, pixels: input.lowercased().contains(".tif"), to: output)
@@ -98,13 +99,12 @@ struct KineticsCommand: ParsableCommand {
         print("components kept (honest traces): " + (1...ModelID.maximumExponentials).map { "\($0): \(counts[$0])" }.joined(separator: ", ")
               + (fits.contains(where: \.longLived) ? "; \(fits.filter(\.longLived).count) with a long-lived component" : ""))
         print("wrote \(output)/kinetics.csv, kinetics.h5, t0.svg, lifetimes.svg")
-        if global { try fitGlobally(matrix) }
+        if global { try fitGlobally(matrix, starts: starts) }
     }
 
     /// The global fit, its component count chosen by BIC under `--components auto`.
-    func fitGlobally(_ matrix: TraceMatrix) throws {
+    func fitGlobally(_ matrix: TraceMatrix, starts: [(t0: Double, irf: Double)]) throws {
         let pixels = input.lowercased().contains(".tif")
-        let starts = KineticsTraces.timeZeroStarts(delays: matrix.delays, traces: matrix.values)
         let choice = ComponentChoice(argument: components)!
         var best: (result: GlobalKinetics.Result, bic: Double)?
         var points = 0

@@ -33,7 +33,7 @@ struct SimulateCommand: ParsableCommand {
     var fluences = "0.1"
     @Option(help: "With --dataset: runs over the whole scan.")
     var runs = 1
-    @Flag(name: .customLong("transient-absorption"), help: "Write a broadband transient-absorption matrix instead (traces.csv: 800 wavelengths x 409 delays, chirp, 120 fs response, coherent artefact, three lifetimes and a long-lived component, SNR 100) and its truth (ta-truth.json).")
+    @Flag(name: .customLong("transient-absorption"), help: "Write a broadband transient-absorption matrix instead (traces.csv: 800 wavelengths x 409 delays, chirp, a 120 fs FWHM response, coherent artefact, three lifetimes and a long-lived component, SNR 100) and its truth (ta-truth.json).")
     var transientAbsorption = false
     @Option(help: "With --transient-absorption: the number of probe wavelengths (420-750 nm).")
     var wavelengths = 800

@@ -106,9 +106,9 @@ struct Benchmark: ParsableCommand {
     }
 
     /// Per-trace and global kinetics on a transient-absorption matrix of 409 delays (KineticsBenchmark):
-    /// 800 traces, 200 with --quick.
+    /// 800 traces (the size, quick or not: about 30 s).
     func measureKinetics(cores: Int) throws -> [String: Double] {
-        let k = try KineticsBenchmark.measure(traces: quick ? 200 : 800, cores: cores)
+        let k = try KineticsBenchmark.measure(traces: 800, cores: cores)
         print("kinetics-ta-409: \(k.traces) traces x 409 delays: engine \(format(k.engineFitsPerSecond, 0)) fits/s (kinetics3-artifact, float64, starts given); "
               + "per-trace path (4 counts, artefact, choice) \(format(k.pathTracesPerSecond, 1)) traces/s; "
               + "global fit \(format(k.globalSeconds, 2)) s, \(format(k.globalCoreMsPerTrace, 2)) core-ms per trace (goal <= 12)")
