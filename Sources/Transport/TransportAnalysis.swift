@@ -367,16 +367,34 @@ public struct TransportAnalysis: Sendable {
     /// `fit`, or the free fit of its model started from the alpha_1 = 1 fit when that one has the
     /// lower chi^2: a free fit can stop in a local minimum (a short, noisy series can put alpha_1
     /// below zero), and a test of alpha_1 >= 1 against it would compare with the wrong optimum.
+    /// Repeated until the alpha_1 = 1 fit made from the free fit no longer beats it: a refitted
+    /// free fit gives the constrained fit new starts, which can find a lower constrained optimum
+    /// again (seed 928028665018494002).
     static func freeOptimum(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double],
                             pointCount n: Int, phi: Double) -> RegimeSegmentation.Candidate {
+        var current = fit
+        for _ in 0..<maximumFreeRefits {
+            guard let better = freeRefit(current, t, y, e, pointCount: n, phi: phi) else { return current }
+            current = better
+        }
+        return current
+    }
+
+    /// At most this many rounds of `freeOptimum`; each lowers chi^2, and two are rare.
+    static let maximumFreeRefits = 8
+
+    /// One round of `freeOptimum`: the free fit from the alpha_1 = 1 fit's optimum, or nil when
+    /// that optimum does not beat `fit` (or no better free point could be made).
+    static func freeRefit(_ fit: RegimeSegmentation.Candidate, _ t: [Double], _ y: [Double], _ e: [Double],
+                          pointCount n: Int, phi: Double) -> RegimeSegmentation.Candidate? {
         guard fit.model.alpha(fit.parameters, segment: 0) < 1, let constrained = constrainedFit(fit, t, y, e),
-              constrained.chiSquare < fit.chiSquare - 1e-9 * max(1, fit.chiSquare) else { return fit }
+              constrained.chiSquare < fit.chiSquare - 1e-9 * max(1, fit.chiSquare) else { return nil }
         let positive = t.filter { $0 > 0 }
         // When the free refit cannot keep every segment populated, the alpha_1 = 1 fit itself is
         // the best valid point found: it is taken with the free model's covariance there.
         guard let best = RegimeSegmentation.fit(fit.model, t, y, e, start: constrained.parameters, positive: positive)
                 ?? RegimeSegmentation.fit(fit.model, t, y, e, start: constrained.parameters, positive: positive, maxIterations: 0),
-              best.chiSquare < fit.chiSquare else { return fit }
+              best.chiSquare < fit.chiSquare else { return nil }
         let scale = max(1, best.chiSquare / Double(max(best.degreesOfFreedom, 1)))
         return RegimeSegmentation.Candidate(model: fit.model, parameters: best.parameters, covariance: best.covariance.map { $0.map { $0 * scale } },
                                             chiSquare: best.chiSquare, bic: best.chiSquare / phi + Double(best.parameters.count) * log(Double(n)))
