@@ -152,17 +152,17 @@ public enum AutoStart {
     }
 
     /// Offset from the earliest points (before time zero), t0 at the half rise on the way to the
-    /// extremum, the IRF width from the 15–50 % rise time, lifetimes spread geometrically between
-    /// three IRF widths and a third of the time the signal takes to fade to 5 %, the amplitude
-    /// shared among the components.
+    /// extremum, the IRF width from the 15–50 % rise time, then the lifetimes and amplitudes by
+    /// `KineticsStart` (`kineticsParameters`).
     static func kinetics(model: ModelID, data: UnsafeBufferPointer<Float>, usable: [Int], x: (Int) -> Double) -> [Double] {
         let order = usable.sorted { x($0) < x($1) }
         let xs = (0..<data.count).map(x)
+        let linear = KineticsStart(delays: xs)
         var values = [Double](repeating: 1, count: model.parameterCount)
         order.withUnsafeBufferPointer { order in
             xs.withUnsafeBufferPointer { xs in
                 values.withUnsafeMutableBufferPointer {
-                    kineticsParameters(model: model, data: data, order: order, x: xs, into: $0.baseAddress!)
+                    kineticsParameters(model: model, data: data, order: order, x: xs, linear: linear, into: $0.baseAddress!)
                 }
             }
         }
@@ -171,9 +171,14 @@ public enum AutoStart {
 
     /// The kinetics rule on the usable points in time order `order` (x: every point's delay),
     /// written to `out` (the model's parameterCount values); shared by the general rule and
-    /// `CurveStart`. The coherent artefact's amplitudes start at 0 (they enter linearly).
+    /// `CurveStart`. Time zero and the response width come from the rise; then `linear` (the
+    /// rule `KineticsTraces` uses, issue 17) picks the lifetimes from a grid and solves the
+    /// amplitudes, offset and artefact by linear least squares, so components of either sign, an
+    /// artefact spike and a long-lived step start with their signs and sizes. Where it cannot (a
+    /// flat trace, too few points), the lifetimes spread geometrically, the amplitude shared, and
+    /// the artefact's amplitudes start at 0.
     static func kineticsParameters(model: ModelID, data: UnsafeBufferPointer<Float>, order: UnsafeBufferPointer<Int>,
-                                   x: UnsafeBufferPointer<Double>, into out: UnsafeMutablePointer<Double>) {
+                                   x: UnsafeBufferPointer<Double>, linear: KineticsStart?, into out: UnsafeMutablePointer<Double>) {
         let components = model.exponentialCount
         for j in (2 * components + 3)..<model.parameterCount { out[j] = 0 }
         guard order.count >= 2 else {
@@ -223,6 +228,14 @@ public enum AutoStart {
             if below == 3 { fade = x[k]; break }
         }
         let longest = max((fade - t0) / 3, shortest * 4)
+        if let linear {
+            var trace = [Double](repeating: .nan, count: data.count)
+            for k in order { trace[k] = Double(data[k]) }
+            if let start = linear.estimate(model: model, trace: trace, t0: t0, irf: irf) {
+                for j in 0..<model.parameterCount { out[j] = start[j] }
+                return
+            }
+        }
         for c in 0..<components {
             let fraction = components == 1 ? 0.5 : Double(c) / Double(components - 1)
             out[2 * c] = extremeValue / Double(components)
@@ -233,21 +246,22 @@ public enum AutoStart {
 }
 
 /// The kinetics start rule for curves on one shared delay axis with every point usable (the
-/// common case): the points' time order is found once for the batch, so each fit's estimate
-/// allocates nothing.
+/// common case): the points' time order and the lifetime grid are found once for the batch.
 public struct CurveStart: Sendable {
     let x: [Double]
     let order: [Int]
+    let linear: KineticsStart
 
     public init(x: [Double]) {
         self.x = x
         order = Array(x.indices).sorted { x[$0] < x[$1] }
+        linear = KineticsStart(delays: x)
     }
 
     public func estimate(model: ModelID, data: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Double>) {
         order.withUnsafeBufferPointer { order in
             x.withUnsafeBufferPointer { x in
-                AutoStart.kineticsParameters(model: model, data: data, order: order, x: x, into: out)
+                AutoStart.kineticsParameters(model: model, data: data, order: order, x: x, linear: linear, into: out)
             }
         }
     }

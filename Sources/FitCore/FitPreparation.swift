@@ -173,7 +173,7 @@ struct FitPreparer: @unchecked Sendable {
     }
 }
 
-/// The allocation-free start rules, for batches whose every point is usable once inspected (no
+/// The fast start rules, for batches whose every point is usable once inspected (no
 /// weights, so a fit with a NaN is invalid input before its start is estimated): unweighted ROIs
 /// of the 2D models, and kinetics curves on one shared delay axis. Other batches take the general
 /// rule (`AutoStart.estimate`), which gives the same values.

@@ -22,6 +22,9 @@ public struct KineticsBounds: Sendable, Equatable {
     public static let floorPerStep = 0.1
     /// The ceiling of a lifetime, as a multiple of the span.
     public static let lifetimeSpans = 10.0
+    /// Where a long-lived component (one that does not decay in the window: a step) is held, as
+    /// a multiple of the span.
+    public static let longLivedSpans = 1e4
 
     /// From a fit's delays (any order); nil when fewer than two distinct finite values.
     public init?<X: Collection>(delays: X) where X.Element: BinaryFloatingPoint {

@@ -347,19 +347,7 @@ public struct GlobalKinetics: Sendable {
                     // Grid lifetimes as columns, then the offset and the artefact.
                     let cols = columns(trace: i, points: points, taus: grid, heldTau: nil, sigma: sigma,
                                        t0: timeZero(trace: i, theta: theta, layout: layout), derivatives: false).c
-                    var gram = [[Double]](repeating: [Double](repeating: 0, count: cols.count), count: cols.count)
-                    var rhs = [Double](repeating: 0, count: cols.count)
-                    for a in cols.indices {
-                        for b in 0...a {
-                            var s = 0.0
-                            for q in y.indices { s += cols[a][q] * cols[b][q] }
-                            gram[a][b] = s; gram[b][a] = s
-                        }
-                        var s = 0.0
-                        for q in y.indices { s += cols[a][q] * y[q] }
-                        rhs[a] = s
-                    }
-                    g[i] = gram; r[i] = rhs
+                    (g[i], r[i]) = KineticsStart.normalEquations(columns: cols, y: y)
                 }
             }
         }

@@ -94,15 +94,36 @@ public struct KineticsTraces: Sendable {
     public var components: ComponentChoice
     public var coherentArtifact: Bool
     public var settings: FitSettings
+    /// Whether every trace holds its start's time zero (a map whose frames do not resolve the rise
+    /// holds the series' one) rather than fitting it.
+    public var holdsTimeZero: Bool
+    /// Whether every trace holds its start's response width (a map holds the instrument's, from
+    /// the frame-summed trace: one noisy pixel cannot pin it).
+    public var holdsResponseWidth: Bool
 
     /// The lifetime a long-lived component is held at, in delay spans.
-    public static let longLivedSpans = 1e4
+    public static let longLivedSpans = KineticsBounds.longLivedSpans
+    /// Traces fitted together: memory stays bounded however many traces there are (a block of
+    /// 4096 traces x 409 delays is ~7 MB of data, and its fits' working set a few times that).
+    public static let blockSize = 4096
 
     public init(components: ComponentChoice = .automatic, coherentArtifact: Bool = false,
-                settings: FitSettings = FitSettings(tolerance: 1e-6, maxIterations: 200)) {
+                settings: FitSettings = FitSettings(tolerance: 1e-6, maxIterations: 200),
+                holdsTimeZero: Bool = false, holdsResponseWidth: Bool = false) {
         self.components = components
         self.coherentArtifact = coherentArtifact
         self.settings = settings
+        self.holdsTimeZero = holdsTimeZero
+        self.holdsResponseWidth = holdsResponseWidth
+    }
+
+    /// Which of `model`'s parameters are fitted: all but the held time zero and response width.
+    func fittedMask(_ model: ModelID) -> [Bool] {
+        var mask = [Bool](repeating: true, count: model.parameterCount)
+        let n = model.exponentialCount
+        if holdsTimeZero { mask[2 * n] = false }
+        if holdsResponseWidth { mask[2 * n + 1] = false }
+        return mask
     }
 
     /// Time zero and response sigma per trace, from `TimeZero` where it fits the rise (its error
@@ -138,20 +159,63 @@ public struct KineticsTraces: Sendable {
     }
 
     /// Fits every trace (`traces`: trace-major, `delays.count` values each; NaN for a missing
-    /// point) and keeps one fit per trace. `progress(done, total)` after each component count.
+    /// point) and keeps one fit per trace. `timeZeros`: each trace's start (else `timeZeroStarts`).
+    /// `progress(done, total)` in traces.
     public func fit(delays: [Double], traces: [Float], engine: FitEngine = FitEngine(),
                     timeZeros: [(t0: Double, irf: Double)]? = nil,
                     progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [KineticsTraceFit] {
         let m = delays.count
         precondition(m > 0 && traces.count % m == 0)
+        var kept: [KineticsTraceFit] = []
+        kept.reserveCapacity(traces.count / m)
+        var given: ((Range<Int>, [Float]) -> [(t0: Double, irf: Double)])?
+        if let timeZeros { given = { range, _ in Array(timeZeros[range]) } }
+        try fit(delays: delays, traceCount: traces.count / m, engine: engine,
+                read: { Array(traces[$0.lowerBound * m ..< $0.upperBound * m]) },
+                timeZeros: given,
+                deliver: { _, fits in kept += fits }, progress: progress)
+        return kept
+    }
+
+    /// Fits `traceCount` traces a block of `blockSize` at a time, so that memory does not grow
+    /// with the trace count: `read(range)` gives the block's traces (trace-major), `timeZeros`
+    /// their starts (else `timeZeroStarts`), and `deliver(range, fits)` takes the block's kept
+    /// fits, in order. `progress(done, total)` in traces.
+    public func fit(delays: [Double], traceCount: Int, engine: FitEngine = FitEngine(), blockSize: Int = Self.blockSize,
+                    read: (Range<Int>) throws -> [Float],
+                    timeZeros: ((Range<Int>, [Float]) -> [(t0: Double, irf: Double)])? = nil,
+                    deliver: (Range<Int>, [KineticsTraceFit]) throws -> Void,
+                    progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws {
+        precondition(!delays.isEmpty && blockSize > 0)
+        var done = 0
+        while done < traceCount {
+            let range = done..<min(traceCount, done + blockSize)
+            let traces = try read(range)
+            precondition(traces.count == range.count * delays.count, "one value per delay and trace")
+            let starts = timeZeros?(range, traces) ?? Self.timeZeroStarts(delays: delays, traces: traces)
+            let fits = try fitBlock(delays: delays, traces: traces, starts: starts, engine: engine) { fraction in
+                progress(range.lowerBound + Int(Double(range.count) * fraction), traceCount)
+            }
+            try deliver(range, fits)
+            done = range.upperBound
+            progress(done, traceCount)
+        }
+    }
+
+    /// One block: every component count fitted, one fit kept per trace. `progress(fraction)`
+    /// after each count.
+    func fitBlock(delays: [Double], traces: [Float], starts: [(t0: Double, irf: Double)], engine: FitEngine,
+                  progress: (Double) -> Void) throws -> [KineticsTraceFit] {
+        let m = delays.count
         let count = traces.count / m
-        let starts = timeZeros ?? Self.timeZeroStarts(delays: delays, traces: traces)
+        precondition(starts.count == count, "one start per trace")
         let rule = KineticsStart(delays: delays)
         let ceiling = (KineticsBounds(delays: delays)?.span ?? 1) * KineticsBounds.lifetimeSpans
         var kept = [KineticsTraceFit?](repeating: nil, count: count)
-        for n in components.counts {
+        for (step, n) in components.counts.enumerated() {
             let model = ModelID.kinetics(exponentials: n, coherentArtifact: coherentArtifact)!
             let p = model.parameterCount
+            let mask = fittedMask(model)
             var start = [Double](repeating: .nan, count: count * p)
             start.withUnsafeMutableBufferPointer { buffer in
                 let out = buffer
@@ -163,9 +227,10 @@ public struct KineticsTraces: Sendable {
                 }
             }
             let batch = FitBatch(model: model, fitCount: count, pointCount: m, data: traces, coordinates: .sharedX(delays),
-                                 initialParameters: start)
+                                 initialParameters: start, parametersToFit: mask)
             let results = try engine.fit(batch, settings: settings)
-            var candidates = (0..<count).map { candidate(results, fit: $0, traces: traces, m: m, longLived: false) }
+            let free = mask.filter { $0 }.count
+            var candidates = (0..<count).map { candidate(results, fit: $0, traces: traces, m: m, longLived: false, freeParameters: free) }
             // The fits whose slowest lifetime ran to the ceiling: that component, moved last, held.
             let atCeiling = (0..<count).filter { i in
                 results.state(i) == .atBound && (0..<n).contains { c in FitFinishing.isOn(results.parameters[i * p + 2 * c + 1], bound: ceiling) }
@@ -179,7 +244,7 @@ public struct KineticsTraces: Sendable {
                 guard let current = kept[i] else { kept[i] = c; continue }
                 if Self.better(c, than: current) { kept[i] = c }
             }
-            progress(components.counts.firstIndex(of: n)! + 1, components.counts.count)
+            progress(Double(step + 1) / Double(components.counts.count))
         }
         // A trace no candidate could fit (no usable start, invalid data): NaN, invalid input.
         let fallback = ModelID.kinetics(exponentials: components.counts[0], coherentArtifact: coherentArtifact)!
@@ -236,12 +301,13 @@ public struct KineticsTraces: Sendable {
             low[2 * last + 1] = held; high[2 * last + 1] = held
             lower += low; upper += high
         }
-        var mask = [Bool](repeating: true, count: p)
+        var mask = fittedMask(model)
         mask[2 * n - 1] = false
         let batch = FitBatch(model: model, fitCount: indices.count, pointCount: m, data: data, coordinates: .sharedX(delays),
                              initialParameters: start, parametersToFit: mask, lowerBounds: lower, upperBounds: upper)
         let refits = try engine.fit(batch, settings: settings)
         // The held lifetime is the longest, so ordering by lifetime leaves it last.
-        return indices.indices.map { candidate(refits, fit: $0, traces: data, m: m, longLived: true, freeParameters: p - 1) }
+        let free = mask.filter { $0 }.count
+        return indices.indices.map { candidate(refits, fit: $0, traces: data, m: m, longLived: true, freeParameters: free) }
     }
 }

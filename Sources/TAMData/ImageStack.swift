@@ -15,6 +15,19 @@ public struct ImageStack: Sendable, Equatable {
     public var frameCount: Int { pixels.count / (width * height) }
     public var pixelsPerFrame: Int { width * height }
 
+    /// The traces of pixels `range` across the frames, pixel-major (`frameCount` values each):
+    /// what a per-pixel kinetics fit reads.
+    public func traces(pixels range: Range<Int>) -> [Float] {
+        let frames = frameCount, size = width * height
+        var traces = [Float](repeating: .nan, count: range.count * frames)
+        pixels.withUnsafeBufferPointer { all in
+            for f in 0..<frames {
+                for (k, p) in range.enumerated() { traces[k * frames + f] = all[f * size + p] }
+            }
+        }
+        return traces
+    }
+
     public func frame(_ index: Int) -> ArraySlice<Float> {
         pixels[index * pixelsPerFrame ..< (index + 1) * pixelsPerFrame]
     }

@@ -32,6 +32,8 @@ struct AnalyzeCommand: ParsableCommand {
     var temperature = 300.0
     @Option(name: .customLong("dot-pitch"), help: "Dot pitch in nm, for the number of dots crossed.")
     var dotPitch: Double?
+    @Option(name: .customLong("map-components"), help: "Exponentials per pixel in the kinetics maps of a dataset: 1 to 4, or auto (chosen per pixel by BIC).")
+    var mapComponents = "1"
 
     /// The numeric options and their ranges (a usage mistake: exit 64).
     func validate() throws {
@@ -43,6 +45,9 @@ struct AnalyzeCommand: ParsableCommand {
         if !(temperature > 0 && temperature <= 10_000) { return "--temperature must be from 0 to 10000 K, not \(temperature)" }
         if let dotPitch, !(dotPitch > 0 && dotPitch <= 1e6) { return "--dot-pitch must be from 0 to 1000000 nm, not \(dotPitch)" }
         if let pixelSize { return PixelSizeRange.problem(pixelSize, source: "--pixel-size") }
+        if ComponentChoice(argument: mapComponents) == nil {
+            return "--map-components takes auto or a count from 1 to \(ModelID.maximumExponentials), not '\(mapComponents)'"
+        }
         return nil
     }
 
@@ -129,30 +134,28 @@ struct AnalyzeCommand: ParsableCommand {
         print("results in \(output)/: " + paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))
     }
 
-    /// Per-pixel kinetics maps of every dT/T stack `fit` wrote (dtt_*.tif): kinetics_*.tif (amplitude,
-    /// lifetime, t0 and their errors) and a lifetime heat map for the report.
+    /// Per-pixel kinetics maps of every dT/T stack `fit` wrote (dtt_*.tif): kinetics_*.tif (each
+    /// component's amplitude and lifetime, t0, the offset and their errors, `KineticsMap`) and a
+    /// heat map of the largest component's lifetime for the report.
     /// `shifts`: what each series' time zero adds to the acquired delays, by the stacks' stem
     /// (`f<F>_w<W>_s<S>`); a series without one keeps the acquired delays.
     func writeKineticsMaps(delays: [Double], shifts: [String: Double], pixelSize: Double) throws -> [(String, SVGHeatMap)] {
         let stacks = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? [])
             .filter { $0.hasPrefix("dtt_") && $0.hasSuffix(".tif") }.sorted()
         let engine = try FitEngine(choice: .cpu)
+        let components = ComponentChoice(argument: mapComponents)!
         var maps: [(String, SVGHeatMap)] = []
         let progress = Progress("kinetics maps")
         for (i, name) in stacks.enumerated() {
             let stem = String(name.dropFirst(4).dropLast(4))
             let stack = try TIFFStack.read(output + "/" + name)
             let shift = shifts[stem] ?? 0
-            let map = try KineticsMap(stack, delays: delays.map { $0 + shift }, engine: engine, source: output + "/" + name)
+            let map = try KineticsMap(stack, delays: delays.map { $0 + shift }, components: components, engine: engine, source: output + "/" + name)
             try map.write(to: output + "/kinetics_\(stem).tif", pixelSize: pixelSize)
             if !map.timeZeroPerPixel {
                 print("kinetics map \(stem): the delay frames do not resolve the signal's rise, so every pixel holds the series' time zero (t0 pages NaN)")
             }
-            let rows = (0..<map.height).map { r in (0..<map.width).map { c in Double(map.lifetimeFs[r * map.width + c]) } }
-            maps.append(("map_lifetime_\(stem).svg", SVGHeatMap(
-                title: "Lifetime per pixel (\(stem); IRF \(Int(map.instrumentResponseFs.rounded())) fs; \(map.maskedPixels) pixels masked)",
-                xLabel: "x (pixels)", yLabel: "y (pixels)", colorBarLabel: "lifetime (fs)",
-                columnLabels: (0..<map.width).map(String.init), rowLabels: (0..<map.height).map(String.init), values: rows)))
+            maps.append(("map_lifetime_\(stem).svg", KineticsMapPlot.lifetime(map, title: stem)))
             progress.update(i + 1, of: stacks.count)
         }
         return maps

@@ -6,25 +6,29 @@ import Pipeline
 import TAMData
 import Transport
 
-/// `femtofit kinetics`: per-trace kinetics fits of a matrix of traces (one per probe wavelength)
-/// or of every pixel of a TIFF stack, with the component count chosen per trace (`KineticsTraces`).
+/// `femtofit kinetics`: per-trace kinetics fits of a matrix of traces (one per probe wavelength),
+/// of every pixel of a TIFF stack or of each series of a dataset, with the component count chosen
+/// per trace (`KineticsTraces`, the path `femtofit analyze`'s maps take too).
 struct KineticsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kinetics",
-        abstract: "Fit the kinetics of every trace: each wavelength of a transient-absorption matrix, or each pixel of a TIFF stack.",
+        abstract: "Fit the kinetics of every trace: each wavelength of a transient-absorption matrix, or each pixel of a TIFF stack or dataset.",
         discussion: """
-            INPUT is a CSV matrix of traces (the common TA export: first row the delays in fs after \
-            one label cell, then one row per wavelength: the wavelength in nm, then its values), or a \
-            multi-page TIFF with --delays (one trace per pixel). Each trace is fitted with 1 to 4 \
-            exponentials convolved with a Gaussian instrument response, plus an offset (and the \
-            coherent artefact with --coherent-artifact); with --components auto every count is \
-            fitted and the one with the lowest BIC among the honest fits is kept. DIR receives \
-            kinetics.csv and kinetics.h5 (one row per trace, NaN in the columns of components a trace \
-            lacks), t0.svg (each trace's time zero: the chirp) and lifetimes.svg (see README.md, \
-            "Kinetics").
+            INPUT is a trace matrix: CSV (the common TA export: first row the delays in fs after one \
+            label cell, then one row per wavelength: the wavelength in nm, then its values) or HDF5 \
+            (FILE.h5:/dataset, wavelengths x delays, with 1-D delay_fs and wavelength_nm beside it); \
+            or a multi-page TIFF with --delays (one trace per pixel); or a dataset folder (each \
+            series' dT/T stack, one trace per pixel). Each trace is fitted with 1 to 4 exponentials \
+            convolved with a Gaussian instrument response, plus an offset (and the coherent artefact \
+            with --coherent-artifact); with --components auto every count is fitted and the one \
+            with the lowest BIC among the honest fits is kept. Traces are fitted a block at a time, \
+            so memory does not grow with their number. DIR receives kinetics.csv and kinetics.h5 \
+            (one row per trace, NaN in the columns of components a trace lacks) and t0.svg and \
+            lifetimes.svg for a matrix; kinetics_map.tif and map_lifetime.svg for a stack (one set \
+            per series for a dataset). See README.md, "Kinetics".
             """)
 
-    @Argument(help: "Input: a CSV trace matrix, or a multi-page TIFF with --delays.")
+    @Argument(help: "Input: a CSV or HDF5 trace matrix, a multi-page TIFF with --delays, or a dataset folder.")
     var input: String
     @Option(name: .shortAndLong, help: "Folder for the outputs (created if missing).")
     var output: String
@@ -42,6 +46,8 @@ struct KineticsCommand: ParsableCommand {
     var backend = "cpu"
     @Option(help: "Precision: single or double.")
     var precision = "double"
+    @Option(name: .customLong("pixel-size"), help: "Pixel size in nm for the map TIFF of a TIFF stack (a dataset's comes from its manifest).")
+    var pixelSize: Double?
 
     func validate() throws {
         guard ComponentChoice(argument: components) != nil else {
@@ -52,59 +58,128 @@ struct KineticsCommand: ParsableCommand {
         }
         guard FitPrecision(rawValue: precision) != nil else { throw ValidationError("unknown precision '\(precision)'; choose single or double") }
         guard chirpDegree == 2 || chirpDegree == 3 else { throw ValidationError("--chirp-degree takes 2 or 3, not \(chirpDegree)") }
+        if let pixelSize, let problem = PixelSizeRange.problem(pixelSize, source: "--pixel-size") { throw ValidationError(problem) }
     }
 
     func run() throws {
         try reportingErrors(input) { try fitTraces() }
     }
 
-    /// The traces of INPUT: a CSV matrix, or a TIFF stack's pixels with --delays.
-    func readTraces() throws -> TraceMatrix {
-        let lower = input.lowercased()
-        if lower.hasSuffix(".tif") || lower.hasSuffix(".tiff") {
-            guard let delays else { throw ValidationError("a TIFF stack needs --delays: one delay per frame, in fs") }
-            let stack = try TIFFStack.read(input)
-            let axis = try DelayFile.read(delays, expectedCount: stack.frameCount)
-            let pixels = stack.width * stack.height, frames = stack.frameCount
-            var values = [Float](repeating: .nan, count: pixels * frames)
-            for f in 0..<frames {
-                let frame = stack.frame(f)
-                for p in 0..<pixels { values[p * frames + f] = frame[frame.startIndex + p] }
-            }
-            guard zip(axis, axis.dropFirst()).allSatisfy({ $0 < $1 }) else {
-                throw TAMDataError(delays, "the delays must rise strictly from frame to frame")
-            }
-            return TraceMatrix(delays: axis, wavelengths: (0..<pixels).map(Double.init), values: values)
-        }
-        if delays != nil { throw ValidationError("--delays is for a TIFF stack; a CSV matrix holds its delays in its first row") }
-        return try TraceMatrix.read(input)
-    }
-
     func fitTraces() throws {
-        let matrix = try readTraces()
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let engine = try FitEngine(choice: BackendChoice(rawValue: backend)!, precision: FitPrecision(rawValue: precision)!)
+        let lower = input.lowercased()
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
+            return try fitDataset(engine: engine)
+        }
+        if lower.hasSuffix(".tif") || lower.hasSuffix(".tiff") { return try fitStack(engine: engine) }
+        if delays != nil { throw ValidationError("--delays is for a TIFF stack; a trace matrix holds its delays (its first row, or delay_fs in HDF5)") }
+        let isHDF5 = HDF5DatasetName(input) != nil || [".h5", ".hdf5", ".he5"].contains { lower.hasSuffix($0) }
+        let source: TraceSource = isHDF5 ? try HDF5TraceMatrix(input) : try CSVTraceMatrix(input)
+        try fitMatrix(source, engine: engine)
+    }
+
+    /// A matrix of traces (CSV or HDF5), fitted a block at a time: kinetics.csv, kinetics.h5,
+    /// t0.svg and lifetimes.svg, then the global fit with --global.
+    func fitMatrix(_ source: TraceSource, engine: FitEngine) throws {
         let fitter = KineticsTraces(components: ComponentChoice(argument: components)!, coherentArtifact: coherentArtifact)
-        let progress = Progress("kinetics (component counts)")
-        progress.update(0, of: fitter.components.counts.count)
-        let starts = KineticsTraces.timeZeroStarts(delays: matrix.delays, traces: matrix.values)
-        let fits = try fitter.fit(delays: matrix.delays, traces: matrix.values, engine: engine, timeZeros: starts) { progress.update($0, of: $1) }
-        try KineticsTable.write(fits, labels: matrix.wavelengths, to: output + "/kinetics.csv")
-        try KineticsTable.writeHDF5(fits, labels: matrix.wavelengths, delays: matrix.delays, to: output + "/kinetics.h5")
-        try KineticsPlots.write(fits, labels: matrix.wavelengths, pixels: input.lowercased().contains(".tif"), to: output)
-        let honest = fits.filter(\.isHonest).count
-        var counts = [Int](repeating: 0, count: ModelID.maximumExponentials + 1)
-        for fit in fits where fit.isHonest { counts[fit.components] += 1 }
-        print("fitted \(fits.count) traces x \(matrix.delays.count) delays: \(honest) honest (converged, finite errors, on no bound), \(fits.count - honest) flagged")
-        print("components kept (honest traces): " + (1...ModelID.maximumExponentials).map { "\($0): \(counts[$0])" }.joined(separator: ", ")
-              + (fits.contains(where: \.longLived) ? "; \(fits.filter(\.longLived).count) with a long-lived component" : ""))
+        let writer = try KineticsTableWriter(folder: output, delays: source.delays)
+        var plots = KineticsPlots(traceCount: source.traceCount, pixels: false)
+        var tally = KineticsTally()
+        // The global fit starts its chirp from every trace's time zero: two numbers a trace, kept.
+        var starts: [(t0: Double, irf: Double)] = []
+        let progress = Progress("kinetics", unit: "traces")
+        try fitter.fit(delays: source.delays, traceCount: source.traceCount, engine: engine, read: { try source.read($0) },
+                       timeZeros: { _, traces in
+                           let block = KineticsTraces.timeZeroStarts(delays: source.delays, traces: traces)
+                           if global { starts += block }
+                           return block
+                       }, deliver: { range, fits in
+                           let labels = try source.labels(range)
+                           try writer.append(fits, labels: labels)
+                           plots.add(fits, labels: labels, first: range.lowerBound)
+                           tally.add(fits)
+                       }, progress: { progress.update($0, of: $1) })
+        try writer.commit()
+        try plots.write(to: output)
+        tally.print(delays: source.delays.count)
         print("wrote \(output)/kinetics.csv, kinetics.h5, t0.svg, lifetimes.svg")
-        if global { try fitGlobally(matrix, starts: starts) }
+        if global {
+            let all = 0..<source.traceCount
+            let matrix = TraceMatrix(delays: source.delays, wavelengths: try source.labels(all), values: try source.read(all))
+            try fitGlobally(matrix, starts: starts, pixels: false)
+        }
+    }
+
+    /// A TIFF stack with --delays: one trace per pixel, fitted as `femtofit analyze`'s maps are
+    /// (`KineticsMap`: the response held at the frame-summed trace's): kinetics.csv and .h5 (one
+    /// row per pixel), kinetics_map.tif and map_lifetime.svg; with --global, one fit of all pixels.
+    func fitStack(engine: FitEngine) throws {
+        guard let delays else { throw ValidationError("a TIFF stack needs --delays: one delay per frame, in fs") }
+        let stack = try TIFFStack.read(input)
+        let axis = try DelayFile.read(delays, expectedCount: stack.frameCount)
+        guard zip(axis, axis.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw TAMDataError(delays, "the delays must rise strictly from frame to frame")
+        }
+        let map = try fitMap(stack, delays: axis, stem: "kinetics", source: input, pixelSize: pixelSize ?? 1, engine: engine)
+        if global {
+            let pixels = stack.width * stack.height
+            let values = stack.traces(pixels: 0..<pixels)
+            let matrix = TraceMatrix(delays: axis, wavelengths: (0..<pixels).map(Double.init), values: values)
+            let start = (t0: map.seriesTimeZeroFs, irf: map.instrumentResponseFs)
+            try fitGlobally(matrix, starts: Array(repeating: start, count: pixels), pixels: true)
+        }
+    }
+
+    /// A dataset folder: each series' dT/T stack (preprocessed as `femtofit fit` does: runs
+    /// registered and averaged, background, the delays moved by the series' time zero) mapped:
+    /// kinetics_<series>.csv, .h5, .tif and map_lifetime_<series>.svg.
+    func fitDataset(engine: FitEngine) throws {
+        if global { throw ValidationError("--global takes a trace matrix or a TIFF stack; for a dataset, give one series' dtt_*.tif (written by `femtofit fit`) with --delays") }
+        let dataset = try Dataset.open(input)
+        let manifest = dataset.manifest
+        let preprocessing = Preprocessing()
+        var references: [[Int]: ImageStack] = [:]
+        for s in DifferentialStack.series(of: dataset) {
+            let reference = s.spot == 0 ? nil : references[[s.fluence, s.wavelength]]
+            let prepared = try preprocessing.run(dataset, series: s, spotReference: reference)
+            if s.spot == 0 { references[[s.fluence, s.wavelength]] = prepared.summedSignal }
+            let label = SeriesLabel(fluence: Double(s.fluence), wavelengthNm: manifest.axes.wavelengthNm[s.wavelength], spot: s.spot)
+            let record = SeriesRecord(label: label, prepared: prepared)
+            let stem = "f\(s.fluence)_w\(s.wavelength)_s\(s.spot)"
+            print("series \(stem) (fluence \(s.fluence), \(label.wavelengthNm) nm, spot \(s.spot)): delays moved by \(Int(record.delayShiftFs.rounded())) fs")
+            _ = try fitMap(prepared.signal, delays: manifest.axes.delayFs.map { $0 + record.delayShiftFs }, stem: "kinetics_" + stem,
+                           source: input + " (series \(stem))", pixelSize: pixelSize ?? manifest.pixelSizeNm, engine: engine)
+        }
+    }
+
+    /// One stack's per-pixel fits: `<stem>.csv`, `<stem>.h5`, `<stem>.tif` (the map's pages) and
+    /// the lifetime heat map, `map_lifetime` + the stem's series part + `.svg`.
+    func fitMap(_ stack: ImageStack, delays: [Double], stem: String, source: String, pixelSize: Double, engine: FitEngine) throws -> KineticsMap {
+        let writer = try KineticsTableWriter(folder: output, stem: stem, delays: delays)
+        var tally = KineticsTally()
+        let progress = Progress("kinetics map", unit: "pixels")
+        let map = try KineticsMap(stack, delays: delays, components: ComponentChoice(argument: components)!, coherentArtifact: coherentArtifact,
+                                  engine: engine, source: source, deliver: { range, fits in
+                                      try writer.append(fits, labels: range.map(Double.init))
+                                      tally.add(fits)
+                                  }, progress: { progress.update($0, of: $1) })
+        try writer.commit()
+        let tiff = stem == "kinetics" ? "kinetics_map.tif" : stem + ".tif"
+        try map.write(to: output + "/" + tiff, pixelSize: pixelSize)
+        let series = stem == "kinetics" ? "" : "_" + stem.dropFirst("kinetics_".count)
+        try AtomicFile.write(KineticsMapPlot.lifetime(map, title: source).render(), to: output + "/map_lifetime\(series).svg")
+        tally.print(delays: delays.count)
+        print("response sigma held at \(Int(map.instrumentResponseFs.rounded())) fs (the frame-summed trace's); "
+              + (map.timeZeroPerPixel ? "time zero fitted per pixel" : "time zero held at the series' \(Int(map.seriesTimeZeroFs.rounded())) fs: the frames do not resolve the rise")
+              + "; \(map.maskedPixels) of \(stack.width * stack.height) pixels masked (not honest, or no significant amplitude)")
+        print("wrote \(output)/\(stem).csv, \(stem).h5, \(tiff), map_lifetime\(series).svg")
+        return map
     }
 
     /// The global fit, its component count chosen by BIC under `--components auto`.
-    func fitGlobally(_ matrix: TraceMatrix, starts: [(t0: Double, irf: Double)]) throws {
-        let pixels = input.lowercased().contains(".tif")
+    func fitGlobally(_ matrix: TraceMatrix, starts: [(t0: Double, irf: Double)], pixels: Bool) throws {
         let choice = ComponentChoice(argument: components)!
         var best: (result: GlobalKinetics.Result, bic: Double)?
         var points = 0
@@ -128,5 +203,26 @@ struct KineticsCommand: ParsableCommand {
               + (result.converged ? "" : " (NOT converged)"))
         for note in result.notes { print("  note: \(note)") }
         print("wrote \(output)/global.json, das.csv, chirp.csv, residuals.csv, das.svg, chirp.svg, residuals.svg")
+    }
+}
+
+/// The counts a kinetics run prints at the end, gathered block by block.
+struct KineticsTally {
+    var total = 0, honest = 0, longLived = 0
+    var counts = [Int](repeating: 0, count: ModelID.maximumExponentials + 1)
+
+    mutating func add(_ fits: [KineticsTraceFit]) {
+        total += fits.count
+        for fit in fits where fit.isHonest {
+            honest += 1
+            counts[fit.components] += 1
+            if fit.longLived { longLived += 1 }
+        }
+    }
+
+    func print(delays: Int) {
+        Swift.print("fitted \(total) traces x \(delays) delays: \(honest) honest (converged, finite errors, on no bound), \(total - honest) flagged")
+        Swift.print("components kept (honest traces): " + (1...ModelID.maximumExponentials).map { "\($0): \(counts[$0])" }.joined(separator: ", ")
+                    + (longLived > 0 ? "; \(longLived) with a long-lived component" : ""))
     }
 }

@@ -13,6 +13,32 @@ final class ForeignTextTests: XCTestCase {
         XCTAssertEqual(TextFile.withoutByteOrderMark(Data([0xEF, 0xBB, 0xBF, 0x7B, 0x7D])), Data([0x7B, 0x7D]))
     }
 
+    /// Streamed lines match `TextFile.lines` on every line end, with a byte-order mark, across
+    /// the reader's chunk boundaries, and with or without a final line end.
+    func testStreamedLinesMatchTheWholeText() throws {
+        let folder = NSTemporaryDirectory() + "femtofit-lines-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A long line puts a CRLF pair across the 1 MiB chunk boundary in one of the cases.
+        let long = String(repeating: "x", count: (1 << 20) - 1)
+        let cases = ["\u{FEFF}a\r\nb\rc\n", "a\n\nb", "", "\n", long + "\r\n" + "tail\r\nlast", "é,ü\r\r\n"]
+        for (k, text) in cases.enumerated() {
+            let path = folder + "/\(k).txt"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            let reader = try TextLines(path: path)
+            var lines: [String] = []
+            while let line = try reader.next() { lines.append(line) }
+            XCTAssertEqual(lines, TextFile.lines(TextFile.normalised(text)).map(String.init), "case \(k)")
+            XCTAssertEqual(reader.lineNumber, lines.count)
+        }
+        try Data([0x61, 0x0A, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: folder + "/latin.txt"))
+        let latin = try TextLines(path: folder + "/latin.txt")
+        XCTAssertEqual(try latin.next(), "a")
+        XCTAssertThrowsError(try latin.next()) { XCTAssertEqual($0 as? TextFile.ReadFailure, .notUTF8) }
+        XCTAssertThrowsError(try TextLines(path: folder + "/absent.txt")) { XCTAssertEqual($0 as? TextFile.ReadFailure, .missing) }
+        XCTAssertThrowsError(try TextLines(path: folder)) { XCTAssertEqual($0 as? TextFile.ReadFailure, .unreadable("it is a folder, not a file")) }
+    }
+
     func testQuotedFields() throws {
         let text = "\"index\", \"delay_fs\" ,name\n1,\"2,5\",\"say \"\"hi\"\"\"\n\n3, 4 ,\"two\nlines\"\n\"\",,x"
         let records = try CSVRecords.parse(text)

@@ -72,6 +72,61 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("ragged.csv") && bad.stderr.contains("line 2"), bad.stderr)
     }
 
+    /// `femtofit kinetics` on its other inputs: an HDF5 matrix (delay-major, streamed), a TIFF stack
+    /// with --delays (per-pixel maps, the path `analyze` takes) and a dataset folder (one map per
+    /// series).
+    func testKineticsOfHDF5StacksAndDatasets() throws {
+        let simulate = try femtofit(["simulate", "--transient-absorption", "--wavelengths", "12", "--output", folder, "--seed", "4"])
+        XCTAssertEqual(simulate.status, 0, simulate.stderr)
+        let matrix = try TraceMatrix.read(folder + "/traces.csv")
+        let file = try HDF5File.create(folder + "/ta.h5")
+        var delayMajor = [Float](repeating: 0, count: matrix.values.count)
+        let m = matrix.delays.count, n = matrix.traceCount
+        for w in 0..<n { for d in 0..<m { delayMajor[d * n + w] = matrix.values[w * m + d] } }
+        try file.write("/signal", dimensions: [m, n], values: delayMajor, as: .float32)
+        try file.write("/delay_fs", dimensions: [m], values: matrix.delays, as: .float64)
+        try file.write("/wavelength_nm", dimensions: [n], values: matrix.wavelengths, as: .float64)
+        try file.close()
+        let csvRun = try femtofit(["kinetics", folder + "/traces.csv", "--components", "2", "--output", folder + "/from-csv"])
+        XCTAssertEqual(csvRun.status, 0, csvRun.stderr)
+        let h5Run = try femtofit(["kinetics", folder + "/ta.h5:/signal", "--components", "2", "--output", folder + "/from-h5"])
+        XCTAssertEqual(h5Run.status, 0, h5Run.stderr)
+        XCTAssertTrue(h5Run.stdout.contains("fitted 12 traces x 409 delays"), h5Run.stdout)
+        // The same traces (float32 both ways), so the same table but for nothing.
+        XCTAssertEqual(try String(contentsOfFile: folder + "/from-h5/kinetics.csv", encoding: .utf8),
+                       try String(contentsOfFile: folder + "/from-csv/kinetics.csv", encoding: .utf8))
+
+        // A TIFF stack: a dataset's simulated spot, as one stack with its delays.
+        let dataset = folder + "/dataset"
+        XCTAssertEqual(try femtofit(["simulate", "--dataset", "--output", dataset, "--runs", "1", "--size", "24x24", "--seed", "6"]).status, 0)
+        let datasetRun = try femtofit(["kinetics", dataset, "--output", folder + "/from-dataset"])
+        XCTAssertEqual(datasetRun.status, 0, datasetRun.stderr)
+        for name in ["kinetics_f0_w0_s0.csv", "kinetics_f0_w0_s0.h5", "kinetics_f0_w0_s0.tif", "map_lifetime_f0_w0_s0.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/from-dataset/" + name), name + "; " + datasetRun.stdout)
+        }
+        let rows = try String(contentsOfFile: folder + "/from-dataset/kinetics_f0_w0_s0.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 1 + 24 * 24, "one row per pixel")
+        let labels = try XCTUnwrap(TIFFStack.imageJLabels(folder + "/from-dataset/kinetics_f0_w0_s0.tif"))
+        XCTAssertEqual(labels.first, "components")
+        // The same pixels as a stack with --delays.
+        let manifest = try Dataset.open(dataset).manifest
+        let stackRun = try femtofit(["kinetics", folder + "/from-dataset/kinetics_f0_w0_s0.tif", "--output", folder + "/x"])
+        XCTAssertEqual(stackRun.status, 64, "a TIFF stack needs --delays")
+        XCTAssertTrue(stackRun.stderr.contains("--delays"), stackRun.stderr)
+        try manifest.axes.delayFs.map { "\($0)" }.joined(separator: "\n").write(toFile: folder + "/delays.txt", atomically: true, encoding: .utf8)
+        let dtt = try femtofit(["fit", dataset, "--output", folder + "/fitted"])
+        XCTAssertEqual(dtt.status, 0, dtt.stderr)
+        let stack = try femtofit(["kinetics", folder + "/fitted/dtt_f0_w0_s0.tif", "--delays", folder + "/delays.txt", "--output", folder + "/from-stack"])
+        XCTAssertEqual(stack.status, 0, stack.stderr)
+        for name in ["kinetics.csv", "kinetics.h5", "kinetics_map.tif", "map_lifetime.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/from-stack/" + name), name + "; " + stack.stdout)
+        }
+        XCTAssertTrue(stack.stdout.contains("pixels masked"), stack.stdout)
+        let global = try femtofit(["kinetics", dataset, "--global", "--output", folder + "/x"])
+        XCTAssertEqual(global.status, 64)
+        XCTAssertTrue(global.stderr.contains("--global"), global.stderr)
+    }
+
     /// The whole path on images: a simulated pure-film dataset (3 runs) is preprocessed, fitted
     /// and analysed; the band-like regime is found and its 95 % intervals hold the truth.
     func testAnalyzeADatasetFolder() throws {
@@ -218,7 +273,9 @@ final class CLITests: XCTestCase {
         let map = try TIFFStack.read(folder + "/rising-analysis/kinetics_f0_w0_s0.tif")
         // At the spot's centre (the nine largest amplitudes): outer pixels see the spreading spot
         // arrive later, so their t0 is later by physics, not by the axis.
-        let amplitude = Array(map.frame(0)), t0Page = Array(map.frame(2))
+        let labels = try XCTUnwrap(TIFFStack.imageJLabels(folder + "/rising-analysis/kinetics_f0_w0_s0.tif"))
+        let amplitude = Array(map.frame(try XCTUnwrap(labels.firstIndex(of: "amplitude_1"), "\(labels)")))
+        let t0Page = Array(map.frame(try XCTUnwrap(labels.firstIndex(of: "t0_fs"))))
         let centre = amplitude.indices.filter { amplitude[$0].isFinite && t0Page[$0].isFinite }.sorted { amplitude[$0] > amplitude[$1] }.prefix(9)
         XCTAssertEqual(centre.count, 9, "per-pixel t0 where the rise is resolved; \(run.stdout)")
         let t0s = centre.map { Double(t0Page[$0]) }.sorted()

@@ -1,9 +1,8 @@
-import FitCore
 import Foundation
 
 /// Start values for a kinetics trace that survive real transient-absorption data (issue 17):
-/// with time zero and the response width given (from `TimeZero`), every other parameter enters
-/// the model linearly once the lifetimes are chosen. So the lifetimes are picked greedily from a
+/// with time zero and the response width given (from `TimeZero`, or `AutoStart`'s rise rule),
+/// every other parameter enters the model linearly once the lifetimes are chosen. So the lifetimes are picked greedily from a
 /// log-spaced grid (the one that lowers the residual most, then the next, ...), and for each
 /// choice the amplitudes, the offset and the coherent artefact's amplitudes are solved by linear
 /// least squares. Amplitudes of either sign, a decay and a rise together, an artefact spike and a
@@ -30,7 +29,7 @@ public struct KineticsStart: Sendable {
         for k in 0..<Self.gridCount {
             grid.append(shortest * pow(longest / shortest, Double(k) / Double(Self.gridCount - 1)))
         }
-        longLived = KineticsTraces.longLivedSpans * span
+        longLived = KineticsBounds.longLivedSpans * span
         longLivedStart = 3 * span
         grid.append(longLived)
         self.grid = grid
@@ -64,20 +63,8 @@ public struct KineticsStart: Sendable {
                 columns[grid.count + 3][k] = (u * u - 1) * e
             }
         }
-        let y = points.map { trace[$0] }
         // Gram matrix and right-hand side of every column, once.
-        var gram = [[Double]](repeating: [Double](repeating: 0, count: columnCount), count: columnCount)
-        var rhs = [Double](repeating: 0, count: columnCount)
-        for a in 0..<columnCount {
-            for b in 0...a {
-                var s = 0.0
-                for k in y.indices { s += columns[a][k] * columns[b][k] }
-                gram[a][b] = s; gram[b][a] = s
-            }
-            var s = 0.0
-            for k in y.indices { s += columns[a][k] * y[k] }
-            rhs[a] = s
-        }
+        let (gram, rhs) = Self.normalEquations(columns: columns, y: points.map { trace[$0] })
         let fixed = [grid.count] + (0..<artifactColumns).map { grid.count + 1 + $0 }
         var chosen: [Int] = []
         var best: (chosen: [Int], solution: [Double])?
@@ -110,8 +97,27 @@ public struct KineticsStart: Sendable {
         return start
     }
 
+    /// The Gram matrix C^T C and right-hand side C^T y of `columns` (each one value per point of
+    /// `y`): every subset's least-squares problem then solves from them (`solve`).
+    public static func normalEquations(columns: [[Double]], y: [Double]) -> (gram: [[Double]], rhs: [Double]) {
+        let count = columns.count
+        var gram = [[Double]](repeating: [Double](repeating: 0, count: count), count: count)
+        var rhs = [Double](repeating: 0, count: count)
+        for a in 0..<count {
+            for b in 0...a {
+                var s = 0.0
+                for k in y.indices { s += columns[a][k] * columns[b][k] }
+                gram[a][b] = s; gram[b][a] = s
+            }
+            var s = 0.0
+            for k in y.indices { s += columns[a][k] * y[k] }
+            rhs[a] = s
+        }
+        return (gram, rhs)
+    }
+
     /// Solves the normal equations of the columns `subset`; nil when singular.
-    static func solve(gram: [[Double]], rhs: [Double], subset: [Int]) -> [Double]? {
+    public static func solve(gram: [[Double]], rhs: [Double], subset: [Int]) -> [Double]? {
         let m = subset.count
         var packed = [Double](repeating: 0, count: m * (m + 1) / 2)
         var b = subset.map { rhs[$0] }
