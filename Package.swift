@@ -6,17 +6,19 @@ import Foundation
 // The SIMD backend needs the host CPU's vector units: without a target CPU, Swift lowers
 // `addingProduct` to calls to `fmaf` and the engine runs ~50x slower. `-target-cpu native` is an
 // unsafe flag, which SwiftPM refuses in a package used as a versioned dependency, so it is
-// applied only when SwiftPM runs in this package's own folder (the working directory during
-// manifest evaluation is where SwiftPM was invoked; a dependent's build runs elsewhere). A dependent gets the portable
-// build; README.md ("Using femtofit as a dependency") says how it gets the fast one.
+// applied unless this package lies in a dependency checkout (SwiftPM's `.build/checkouts`, or
+// Xcode's `SourcePackages/checkouts`). That depends only on where the package is, never on the
+// folder SwiftPM runs in, so `swift build --package-path` from anywhere builds the same thing and
+// rebuilds nothing. A dependent gets the portable build; README.md ("Building and using femtofit
+// from another package") says how it gets the fast one.
 // FEMTOFIT_PORTABLE=1 forces the portable build, FEMTOFIT_NATIVE=1 forces the native one.
 let environment = ProcessInfo.processInfo.environment
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().standardizedFileURL.path
-let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+let isDependencyCheckout = ["/.build/checkouts/", "/SourcePackages/checkouts/"].contains { packageRoot.contains($0) }
 let buildNative: Bool = {
     if environment["FEMTOFIT_PORTABLE"] == "1" { return false }
     if environment["FEMTOFIT_NATIVE"] == "1" { return true }
-    return workingDirectory == packageRoot
+    return !isDependencyCheckout
 }()
 let fastMath: [SwiftSetting] = buildNative
     ? [.unsafeFlags(["-target-cpu", "native"])]
