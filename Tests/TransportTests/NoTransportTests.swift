@@ -73,19 +73,29 @@ final class NoTransportTests: XCTestCase {
             }
         }
         XCTAssertLessThanOrEqual(calledGrowing, 4, "seed \(seed): \(calledGrowing) of 400 series without transport reported some")
-        // Paper-like series all grow; their first regime is band-like, or (about 2.5 % by design,
-        // see `TransportAnalysis.bandLikeSupport`) undetermined, never sub-diffusive.
-        var undetermined = 0
+        // Paper-like series all grow; their first regime is band-like, or undetermined (about
+        // 2.2 % by design, see `TransportAnalysis.bandLikeSupport`), or, at the rejection test's
+        // 0.1 % false-alarm rate, sub-diffusive (measured over 3 000 seeds: 65 undetermined, 3
+        // sub-diffusive; seen once in CI at 66683d4, seed 2251371151688566723). At most one of 20
+        // is sub-diffusive: two would happen by chance about twice in 10 000 runs.
+        var undetermined = 0, subDiffusive = 0
         for k in 0..<20 {
             let s = seed &+ 1_000 &+ UInt64(k)
             let w = SimulatedWidths(.pureFilm, precision: precision, seed: s)
             let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
             XCTAssertEqual(a.growth.verdict, .grows, "seed \(s)")
-            if a.regimes.first?.kind == .undetermined { undetermined += 1; continue }
-            XCTAssertTrue(a.bandLike.present, "seed \(s): \(a.notes)")
-            XCTAssertNotNil(a.dMax, "seed \(s)")
+            switch a.regimes.first?.kind {
+            case .undetermined: undetermined += 1
+            case .subDiffusive:
+                subDiffusive += 1
+                XCTAssertFalse(a.bandLike.present, "seed \(s): a sub-diffusive first regime carries no band-like numbers")
+            default:
+                XCTAssertTrue(a.bandLike.present, "seed \(s): \(a.notes)")
+                XCTAssertNotNil(a.dMax, "seed \(s)")
+            }
         }
         XCTAssertLessThanOrEqual(undetermined, 4, "seed \(seed): \(undetermined) of 20 paper-like series left undetermined")
+        XCTAssertLessThanOrEqual(subDiffusive, 1, "seed \(seed): \(subDiffusive) of 20 paper-like series called sub-diffusive")
     }
 
     /// analysis.json of a series without transport: band_like absent with its reason, D_max null,
