@@ -103,29 +103,34 @@ struct LaneGroupVisitor<Lane: FitLane> {
     func solve(_ model: ModelID) {
         typealias L = Lane
         switch model {
-        case .gauss1D: solve(Gauss1DModel<L>.self, Accumulator4<L>.self)
-        case .gauss2D: solve(Gauss2DModel<L>.self, Accumulator5<L>.self)
-        case .gauss2DElliptic: solve(Gauss2DEllipticModel<L>.self, Accumulator6<L>.self)
-        case .gauss2DRotated: solve(Gauss2DRotatedModel<L>.self, Accumulator7<L>.self)
-        case .cauchy2DElliptic: solve(Cauchy2DEllipticModel<L>.self, Accumulator6<L>.self)
-        case .gauss2DPixelated: solve(Gauss2DPixelatedModel<L>.self, Accumulator5<L>.self)
-        case .linear1D: solve(Linear1DModel<L>.self, Accumulator2<L>.self)
-        case .kinetics1: solve(KineticsModel<L, OneExponential>.self, Accumulator5<L>.self)
-        case .kinetics2: solve(KineticsModel<L, TwoExponentials>.self, Accumulator7<L>.self)
-        case .kinetics3: solve(KineticsModel<L, ThreeExponentials>.self, Accumulator9<L>.self)
-        case .kinetics4: solve(KineticsModel<L, FourExponentials>.self, LoopAccumulator<L, ElevenParameters>.self)
-        case .kinetics1Artifact: solve(KineticsModel<L, WithArtifact<OneExponential>>.self, Accumulator8<L>.self)
-        case .kinetics2Artifact: solve(KineticsModel<L, WithArtifact<TwoExponentials>>.self, LoopAccumulator<L, TenParameters>.self)
-        case .kinetics3Artifact: solve(KineticsModel<L, WithArtifact<ThreeExponentials>>.self, LoopAccumulator<L, TwelveParameters>.self)
-        case .kinetics4Artifact: solve(KineticsModel<L, WithArtifact<FourExponentials>>.self, LoopAccumulator<L, FourteenParameters>.self)
+        case .gauss1D: solve(Gauss1DModel<L>.self, Accumulator4<L>.self, CurvePoints.self)
+        case .gauss2D: solve(Gauss2DModel<L>.self, Accumulator5<L>.self, GridPoints.self)
+        case .gauss2DElliptic: solve(Gauss2DEllipticModel<L>.self, Accumulator6<L>.self, GridPoints.self)
+        case .gauss2DRotated: solve(Gauss2DRotatedModel<L>.self, Accumulator7<L>.self, GridPoints.self)
+        case .cauchy2DElliptic: solve(Cauchy2DEllipticModel<L>.self, Accumulator6<L>.self, GridPoints.self)
+        case .gauss2DPixelated: solve(Gauss2DPixelatedModel<L>.self, Accumulator5<L>.self, GridPoints.self)
+        case .linear1D: solve(Linear1DModel<L>.self, Accumulator2<L>.self, CurvePoints.self)
+        case .kinetics1: solve(KineticsModel<L, OneExponential>.self, Accumulator5<L>.self, CurvePoints.self)
+        case .kinetics2: solve(KineticsModel<L, TwoExponentials>.self, Accumulator7<L>.self, CurvePoints.self)
+        case .kinetics3: solve(KineticsModel<L, ThreeExponentials>.self, Accumulator9<L>.self, CurvePoints.self)
+        case .kinetics4: solve(KineticsModel<L, FourExponentials>.self, LoopAccumulator<L, ElevenParameters>.self, CurvePoints.self)
+        case .kinetics1Artifact: solve(KineticsModel<L, WithArtifact<OneExponential>>.self, Accumulator8<L>.self, CurvePoints.self)
+        case .kinetics2Artifact:
+            solve(KineticsModel<L, WithArtifact<TwoExponentials>>.self, LoopAccumulator<L, TenParameters>.self, CurvePoints.self)
+        case .kinetics3Artifact:
+            solve(KineticsModel<L, WithArtifact<ThreeExponentials>>.self, LoopAccumulator<L, TwelveParameters>.self, CurvePoints.self)
+        case .kinetics4Artifact:
+            solve(KineticsModel<L, WithArtifact<FourExponentials>>.self, LoopAccumulator<L, FourteenParameters>.self, CurvePoints.self)
         }
     }
 
-    func solve<Model: FitModel, Accumulator: PointAccumulator>(_ model: Model.Type, _ accumulator: Accumulator.Type)
-    where Model.Lane == Lane, Accumulator.Lane == Lane {
-        precondition(Model.id == work.prepared.model && Model.parameterCount == Accumulator.parameterCount,
+    func solve<Model: FitModel, Accumulator: PointAccumulator, Geometry: PointGeometry>(
+        _ model: Model.Type, _ accumulator: Accumulator.Type, _ geometry: Geometry.Type
+    ) where Model.Lane == Lane, Accumulator.Lane == Lane {
+        precondition(Model.id == work.prepared.model && Model.parameterCount == Accumulator.parameterCount
+                     && Geometry.isGrid == (Model.id.geometry == .grid),
                      "\(work.prepared.model.name): model type \(Model.id.name) with the accumulator of \(Accumulator.parameterCount) parameters")
-        let solver = LaneGroupSolver<Model, Accumulator>(work: work)
+        let solver = LaneGroupSolver<Model, Accumulator, Geometry>(work: work)
         for group in groups { solver.solve(group: group) }
     }
 }

@@ -2,14 +2,19 @@ import FitCore
 
 /// Solves SIMD groups of fits of one model: one fit per lane, one thread's scratch memory
 /// allocated once and reused for every group it solves.
-final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> where Accumulator.Lane == Model.Lane {
+///
+/// What is specialised, and so what the build pays for: one solver per model, lane type,
+/// accumulator and geometry (`LaneGroupVisitor` pairs them), and inside it one point loop
+/// (`accumulate`) per `PointLoopKind`. The LM iteration around the loop is compiled once per
+/// solver and picks its loop at run time, once per pass (`pass`), not once per point.
+final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator, Geometry: PointGeometry>
+where Accumulator.Lane == Model.Lane {
     typealias Lane = Model.Lane
     let work: LaneGroupWork<Lane>
     let n: Int
     let p = Model.parameterCount
     let packedSize = Model.parameterCount * (Model.parameterCount + 1) / 2
     let width: Int, height: Int
-    let isGrid: Bool
 
     // Scratch, one value per lane each.
     let data: UnsafeMutablePointer<Lane>
@@ -28,8 +33,11 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
     init(work: LaneGroupWork<Lane>) {
         self.work = work
         n = work.prepared.pointCount
-        if case let .grid(w, h) = work.prepared.batch.coordinates { width = w; height = h; isGrid = true }
-        else { width = n; height = 1; isGrid = false }
+        var isGridBatch = false
+        if case let .grid(w, h) = work.prepared.batch.coordinates { width = w; height = h; isGridBatch = true }
+        else { width = n; height = 1 }
+        precondition(Geometry.isGrid == isGridBatch,
+                     "\(Model.id.name): a \(Geometry.isGrid ? "grid" : "curve") solver given the other geometry")
         data = .allocate(capacity: n)
         inverseData = .allocate(capacity: n)
         weights = .allocate(capacity: n)
@@ -113,19 +121,34 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
                 upper[j][lane: lane] = prepared.upper[base + j]
             }
         }
-        switch (prepared.settings.estimator, hasWeights) {
-        case (.leastSquares, false): iterate(UnweightedLSE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
-        case (.leastSquares, true): iterate(WeightedLSE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
-        case (.poissonMLE, false): iterate(UnweightedMLE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
-        case (.poissonMLE, true): iterate(WeightedMLE.self, fitOfLane, lanesUsed, usedPoints, signalSquares)
+        iterate(fitOfLane, lanesUsed, usedPoints, signalSquares)
+    }
+
+    /// The estimator and weighting of this call's fits, fixed for the solver's life.
+    var passKind: PassKind {
+        PassKind(estimator: work.prepared.settings.estimator, weighted: work.prepared.batch.weights != nil)
+    }
+
+    /// One pass over the points at `point` with this call's loop; the sandwich's meat when
+    /// `sandwich` (least squares only: robust errors are refused for MLE in `FitBatch`).
+    func pass(_ kind: PassKind, sandwich: Bool = false, at point: UnsafePointer<Lane>, chiSquare: inout Lane,
+              gradient g: UnsafeMutablePointer<Lane>, curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
+        switch (kind, sandwich) {
+        case (.unweightedLSE, false): return accumulate(UnweightedLSE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.weightedLSE, false): return accumulate(WeightedLSE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.unweightedMLE, false): return accumulate(UnweightedMLE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.weightedMLE, false): return accumulate(WeightedMLE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.unweightedLSE, true): return accumulate(UnweightedSandwich.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.weightedLSE, true): return accumulate(WeightedSandwich.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.unweightedMLE, true), (.weightedMLE, true): preconditionFailure("robust errors are least squares only")
         }
     }
 
     /// chi^2, gradient and packed curvature at `at`. The whole point loop is this one function,
     /// with the model inlined and the accumulators in fixed-size locals that the compiler keeps
     /// in registers; they are stored once at the end. Returns the lanes whose MLE model was not
-    /// positive.
-    @inline(__always)
+    /// positive. Never inlined: one copy per loop kind, called once per pass.
+    @inline(never)
     func accumulate<Kind: PointLoopKind>(_ kind: Kind.Type, at point: UnsafePointer<Lane>,
                                          chiSquare: inout Lane,
                                          gradient g: UnsafeMutablePointer<Lane>,
@@ -136,7 +159,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         var nonPositive = Lane.allFalse
         let model = Model(parameters: point)
         let data = self.data, weights = self.weights, xs = self.xs, inverseData = self.inverseData
-        let isGrid = self.isGrid, width = self.width
+        let isGrid = Geometry.isGrid, width = self.width
         // Grid models: the column terms once per column, the row terms once per row.
         let columns = self.columns
         if isGrid {
@@ -188,12 +211,12 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
     }
 
     /// Levenberg–Marquardt on every lane at once (see `ReferenceSolver` for the algorithm).
-    func iterate<Kind: PointLoopKind>(_ kind: Kind.Type, _ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane,
-                                      _ chiSquareFloor: Lane) {
+    func iterate(_ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane, _ chiSquareFloor: Lane) {
         let settings = work.prepared.settings
+        let kind = passKind
         let p = Model.parameterCount
         var chi = Lane(0)
-        let startBad = accumulate(kind, at: parameters, chiSquare: &chi, gradient: gradient, curvature: curvature)
+        let startBad = pass(kind, at: parameters, chiSquare: &chi, gradient: gradient, curvature: curvature)
         chi = Lane.select(startBad, Lane(.infinity), chi)  // as the reference reports it
         let startInvalid = Lane.or(startBad, Lane.not(Lane.isFinite(chi)))
         var active = Lane.not(startInvalid)
@@ -233,7 +256,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
             singular = Lane.or(singular, newlySingular)
             active = Lane.and(active, Lane.not(stepSingular))
             var trialChi = Lane(0)
-            let trialBad = accumulate(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
+            let trialBad = pass(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
             trialChi = Lane.select(trialBad, Lane(.infinity), trialChi)
             let change = Lane.absolute(trialChi - chi)
             // ConvergenceTest.changeIsSmall and hasConverged, lane by lane.
@@ -257,11 +280,7 @@ final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator> wher
         if settings.robustErrors {
             // The sandwich's meat at the solution, into `trialCurvature` (free after the loop).
             var meatChi = Lane(0)
-            if Kind.isWeighted {
-                _ = accumulate(WeightedSandwich.self, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
-            } else {
-                _ = accumulate(UnweightedSandwich.self, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
-            }
+            _ = pass(kind, sandwich: true, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
         }
         writeResults(fitOfLane, lanesUsed, chi, iterations, startInvalid, singular, converged, usedPoints)
     }

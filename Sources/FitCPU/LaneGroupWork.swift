@@ -33,3 +33,23 @@ enum UnweightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var
 enum WeightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { true } }
 enum UnweightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { false } }
 enum WeightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { true } }
+
+/// The point loop a call's fits need, chosen at run time once per pass.
+enum PassKind {
+    case unweightedLSE, weightedLSE, unweightedMLE, weightedMLE
+
+    init(estimator: Estimator, weighted: Bool) {
+        switch (estimator, weighted) {
+        case (.leastSquares, false): self = .unweightedLSE
+        case (.leastSquares, true): self = .weightedLSE
+        case (.poissonMLE, false): self = .unweightedMLE
+        case (.poissonMLE, true): self = .weightedMLE
+        }
+    }
+}
+
+/// A model's points as a type: a grid ROI, whose separable terms are computed once per column
+/// and row, or a curve with an x per point. Static, so each solver compiles one of the two loops.
+protocol PointGeometry { static var isGrid: Bool { get } }
+enum GridPoints: PointGeometry { static var isGrid: Bool { true } }
+enum CurvePoints: PointGeometry { static var isGrid: Bool { false } }
