@@ -53,6 +53,8 @@ where Accumulator.Lane == Model.Lane {
         columns = .allocate(capacity: max(width, 1))
         sandwichColumns = .allocate(capacity: p * p)
         if !work.sharedX.isEmpty { for k in 0..<n { xs[k] = work.sharedX[k] } }
+        // Unweighted fits keep weights of 1 for the loops that always weigh: MLE and the sandwich.
+        if work.prepared.batch.weights == nil { weights.initialize(repeating: Lane(1), count: n) }
     }
 
     deinit {
@@ -130,26 +132,29 @@ where Accumulator.Lane == Model.Lane {
     }
 
     /// One pass over the points at `point` with this call's loop; the sandwich's meat when
-    /// `sandwich` (least squares only: robust errors are refused for MLE in `FitBatch`).
+    /// `sandwich` (least squares only: robust errors are refused for MLE in `FitBatch`). The meat
+    /// is summed once per fit, so the weighted loop serves it for every fit (weights of 1 when
+    /// unweighted, see `init`).
     func pass(_ kind: PassKind, sandwich: Bool = false, at point: UnsafePointer<Lane>, chiSquare: inout Lane,
               gradient g: UnsafeMutablePointer<Lane>, curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
         switch (kind, sandwich) {
-        case (.unweightedLSE, false): return accumulate(UnweightedLSE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
-        case (.weightedLSE, false): return accumulate(WeightedLSE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
-        case (.unweightedMLE, false): return accumulate(UnweightedMLE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
-        case (.weightedMLE, false): return accumulate(WeightedMLE.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
-        case (.unweightedLSE, true): return accumulate(UnweightedSandwich.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
-        case (.weightedLSE, true): return accumulate(WeightedSandwich.self, at: point, chiSquare: &chiSquare, gradient: g, curvature: h)
-        case (.unweightedMLE, true), (.weightedMLE, true): preconditionFailure("robust errors are least squares only")
+        case (.unweightedLSE, false):
+            return accumulate(UnweightedLSE.self, at: point, meat: false, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.weightedLSE, false), (.unweightedLSE, true), (.weightedLSE, true):
+            return accumulate(WeightedLSE.self, at: point, meat: sandwich, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.poissonMLE, false):
+            return accumulate(PoissonMLE.self, at: point, meat: false, chiSquare: &chiSquare, gradient: g, curvature: h)
+        case (.poissonMLE, true): preconditionFailure("robust errors are least squares only")
         }
     }
 
     /// chi^2, gradient and packed curvature at `at`. The whole point loop is this one function,
     /// with the model inlined and the accumulators in fixed-size locals that the compiler keeps
     /// in registers; they are stored once at the end. Returns the lanes whose MLE model was not
-    /// positive. Never inlined: one copy per loop kind, called once per pass.
+    /// positive. With `meat` (weighted least squares), the curvature sums hold the sandwich's
+    /// meat, (w r)^2 d d^T. Never inlined: one copy per loop kind, called once per pass.
     @inline(never)
-    func accumulate<Kind: PointLoopKind>(_ kind: Kind.Type, at point: UnsafePointer<Lane>,
+    func accumulate<Kind: PointLoopKind>(_ kind: Kind.Type, at point: UnsafePointer<Lane>, meat: Bool,
                                          chiSquare: inout Lane,
                                          gradient g: UnsafeMutablePointer<Lane>,
                                          curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
@@ -160,6 +165,7 @@ where Accumulator.Lane == Model.Lane {
         let model = Model(parameters: point)
         let data = self.data, weights = self.weights, xs = self.xs, inverseData = self.inverseData
         let isGrid = Geometry.isGrid, width = self.width
+        let meatLanes = Lane.lessThan(Lane(0), Lane(meat ? 1 : 0))
         // Grid models: the column terms once per column, the row terms once per row.
         let columns = self.columns
         if isGrid {
@@ -176,7 +182,7 @@ where Accumulator.Lane == Model.Lane {
             if Kind.isMLE {
                 var notPositive = Lane.not(Lane.lessThan(Lane(0), f))
                 // Masked points (weight 0) do not count, as in the reference.
-                if Kind.isWeighted { notPositive = Lane.and(notPositive, Lane.lessThan(Lane(0), w)) }
+                notPositive = Lane.and(notPositive, Lane.lessThan(Lane(0), w))
                 nonPositive = Lane.or(nonPositive, notPositive)
                 let safe = Lane.maximum(f, Lane(1e-30))
                 let inverseModel = Lane(1) / safe
@@ -184,7 +190,7 @@ where Accumulator.Lane == Model.Lane {
                 var term = PoissonDeviance.term(model: safe, data: z, inverseData: inverseData[k])
                 var rw = ratio - Lane(1)
                 var cw = ratio * inverseModel
-                if Kind.isWeighted { term = term * w; rw = rw * w; cw = cw * w }
+                term = term * w; rw = rw * w; cw = cw * w
                 chi = chi + term
                 residualWeight = rw; curvatureWeight = cw
             } else {
@@ -192,10 +198,9 @@ where Accumulator.Lane == Model.Lane {
                 let wr = Kind.isWeighted ? w * r : r
                 chi = chi.adding(wr, times: r)
                 residualWeight = wr
-                curvatureWeight = Kind.isSandwich ? wr * wr : w
+                curvatureWeight = Kind.isWeighted ? Lane.select(meatLanes, wr * wr, w) : w
             }
-            sums.add(d, residualWeight: residualWeight, curvatureWeight: curvatureWeight,
-                     weighted: Kind.isWeighted || Kind.isMLE || Kind.isSandwich)
+            sums.add(d, residualWeight: residualWeight, curvatureWeight: curvatureWeight, weighted: Kind.isWeighted)
             if isGrid {
                 column += 1
                 if column == width {

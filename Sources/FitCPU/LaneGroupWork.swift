@@ -19,31 +19,26 @@ struct LaneGroupWork<Lane: FitLane>: @unchecked Sendable {
 }
 
 /// Compile-time choices of the point loop, so each combination gets its own specialised loop
-/// with no per-point branch.
+/// with no per-point branch. Three loops: unweighted least squares (the common, hot case),
+/// weighted least squares (which also sums the sandwich's meat) and Poisson MLE (always
+/// weighted; unweighted fits carry weights of 1, which change no value).
 protocol PointLoopKind {
     static var isMLE: Bool { get }
     static var isWeighted: Bool { get }
-    /// The pass that accumulates the sandwich's meat sum (w r)^2 d d^T in place of the curvature.
-    static var isSandwich: Bool { get }
 }
-extension PointLoopKind { static var isSandwich: Bool { false } }
-enum UnweightedSandwich: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { false }; static var isSandwich: Bool { true } }
-enum WeightedSandwich: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { true }; static var isSandwich: Bool { true } }
 enum UnweightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { false } }
 enum WeightedLSE: PointLoopKind { static var isMLE: Bool { false }; static var isWeighted: Bool { true } }
-enum UnweightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { false } }
-enum WeightedMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { true } }
+enum PoissonMLE: PointLoopKind { static var isMLE: Bool { true }; static var isWeighted: Bool { true } }
 
 /// The point loop a call's fits need, chosen at run time once per pass.
 enum PassKind {
-    case unweightedLSE, weightedLSE, unweightedMLE, weightedMLE
+    case unweightedLSE, weightedLSE, poissonMLE
 
     init(estimator: Estimator, weighted: Bool) {
         switch (estimator, weighted) {
         case (.leastSquares, false): self = .unweightedLSE
         case (.leastSquares, true): self = .weightedLSE
-        case (.poissonMLE, false): self = .unweightedMLE
-        case (.poissonMLE, true): self = .weightedMLE
+        case (.poissonMLE, _): self = .poissonMLE
         }
     }
 }

@@ -6,9 +6,17 @@ import FemtofitTestSupport
 /// Every model and estimator, on fresh random inputs: the SIMD backend in float32 (and float64)
 /// against the float64 reference, parameters within 0.05 standard errors and the same state.
 final class BackendAgreementTests: XCTestCase {
-    func check(_ model: ModelID, _ estimator: Estimator, precision: FitPrecision, count: Int = 300) throws {
-        let seed = freshSeed(UInt64(model.rawValue) &* 977 &+ UInt64(estimator.rawValue))
-        let fits = try randomFits(model, estimator: estimator, count: count, seed: seed)
+    func check(_ model: ModelID, _ estimator: Estimator, precision: FitPrecision, count: Int = 300, weighted: Bool = false) throws {
+        let seed = freshSeed(UInt64(model.rawValue) &* 977 &+ UInt64(estimator.rawValue) &+ (weighted ? 7 : 0))
+        var fits = try randomFits(model, estimator: estimator, count: count, seed: seed)
+        if weighted {
+            // Random weights in [0.5, 2], and one masked point (weight 0, NaN data) per fit.
+            var random = SeededRandom(seed: seed ^ 0x5EED)
+            let n = fits.batch.data.count / count
+            var weights = (0..<fits.batch.data.count).map { _ in Float(random.uniform(0.5...2)) }
+            for fit in 0..<count { weights[fit * n + fit % n] = 0; fits.batch.data[fit * n + fit % n] = .nan }
+            fits.batch.weights = weights
+        }
         // A tight tolerance takes both solvers to the minimum itself: with a loose one each stops
         // wherever progress along a flat valley slows, and those places differ between float32
         // and float64 by more than the agreement allows.
@@ -17,7 +25,17 @@ final class BackendAgreementTests: XCTestCase {
         let fast = try FitEngine(backend: CPUBackend(precision: precision)).fit(fits.batch, settings: settings)
         let converged = (0..<count).filter { reference.state($0) == .converged }.count
         XCTAssertGreaterThan(converged, count * 9 / 10, "\(model.name) \(estimator): most reference fits should converge (seed \(seed))")
-        assertAgreement(fast, reference, fraction: 0.05, context: "\(model.name) \(estimator) \(precision) seed \(seed)")
+        assertAgreement(fast, reference, fraction: 0.05,
+                        context: "\(model.name) \(estimator) \(precision)\(weighted ? " weighted" : "") seed \(seed)")
+    }
+
+    /// Weighted fits take their own point loops (weighted least squares, and the MLE loop that
+    /// unweighted MLE fits share with weights of 1): a grid and two curve models, both estimators.
+    func testWeightedFitsAgree() throws {
+        for model in [ModelID.gauss2D, .gauss1D, .kinetics2] {
+            try check(model, .leastSquares, precision: .single, count: 100, weighted: true)
+            try check(model, .poissonMLE, precision: .single, count: 100, weighted: true)
+        }
     }
 
     func testEveryModelSinglePrecisionLSE() throws {
@@ -94,6 +112,23 @@ final class BackendAgreementTests: XCTestCase {
                 }
                 XCTAssertEqual(fixedFast.standardErrors[fit * model.parameterCount], 0)
                 XCTAssertEqual(fixedReference.standardErrors[fit * model.parameterCount], 0)
+            }
+        }
+        // Weighted fits (random inverse variances, one masked point per fit): the sandwich through
+        // the weighted loop, which also serves unweighted fits with weights of 1.
+        var weighted = try randomFits(.gauss2DElliptic, estimator: .leastSquares, count: 100, seed: seed &+ 1)
+        var random = SeededRandom(seed: seed &+ 2)
+        var weights = (0..<weighted.batch.data.count).map { _ in Float(random.uniform(0.5...2)) }
+        for fit in 0..<100 { weights[fit * 225 + (fit % 225)] = 0 }
+        weighted.batch.weights = weights
+        let settings = FitSettings(tolerance: 1e-6, maxIterations: 200, weightsAreInverseVariances: false, robustErrors: true)
+        let reference = try FitEngine(backend: ReferenceBackend()).fit(weighted.batch, settings: settings)
+        let fast = try FitEngine(backend: CPUBackend()).fit(weighted.batch, settings: settings)
+        assertAgreement(fast, reference, fraction: 0.05, context: "weighted gauss2d-elliptic robust, seed \(seed)")
+        for fit in 0..<100 where reference.state(fit) == .converged {
+            for j in 0..<6 {
+                let a = fast.standardErrors[fit * 6 + j], b = reference.standardErrors[fit * 6 + j]
+                XCTAssertEqual(a, b, accuracy: 0.01 * b, "weighted fit \(fit) robust error \(j), seed \(seed)")
             }
         }
         XCTAssertThrowsError(try FitEngine().fit(try randomFits(.gauss2D, estimator: .poissonMLE, count: 2, seed: 1).batch,
