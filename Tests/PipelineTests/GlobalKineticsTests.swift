@@ -53,6 +53,9 @@ final class GlobalKineticsTests: XCTestCase {
             }
         }
         let fraction = Double(covered) / Double(total)
-        XCTAssertGreaterThanOrEqual(fraction, Self.seeds >= 50 ? 0.90 : 0.75, "\(covered) of \(total) intervals cover, seeds from \(base)")
+        // With the default 8 seeds (24 intervals, three per seed and correlated within one), the
+        // floor only catches gross undercoverage: 0.75 failed about 1 run in 130 at 90 %
+        // coverage; 0.6 fails about 1 in 10^4. FEMTOFIT_KINETICS_SEEDS=50 holds it to 90 %.
+        XCTAssertGreaterThanOrEqual(fraction, Self.seeds >= 50 ? 0.90 : 0.6, "\(covered) of \(total) intervals cover, seeds from \(base)")
     }
 }

@@ -16,7 +16,9 @@ final class RegistrationNoiseTests: XCTestCase {
     /// are moved), background not subtracted, so that frames are independent: away from the spot,
     /// the variance of the mean ΔT/T summed over 16x16 patches, measured over delays and patches,
     /// is what the reported variances summed over the same patches say times the correlation
-    /// factor, within 10 %; and a pixel's variance over delays is what its reported variance says. (A patch's
+    /// factor, within 15 %; and a pixel's variance over delays is what its reported variance says,
+    /// within 15 % (each ratio scatters by about 3 % from seed to seed; at 10 % one run in ~150
+    /// failed; the error this test exists for was a factor 1.6). (A patch's
     /// hard edge cuts the correlation with the pixels outside it, which lowers the measured side
     /// by ~1/side of a patch: 16x16 patches keep that to a few per cent.)
     func testVariancesHoldTheNoiseSummedOverPatches() throws {
@@ -68,7 +70,7 @@ final class RegistrationNoiseTests: XCTestCase {
         let ratio = measured / stated, pixelRatio = pixelMeasured / pixelStated
         print("seed \(seed): patch-summed noise variance over what the variances and correlation say: \(ratio) (\(samples) patch sums); a pixel's: \(pixelRatio)")
         XCTAssertTrue(ratio.isFinite && pixelRatio.isFinite)
-        XCTAssertEqual(ratio, 1, accuracy: 0.1, "seed \(seed): \(samples) patch sums")
-        XCTAssertEqual(pixelRatio, 1, accuracy: 0.1, "seed \(seed): \(samples) pixels")
+        XCTAssertEqual(ratio, 1, accuracy: 0.15, "seed \(seed): \(samples) patch sums")
+        XCTAssertEqual(pixelRatio, 1, accuracy: 0.15, "seed \(seed): \(samples) pixels")
     }
 }

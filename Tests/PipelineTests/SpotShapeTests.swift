@@ -34,10 +34,13 @@ final class SpotShapeTests: XCTestCase {
         let results = try fitter.fit(stack, source: "test")
         let checks = try SpotShape.check(stack, variances: nil, results: results, model: .gauss2DPixelated)
         XCTAssertEqual(checks.count, 12, "seed \(seed)")
+        // A Gaussian frame is flagged by chance at |z| > 4 on either statistic, about 1.3e-4 a
+        // frame: one of the six may be (that alone once in ~1 000 runs); two are a defect.
+        var gaussianFlagged: [String] = []
         for c in checks {
             let context = "seed \(seed), frame \(c.frame): z width \(c.widthZ), z kurtosis \(c.kurtosisZ), kurtosis \(c.excessKurtosis) ± \(c.excessKurtosisError) vs \(c.modelExcessKurtosis)"
             if c.frame < firstNonGaussian {
-                XCTAssertFalse(c.flagged, context)
+                if c.flagged { gaussianFlagged.append(context) }
                 XCTAssertEqual(c.momentSigma2, c.modelMomentSigma2, accuracy: 5 * c.momentSigma2Error, context)
                 XCTAssertEqual(c.excessKurtosis, c.modelExcessKurtosis, accuracy: 5 * c.excessKurtosisError, context)
             } else {
@@ -45,6 +48,7 @@ final class SpotShapeTests: XCTestCase {
                 XCTAssertGreaterThan(c.excessKurtosis, c.modelExcessKurtosis, context)
             }
         }
+        XCTAssertLessThanOrEqual(gaussianFlagged.count, 1, "\(gaussianFlagged)")
     }
 
     /// The pipeline's check, 16 fits per SIMD16<Float> register, against the float64 reference one

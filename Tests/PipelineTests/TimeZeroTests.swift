@@ -63,7 +63,9 @@ final class TimeZeroTests: XCTestCase {
         let rms = (z.map { $0 * $0 }.reduce(0, +) / Double(z.count)).squareRoot()
         let summary = "seed \(seed): \(total) traces, \(failed.count) not fitted, within 2 SE \(within2), within 1 SE \(within1), rms z \(rms); first failures \(failed.prefix(3))"
         XCTAssertLessThanOrEqual(Double(failed.count), 0.02 * Double(total), summary)
-        XCTAssertGreaterThanOrEqual(within2, 0.95, summary)
+        // Gaussian z: 95.4 % within 2; measured ~96 % over these 4 608 traces. 0.94 leaves the
+        // binomial scatter (sd 0.3 %) room; at 0.95 a run at 95.5 % failed one time in twenty.
+        XCTAssertGreaterThanOrEqual(within2, 0.94, summary)
         XCTAssertGreaterThanOrEqual(within1, 0.6, summary)
         XCTAssertLessThan(within1, 0.85, summary)
         XCTAssertEqual(rms, 1, accuracy: 0.3, summary)
@@ -89,7 +91,9 @@ final class TimeZeroTests: XCTestCase {
             if found.ci95[0] <= simulator.timeZero && simulator.timeZero <= found.ci95[1] { covered += 1 }
         }
         XCTAssertGreaterThanOrEqual(total, 294, "seed \(seed)")
-        XCTAssertGreaterThanOrEqual(Double(covered) / Double(total), 0.91, "seed \(seed): \(covered) of \(total) intervals hold t0")
+        // 95 % intervals over ~300 traces: sd 1.3 %; 0.89 fails about 1 run in 10^5 at 95 % (0.91
+        // failed about 1 in 700) and still catches intervals that cover 85 %.
+        XCTAssertGreaterThanOrEqual(Double(covered) / Double(total), 0.89, "seed \(seed): \(covered) of \(total) intervals hold t0")
     }
 
     /// A grid with nothing between -100 and 0 fs cannot say where an instant step is; too few
@@ -122,7 +126,9 @@ final class TimeZeroTests: XCTestCase {
                 used.append("SNR \(snr): \(e.t0) ± \(e.standardError)")
             }
         }
-        XCTAssertEqual(used, [], "seed \(seed)")
+        // About 2.5e-6 of such traces pass the 1e-5 test by chance (4 of 12 000 did at 0.1 %): at
+        // most one of 300, so that chance alone never fails the run; two are a defect.
+        XCTAssertLessThanOrEqual(used.count, 1, "seed \(seed): \(used)")
     }
 
     /// The raw dataset: a 90 fs response, 20 fs steps, seven frames before zero, two probe

@@ -11,8 +11,9 @@ import FemtofitTestSupport
 final class WidthErrorTests: XCTestCase {
     /// The raw-path coverage test's datasets (90 fs response, 20 fs steps to 400 fs, 12 frames
     /// to 100 ps), frames after 300 fs, 16 datasets. Without drift, the widths' z about the truth
-    /// has rms 1 within 0.2 (measured 0.89–1.10 over six runs of 12 datasets; frames of one
-    /// dataset share its background, so runs scatter more than their frame count says). With runs
+    /// has rms 1 within 0.25 (measured 0.89–1.10 over six runs of 12 datasets, an sd of about
+    /// 0.07 at 16; frames of one dataset share its background, so runs scatter more than their
+    /// frame count says; 0.2 was under 3 sd and failed about 1 run in 100). With runs
     /// drifting (0.5, -0.3) px a run, registration's bilinear move adds a constant b to every
     /// frame's sigma^2 (the MSD does not see it), so z is taken about sqrt(sigma_true^2 + b), b
     /// each dataset's weighted mean offset; without the correlation factor that rms would be ~1.3.
@@ -48,7 +49,7 @@ final class WidthErrorTests: XCTestCase {
             let rms = (zs.reduce(0) { $0 + $1 * $1 } / Double(zs.count)).squareRoot()
             print("seed \(seed), drift \(drift): widths' rms z \(rms) over \(zs.count) frames")
             XCTAssertGreaterThan(zs.count, 200)
-            XCTAssertEqual(rms, 1, accuracy: 0.2, "seed \(seed), drift \(drift): \(zs.count) frames")
+            XCTAssertEqual(rms, 1, accuracy: 0.25, "seed \(seed), drift \(drift): \(zs.count) frames")
         }
     }
 }

@@ -48,9 +48,9 @@ final class RegimeRecoveryTests: XCTestCase {
 
     /// On fresh seeds, paper-like band-like regimes are labelled band-like except at the stated
     /// rates: about 2.5 % undetermined (measured 2.25 % and 1.25 % of 400 series of the two
-    /// band-like samples), at most 6 % here; sub-diffusive (alpha >= 1 rejected at 0.1 %, so
-    /// about 0.05 % on the boundary: seed 2150468709450924456 of the 40 vol% sample is one, with
-    /// chi^2 12.2) at most 2 of 200.
+    /// band-like samples), at most 8 % here; sub-diffusive (alpha >= 1 rejected at 0.1 %; measured
+    /// 3 of 3 000 pure-film series; seed 2150468709450924456 of the 40 vol% sample is one, with
+    /// chi^2 12.2) at most 3 of 200. Either bound fails by chance about once in 10^4 runs.
     func testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate() throws {
         let seed = freshSeed(0xBA9D)
         for (name, truth) in [("pure film", TransportTruth.pureFilm), ("40 vol%", .heterostructure40)] {
@@ -64,8 +64,8 @@ final class RegimeRecoveryTests: XCTestCase {
                 default: other.append("seed \(seed &+ UInt64(k)): \(a.regimes.map(\.kind.rawValue))")
                 }
             }
-            XCTAssertLessThanOrEqual(undetermined, 12, "\(name), seed \(seed): \(undetermined) of 200 undetermined")
-            XCTAssertLessThanOrEqual(subDiffusive, 2, "\(name), seed \(seed): \(subDiffusive) of 200 sub-diffusive")
+            XCTAssertLessThanOrEqual(undetermined, 16, "\(name), seed \(seed): \(undetermined) of 200 undetermined")
+            XCTAssertLessThanOrEqual(subDiffusive, 3, "\(name), seed \(seed): \(subDiffusive) of 200 sub-diffusive")
             XCTAssertEqual(other, [], "\(name)")
         }
     }
@@ -83,9 +83,10 @@ final class RegimeRecoveryTests: XCTestCase {
         w.errors[late] = 1000
         let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
         let context = "seed \(seed): regimes \(a.regimes.map { "\($0.kind.rawValue) \($0.startFs.value)-\($0.endFs.value) a=\($0.alpha.value)" })"
-        // A fresh seed: the band-like regime is left undetermined in ~2.5 % of series by design
-        // (`testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate`); never sub-diffusive here.
-        XCTAssertTrue([.bandLike, .undetermined].contains(a.regimes.first?.kind), context)
+        // A fresh seed: the band-like regime is left undetermined in ~2.5 % of series by design,
+        // and called sub-diffusive in ~0.1 % (`testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate`);
+        // the late frame must not make it anything else.
+        XCTAssertTrue([.bandLike, .undetermined, .subDiffusive].contains(a.regimes.first?.kind), context)
         XCTAssertEqual(a.sigma0Nm.value, TransportTruth.pureFilm.sigma0, accuracy: 2, context)
         if a.regimes.first?.kind == .bandLike {
             XCTAssertEqual(try XCTUnwrap(a.dMax, context).value, 102, accuracy: 0.1 * 102, context)
