@@ -51,6 +51,7 @@ let package = Package(
         .library(name: "TAMData", targets: ["TAMData"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "Physics", targets: ["Physics"]),
         .library(name: "Acquisition", targets: ["Acquisition"]),
         .executable(name: "femtofit", targets: ["femtofit"]),
         // The C library (libfemtofit_c.so): femtofit's C API and Gpufit's entry points, with the
@@ -79,16 +80,18 @@ let package = Package(
         .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
-        .target(name: "TAMData", dependencies: ["FitCore", "Transport", "TextInput", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FitCore", "Physics", "TextInput", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
         // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
         // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
         // fits.json), written as one atomic set. What the CLI and the live fitter call.
-        .target(name: "Pipeline", dependencies: ["FitCore", "FitCPU", "FitEngine", "TAMData", "Transport", "TextInput"], swiftSettings: fastMath),
-        .target(name: "Transport", dependencies: ["FitCore", "TextInput"], swiftSettings: fastMath),
+        .target(name: "Pipeline", dependencies: ["FitCore", "FitEngine", "TAMData", "Transport", "TextInput"], swiftSettings: fastMath),
+        .target(name: "Transport", dependencies: ["FitCore", "Physics", "TextInput"], swiftSettings: fastMath),
+        // The physics the analysis, the simulators and the instrument share: a leaf.
+        .target(name: "Physics", swiftSettings: fastMath),
         // Text files from any platform (a byte-order mark, CRLF or CR line ends) and RFC 4180 CSV.
         .target(name: "TextInput"),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Transport", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
+        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Physics", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
                                                    .product(name: "TOMLKit", package: "TOMLKit")]),
         // The C API: its headers (femtofit.h, gpufit.h) and the per-thread last error, then the
         // Swift that implements it. The Swift runtime is linked statically, so the library loads

@@ -1,6 +1,5 @@
 import Foundation
 import TAMData
-import Transport
 
 /// The devices of one TAM microscope, behind their protocols, on one clock: the simulated
 /// microscope by default, or what an instrument file (`InstrumentFile`) names. It checks a plan

@@ -1,6 +1,6 @@
 import Foundation
 import TAMData
-import Transport
+import Physics
 
 /// Builds an `Instrument` from an instrument file (TOML): one table per device naming its
 /// `driver` and that driver's settings. Devices not named use the simulated microscope's; the

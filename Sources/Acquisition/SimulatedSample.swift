@@ -1,7 +1,7 @@
 import FitCore
 import Foundation
 import TAMData
-import Transport
+import Physics
 
 /// The film the simulated microscope looks at: the paper's pure CQD film by default
 /// (REFERENCE §2), with `TAMSimulator`'s transport truth and decay. What the probe sees at a delay, pulse energy and probe wavelength: the ΔT/T

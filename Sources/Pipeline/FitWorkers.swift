@@ -1,4 +1,3 @@
-import FitCPU
 import FitEngine
 import Foundation
 

@@ -1,4 +1,4 @@
-import Transport
+import Physics
 
 extension DatasetManifest {
     /// <N_abs> of fluence `index`: as dataset.json gives it, else computed (`AbsorbedFluence`) from
@@ -29,7 +29,7 @@ extension DatasetManifest {
         do {
             n = try AbsorbedFluence(pulseEnergyNJ: energy, wavelengthNm: wavelength, beamRadiusUm: radius,
                                     crossSectionCm2: crossSection, convention: convention).nAbs()
-        } catch TransportError.badSetting(let why) {
+        } catch PhysicsError.badSetting(let why) {
             throw TAMDataError("dataset.json", "axes.fluence[\(index)]: \(why); fix the instrument settings pump.wavelength_nm, pump.beam_radius_um and sample.cross_section_cm2, or give the fluence its n_abs")
         }
         return (n, "fluence \(index): <N_abs> = \(n) computed from \(energy) nJ at \(wavelength) nm, w0 \(radius) um (1/e^2), sigma_abs \(crossSection) cm^2, \(convention.rawValue) fluence")

@@ -1,5 +1,5 @@
 import FitCore
-import Transport
+import Physics
 import Foundation
 
 /// A synthetic TAM experiment: one frame per delay of a pump spot spreading under a

@@ -52,7 +52,7 @@ struct AcquireCommand: ParsableCommand {
         case .stopped(let reason):
             warn("acquisition stopped: \(reason)")
             warn("the finished points are kept in \(output); continue with: femtofit acquire \(plan) --output \(output)\(instrument.map { " --instrument \($0)" } ?? "") --resume")
-            throw ExitCode(3)
+            throw ExitCode(ExitStatus.deviceFailed.rawValue)
         }
     }
 

@@ -24,7 +24,7 @@ struct DevicesCommand: ParsableCommand {
         let rig: Instrument
         do { rig = try instrument.map(InstrumentFile.load) ?? Instrument.simulated() } catch {
             warn("\(error)")
-            throw ExitCode(2)
+            throw ExitCode(ExitStatus.of(error).rawValue)
         }
         print("instrument: \(rig.source)")
         for device in rig.devices {

@@ -27,7 +27,7 @@ public struct AbsorbedFluence: Sendable, Equatable, Codable {
     public func photonFluence() throws -> Double {
         for (name, v, unit) in [("pulse energy", pulseEnergyNJ, "nJ"), ("pump wavelength", wavelengthNm, "nm"),
                                 ("beam radius", beamRadiusUm, "um"), ("absorption cross-section", crossSectionCm2, "cm^2")] {
-            guard v > 0, v.isFinite else { throw TransportError.badSetting("\(name) \(v) \(unit): must be positive to compute <N_abs>") }
+            guard v > 0, v.isFinite else { throw PhysicsError.badSetting("\(name) \(v) \(unit): must be positive to compute <N_abs>") }
         }
         let photons = pulseEnergyNJ * 1e-9 * wavelengthNm * 1e-9 / (Self.planck * Self.light)
         let w0 = beamRadiusUm * 1e-4  // cm
