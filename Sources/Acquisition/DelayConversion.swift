@@ -1,4 +1,4 @@
-/// Delay stage position and pump–probe delay, converted both ways (REFERENCE §1):
+/// Delay stage position and pump–probe delay, converted both ways (docs/reference.md §1):
 /// delay = direction × n_pass × (x − x_zero) / c. With a retroreflector in double pass
 /// (n_pass = 2) one µm of travel is 6.6713 fs; a 25 mm stage reaches about 167 ps.
 public struct DelayConversion: Sendable, Equatable {

@@ -1,5 +1,5 @@
 /// The lifecycle every device goes through, in the order of the acquisition frameworks labs use
-/// (PyMoDAQ, Micro-Manager, ophyd; REFERENCE §6): connect, configure, arm, start, stop, close.
+/// (PyMoDAQ, Micro-Manager, ophyd; docs/reference.md §6): connect, configure, arm, start, stop, close.
 /// A device may be configured again after it is stopped, and closed from any state.
 public enum LifecycleState: String, Sendable, Equatable, CaseIterable {
     case closed, connected, configured, armed, running

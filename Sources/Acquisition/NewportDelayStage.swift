@@ -1,7 +1,7 @@
 import Foundation
 
 /// The driver for a Newport CONEX-AG / CONEX-CC / SMC100-class delay stage over a serial link
-/// (REFERENCE §6). Every query is checked for its echo and retried on a timeout or a garbled
+/// (docs/reference.md §6). Every query is checked for its echo and retried on a timeout or a garbled
 /// reply (queries change nothing); every command is followed by `TE` so a refused command is an
 /// error with its meaning. An absolute move is confirmed by the set-point and resent if it was
 /// lost; a relative move is never resent blindly: the set-point is re-read first.

@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Foundation
 
-/// An emulated Newport CONEX/SMC100-class controller (REFERENCE §6): the state machine (NOT
+/// An emulated Newport CONEX/SMC100-class controller (docs/reference.md §6): the state machine (NOT
 /// REFERENCED → HOMING → READY ⇄ MOVING, DISABLE), moves that take time at the set velocity,
 /// soft limits, TE error letters for refused commands, and faults that can be switched on. It
 /// speaks the byte protocol on the controller side of a pseudo-terminal, so a driver runs against

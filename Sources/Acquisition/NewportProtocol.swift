@@ -1,4 +1,4 @@
-/// The command set of Newport CONEX-AG / CONEX-CC / SMC100-class motion controllers (REFERENCE
+/// The command set of Newport CONEX-AG / CONEX-CC / SMC100-class motion controllers (docs/reference.md
 /// §6): ASCII frames `{address}{COMMAND}{value}` + CR LF; a query's reply echoes the address and
 /// command (`1TP12.345`). Shared by the driver and the emulator, and checked in the tests against
 /// fixed transcripts from the documented command set so the two cannot merely agree.

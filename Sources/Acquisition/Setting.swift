@@ -15,7 +15,7 @@ public enum SettingValue: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A typed device setting with its unit and limits (REFERENCE §6: every setting ends up in
+/// A typed device setting with its unit and limits (docs/reference.md §6: every setting ends up in
 /// dataset.json). `check` refuses a value outside the limits before any hardware is touched.
 public struct Setting: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {

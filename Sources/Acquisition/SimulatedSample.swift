@@ -4,7 +4,7 @@ import TAMData
 import Physics
 
 /// The film the simulated microscope looks at: the paper's pure CQD film by default
-/// (REFERENCE §2), with `TAMSimulator`'s transport truth and decay. What the probe sees at a delay, pulse energy and probe wavelength: the ΔT/T
+/// (docs/reference.md §2), with `TAMSimulator`'s transport truth and decay. What the probe sees at a delay, pulse energy and probe wavelength: the ΔT/T
 /// spot's peak (bleach positive near the band edge, photo-induced absorption negative beyond it),
 /// its width from the transport truth at the fluence, and its decay (of the spot's integral, as in
 /// `TAMSimulator`: the peak falls as the spot spreads).

@@ -1,4 +1,4 @@
-/// <N_abs>, the mean number of photons each dot absorbs per pump pulse (REFERENCE §1):
+/// <N_abs>, the mean number of photons each dot absorbs per pump pulse (docs/reference.md §1):
 /// <N_abs> = sigma_abs · j, with j the photon fluence per pulse, pulse energy · lambda / (h c) over
 /// the beam area.
 ///

@@ -11,7 +11,7 @@ import Darwin
 /// from thermalStart on thermal hopping with alpha = thermalExponent. The pieces join
 /// continuously. With `bandEnd` 0 there is no band-like regime: MSD = 2 D τ (t/τ)^hoppingExponent
 /// from time zero, τ = `hoppingScale`. Defaults are the paper's pure CQD film at the lowest
-/// fluence (REFERENCE §2): D = 102 cm^2/s for ~300 fs, a ~80 nm band-like length, sigma_0 141 nm.
+/// fluence (docs/reference.md §2): D = 102 cm^2/s for ~300 fs, a ~80 nm band-like length, sigma_0 141 nm.
 public struct TransportTruth: Sendable, Equatable, Codable {
     /// Spot width at time zero, nm.
     public var sigma0: Double = 141

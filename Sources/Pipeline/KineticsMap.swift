@@ -4,7 +4,7 @@ import FitEngine
 
 /// Per-pixel kinetics maps: every pixel's dT/T across the delay frames fitted by `KineticsTraces`
 /// (the one kinetics path: 1 to 4 exponentials convolved with a Gaussian instrument response,
-/// plus an offset, REFERENCE §4), giving maps of each component's amplitude and lifetime, time
+/// plus an offset, docs/reference.md §4), giving maps of each component's amplitude and lifetime, time
 /// zero and offset, with their standard errors.
 ///
 /// The instrument response is the instrument's, not a pixel's: its width comes from the

@@ -18,7 +18,7 @@ import Foundation
 public struct TAMSimulator: Sendable {
     public var width = 96
     public var height = 96
-    /// nm per pixel in the sample plane (16 um pixels at 288x: 55.6 nm, REFERENCE §1).
+    /// nm per pixel in the sample plane (16 um pixels at 288x: 55.6 nm, docs/reference.md §1).
     public var pixelSize = 55.6
     /// Delays in fs, one frame each.
     public var delays: [Double] = TAMSimulator.defaultDelays

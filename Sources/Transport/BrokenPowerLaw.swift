@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The regime model of a spot's growth: sigma_t^2 = sigma_0^2 + MSD(t), with MSD(t) a continuous
-/// power law in pieces, MSD ∝ t^alpha_k between breaks b_(k-1) and b_k (REFERENCE §2: alpha >= 1
+/// power law in pieces, MSD ∝ t^alpha_k between breaks b_(k-1) and b_k (docs/reference.md §2: alpha >= 1
 /// band-like, alpha < 1 sub-diffusive hopping). sigma_0^2 is a parameter of the same fit, so its
 /// error, common to every MSD point, is carried into every derived number through the covariance.
 ///

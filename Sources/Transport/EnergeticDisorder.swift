@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Energetic disorder from the bleach peak's red shift as carriers thermalise (REFERENCE §2):
+/// Energetic disorder from the bleach peak's red shift as carriers thermalise (docs/reference.md §2):
 /// the peak energy is fitted with E(t) = E_0 + dE (1 - exp(-t / tau)), the final shift dE read
 /// off, and sigma_inh = sqrt(-2 k_B T dE). A blue shift (dE > 0) has no disorder reading and is
 /// refused with the fitted shift named.

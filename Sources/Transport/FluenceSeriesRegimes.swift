@@ -1,7 +1,7 @@
 import Foundation
 
 /// Splits the sub-diffusive regimes of a fluence series (one wavelength and spot, several
-/// fluences) into Auger-assisted and thermal hopping (REFERENCE §2): Auger-assisted hopping is
+/// fluences) into Auger-assisted and thermal hopping (docs/reference.md §2): Auger-assisted hopping is
 /// where the MSD grows faster at higher fluence, thermal hopping has the same slope at every
 /// fluence.
 ///

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The transport physics of one series (one fluence, wavelength and spot) from its fitted spot
-/// widths (REFERENCE §2): MSD(t) = sigma_t^2 - sigma_0^2, D(t) = MSD / 2t, L(t) = sqrt(MSD), the
+/// widths (docs/reference.md §2): MSD(t) = sigma_t^2 - sigma_0^2, D(t) = MSD / 2t, L(t) = sqrt(MSD), the
 /// local exponent d ln MSD / d ln t, the regimes (`RegimeSegmentation`), and from the band-like
 /// regime's fitted model D_max, its persistence, its length, the mobility and the dots crossed.
 ///

@@ -24,7 +24,7 @@ final class TranscriptLink: SerialLink {
 }
 
 /// The driver and the emulator checked against transcripts written from the documented command
-/// set (REFERENCE §6), not against each other.
+/// set (docs/reference.md §6), not against each other.
 final class NewportTranscriptTests: XCTestCase {
     /// What connect exchanges with a referenced controller with 0...25 mm soft limits.
     static let connectTranscript: [(String, String?)] = [

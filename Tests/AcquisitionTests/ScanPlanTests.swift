@@ -122,7 +122,7 @@ final class ScanPlanTests: XCTestCase {
         }
     }
 
-    /// REFERENCE §6: a 25 mm stage in double pass reaches about 167 ps (153 ps past a zero at 2 mm); a wavelength the wheel
+    /// docs/reference.md §6: a 25 mm stage in double pass reaches about 167 ps (153 ps past a zero at 2 mm); a wavelength the wheel
     /// lacks; a pulse energy beyond the attenuator's calibration; a spot off the sample stage; a
     /// camera ROI larger than the sensor. All listed in one error, and nothing has moved.
     func testPlansTheHardwareCannotDoAreRefusedBeforeAnythingMoves() throws {

@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def rois(rng, count, size, distinct=2000):
-    """`count` Poisson GAUSS_2D ROIs (REFERENCE section 5's distributions), `distinct` of them tiled."""
+    """`count` Poisson GAUSS_2D ROIs (the distributions of docs/reference.md §5), `distinct` of them tiled."""
     y, x = np.mgrid[0:size, 0:size]
     c = (size - 1) / 2
     a, x0, y0 = rng.uniform(500, 1000, distinct), c + rng.uniform(-1, 1, distinct), c + rng.uniform(-1, 1, distinct)

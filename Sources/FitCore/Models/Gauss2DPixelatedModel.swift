@@ -1,4 +1,4 @@
-/// Isotropic 2D Gaussian integrated over each pixel (REFERENCE section 3): exact for finite
+/// Isotropic 2D Gaussian integrated over each pixel (docs/reference.md §3): exact for finite
 /// pixels, for ROIs where sigma is only a pixel or two.
 ///
 /// Parameters: 0 amplitude A, 1 x0, 2 y0, 3 sigma, 4 offset B — the same meanings as

@@ -1,5 +1,5 @@
 /// Kinetics of one pixel or wavelength across delay frames: n = 1 to 4 exponential decays
-/// convolved with a Gaussian instrument response, plus an offset (REFERENCE section 4), and
+/// convolved with a Gaussian instrument response, plus an offset (docs/reference.md §4), and
 /// optionally the coherent artefact. x is the delay.
 ///
 /// Parameters: amplitude_1, tau_1, …, amplitude_n, tau_n, then t0, irf_sigma (s), offset, and with

@@ -8,7 +8,7 @@ import Darwin
 /// fast path is tested against. Written for clarity, not speed.
 ///
 /// The algorithm is Gpufit's variant of Madsen, Nielsen & Tingleff, "Methods for non-linear least
-/// squares problems" (2004), as REFERENCE section 3 gives it: lambda starts at 1e-3; the diagonal
+/// squares problems" (2004), as docs/reference.md §3 gives it: lambda starts at 1e-3; the diagonal
 /// is damped by lambda times the largest value it has taken; a step is accepted (lambda / 10) when
 /// chi^2 falls and reverted (lambda * 10) otherwise; a fit has converged when chi^2 changed by less
 /// than tol * chi^2 in an iteration (see `ConvergenceTest` for the one refinement).

@@ -1,5 +1,5 @@
 /// The Cramér–Rao bound: the smallest variance an unbiased estimator can reach for a model, its
-/// parameters and a noise model (REFERENCE section 3). The Fisher information is
+/// parameters and a noise model (docs/reference.md §3). The Fisher information is
 /// I_ij = sum_k (1 / var_k) df_k/dθ_i df_k/dθ_j, with var_k from the noise model at f_k; the
 /// bound is diag(I^-1). Fixed parameters are left out of the inversion (their bound is 0).
 public enum CramerRaoBound {

@@ -38,7 +38,7 @@ public struct SyntheticFits: Sendable {
         return SyntheticFits(batch: batch, truth: truth)
     }
 
-    /// The benchmark workload of REFERENCE section 5 for the isotropic Gaussian: A ~ U(500, 1000),
+    /// The benchmark workload of docs/reference.md §5 for the isotropic Gaussian: A ~ U(500, 1000),
     /// B ~ U(10, 100), sigma ~ U(1.5, 3) px, centre within ±1 px of the ROI centre, Poisson noise,
     /// start values 10–20 % off.
     public static func gauss2DBenchmark(size: Int, count: Int, seed: UInt64) throws -> SyntheticFits {
