@@ -3,15 +3,16 @@ import FitCore
 import FitEngine
 import FitOpenCL
 
-/// Gpufit's C interface (REFERENCE section 5, gpufit.h): the same names, signatures, enum values
+/// Gpufit's C interface (docs/reference.md §5, gpufit.h): the same names, signatures, enum values
 /// and semantics, on femtofit's engine. Convergence is Gpufit's rule (`ConvergenceRule.gpufit`);
 /// femtofit's `invalidInput` state is reported as SINGULAR_HESSIAN (2), with NaN parameters.
 enum GpufitCompatibility {
     static let ok: Int32 = 0
     static let error: Int32 = -1
     /// Gpufit's ids of the models femtofit has (the others are "model not supported").
-    static let supportedModels: [Int32: ModelID] = [0: .gauss1D, 1: .gauss2D, 2: .gauss2DElliptic,
-                                                    3: .gauss2DRotated, 4: .cauchy2DElliptic, 5: .linear1D]
+    static let supportedModels: [Int32: ModelID] = Dictionary(uniqueKeysWithValues: ModelID.allCases.compactMap { model in
+        model.descriptor.gpufitID.map { ($0, model) }
+    })
     static let singularHessian: Int32 = 2
     /// gpufit calls from several threads take turns on the one engine.
     static let lock = FitLock()
@@ -57,7 +58,8 @@ enum GpufitCompatibility {
                     outputIterations: UnsafeMutablePointer<Int32>?) -> Int32 {
         guard let model = supportedModels[modelID] else {
             if (6...12).contains(modelID) { return fail("model not supported") }
-            return fail("model not supported (unknown model id \(modelID); femtofit serves GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3, CAUCHY_2D_ELLIPTIC 4, LINEAR_1D 5)")
+            return fail("model not supported (unknown model id \(modelID); femtofit serves "
+                        + supportedModels.sorted { $0.key < $1.key }.map { "\($0.value.descriptor.cName) \($0.key)" }.joined(separator: ", ") + ")")
         }
         guard fitCount > 0 else { return fail("n_fits is 0: there is nothing to fit") }
         guard pointCount > 0 else { return fail("n_points is 0: each fit needs points") }

@@ -9,14 +9,14 @@ import Darwin
 /// femtofit's model ids in the C API: 1000 + `ModelID`'s raw value, a namespace of their own
 /// (Gpufit's ids are 0 to 12, and `ModelID` reuses Gpufit's numbers where Gpufit has the model).
 enum CModelID {
-    static let offset: Int32 = 1000
+    static let offset = ModelDescriptor.cIDOffset
 
     static func model(_ id: Int32) -> ModelID? {
         guard id >= offset else { return nil }
         return ModelID(rawValue: id - offset)
     }
 
-    static func id(_ model: ModelID) -> Int32 { offset + model.rawValue }
+    static func id(_ model: ModelID) -> Int32 { model.descriptor.cID }
 }
 
 /// Model names as C strings that live as long as the library.

@@ -21,16 +21,15 @@ public enum AutoStart {
             case .grid(let width, _): return Double(k % width)
             }
         }
-        switch model {
-        case .gauss2D, .gauss2DPixelated, .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic:
+        switch model.descriptor.startRule {
+        case .gridSpot:
             guard case let .grid(width, height) = coordinates else { return [] }
             return gaussian2D(model: model, data: data, usable: usable, width: width, height: height)
-        case .gauss1D:
+        case .curvePeak:
             return gaussian1D(data: data, usable: usable, x: x)
-        case .linear1D:
+        case .line:
             return line(data: data, usable: usable, x: x)
-        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
-             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
+        case .kinetics:
             return kinetics(model: model, data: data, usable: usable, x: x)
         }
     }

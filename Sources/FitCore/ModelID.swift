@@ -1,7 +1,7 @@
-/// The one registry of models. Raw values follow Gpufit's numbering where Gpufit has the model
-/// (GAUSS_1D 0, GAUSS_2D 1, GAUSS_2D_ELLIPTIC 2, GAUSS_2D_ROTATED 3, CAUCHY_2D_ELLIPTIC 4,
-/// LINEAR_1D 5), femtofit's own from 100 up. The C API numbers them 1000 + raw value, apart from
-/// the Gpufit ids its gpufit_* entry points take (Sources/FemtofitABI/Models.swift). Parameter orders here are the orders every backend,
+/// The built-in models' ids; their facts (name, parameters, geometry, C and Gpufit ids, kernel
+/// file, accumulator, start rule) are rows of `ModelDescriptor.builtIn`. Raw values follow
+/// Gpufit's numbering where Gpufit has the model (GAUSS_1D 0 ... LINEAR_1D 5), femtofit's own from
+/// 100 up; the C API numbers them 1000 + raw value. Parameter orders are the orders every backend,
 /// the CSV columns and the C ABI use; each model's file documents the formula.
 public enum ModelID: Int32, CaseIterable, Sendable {
     case gauss1D = 0
@@ -30,58 +30,20 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     }
 
     /// The name used on the command line and in output files.
-    public var name: String {
-        switch self {
-        case .gauss1D: return "gauss1d"
-        case .gauss2D: return "gauss2d"
-        case .gauss2DElliptic: return "gauss2d-elliptic"
-        case .gauss2DRotated: return "gauss2d-rotated"
-        case .cauchy2DElliptic: return "cauchy2d-elliptic"
-        case .linear1D: return "linear1d"
-        case .gauss2DPixelated: return "gauss2d-pixelated"
-        case .kinetics1: return "kinetics1"
-        case .kinetics2: return "kinetics2"
-        case .kinetics3: return "kinetics3"
-        case .kinetics4: return "kinetics4"
-        case .kinetics1Artifact: return "kinetics1-artifact"
-        case .kinetics2Artifact: return "kinetics2-artifact"
-        case .kinetics3Artifact: return "kinetics3-artifact"
-        case .kinetics4Artifact: return "kinetics4-artifact"
-        }
-    }
+    public var name: String { descriptor.name }
 
     public init?(name: String) {
-        guard let model = ModelID.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        guard let descriptor = ModelDescriptor.named(name), let model = ModelID(rawValue: descriptor.id) else { return nil }
         self = model
     }
 
-    public var geometry: Geometry {
-        switch self {
-        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated, .cauchy2DElliptic: return .grid
-        case .gauss1D, .linear1D: return .curve
-        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
-             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact: return .curve
-        }
-    }
+    public var geometry: Geometry { descriptor.geometry }
 
     /// Parameter names, in order.
-    public var parameterNames: [String] {
-        switch self {
-        case .gauss1D: return ["amplitude", "x0", "sigma", "offset"]
-        case .gauss2D, .gauss2DPixelated: return ["amplitude", "x0", "y0", "sigma", "offset"]
-        case .gauss2DElliptic: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset"]
-        case .gauss2DRotated: return ["amplitude", "x0", "y0", "sigma_x", "sigma_y", "offset", "theta"]
-        case .cauchy2DElliptic: return ["amplitude", "x0", "y0", "gamma_x", "gamma_y", "offset"]
-        case .linear1D: return ["offset", "slope"]
-        case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
-             .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
-            var names: [String] = []
-            for c in 1...exponentialCount { names += ["amplitude_\(c)", "tau_\(c)"] }
-            names += ["t0", "irf_sigma", "offset"]
-            return hasCoherentArtifact ? names + ["artifact_0", "artifact_1", "artifact_2"] : names
-        }
-    }
+    public var parameterNames: [String] { descriptor.parameterNames }
 
+    /// The parameter count as a literal per case, for code that wants it folded (equal to the
+    /// descriptor's; `ModelDescriptorTests` checks).
     @inlinable
     public var parameterCount: Int {
         switch self {
@@ -185,10 +147,5 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     /// no information about it (flat data are then invalid input).
     public var needsContrast: Bool { self != .linear1D }
     /// Whether the 2D start rule (`GridStart`, `AutoStart.gaussian2D`) gives its start values.
-    public var hasGridStart: Bool {
-        switch self {
-        case .gauss2D, .gauss2DPixelated, .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return true
-        default: return false
-        }
-    }
+    public var hasGridStart: Bool { descriptor.startRule == .gridSpot }
 }

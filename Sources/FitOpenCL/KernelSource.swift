@@ -24,16 +24,8 @@ public struct KernelSource: Hashable, Sendable {
     public let defines: [String]
     public let text: String
 
-    /// The kernel file of each model the OpenCL backend fits; models without one fall back.
-    public static let modelFiles: [ModelID: String] = [
-        .gauss2D: "models/gauss2d.cl", .gauss2DElliptic: "models/gauss2d_elliptic.cl",
-        .gauss1D: "models/gauss1d.cl", .linear1D: "models/linear1d.cl",
-        .gauss2DRotated: "models/gauss2d_rotated.cl", .gauss2DPixelated: "models/gauss2d_pixelated.cl",
-        .cauchy2DElliptic: "models/cauchy2d_elliptic.cl",
-        .kinetics1: "models/kinetics.cl", .kinetics2: "models/kinetics.cl", .kinetics3: "models/kinetics.cl",
-        .kinetics4: "models/kinetics.cl", .kinetics1Artifact: "models/kinetics.cl", .kinetics2Artifact: "models/kinetics.cl",
-        .kinetics3Artifact: "models/kinetics.cl", .kinetics4Artifact: "models/kinetics.cl",
-    ]
+    /// The kernel file of each model the OpenCL backend fits (the descriptors' `kernelFile`).
+    public static let modelFiles: [ModelID: String] = Dictionary(uniqueKeysWithValues: ModelID.allCases.map { ($0, $0.descriptor.kernelFile) })
 
     public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil }
 

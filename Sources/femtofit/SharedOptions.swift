@@ -5,7 +5,7 @@ import TAMData
 
 /// Fitting options shared by `fit` and `demo`.
 struct FitOptions: ParsableArguments {
-    @Option(help: "Model: gauss2d, gauss2d-elliptic, gauss2d-rotated or gauss2d-pixelated.")
+    @Option(help: ArgumentHelp("Model: \(ModelDescriptor.names(.grid))."))
     var model = "gauss2d"
     @Option(help: "Estimator: lse (least squares) or mle (Poisson maximum likelihood, raw counts only).")
     var estimator = "lse"
@@ -24,10 +24,10 @@ struct FitOptions: ParsableArguments {
 
     func validate() throws {
         guard let model = ModelID(name: model) else {
-            throw ValidationError("unknown model '\(model)'; choose gauss2d, gauss2d-elliptic, gauss2d-rotated or gauss2d-pixelated")
+            throw ValidationError("unknown model '\(model)'; choose \(ModelDescriptor.names(.grid))")
         }
         guard model.geometry == .grid else {
-            throw ValidationError("model '\(model.name)' fits curves; `femtofit fit` fits frames: choose gauss2d, gauss2d-elliptic, gauss2d-rotated or gauss2d-pixelated")
+            throw ValidationError("model '\(model.name)' fits curves; `femtofit fit` fits frames: choose \(ModelDescriptor.names(.grid))")
         }
         guard Estimator(name: estimator) != nil else { throw ValidationError("unknown estimator '\(estimator)'; choose lse or mle") }
         guard BackendChoice(rawValue: backend) != nil, backend != "reference" else {
