@@ -25,18 +25,16 @@ let fastMath: [SwiftSetting] = buildNative
     : []
 
 // The C library carries the Swift runtime, so it loads where no Swift toolchain is installed.
-// `-static-stdlib` links the standard library and Dispatch statically; Foundation (which the
-// engine's CPU thread count, locks and OpenCL program cache use) and what it stands on are named
-// here, in one group because they refer to each other. Linux only: on macOS the runtime is part
-// of the system. FEMTOFIT_SHARED_RUNTIME=1 links the shared runtime instead: scripts/hardening
-// does for ThreadSanitizer, which sees the library's threads join only through the shared
-// Dispatch its interceptors wrap (a static copy's joins are invisible, so every result read after
-// a parallel fit is reported as a race).
+// `-static-stdlib` links the standard library statically, and Dispatch is named here. The engine
+// and the C library use no Foundation (pthread locks, POSIX files), so neither Foundation nor its
+// ICU data (tens of megabytes) is linked: stripped, the library is about 10 MB (CABITests holds
+// it within 15 MB). Linux only: on macOS the runtime is part of the system.
+// FEMTOFIT_SHARED_RUNTIME=1 links the shared runtime instead: scripts/hardening does for
+// ThreadSanitizer, which sees the library's threads join only through the shared Dispatch its
+// interceptors wrap (a static copy's joins are invisible, so every result read after a parallel
+// fit is reported as a race).
 #if os(Linux)
-let staticRuntime = environment["FEMTOFIT_SHARED_RUNTIME"] == "1" ? [] : ["-static-stdlib", "-Xlinker", "--start-group",
-                     "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials",
-                     "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims",
-                     "-lswiftDispatch", "-lswiftSynchronization", "-Xlinker", "--end-group"]
+let staticRuntime = environment["FEMTOFIT_SHARED_RUNTIME"] == "1" ? [] : ["-static-stdlib", "-lswiftDispatch"]
 #else
 let staticRuntime: [String] = []
 #endif
@@ -77,7 +75,8 @@ let package = Package(
         // posix_openpt and friends, for the pseudo-terminals the serial-driver tests run on.
         .target(name: "CPseudoTerminal"),
         .target(name: "FitCore", dependencies: ["CLaneMath"], swiftSettings: fastMath),
-        .target(name: "FitCPU", dependencies: ["FitCore"], swiftSettings: fastMath),
+        .target(name: "CSystemInfo"),
+        .target(name: "FitCPU", dependencies: ["FitCore", "CSystemInfo"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
         .target(name: "TAMData", dependencies: ["FitCore", "Physics", "TextInput", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),

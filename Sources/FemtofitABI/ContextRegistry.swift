@@ -1,3 +1,4 @@
+import FitCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

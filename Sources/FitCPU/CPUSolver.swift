@@ -1,6 +1,6 @@
+import CSystemInfo
 import Dispatch
 import FitCore
-import Foundation
 
 /// The CPU backend: Levenberg–Marquardt on SIMD lanes, one fit per lane (measured here to be the
 /// fast layout: every lane runs the same instructions on its own fit), on all cores.
@@ -19,7 +19,9 @@ public struct CPUSolver: Sendable {
         self.threadCount = max(1, threadCount ?? CPUSolver.coreCount)
     }
 
-    public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+    /// The cores this process may run on: its CPU affinity on Linux (so `taskset` and container
+    /// CPU sets count), the online processors elsewhere.
+    public static var coreCount: Int { Int(ff_usable_core_count()) }
 
     /// Lanes in one SIMD group at the chosen precision.
     public var laneCount: Int { precision == .single ? SingleLane.laneCount : DoubleLane.laneCount }
@@ -68,7 +70,7 @@ public struct CPUSolver: Sendable {
 
 /// Hands out chunk indices 0..<count to worker threads, each once.
 final class ChunkCounter: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = FitLock()
     private var next = 0
     private let count: Int
     init(count: Int) { self.count = count }

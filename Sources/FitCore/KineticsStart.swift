@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Start values for a kinetics trace that survive real transient-absorption data (issue 17):
 /// with time zero and the response width given (from `TimeZero`, or `AutoStart`'s rise rule),

@@ -1,7 +1,6 @@
 import FitCore
 import FitCPU
 import FitOpenCL
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -84,7 +83,7 @@ public struct AutomaticBackend: FitBackend {
 final class FallbackWarning: @unchecked Sendable {
     private let warn: @Sendable (String) -> Void
     private var warned = false
-    private let lock = NSLock()
+    private let lock = FitLock()
 
     init(_ warn: @escaping @Sendable (String) -> Void) { self.warn = warn }
 

@@ -1,4 +1,9 @@
-import Foundation
+import FitCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Chunk slots kept from one solve to the next, so repeated solves of the same shape (a live
 /// fit of every frame batch, a benchmark's runs) reuse their kernel objects and buffers instead
@@ -19,7 +24,7 @@ final class ChunkSlotPool: @unchecked Sendable {
 
     static let keptBytes = 64 << 20
     private var idle: [Key: ChunkSlot] = [:]
-    private let lock = NSLock()
+    private let lock = FitLock()
 
     /// The kept slot for `key`, removed from the pool, or nil.
     func take(_ key: Key) -> ChunkSlot? {

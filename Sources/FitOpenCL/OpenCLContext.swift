@@ -1,5 +1,10 @@
 import COpenCL
-import Foundation
+import FitCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A context and two queues on one device, with the programs built for it cached by source and
 /// options. One per device for the process (`OpenCLContext.shared(for:)`), so a batch after the
@@ -11,7 +16,7 @@ public final class OpenCLContext: @unchecked Sendable {
     let context: cl_context
     let queues: [cl_command_queue]
     private var programs: [String: cl_program] = [:]
-    private let lock = NSLock()
+    private let lock = FitLock()
 
     /// The options every build uses. Not `-cl-fast-relaxed-math`: it implies
     /// `-cl-finite-math-only`, under which the compiler drops the kernels' isfinite checks
@@ -50,7 +55,7 @@ public final class OpenCLContext: @unchecked Sendable {
     }
 
     nonisolated(unsafe) private static var contexts: [UInt: OpenCLContext] = [:]
-    private static let contextsLock = NSLock()
+    private static let contextsLock = FitLock()
 
     /// The process's context for `device`, made on first use.
     public static func shared(library: OpenCLLibrary, device: OpenCLDevice) throws(OpenCLError) -> OpenCLContext {

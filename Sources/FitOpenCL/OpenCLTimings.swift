@@ -1,5 +1,10 @@
 import COpenCL
-import Foundation
+import FitCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Device time spent by a solver, from OpenCL's event profiling: kernels apart from transfers,
 /// so `femtofit bench` can say which one limits a device. Accumulates until `reset()`.
@@ -18,7 +23,7 @@ public final class OpenCLTimings: @unchecked Sendable {
     public enum Kind: Sendable { case write(bytes: Int), read(bytes: Int), kernel }
 
     private var current = Totals()
-    private let lock = NSLock()
+    private let lock = FitLock()
 
     public init() {}
 

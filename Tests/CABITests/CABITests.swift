@@ -33,6 +33,19 @@ final class CABITests: XCTestCase {
             XCTAssertFalse(line.contains("swift") || line.contains("Foundation") || line.contains("dispatch")
                            || line.contains("fftw"), "the library needs \(line): it would not load without a Swift toolchain")
         }
+        // Only the C and C++ runtimes: libc, libm, libstdc++, libgcc_s (and the dynamic loader's
+        // own pieces on older glibc: libdl, libpthread, librt, ld-linux).
+        let allowed = ["libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux"]
+        for line in needed {
+            XCTAssertTrue(allowed.contains { line.contains("[" + $0) }, "the library needs \(line), beyond libc, libm, libstdc++ and libgcc_s")
+        }
+        // Lean: no Foundation and no ICU data (they made it 79 MB). Stripped, at most 15 MB.
+        let stripped = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-stripped-\(UUID().uuidString).so")
+        defer { try? FileManager.default.removeItem(at: stripped) }
+        let strip = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["strip", "-o", stripped.path, library.path])
+        XCTAssertEqual(strip.status, 0, strip.stderr)
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: stripped.path)[.size] as? NSNumber).intValue
+        XCTAssertLessThanOrEqual(size, 15 << 20, "libfemtofit_c.so stripped is \(size >> 20) MB; the budget is 15 MB (docs/c-api.md)")
         let symbols = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["nm", "-D", "--defined-only", library.path])
         XCTAssertEqual(symbols.status, 0, symbols.stderr)
         let exported = Set(symbols.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })

@@ -52,7 +52,7 @@ final class OpenCLRuntimeTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-prune-\(UInt64.random(in: 0 ... .max))")
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var cache = ProgramDiskCache(folder: folder)
+        var cache = ProgramDiskCache(folder: folder.path)
         cache.maximumBytes = 2500
         let now = Date()
         // name, days since last use, bytes
@@ -63,11 +63,11 @@ final class OpenCLRuntimeTests: XCTestCase {
             try Data(repeating: 1, count: bytes).write(to: url)
             try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-days * 86400)], ofItemAtPath: url.path)
         }
-        cache.prune(keeping: folder.appendingPathComponent("e.bin"), now: now)
+        cache.prune(keeping: folder.appendingPathComponent("e.bin").path, now: now.timeIntervalSince1970)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
         // a: a month unused; d: past 2500 bytes counting from the most recently used; e: just stored.
         XCTAssertEqual(left, ["b.bin", "c.bin", "e.bin", "notes.txt"])
-        XCTAssertNotNil(cache.load(folder.appendingPathComponent("c.bin")))
+        XCTAssertNotNil(cache.load(folder.appendingPathComponent("c.bin").path))
         let used = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("c.bin").path)[.modificationDate] as! Date
         XCTAssertLessThan(abs(used.timeIntervalSinceNow), 60, "a load marks the entry used")
     }
@@ -77,7 +77,7 @@ final class OpenCLRuntimeTests: XCTestCase {
         let device = try OpenCLDevice.select(nil, among: try OpenCLDevice.all(library))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-cache-\(UInt64.random(in: 0 ... .max))")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let cache = ProgramDiskCache(folder: folder)
+        let cache = ProgramDiskCache(folder: folder.path)
         let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 20, seed: freshSeed(5))
         let prepared = try PreparedFits(fits.batch, settings: FitSettings())
 
@@ -109,8 +109,8 @@ final class OpenCLRuntimeTests: XCTestCase {
         XCTAssertGreaterThan(try Data(contentsOf: folder.appendingPathComponent(files[0])).count, 100, "the corrupt file is replaced")
 
         XCTAssertNil(ProgramDiskCache.fromEnvironment(["FEMTOFIT_CACHE_DIR": "off", "HOME": "/home/x"]))
-        XCTAssertEqual(ProgramDiskCache.fromEnvironment(["HOME": "/home/x"])?.folder.path, "/home/x/.cache/femtofit/opencl")
-        XCTAssertEqual(ProgramDiskCache.fromEnvironment(["XDG_CACHE_HOME": "/c", "HOME": "/home/x"])?.folder.path, "/c/femtofit/opencl")
+        XCTAssertEqual(ProgramDiskCache.fromEnvironment(["HOME": "/home/x"])?.folder, "/home/x/.cache/femtofit/opencl")
+        XCTAssertEqual(ProgramDiskCache.fromEnvironment(["XDG_CACHE_HOME": "/c", "HOME": "/home/x"])?.folder, "/c/femtofit/opencl")
     }
 
     /// The sources inside the binary are the files in Kernels/ (re-run scripts/embed-kernels.py).
