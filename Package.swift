@@ -50,6 +50,7 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Physics", targets: ["Physics"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Acquisition", targets: ["Acquisition"]),
         .executable(name: "femtofit", targets: ["femtofit"]),
         // The C library (libfemtofit_c.so): femtofit's C API and Gpufit's entry points, with the
@@ -87,10 +88,12 @@ let package = Package(
         .target(name: "Transport", dependencies: ["FitCore", "Physics", "TextInput"], swiftSettings: fastMath),
         // The physics the analysis, the simulators and the instrument share: a leaf.
         .target(name: "Physics", swiftSettings: fastMath),
+        // The simulators: TAM image stacks and datasets, transient-absorption traces.
+        .target(name: "Simulation", dependencies: ["FitCore", "Physics", "TAMData"], swiftSettings: fastMath),
         // Text files from any platform (a byte-order mark, CRLF or CR line ends) and RFC 4180 CSV.
         .target(name: "TextInput"),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Physics", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
+        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Physics", "Simulation", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
                                                    .product(name: "TOMLKit", package: "TOMLKit")]),
         // The C API: its headers (femtofit.h, gpufit.h) and the per-thread last error, then the
         // Swift that implements it. The Swift runtime is linked statically, so the library loads
@@ -102,14 +105,14 @@ let package = Package(
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
-            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition", "TextInput",
+            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition", "Simulation", "TextInput",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         // Throughput benchmarks with their targets (see benchmarks/README.md). They live in
         // benchmarks/ and depend on nothing a user of the library would inherit.
         .executableTarget(
             name: "FemtofitBenchmarks",
-            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench", "Acquisition", "TAMData", "Pipeline",
+            dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench", "Acquisition", "TAMData", "Pipeline", "Simulation",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),
@@ -119,8 +122,8 @@ let package = Package(
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "Pipeline", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TAMData", "Transport", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "Pipeline", "Simulation", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Simulation", "TAMData", "Transport", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "AcquisitionTests", dependencies: ["Acquisition", "TAMData", "Pipeline", "FitEngine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TextInput", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "femtofitTests", dependencies: ["femtofit", "TAMData", "FemtofitTestSupport"]),

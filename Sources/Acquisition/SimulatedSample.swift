@@ -1,5 +1,6 @@
 import FitCore
 import Foundation
+import Simulation
 import TAMData
 import Physics
 

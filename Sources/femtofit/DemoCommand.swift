@@ -2,7 +2,9 @@ import Acquisition
 import ArgumentParser
 import Dispatch
 import FitCore
+import FitEngine
 import Foundation
+import Pipeline
 import TAMData
 import Transport
 
@@ -75,7 +77,8 @@ struct DemoCommand: ParsableCommand {
         print("    \(dataset.manifest.frames.count) frames in \(datasetFolder) (\(seconds()))")
 
         print("2/4 fitting every frame, 3/4 transport analysis (gauss2d-pixelated; MSD = sigma_t^2 - sigma_0^2, D = MSD/2t; regimes by BIC)")
-        let analyze = try AnalyzeCommand.parse([datasetFolder, "--output", output])
+        var analysis = DatasetAnalysis(input: datasetFolder, output: output, engine: try FitEngine(choice: .auto),
+                                       mapEngine: try FitEngine(choice: .cpu))
         let truths = plan.pulseEnergiesNJ.map { energy -> (label: String, delays: [Double], msd: [Double]) in
             let nAbs = sample.nAbs(pulseEnergyNJ: energy)
             let truth = sample.truth(pulseEnergyNJ: energy)
@@ -83,7 +86,8 @@ struct DemoCommand: ParsableCommand {
             return (String(format: "simulated truth, N_abs %.3g", nAbs), delays, delays.map { truth.msd(at: $0) })
         }
         print("4/4 report")
-        try analyze.analyse(references: truths)
+        analysis.references = truths
+        AnalysisPrinting.summarise(try AnalysisPrinting.run(analysis), output: output)
         print("    truth per fluence:")
         for energy in plan.pulseEnergiesNJ {
             let nAbs = sample.nAbs(pulseEnergyNJ: energy), truth = sample.truth(pulseEnergyNJ: energy)

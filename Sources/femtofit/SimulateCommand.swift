@@ -1,6 +1,7 @@
 import ArgumentParser
 import FitCore
 import Foundation
+import Simulation
 import TextInput
 import Pipeline
 import TAMData

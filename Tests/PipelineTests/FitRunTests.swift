@@ -3,6 +3,7 @@ import FitCore
 import FitEngine
 import Foundation
 import Pipeline
+import Simulation
 import TAMData
 import Transport
 import XCTest

@@ -2,6 +2,7 @@ import FemtofitTestSupport
 import FitCore
 import Foundation
 import Pipeline
+import Simulation
 import Transport
 import XCTest
 

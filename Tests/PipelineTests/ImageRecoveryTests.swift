@@ -2,6 +2,7 @@ import FitCore
 import FitEngine
 import Foundation
 import Pipeline
+import Simulation
 import TAMData
 import Transport
 import XCTest

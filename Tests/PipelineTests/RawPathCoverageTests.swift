@@ -1,6 +1,7 @@
 import FitCore
 import Foundation
 import Pipeline
+import Simulation
 import TAMData
 import Transport
 import XCTest

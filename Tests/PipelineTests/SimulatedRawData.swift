@@ -1,4 +1,5 @@
 import Foundation
+import Simulation
 import TAMData
 
 /// The simulated raw datasets several pipeline tests share, so each is set up in one place.

@@ -1,3 +1,4 @@
+import Simulation
 import Transport
 import FemtofitTestSupport
 import FitCore

@@ -1,5 +1,5 @@
 /// Batches of simulated fits drawn from a model itself, with known truth: for tests, benchmarks
-/// and the C ABI's examples. (Whole TAM stacks come from `TAMData.TAMSimulator`.)
+/// and the C ABI's examples. (Whole TAM stacks come from `Simulation.TAMSimulator`.)
 public struct SyntheticFits: Sendable {
     public var batch: FitBatch
     /// fitCount x parameterCount true values.

@@ -3,6 +3,7 @@ import FitCore
 import FitCPU
 import FitEngine
 import Pipeline
+import Simulation
 
 /// Kinetics on a realistic transient-absorption matrix (`TransientAbsorptionSimulation`, 409
 /// delays), measured in one run (issue 17):

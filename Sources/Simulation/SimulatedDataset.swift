@@ -1,3 +1,7 @@
+import FitCore
+import Foundation
+import TAMData
+
 /// A simulated acquisition written as a dataset folder (docs/dataset-format.md): for each
 /// fluence, probe wavelength and run, pump-on frames from `TAMSimulator` (the spot on its
 /// background) and pump-off frames of the background alone, each with its own noise. The spot's

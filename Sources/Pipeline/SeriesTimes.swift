@@ -1,5 +1,4 @@
 import Foundation
-import Pipeline
 import Transport
 
 /// Each analysed series' time zero and delay shift, from the fits.json beside the fits that were

@@ -1,5 +1,6 @@
 import FitCore
 import Physics
+import TAMData
 import Foundation
 
 /// A synthetic TAM experiment: one frame per delay of a pump spot spreading under a
