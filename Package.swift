@@ -75,12 +75,14 @@ let package = Package(
         .target(name: "CLaneMath"),
         // posix_openpt and friends, for the pseudo-terminals the serial-driver tests run on.
         .target(name: "CPseudoTerminal"),
-        .target(name: "FitCore", dependencies: ["CLaneMath"], swiftSettings: fastMath),
+        // femtofit's version: a leaf, so the file formats record it without the engine.
+        .target(name: "FemtofitRelease"),
+        .target(name: "FitCore", dependencies: ["CLaneMath", "FemtofitRelease"], swiftSettings: fastMath),
         .target(name: "CSystemInfo"),
         .target(name: "FitCPU", dependencies: ["FitCore", "CSystemInfo"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
-        .target(name: "TAMData", dependencies: ["FitCore", "Physics", "TextInput", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
+        .target(name: "TAMData", dependencies: ["FemtofitRelease", "Physics", "TextInput", "CTIFF", "CFFTW", "CHDF5"], swiftSettings: fastMath),
         // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
         // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
         // fits.json), written as one atomic set. What the CLI and the live fitter call.

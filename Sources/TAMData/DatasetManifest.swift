@@ -1,4 +1,4 @@
-import FitCore
+import FemtofitRelease
 import Foundation
 
 /// `dataset.json`, the description of a TAM dataset folder (schema `femtofit-dataset/1`,
