@@ -19,8 +19,8 @@ public struct CPUSolver: Sendable {
         self.threadCount = max(1, threadCount ?? CPUSolver.coreCount)
     }
 
-    /// The cores this process may run on: its CPU affinity on Linux (so `taskset` and container
-    /// CPU sets count), the online processors elsewhere.
+    /// The cores this process may run on: on Linux its CPU affinity (so `taskset` and container
+    /// CPU sets count) capped by its cgroup's CPU quota, the online processors elsewhere.
     public static var coreCount: Int { Int(ff_usable_core_count()) }
 
     /// Lanes in one SIMD group at the chosen precision.

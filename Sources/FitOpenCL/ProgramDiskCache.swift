@@ -69,12 +69,22 @@ public struct ProgramDiskCache: Sendable {
     /// the cache.
     public func store(_ binary: [UInt8], at file: String) {
         Self.makeFolders(folder)
-        let temporary = file + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // A name no other process or thread uses (mkstemp), so two contexts storing the same
+        // entry at once never write into one temporary file.
+        var template = Array((file + ".tmp-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { return }
-        let written = binary.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let temporary = String(cString: template)
+        var done = 0
+        while done < binary.count {
+            let count = binary.withUnsafeBytes { write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            done += count
+        }
+        _ = fchmod(descriptor, 0o644)
         close(descriptor)
-        guard written == binary.count, rename(temporary, file) == 0 else {
+        guard done == binary.count, rename(temporary, file) == 0 else {
             unlink(temporary)
             return
         }

@@ -7,8 +7,8 @@ import Transport
 /// From a dataset folder (preprocessed and fitted first, as `femtofit fit` would) or a fits.csv /
 /// fits.h5 to the transport physics: analysis.json, the CSVs, the plots, the kinetics maps of a
 /// dataset and report.html. The workflow `femtofit analyze` and `femtofit demo` run, as a library
-/// call, so that other front ends (the C API, Python, acquisition) can reach it; the commands only
-/// parse options and print.
+/// call that any Swift front end above Pipeline can make; the commands only parse options and
+/// print. (The C library stays engine-only, docs/c-api.md.)
 public struct DatasetAnalysis {
     /// A dataset folder, a fits.csv or a fits.h5.
     public var input: String
@@ -48,6 +48,14 @@ public struct DatasetAnalysis {
     /// fitting ("fitting"), analysis ("analysing N series") and map ("kinetics maps") stages.
     public func run(note: (String) -> Void = { _ in }, stage: (String) -> Void = { _ in },
                     progress: @escaping (String, Int, Int) -> Void = { _, _, _ in }) throws -> Outcome {
+        // Settings are checked before a dataset's fit, which can take minutes.
+        guard settings.temperature > 0, settings.temperature.isFinite else {
+            throw TransportError.badSetting("temperature \(settings.temperature) K: give a positive temperature in kelvin")
+        }
+        if let pitch = settings.dotPitch, !(pitch > 0 && pitch.isFinite) {
+            throw TransportError.badSetting("dot pitch \(pitch) nm: give a positive pitch in nm")
+        }
+        if let pixelSize, let problem = PixelSizeRange.problem(pixelSize, source: "pixel size") { throw TransportError.badSetting(problem) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
             throw TransportError.badInput("\(input): no such file or folder; give a dataset folder or a fits.csv")

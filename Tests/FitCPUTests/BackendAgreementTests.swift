@@ -33,8 +33,8 @@ final class BackendAgreementTests: XCTestCase {
     /// unweighted MLE fits share with weights of 1): a grid and two curve models, both estimators.
     func testWeightedFitsAgree() throws {
         for model in [ModelID.gauss2D, .gauss1D, .kinetics2] {
-            try check(model, .leastSquares, precision: .single, count: 100, weighted: true)
-            try check(model, .poissonMLE, precision: .single, count: 100, weighted: true)
+            try check(model, .leastSquares, precision: .single, weighted: true)
+            try check(model, .poissonMLE, precision: .single, weighted: true)
         }
     }
 

@@ -105,7 +105,8 @@ enum ModuleEdges {
 
     /// The modules the Swift files under `folder` import (none for a C module).
     static func imports(under folder: URL) throws -> Set<String> {
-        let pattern = try NSRegularExpression(pattern: #"^\s*(?:@_exported\s+)?import\s+(?:(?:struct|class|enum|func|var|protocol)\s+)?([A-Za-z_][A-Za-z0-9_]*)"#,
+        // Attributes (@_exported, @preconcurrency, @testable, ...) and access levels may come first.
+        let pattern = try NSRegularExpression(pattern: #"^\s*(?:@\w+\s+)*(?:(?:public|package|internal|fileprivate|private)\s+)?import\s+(?:(?:struct|class|enum|func|var|let|protocol|typealias)\s+)?([A-Za-z_][A-Za-z0-9_]*)"#,
                                               options: .anchorsMatchLines)
         var found = Set<String>()
         guard let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { return found }

@@ -29,9 +29,10 @@ final class RawPathCoverageTests: XCTestCase {
     /// The issue asks for 90 %. Measured on this path (2026-12-05, 200 fresh seeds twice): D_max
     /// 92.5–94 %, the band-like length 91.5–96.5 % (94 % over the 400; a dataset whose first regime
     /// is not reported band-like, ~1.5 %, counts as a miss). The floor sits where 100 seeds at
-    /// 92.5 % fall below it in about 3 runs in 10 000 (at 0.87 it was about 2 in 100, too often
-    /// for a check that gates every change); a path that covers 80 % still fails it in most runs.
-    static let coverageFloor = 0.84
+    /// 92.5 % fall below it in 1.5 runs in 10 000 (exact binomial; 91.5 %: 6 in 10 000; at 0.87
+    /// it was about 2 in 100, too often for a check that gates every change); a path that covers
+    /// 80 % still fails it in most runs.
+    static let coverageFloor = 0.82
 
     func runPath(seed: UInt64, timeZero: Double, folder: String) throws -> Outcome {
         var simulator = SimulatedRawData.resolvedRise(seed: seed)

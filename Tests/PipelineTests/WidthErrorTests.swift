@@ -12,9 +12,10 @@ import FemtofitTestSupport
 final class WidthErrorTests: XCTestCase {
     /// The raw-path coverage test's datasets (90 fs response, 20 fs steps to 400 fs, 12 frames
     /// to 100 ps), frames after 300 fs, 16 datasets. Without drift, the widths' z about the truth
-    /// has rms 1 within 0.25 (measured 0.89–1.10 over six runs of 12 datasets, an sd of about
+    /// has rms 1 within 0.3 (measured 0.89–1.10 over six runs of 12 datasets, an sd of about
     /// 0.07 at 16; frames of one dataset share its background, so runs scatter more than their
-    /// frame count says; 0.2 was under 3 sd and failed about 1 run in 100). With runs
+    /// frame count says; 0.2 was under 3 sd and failed about 1 run in 100; 0.3 is 4.3 sd, and
+    /// still fails the ~1.3 of widths whose errors leave out the runs' correlation). With runs
     /// drifting (0.5, -0.3) px a run, registration's bilinear move adds a constant b to every
     /// frame's sigma^2 (the MSD does not see it), so z is taken about sqrt(sigma_true^2 + b), b
     /// each dataset's weighted mean offset; without the correlation factor that rms would be ~1.3.
@@ -50,7 +51,7 @@ final class WidthErrorTests: XCTestCase {
             let rms = (zs.reduce(0) { $0 + $1 * $1 } / Double(zs.count)).squareRoot()
             print("seed \(seed), drift \(drift): widths' rms z \(rms) over \(zs.count) frames")
             XCTAssertGreaterThan(zs.count, 200)
-            XCTAssertEqual(rms, 1, accuracy: 0.25, "seed \(seed), drift \(drift): \(zs.count) frames")
+            XCTAssertEqual(rms, 1, accuracy: 0.3, "seed \(seed), drift \(drift): \(zs.count) frames")
         }
     }
 }

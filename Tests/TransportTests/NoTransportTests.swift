@@ -102,9 +102,11 @@ final class NoTransportTests: XCTestCase {
     /// no regimes, and no NaN or negative number anywhere; fitted frames without a usable delay or
     /// width are counted and named.
     func testTheDocumentHoldsNullsAndNotesNotNaN() throws {
-        // Noise-free constant widths: no transport for certain (with noise, the growth test's
-        // 0.1 % false alarm would fit regimes here), and no NaN even where every residual is 0.
-        var w = widths({ _ in 150 }, seed: freshSeed(103), noise: false)
+        // Noisy constant widths whose growth test says flat or shrinking: the growth test's 0.1 %
+        // false alarm would fit regimes here, so a seed that trips it is skipped for the next.
+        var seed = freshSeed(103)
+        while try analyse(widths({ _ in 150 }, seed: seed)).growth.verdict == .grows { seed &+= 1 }
+        var w = widths({ _ in 150 }, seed: seed)
         var d = delays
         d[10] = .nan
         w.sigmas[20] = .infinity

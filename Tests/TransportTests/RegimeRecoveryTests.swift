@@ -84,9 +84,10 @@ final class RegimeRecoveryTests: XCTestCase {
         let a = try TransportAnalysis(delays: w.delays, sigmas: w.sigmas, errors: w.errors, valid: w.valid)
         let context = "seed \(seed): regimes \(a.regimes.map { "\($0.kind.rawValue) \($0.startFs.value)-\($0.endFs.value) a=\($0.alpha.value)" })"
         // A fresh seed: the band-like regime is left undetermined in ~2.5 % of series by design,
-        // and called sub-diffusive in ~0.1 % (`testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate`);
-        // the late frame must not make it anything else.
+        // and called sub-diffusive in ~0.1 % (`testBandLikeIsLeftUndeterminedOnlyAtItsStatedRate`),
+        // then only just: alpha near 1. The late frame must not make it anything else.
         XCTAssertTrue([.bandLike, .undetermined, .subDiffusive].contains(a.regimes.first?.kind), context)
+        if a.regimes.first?.kind == .subDiffusive { XCTAssertGreaterThan(a.regimes[0].alpha.value, 0.85, context) }
         XCTAssertEqual(a.sigma0Nm.value, TransportTruth.pureFilm.sigma0, accuracy: 2, context)
         if a.regimes.first?.kind == .bandLike {
             XCTAssertEqual(try XCTUnwrap(a.dMax, context).value, 102, accuracy: 0.1 * 102, context)
