@@ -86,7 +86,7 @@ let package = Package(
         // The streaming fit pipeline above the engine: sources (raw ROIs, TIFF, HDF5, datasets),
         // preprocessing, ROI cutting, the engine, and the sinks (fits.h5, fits.csv, shape.csv,
         // fits.json), written as one atomic set. What the CLI and the live fitter call.
-        .target(name: "Pipeline", dependencies: ["FitCore", "FitEngine", "TAMData", "Transport", "TextInput"], swiftSettings: fastMath),
+        .target(name: "Pipeline", dependencies: ["FitCore", "TAMData", "Transport", "TextInput"], swiftSettings: fastMath),
         .target(name: "Transport", dependencies: ["FitCore", "Physics", "TextInput"], swiftSettings: fastMath),
         // The physics the analysis, the simulators and the instrument share: a leaf.
         .target(name: "Physics", swiftSettings: fastMath),
@@ -95,7 +95,7 @@ let package = Package(
         // Text files from any platform (a byte-order mark, CRLF or CR line ends) and RFC 4180 CSV.
         .target(name: "TextInput"),
         // Device protocols, simulated instrument, drivers and the sequencer (the acquisition issue).
-        .target(name: "Acquisition", dependencies: ["FitCore", "FitEngine", "Physics", "Simulation", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
+        .target(name: "Acquisition", dependencies: ["FitCore", "Physics", "Simulation", "TAMData", "TextInput", "Pipeline", "CPseudoTerminal",
                                                    .product(name: "TOMLKit", package: "TOMLKit")]),
         // The C API: its headers (femtofit.h, gpufit.h) and the per-thread last error, then the
         // Swift that implements it. The Swift runtime is linked statically, so the library loads

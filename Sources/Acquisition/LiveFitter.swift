@@ -1,5 +1,4 @@
 import FitCore
-import FitEngine
 import Foundation
 import Pipeline
 import TAMData
@@ -43,7 +42,7 @@ public final class LiveFitter: @unchecked Sendable {
     public var failed: Int { condition.lock(); defer { condition.unlock() }; return counts.failed }
     public var largestBacklog: Int { condition.lock(); defer { condition.unlock() }; return counts.largestBacklog }
 
-    public init(pixelSizeNm: Double, capacity: Int = 4, engine: FitEngine = FitEngine()) {
+    public init(pixelSizeNm: Double, capacity: Int = 4, engine: FitEngine) {
         pixel = pixelSizeNm
         self.capacity = max(1, capacity)
         fitter = StackFitter(model: .gauss2D, roi: .automatic, engine: engine)

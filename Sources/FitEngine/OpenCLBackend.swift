@@ -77,6 +77,8 @@ public struct AutomaticBackend: FitBackend {
         // The CPU writes every fit again, so nothing a failed device run left behind survives.
         try cpu.solve(prepared, into: &results)
     }
+    /// The CPU's single-thread workers when there is no GPU to fit on.
+    public func singleThreadWorkers() -> [any FitBackend]? { gpu == nil ? cpu.singleThreadWorkers() : nil }
 }
 
 /// Says its message once per backend, however many batches fall back.

@@ -1,5 +1,4 @@
 import FitCore
-import FitEngine
 import Foundation
 import TAMData
 import Transport

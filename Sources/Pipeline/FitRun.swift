@@ -1,6 +1,5 @@
 import Dispatch
 import FitCore
-import FitEngine
 import Foundation
 import TAMData
 

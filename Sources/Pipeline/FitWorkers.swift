@@ -1,4 +1,4 @@
-import FitEngine
+import FitCore
 import Foundation
 
 /// The fitting stage of a `FitRun` as several workers, each fitting whole blocks on its own.
@@ -12,13 +12,8 @@ import Foundation
 enum FitWorkers {
     /// The engines of the workers for `engine`.
     static func engines(for engine: FitEngine) -> [FitEngine] {
-        let cpu: CPUBackend?
-        if let backend = engine.backend as? CPUBackend { cpu = backend }
-        else if let automatic = engine.backend as? AutomaticBackend, automatic.gpu == nil { cpu = automatic.cpu }
-        else { cpu = nil }
-        guard let cpu, cpu.solver.threadCount > 1 else { return [engine] }
-        let single = FitEngine(backend: CPUBackend(precision: cpu.precision, threadCount: 1))
-        return Array(repeating: single, count: cpu.solver.threadCount)
+        guard let workers = engine.backend.singleThreadWorkers(), workers.count > 1 else { return [engine] }
+        return workers.map { FitEngine(backend: $0) }
     }
 
     /// Pixels per block: about 4 MB of float32 per block for one-thread workers (a few

@@ -1,6 +1,5 @@
 import TAMData
 import FitCore
-import FitEngine
 
 /// Per-pixel kinetics maps: every pixel's dT/T across the delay frames fitted by `KineticsTraces`
 /// (the one kinetics path: 1 to 4 exponentials convolved with a Gaussian instrument response,
@@ -48,7 +47,7 @@ public struct KineticsMap: Sendable {
     /// `deliver(range, fits)` also receives each block of pixels' fits (for kinetics.csv), and
     /// `progress(done, total)` counts pixels.
     public init(_ stack: ImageStack, delays: [Double], components: ComponentChoice = .fixed(1), coherentArtifact: Bool = false,
-                engine: FitEngine = FitEngine(),
+                engine: FitEngine,
                 source: String, deliver: ((Range<Int>, [KineticsTraceFit]) throws -> Void)? = nil,
                 progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws {
         let frames = stack.frameCount, pixels = stack.width * stack.height

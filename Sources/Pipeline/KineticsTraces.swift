@@ -1,5 +1,4 @@
 import FitCore
-import FitEngine
 import Foundation
 
 /// How many exponentials each trace gets: chosen per trace, or the same for all.
@@ -161,7 +160,7 @@ public struct KineticsTraces: Sendable {
     /// Fits every trace (`traces`: trace-major, `delays.count` values each; NaN for a missing
     /// point) and keeps one fit per trace. `timeZeros`: each trace's start (else `timeZeroStarts`).
     /// `progress(done, total)` in traces.
-    public func fit(delays: [Double], traces: [Float], engine: FitEngine = FitEngine(),
+    public func fit(delays: [Double], traces: [Float], engine: FitEngine,
                     timeZeros: [(t0: Double, irf: Double)]? = nil,
                     progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> [KineticsTraceFit] {
         let m = delays.count
@@ -181,7 +180,7 @@ public struct KineticsTraces: Sendable {
     /// with the trace count: `read(range)` gives the block's traces (trace-major), `timeZeros`
     /// their starts (else `timeZeroStarts`), and `deliver(range, fits)` takes the block's kept
     /// fits, in order. `progress(done, total)` in traces.
-    public func fit(delays: [Double], traceCount: Int, engine: FitEngine = FitEngine(), blockSize: Int = Self.blockSize,
+    public func fit(delays: [Double], traceCount: Int, engine: FitEngine, blockSize: Int = Self.blockSize,
                     read: (Range<Int>) throws -> [Float],
                     timeZeros: ((Range<Int>, [Float]) -> [(t0: Double, irf: Double)])? = nil,
                     deliver: (Range<Int>, [KineticsTraceFit]) throws -> Void,

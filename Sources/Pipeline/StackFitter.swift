@@ -1,6 +1,5 @@
 import Dispatch
 import FitCore
-import FitEngine
 import TAMData
 
 /// Fits one model to every frame of a stack or block: finds each frame's spot, cuts a ROI that
@@ -45,7 +44,7 @@ public struct StackFitter: Sendable {
     public typealias StartValues = @Sendable (_ firstFit: Int, _ count: Int) throws -> [Double]
 
     public init(model: ModelID = .gauss2D, settings: FitSettings = FitSettings(), roi: ROIChoice = .automatic,
-                engine: FitEngine = FitEngine()) {
+                engine: FitEngine) {
         self.model = model
         self.settings = settings
         self.roi = roi

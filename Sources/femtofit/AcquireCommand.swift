@@ -1,6 +1,7 @@
 import Acquisition
 import ArgumentParser
 import Dispatch
+import FitEngine
 import Foundation
 import TAMData
 
@@ -66,7 +67,7 @@ struct AcquireCommand: ParsableCommand {
             rig = Instrument.simulated(clock: realTime ? WallClock() : VirtualClock())
         }
         let sequencer = Sequencer(plan: scan, instrument: rig, folder: output, resume: resume, planFile: plan)
-        if !noLiveFit { sequencer.liveFitter = LiveFitter(pixelSizeNm: rig.framePixelSizeNm) }
+        if !noLiveFit { sequencer.liveFitter = LiveFitter(pixelSizeNm: rig.framePixelSizeNm, engine: FitEngine()) }
         let view = LiveView(plan: scan)
         sequencer.onProgress = { view.show($0) }
         sequencer.onLog = { message in

@@ -68,7 +68,7 @@ struct DemoCommand: ParsableCommand {
         print("1/4 acquiring on the simulated TAM microscope (virtual clock, EMCCD noise, chopper-triggered 48x48 frames): "
               + "\(plan.points.count) points = \(plan.delays.count) delays x \(plan.pulseEnergiesNJ.count) fluences x \(plan.runs) runs, \(plan.pairs) pump-on/off pairs each")
         let sequencer = Sequencer(plan: plan, instrument: instrument, folder: datasetFolder, planFile: planPath)
-        sequencer.liveFitter = LiveFitter(pixelSizeNm: instrument.framePixelSizeNm)
+        sequencer.liveFitter = LiveFitter(pixelSizeNm: instrument.framePixelSizeNm, engine: FitEngine())
         let view = LiveView(plan: plan)
         sequencer.onProgress = { view.show($0) }
         guard case .finished(let dataset) = try sequencer.run() else {

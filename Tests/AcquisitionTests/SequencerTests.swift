@@ -25,7 +25,7 @@ final class SequencerTests: XCTestCase {
         let instrument = Instrument.simulated(sensor: 48)
         let out = folder()
         let sequencer = Sequencer(plan: plan, instrument: instrument, folder: out)
-        sequencer.liveFitter = LiveFitter(pixelSizeNm: instrument.framePixelSizeNm, capacity: 64)
+        sequencer.liveFitter = LiveFitter(pixelSizeNm: instrument.framePixelSizeNm, capacity: 64, engine: FitEngine())
         var reports: [Sequencer.Progress] = []
         sequencer.onProgress = { reports.append($0) }
         guard case .finished(let dataset) = try sequencer.run() else { return XCTFail("the scan did not finish") }
@@ -142,7 +142,7 @@ final class SequencerTests: XCTestCase {
         func width(spot: Int) throws -> Double {
             let entry = dataset.manifest.frames.first { $0.spot == spot && $0.delay == 1 && $0.kind == .dTT }!
             let frame = ImageStack(width: 32, height: 32, pixels: try dataset.frame(entry))
-            let fit = try XCTUnwrap(StackFitter(model: .gauss2D).fit(frame, source: "spot \(spot)").first)
+            let fit = try XCTUnwrap(StackFitter(model: .gauss2D, engine: FitEngine()).fit(frame, source: "spot \(spot)").first)
             XCTAssertEqual(fit.state, .converged)
             return fit.parameters[3] * instrument.framePixelSizeNm
         }

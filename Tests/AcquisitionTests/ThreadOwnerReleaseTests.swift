@@ -1,4 +1,5 @@
 import Acquisition
+import FitEngine
 import XCTest
 
 /// Objects that run a thread of their own are freed once that thread is stopped. A finished
@@ -9,7 +10,7 @@ final class ThreadOwnerReleaseTests: XCTestCase {
     func testALiveFitterIsFreedAfterFinish() {
         weak var released: LiveFitter?
         do {
-            let fitter = LiveFitter(pixelSizeNm: 50, capacity: 2)
+            let fitter = LiveFitter(pixelSizeNm: 50, capacity: 2, engine: FitEngine())
             fitter.start()
             fitter.finish()
             released = fitter

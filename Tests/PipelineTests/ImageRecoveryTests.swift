@@ -24,7 +24,7 @@ final class ImageRecoveryTests: XCTestCase {
         simulator.conservesIntegral = false
         simulator.seed = seed
         let (stack, _) = try simulator.run()
-        let results = try StackFitter(model: .gauss2DPixelated, settings: FitSettings(estimator: .poissonMLE)).fit(stack, source: "simulated")
+        let results = try StackFitter(model: .gauss2DPixelated, settings: FitSettings(estimator: .poissonMLE), engine: FitEngine()).fit(stack, source: "simulated")
         let errors = results.map { $0.standardErrors[3] * simulator.pixelSize }
         let analysis = try TransportAnalysis(delays: simulator.delays, sigmas: results.map { $0.parameters[3] * simulator.pixelSize },
                                              errors: errors, valid: results.map { $0.state == .converged })

@@ -107,6 +107,6 @@ final class KineticsMapTests: XCTestCase {
 
     func testMismatchedDelaysAreRefused() {
         let stack = ImageStack(width: 2, height: 2, pixels: [Float](repeating: 1, count: 4 * 8))
-        XCTAssertThrowsError(try KineticsMap(stack, delays: [1, 2, 3], source: "s.tif")) { XCTAssertTrue("\($0)".contains("s.tif") && "\($0)".contains("8 frames"), "\($0)") }
+        XCTAssertThrowsError(try KineticsMap(stack, delays: [1, 2, 3], engine: FitEngine(), source: "s.tif")) { XCTAssertTrue("\($0)".contains("s.tif") && "\($0)".contains("8 frames"), "\($0)") }
     }
 }

@@ -1,4 +1,5 @@
 import FitCore
+import FitEngine
 import Foundation
 import Pipeline
 import Simulation
@@ -40,7 +41,7 @@ final class RawPathCoverageTests: XCTestCase {
         try SimulatedDataset.write(simulator, runs: 3, runDriftPx: (0.5, -0.3), to: folder)
         let dataset = try Dataset.open(folder)
         let prepared = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])
-        let results = try StackFitter(model: .gauss2DPixelated).fit(prepared, source: folder)
+        let results = try StackFitter(model: .gauss2DPixelated, engine: FitEngine()).fit(prepared, source: folder)
         let px = simulator.pixelSize
         let analysis = try TransportAnalysis(delays: prepared.delayFs, sigmas: results.map { $0.parameters[3] * px },
                                              errors: results.map { $0.standardErrors[3] * px }, valid: results.map { $0.state == .converged })

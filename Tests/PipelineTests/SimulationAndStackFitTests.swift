@@ -32,7 +32,7 @@ final class SimulationAndStackFitTests: XCTestCase {
         XCTAssertEqual(again.stack, stack, "the same seed gives the same stack")
         XCTAssertEqual(stack.frameCount, simulator.delays.count)
         // Counts: MLE, whose standard errors are honest for them (see RecoveryTests).
-        let results = try StackFitter(model: .gauss2DPixelated, settings: FitSettings(estimator: .poissonMLE)).fit(stack, source: "simulated")
+        let results = try StackFitter(model: .gauss2DPixelated, settings: FitSettings(estimator: .poissonMLE), engine: FitEngine()).fit(stack, source: "simulated")
         for (r, t) in zip(results, truth) {
             XCTAssertEqual(r.state, .converged, "frame \(r.frame)")
             let sigmaNm = r.parameters[3] * simulator.pixelSize
@@ -53,7 +53,7 @@ final class SimulationAndStackFitTests: XCTestCase {
         stack.pixels[1 * stack.pixelsPerFrame + 48 * stack.width + 45] = .nan
         stack.pixels[1 * stack.pixelsPerFrame + 50 * stack.width + 50] = .infinity
         for k in 0..<stack.pixelsPerFrame { stack.pixels[2 * stack.pixelsPerFrame + k] = .nan }
-        let results = try StackFitter().fit(stack, source: "dead-pixels.tif")
+        let results = try StackFitter(engine: FitEngine()).fit(stack, source: "dead-pixels.tif")
         XCTAssertEqual(results[0].state, .converged)
         XCTAssertEqual(results[0].maskedPixels, 0)
         XCTAssertEqual(results[1].state, .converged)
@@ -67,7 +67,7 @@ final class SimulationAndStackFitTests: XCTestCase {
         simulator.delays = [0, 100]
         var (stack, _) = try simulator.run()
         stack.pixels[stack.pixelsPerFrame + 3 * stack.width + 7] = -2
-        XCTAssertThrowsError(try StackFitter(settings: FitSettings(estimator: .poissonMLE)).fit(stack, source: "dtt.tif")) { error in
+        XCTAssertThrowsError(try StackFitter(settings: FitSettings(estimator: .poissonMLE), engine: FitEngine()).fit(stack, source: "dtt.tif")) { error in
             XCTAssertTrue("\(error)".contains("dtt.tif: frame 1, pixel (7, 3) is negative"), "\(error)")
         }
     }
@@ -79,7 +79,7 @@ final class SimulationAndStackFitTests: XCTestCase {
         simulator.amplitude = -800
         simulator.noise = .gaussian(sigma: 5)
         let (stack, truth) = try simulator.run()
-        let results = try StackFitter(roi: .fixed(width: 31, height: 21)).fit(stack, source: "pia")
+        let results = try StackFitter(roi: .fixed(width: 31, height: 21), engine: FitEngine()).fit(stack, source: "pia")
         for (r, t) in zip(results, truth) {
             XCTAssertEqual(r.state, .converged)
             XCTAssertEqual(r.roi.width, 31); XCTAssertEqual(r.roi.height, 21)
@@ -92,14 +92,14 @@ final class SimulationAndStackFitTests: XCTestCase {
         var simulator = TAMSimulator()
         simulator.delays = [0, 50]
         let (stack, _) = try simulator.run()
-        let results = try StackFitter(model: .gauss2DElliptic).fit(stack, source: "s")
+        let results = try StackFitter(model: .gauss2DElliptic, engine: FitEngine()).fit(stack, source: "s")
         let nm = FitColumns(model: .gauss2DElliptic, pixelSize: 55.6, hasDelays: true, isGrid: false)
         XCTAssertEqual(nm.names, ["index", "delay_fs", "amplitude", "x0_nm", "y0_nm", "sigma_x_nm", "sigma_y_nm", "offset",
                                   "amplitude_err", "x0_nm_err", "y0_nm_err", "sigma_x_nm_err", "sigma_y_nm_err", "offset_err",
                                   "state", "chi2", "iterations"])
         let folder = NSTemporaryDirectory() + "femtofit-columns-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let run = FitRun(fitter: StackFitter(model: .gauss2DElliptic), pixelSize: 55.6, roiDescription: "auto")
+        let run = FitRun(fitter: StackFitter(model: .gauss2DElliptic, engine: FitEngine()), pixelSize: 55.6, roiDescription: "auto")
         _ = try run.run(DelayLabelledSource(ImageStackSource(stack, name: "s", roi: .automatic), delays: [0, 50]), into: folder, hasDelays: true)
         let rows = try String(contentsOfFile: folder + "/fits.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 3)

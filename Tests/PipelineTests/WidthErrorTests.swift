@@ -1,4 +1,5 @@
 import FitCore
+import FitEngine
 import Foundation
 import Pipeline
 import Simulation
@@ -31,8 +32,8 @@ final class WidthErrorTests: XCTestCase {
                 let dataset = try Dataset.open(folder)
                 let prepared = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])
                 let measured = try XCTUnwrap(prepared.measuredVariances)
-                let results = try StackFitter(model: .gauss2DPixelated).fit(prepared, source: folder)
-                let plain = try StackFitter(model: .gauss2DPixelated).fit(prepared.signal, variances: prepared.variance, source: folder)
+                let results = try StackFitter(model: .gauss2DPixelated, engine: FitEngine()).fit(prepared, source: folder)
+                let plain = try StackFitter(model: .gauss2DPixelated, engine: FitEngine()).fit(prepared.signal, variances: prepared.variance, source: folder)
                 let px = simulator.pixelSize
                 var fitted: [(sigma: Double, error: Double, truth: Double)] = []
                 for (f, r) in results.enumerated() where prepared.delayFs[f] > 300 && r.state == .converged {

@@ -1,5 +1,6 @@
 import Acquisition
 import Dispatch
+import FitEngine
 import Foundation
 import TAMData
 
@@ -55,7 +56,7 @@ enum PipelineBenchmark {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-pipeline-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let sequencer = Sequencer(plan: plan, instrument: instrument, folder: folder)
-        let live = LiveFitter(pixelSizeNm: 55.6)
+        let live = LiveFitter(pixelSizeNm: 55.6, engine: FitEngine())
         sequencer.liveFitter = live
         let start = DispatchTime.now().uptimeNanoseconds
         guard case .finished = try sequencer.run() else { throw AcquisitionError("pipeline benchmark", "the scan stopped") }

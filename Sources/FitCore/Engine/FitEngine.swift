@@ -1,17 +1,13 @@
-import FitCore
-
 /// The batched entry point: prepare (validate, estimate starts, local coordinates), solve on a
-/// backend, finish (honest states, positive widths, frame coordinates). The CLI, the C ABI and the benchmarks all
-/// come through here.
+/// backend, finish (honest states, positive widths, frame coordinates). The CLI, the C ABI, the
+/// pipeline and the benchmarks all come through here.
+///
+/// It takes its backend from the caller; module FitEngine adds `FitEngine()` (the SIMD CPU
+/// backend) and `FitEngine(choice:)`, which know the concrete backends.
 public struct FitEngine: Sendable {
     public let backend: any FitBackend
 
-    public init(backend: any FitBackend = CPUBackend()) { self.backend = backend }
-
-    /// `device` picks the OpenCL device (index, type or part of a name); see `BackendChoice`.
-    public init(choice: BackendChoice, precision: FitPrecision = .single, threadCount: Int? = nil, device: String? = nil) throws {
-        backend = try choice.makeBackend(precision: precision, threadCount: threadCount, device: device)
-    }
+    public init(backend: any FitBackend) { self.backend = backend }
 
     /// Fits every fit of `batch`. Throws only for whole-call problems (shapes, settings); a bad
     /// fit gets its state and never spoils its neighbours.
