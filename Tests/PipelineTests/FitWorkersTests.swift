@@ -57,6 +57,22 @@ final class FitWorkersTests: XCTestCase {
 
     func read(_ path: String, _ name: String) throws -> [Double] { try HDF5File.open(path).dataset(name).readAll() }
 
+    /// Which backends split into one-thread workers: a multi-thread CPU backend into one per
+    /// thread (each on one thread), the automatic backend without a GPU likewise, and neither a
+    /// one-thread CPU backend nor the reference.
+    func testBackendsSplitIntoOneThreadWorkersOnlyWhereThatHelps() {
+        let four = CPUBackend(precision: .double, threadCount: 4).singleThreadWorkers()
+        XCTAssertEqual(four?.count, 4)
+        for worker in four ?? [] {
+            XCTAssertEqual((worker as? CPUBackend)?.solver.threadCount, 1)
+            XCTAssertEqual(worker.precision, .double)
+        }
+        XCTAssertNil(CPUBackend(threadCount: 1).singleThreadWorkers())
+        XCTAssertNil(ReferenceBackend().singleThreadWorkers())
+        let automatic = AutomaticBackend(gpu: nil, cpu: CPUBackend(threadCount: 3), warn: { _ in })
+        XCTAssertEqual(automatic.singleThreadWorkers()?.count, 3)
+    }
+
     /// Four workers on blocks of very different sizes (a large block beside small ones finishes
     /// last): fits.h5 and fits.csv hold every fit in order, bit for bit what one call of a
     /// multi-threaded engine gives, and reading never runs more than the window ahead.
