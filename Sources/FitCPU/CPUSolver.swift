@@ -123,6 +123,7 @@ struct LaneGroupVisitor<Lane: FitLane> {
             solve(KineticsModel<L, WithArtifact<ThreeExponentials>>.self, LoopAccumulator<L, TwelveParameters>.self, CurvePoints.self)
         case .kinetics4Artifact:
             solve(KineticsModel<L, WithArtifact<FourExponentials>>.self, LoopAccumulator<L, FourteenParameters>.self, CurvePoints.self)
+        default: preconditionFailure("\(model.name): no compiled CPU solver; CPUBackend refuses such models before solving")
         }
     }
 

@@ -45,7 +45,8 @@ public struct PreparedFits: Sendable {
         problems.withUnsafeMutableBufferPointer { problemBuffer in
             var shared: KineticsBounds?
             if batch.model.exponentialCount > 0, case let .sharedX(x) = batch.coordinates { shared = KineticsBounds(delays: x) }
-            let context = FitPreparer(batch: batch, settings: settings, mask: mask, freeParameters: free, fastStart: FastStart(batch),
+            let context = FitPreparer(batch: batch, model: batch.model.descriptor, settings: settings, mask: mask,
+                                      freeParameters: free, fastStart: FastStart(batch),
                                       kineticsBounds: shared, start: startBuffer.baseAddress!, lower: lowerBuffer.baseAddress!,
                                       upper: upperBuffer.baseAddress!, problems: problemBuffer.baseAddress!)
             let chunks = n < 4096 ? 1 : min(64, n / 1024)
@@ -65,6 +66,8 @@ public struct PreparedFits: Sendable {
 /// so fits are prepared in parallel.
 struct FitPreparer: @unchecked Sendable {
     let batch: FitBatch
+    /// The model's row, looked up once per batch rather than per fit.
+    let model: ModelDescriptor
     let settings: FitSettings
     let mask: [Bool]
     let freeParameters: Int
@@ -76,7 +79,7 @@ struct FitPreparer: @unchecked Sendable {
 
     func prepare(fit: Int) {
         let p = batch.parameterCount, m = batch.pointCount
-        let position = batch.model.positionParameters
+        let position = (x: model.xParameter, y: model.yParameter)
         let base = fit * p
         if batch.model.exponentialCount > 0, let bounds = kineticsBounds ?? kineticsBounds(fit: fit) {
             bounds.fillOpenSides(model: batch.model, lower: lower + base, upper: upper + base)
@@ -116,7 +119,7 @@ struct FitPreparer: @unchecked Sendable {
                 }
                 for j in 0..<p { start[base + j] = estimate[j] }
             }
-            if settings.estimator == .poissonMLE, let offset = batch.model.parameterNames.firstIndex(of: "offset"), mask[offset] {
+            if settings.estimator == .poissonMLE, let offset = model.parameterNames.firstIndex(of: "offset"), mask[offset] {
                 // The Poisson likelihood needs a positive model: start the background above zero.
                 start[base + offset] = max(start[base + offset], 1e-3)
             }
@@ -167,7 +170,7 @@ struct FitPreparer: @unchecked Sendable {
             }
             if usable == 0 { return .allWeightsZero }
             if usable < freeParameters { return .tooFewPoints(usable: usable, freeParameters: freeParameters) }
-            if batch.model.needsContrast && !(maximum > minimum) { return .flatData }
+            if model.needsContrast && !(maximum > minimum) { return .flatData }
             return nil
         }
     }

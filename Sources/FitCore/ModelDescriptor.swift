@@ -40,6 +40,27 @@ public struct ModelDescriptor: Sendable, Equatable {
     public let kernelFile: String
     public let accumulator: Accumulator
     public let startRule: StartRule
+    /// The parameters that are positions along x and y (they move with a ROI's origin).
+    public let xParameter: Int?, yParameter: Int?
+    /// The parameters that are lengths in pixels (positions and widths; scaled by a pixel size at
+    /// the API edge and in output files).
+    public let lengthParameters: [Int]
+    /// Widths whose sign the formula ignores (it uses only their square); reported as absolute values.
+    public let signFreeWidths: [Int]
+    /// Whether the model is a peak above a baseline, so that flat data carry no information about
+    /// it (flat data are then invalid input). False for a straight line.
+    public let needsContrast: Bool
+
+    /// A row; the position, length and width facts default to "none", `needsContrast` to true.
+    public init(id: Int32, name: String, parameterNames: [String], geometry: ModelID.Geometry, gpufitID: Int32?,
+                cName: String, kernelFile: String, accumulator: Accumulator, startRule: StartRule,
+                xParameter: Int? = nil, yParameter: Int? = nil, lengthParameters: [Int] = [], signFreeWidths: [Int] = [],
+                needsContrast: Bool = true) {
+        self.id = id; self.name = name; self.parameterNames = parameterNames; self.geometry = geometry
+        self.gpufitID = gpufitID; self.cName = cName; self.kernelFile = kernelFile; self.accumulator = accumulator
+        self.startRule = startRule; self.xParameter = xParameter; self.yParameter = yParameter
+        self.lengthParameters = lengthParameters; self.signFreeWidths = signFreeWidths; self.needsContrast = needsContrast
+    }
 
     public var parameterCount: Int { parameterNames.count }
     /// The C API's id: 1000 + `id`, a namespace apart from Gpufit's 0 to 12.
@@ -63,25 +84,30 @@ public struct ModelDescriptor: Sendable, Equatable {
         return [
             ModelDescriptor(id: 0, name: "gauss1d", parameterNames: ["amplitude", "x0", "sigma", "offset"], geometry: .curve,
                             gpufitID: 0, cName: "GAUSS_1D", kernelFile: "models/gauss1d.cl", accumulator: .writtenOut,
-                            startRule: .curvePeak),
+                            startRule: .curvePeak, xParameter: 1, lengthParameters: [1, 2], signFreeWidths: [2]),
             ModelDescriptor(id: 1, name: "gauss2d", parameterNames: spot, geometry: .grid,
                             gpufitID: 1, cName: "GAUSS_2D", kernelFile: "models/gauss2d.cl", accumulator: .writtenOut,
-                            startRule: .gridSpot),
+                            startRule: .gridSpot,
+                            xParameter: 1, yParameter: 2, lengthParameters: [1, 2, 3], signFreeWidths: [3]),
             ModelDescriptor(id: 2, name: "gauss2d-elliptic", parameterNames: elliptic, geometry: .grid,
                             gpufitID: 2, cName: "GAUSS_2D_ELLIPTIC", kernelFile: "models/gauss2d_elliptic.cl",
-                            accumulator: .writtenOut, startRule: .gridSpot),
+                            accumulator: .writtenOut, startRule: .gridSpot,
+                            xParameter: 1, yParameter: 2, lengthParameters: [1, 2, 3, 4], signFreeWidths: [3, 4]),
             ModelDescriptor(id: 3, name: "gauss2d-rotated", parameterNames: elliptic + ["theta"], geometry: .grid,
                             gpufitID: 3, cName: "GAUSS_2D_ROTATED", kernelFile: "models/gauss2d_rotated.cl",
-                            accumulator: .writtenOut, startRule: .gridSpot),
+                            accumulator: .writtenOut, startRule: .gridSpot,
+                            xParameter: 1, yParameter: 2, lengthParameters: [1, 2, 3, 4], signFreeWidths: [3, 4]),
             ModelDescriptor(id: 4, name: "cauchy2d-elliptic", parameterNames: ["amplitude", "x0", "y0", "gamma_x", "gamma_y", "offset"],
                             geometry: .grid, gpufitID: 4, cName: "CAUCHY_2D_ELLIPTIC", kernelFile: "models/cauchy2d_elliptic.cl",
-                            accumulator: .writtenOut, startRule: .gridSpot),
+                            accumulator: .writtenOut, startRule: .gridSpot,
+                            xParameter: 1, yParameter: 2, lengthParameters: [1, 2, 3, 4], signFreeWidths: [3, 4]),
             ModelDescriptor(id: 5, name: "linear1d", parameterNames: ["offset", "slope"], geometry: .curve,
                             gpufitID: 5, cName: "LINEAR_1D", kernelFile: "models/linear1d.cl", accumulator: .writtenOut,
-                            startRule: .line),
+                            startRule: .line, needsContrast: false),
             ModelDescriptor(id: 100, name: "gauss2d-pixelated", parameterNames: spot, geometry: .grid,
                             gpufitID: nil, cName: "GAUSS_2D_PIXELATED", kernelFile: "models/gauss2d_pixelated.cl",
-                            accumulator: .writtenOut, startRule: .gridSpot),
+                            accumulator: .writtenOut, startRule: .gridSpot,
+                            xParameter: 1, yParameter: 2, lengthParameters: [1, 2, 3], signFreeWidths: [3]),
             kinetics(101, exponentials: 1, artifact: false), kinetics(102, exponentials: 2, artifact: false),
             kinetics(103, exponentials: 3, artifact: false), kinetics(104, exponentials: 4, artifact: false),
             kinetics(111, exponentials: 1, artifact: true), kinetics(112, exponentials: 2, artifact: true),

@@ -1,25 +1,47 @@
-/// The built-in models' ids; their facts (name, parameters, geometry, C and Gpufit ids, kernel
-/// file, accumulator, start rule) are rows of `ModelDescriptor.builtIn`. Raw values follow
-/// Gpufit's numbering where Gpufit has the model (GAUSS_1D 0 ... LINEAR_1D 5), femtofit's own from
-/// 100 up; the C API numbers them 1000 + raw value. Parameter orders are the orders every backend,
+/// A model's id: a key into the descriptor table (`ModelDescriptor`), which holds everything
+/// femtofit knows about the model. It is a struct, not a closed enum, so that models registered
+/// at run time (compiled from text, issue 20) can get ids of their own beside the built-in ones;
+/// code that switches over models therefore has a `default`. The built-in ids follow Gpufit's
+/// numbering where Gpufit has the model (GAUSS_1D 0 ... LINEAR_1D 5), femtofit's own from 100
+/// up; the C API numbers them 1000 + raw value. Parameter orders are the orders every backend,
 /// the CSV columns and the C ABI use; each model's file documents the formula.
-public enum ModelID: Int32, CaseIterable, Sendable {
-    case gauss1D = 0
-    case gauss2D = 1
-    case gauss2DElliptic = 2
-    case gauss2DRotated = 3
-    case cauchy2DElliptic = 4
-    case linear1D = 5
-    case gauss2DPixelated = 100
-    case kinetics1 = 101
-    case kinetics2 = 102
-    case kinetics3 = 103
-    case kinetics4 = 104
+public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    public let rawValue: Int32
+
+    /// The id `rawValue` when a descriptor has it, else nil.
+    public init?(rawValue: Int32) {
+        guard ModelDescriptor.withID(rawValue) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A built-in id, known to have a descriptor.
+    @usableFromInline init(builtIn rawValue: Int32) { self.rawValue = rawValue }
+
+    @inlinable public static var gauss1D: ModelID { ModelID(builtIn: 0) }
+    @inlinable public static var gauss2D: ModelID { ModelID(builtIn: 1) }
+    @inlinable public static var gauss2DElliptic: ModelID { ModelID(builtIn: 2) }
+    @inlinable public static var gauss2DRotated: ModelID { ModelID(builtIn: 3) }
+    @inlinable public static var cauchy2DElliptic: ModelID { ModelID(builtIn: 4) }
+    @inlinable public static var linear1D: ModelID { ModelID(builtIn: 5) }
+    @inlinable public static var gauss2DPixelated: ModelID { ModelID(builtIn: 100) }
+    @inlinable public static var kinetics1: ModelID { ModelID(builtIn: 101) }
+    @inlinable public static var kinetics2: ModelID { ModelID(builtIn: 102) }
+    @inlinable public static var kinetics3: ModelID { ModelID(builtIn: 103) }
+    @inlinable public static var kinetics4: ModelID { ModelID(builtIn: 104) }
     /// The kinetics models with the coherent artefact (`KineticsModel`): 1 to 4 exponentials.
-    case kinetics1Artifact = 111
-    case kinetics2Artifact = 112
-    case kinetics3Artifact = 113
-    case kinetics4Artifact = 114
+    @inlinable public static var kinetics1Artifact: ModelID { ModelID(builtIn: 111) }
+    @inlinable public static var kinetics2Artifact: ModelID { ModelID(builtIn: 112) }
+    @inlinable public static var kinetics3Artifact: ModelID { ModelID(builtIn: 113) }
+    @inlinable public static var kinetics4Artifact: ModelID { ModelID(builtIn: 114) }
+
+    /// The built-in models, in the descriptor table's order.
+    public static let allCases: [ModelID] = ModelDescriptor.builtIn.map { ModelID(builtIn: $0.id) }
+
+    /// Whether this is one of the built-in models, which have compiled Swift models and kernels.
+    public var isBuiltIn: Bool { ModelDescriptor.builtIn.contains { $0.id == rawValue } }
+
+    /// The model's name, as users type it.
+    public var description: String { name }
 
     /// How a fit's points get their coordinates.
     public enum Geometry: Sendable {
@@ -33,8 +55,8 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     public var name: String { descriptor.name }
 
     public init?(name: String) {
-        guard let descriptor = ModelDescriptor.named(name), let model = ModelID(rawValue: descriptor.id) else { return nil }
-        self = model
+        guard let descriptor = ModelDescriptor.named(name) else { return nil }
+        self.init(builtIn: descriptor.id)
     }
 
     public var geometry: Geometry { descriptor.geometry }
@@ -42,8 +64,8 @@ public enum ModelID: Int32, CaseIterable, Sendable {
     /// Parameter names, in order.
     public var parameterNames: [String] { descriptor.parameterNames }
 
-    /// The parameter count as a literal per case, for code that wants it folded (equal to the
-    /// descriptor's; `ModelDescriptorTests` checks).
+    /// The parameter count: a literal per built-in model, for code that wants it folded (equal to
+    /// the descriptor's; `ModelDescriptorTests` checks), else the descriptor's.
     @inlinable
     public var parameterCount: Int {
         switch self {
@@ -60,6 +82,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
         case .kinetics2Artifact: return 10
         case .kinetics3Artifact: return 12
         case .kinetics4Artifact: return 14
+        default: return descriptor.parameterCount
         }
     }
 
@@ -103,33 +126,16 @@ public enum ModelID: Int32, CaseIterable, Sendable {
 
     /// Indices of the parameters that are positions along x and y, which move with a ROI's origin.
     public var positionParameters: (x: Int?, y: Int?) {
-        switch self {
-        case .gauss2D, .gauss2DElliptic, .gauss2DRotated, .gauss2DPixelated, .cauchy2DElliptic: return (1, 2)
-        case .gauss1D: return (1, nil)
-        default: return (nil, nil)
-        }
+        let row = descriptor
+        return (row.xParameter, row.yParameter)
     }
 
     /// Indices of the parameters that are lengths in pixels (scaled by a pixel size at the API edge).
-    public var lengthParameters: [Int] {
-        switch self {
-        case .gauss2D, .gauss2DPixelated: return [1, 2, 3]
-        case .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return [1, 2, 3, 4]
-        case .gauss1D: return [1, 2]
-        default: return []
-        }
-    }
+    public var lengthParameters: [Int] { descriptor.lengthParameters }
 
     /// Indices of widths whose sign the formula ignores (it uses only their square). They are
     /// reported as absolute values.
-    public var signFreeWidths: [Int] {
-        switch self {
-        case .gauss2D, .gauss2DPixelated: return [3]
-        case .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic: return [3, 4]
-        case .gauss1D: return [2]
-        default: return []
-        }
-    }
+    public var signFreeWidths: [Int] { descriptor.signFreeWidths }
 
     /// Indices of parameters that only make sense positive (kinetics lifetimes and IRF width,
     /// whose sign the formula does not ignore). Where no lower bound is given they get
@@ -145,7 +151,7 @@ public enum ModelID: Int32, CaseIterable, Sendable {
 
     /// Whether the model describes a peak above a baseline, so that a flat ROI or trace carries
     /// no information about it (flat data are then invalid input).
-    public var needsContrast: Bool { self != .linear1D }
+    public var needsContrast: Bool { descriptor.needsContrast }
     /// Whether the 2D start rule (`GridStart`, `AutoStart.gaussian2D`) gives its start values.
     public var hasGridStart: Bool { descriptor.startRule == .gridSpot }
 }

@@ -36,10 +36,10 @@ public struct FitColumns: Sendable, Equatable {
     /// The chunk's parameters and errors in output units (lengths times the pixel size).
     public func scaled(_ chunk: FitChunk) -> (values: [Double], errors: [Double]) {
         guard let pixelSize, !model.lengthParameters.isEmpty else { return (chunk.parameters, chunk.standardErrors) }
-        let p = model.parameterCount
+        let p = model.parameterCount, lengths = model.lengthParameters
         var values = chunk.parameters, errors = chunk.standardErrors
         for i in 0..<chunk.count {
-            for j in model.lengthParameters {
+            for j in lengths {
                 values[i * p + j] *= pixelSize
                 errors[i * p + j] *= pixelSize
             }

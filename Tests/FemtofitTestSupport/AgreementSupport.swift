@@ -86,6 +86,8 @@ public func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed:
             for j in [2 * n, 2 * n + 1] { fits.batch.initialParameters![i * model.parameterCount + j] = fits.truth[i * model.parameterCount + j] }
         }
         return fits
+    default:
+        throw FitError.invalidBatch("randomFits has no generator for \(model.name)")
     }
 }
 

@@ -19,6 +19,9 @@ final class ModelDerivativeTests: XCTestCase {
             p += [r.uniform(-100...100), r.uniform(10...80), r.uniform(-20...20)]
             if model.hasCoherentArtifact { p += [r.uniform(-300...300), r.uniform(-300...300), r.uniform(-300...300)] }
             return p
+        default:
+            XCTFail("no random parameters for \(model.name): add them here")
+            return []
         }
     }
 

@@ -31,6 +31,34 @@ final class ModelDescriptorTests: XCTestCase {
         XCTAssertEqual(ModelDescriptor.names(.grid), "gauss2d, gauss2d-elliptic, gauss2d-rotated, cauchy2d-elliptic or gauss2d-pixelated")
     }
 
+    /// The geometric facts in each row name the parameters they should: positions are `x0`/`y0`,
+    /// lengths are positions and widths, sign-free widths are lengths; the grid models carry both
+    /// positions, only the straight line does without contrast.
+    func testPositionsLengthsAndWidthsNameTheRightParameters() {
+        for row in ModelDescriptor.builtIn {
+            let names = row.parameterNames
+            XCTAssertEqual(row.xParameter.map { names[$0] }, row.geometry == .grid || row.startRule == .curvePeak ? "x0" : nil, row.name)
+            XCTAssertEqual(row.yParameter.map { names[$0] }, row.geometry == .grid ? "y0" : nil, row.name)
+            XCTAssertTrue(Set(row.signFreeWidths).isSubset(of: row.lengthParameters), "\(row.name): sign-free widths are lengths")
+            for j in row.lengthParameters {
+                XCTAssertTrue(names[j].hasPrefix("x0") || names[j].hasPrefix("y0") || names[j].hasPrefix("sigma") || names[j].hasPrefix("gamma"),
+                              "\(row.name): \(names[j]) is not a length")
+            }
+            XCTAssertEqual(row.signFreeWidths.map { names[$0] }, names.filter { $0.hasPrefix("sigma") || $0.hasPrefix("gamma") },
+                           "\(row.name): every width, and only widths, is sign-free")
+            XCTAssertEqual(row.needsContrast, row.name != "linear1d", row.name)
+        }
+    }
+
+    /// A model id is a key of the table: an id without a row is no model, and an id reads as its name.
+    func testIDsWithoutARowAreNoModel() {
+        XCTAssertNil(ModelID(rawValue: 6))
+        XCTAssertNil(ModelID(rawValue: 999))
+        XCTAssertEqual(ModelID(rawValue: 102), .kinetics2)
+        XCTAssertEqual("\(ModelID.gauss2DElliptic)", "gauss2d-elliptic")
+        XCTAssertTrue(ModelID.allCases.allSatisfy(\.isBuiltIn))
+    }
+
     /// femtofit.h's `FEMTOFIT_MODEL_*` constants are exactly the table's C names and ids.
     func testTheCHeaderHasEveryModelsID() throws {
         let header = try read("Sources/CFemtofit/include/femtofit.h")

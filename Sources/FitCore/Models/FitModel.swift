@@ -64,6 +64,7 @@ extension ModelID {
         case .kinetics2Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<TwoExponentials>>.self)
         case .kinetics3Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<ThreeExponentials>>.self)
         case .kinetics4Artifact: return try visitor.visit(KineticsModel<L, WithArtifact<FourExponentials>>.self)
+        default: throw FitError.backendUnavailable("model \(name) has no compiled Swift model (only the built-in models do)")
         }
     }
 }
