@@ -131,8 +131,8 @@ struct LaneGroupVisitor<Lane: FitLane> {
         _ model: Model.Type, _ accumulator: Accumulator.Type, _ geometry: Geometry.Type
     ) where Model.Lane == Lane, Accumulator.Lane == Lane {
         precondition(Model.id == work.prepared.model && Model.parameterCount == Accumulator.parameterCount
-                     && Geometry.isGrid == (Model.id.geometry == .grid),
-                     "\(work.prepared.model.name): model type \(Model.id.name) with the accumulator of \(Accumulator.parameterCount) parameters")
+                     && Accumulator.kind == Model.id.descriptor.accumulator && Geometry.isGrid == (Model.id.geometry == .grid),
+                     "\(work.prepared.model.name): model type \(Model.id.name) with the \(Accumulator.kind) accumulator of \(Accumulator.parameterCount) parameters")
         let solver = LaneGroupSolver<Model, Accumulator, Geometry>(work: work)
         for group in groups { solver.solve(group: group) }
     }

@@ -14,6 +14,7 @@ enum FourteenParameters: AccumulatorSize { static var parameterCount: Int { 14 }
 /// took FitCPU's release compile past 30 minutes. One allocation per LM pass of a lane group.
 struct LoopAccumulator<Lane: FitLane, Size: AccumulatorSize>: PointAccumulator {
     static var parameterCount: Int { Size.parameterCount }
+    static var kind: ModelDescriptor.Accumulator { .loop }
     /// g (p values), then the packed curvature (p (p + 1) / 2), then the point's derivatives and
     /// its weighted derivatives (p each).
     let sums: UnsafeMutablePointer<Lane>

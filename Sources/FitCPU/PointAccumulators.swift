@@ -6,10 +6,17 @@ import FitCore
 protocol PointAccumulator {
     associatedtype Lane: FitLane
     static var parameterCount: Int { get }
+    /// Which kind of accumulator this is; the model table names the kind each model uses
+    /// (`ModelDescriptor.accumulator`) and the solver dispatch checks the pairing.
+    static var kind: ModelDescriptor.Accumulator { get }
     init()
     /// Adds one point: g += r d, h += (weighted ? c d : d) d^T.
     mutating func add(_ d: ParameterLanes<Lane>, residualWeight r: Lane, curvatureWeight c: Lane, weighted: Bool)
     func store(gradient: UnsafeMutablePointer<Lane>, curvature: UnsafeMutablePointer<Lane>)
+}
+
+extension PointAccumulator {
+    static var kind: ModelDescriptor.Accumulator { .writtenOut }
 }
 
 /// Gradient and packed curvature of a 2-parameter model, one named local each.
