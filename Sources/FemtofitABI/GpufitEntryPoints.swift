@@ -14,6 +14,9 @@ enum GpufitCompatibility {
         model.descriptor.gpufitID.map { ($0, model) }
     })
     static let singularHessian: Int32 = 2
+    /// Where femtofit stops a Gpufit call that sets no iteration limit (`max_n_iterations` <= 0):
+    /// Gpufit would go on until every fit converges. `FitSettings`' own maximum.
+    static let unlimitedIterations = 100_000
     /// gpufit calls from several threads take turns on the one engine.
     static let lock = FitLock()
 
@@ -33,6 +36,21 @@ enum GpufitCompatibility {
         if let backend = engine.backend as? OpenCLBackend { return backend.device }
         if let backend = engine.backend as? AutomaticBackend { return backend.gpu?.device }
         return nil
+    }
+
+    /// The numbers `gpufit_get_cuda_version` reports when femtofit can fit: positive, driver >=
+    /// runtime, because Gpufit programs check exactly that before they call gpufit() (Gpufit's
+    /// performance example skips every fit otherwise). On an OpenCL device (`device`: its version
+    /// and driver texts) the device's OpenCL version and the driver's version, the driver raised
+    /// to the runtime where it does not parse or reads lower; on the CPU backend femtofit's C API
+    /// version times 1000 for both. gpufit.h documents the rule.
+    static func reportedVersions(device: (version: String, driver: String)?) -> (runtime: Int32, driver: Int32) {
+        guard let device else {
+            let api = FEMTOFIT_API_VERSION * 1000
+            return (api, api)
+        }
+        let runtime = max(encodedVersion(device.version), 1000)
+        return (runtime, max(encodedVersion(device.driver), runtime))
     }
 
     /// The first "major.minor" in a version text ("OpenCL 3.0 CUDA" -> 3.0) as major * 1000 +
@@ -57,28 +75,36 @@ enum GpufitCompatibility {
                     outputStates: UnsafeMutablePointer<Int32>?, outputChiSquares: UnsafeMutablePointer<Float>?,
                     outputIterations: UnsafeMutablePointer<Int32>?) -> Int32 {
         guard let model = supportedModels[modelID] else {
-            if (6...12).contains(modelID) { return fail("model not supported") }
-            return fail("model not supported (unknown model id \(modelID); femtofit serves "
-                        + supportedModels.sorted { $0.key < $1.key }.map { "\($0.value.descriptor.cName) \($0.key)" }.joined(separator: ", ") + ")")
+            let served = supportedModels.sorted { $0.key < $1.key }.map { "\($0.value.descriptor.cName) \($0.key)" }.joined(separator: ", ")
+            if (0...14).contains(modelID) {
+                return failGpufit(.modelNotSupported, "model not supported: Gpufit's model \(modelID) is not served by femtofit yet (it serves \(served))")
+            }
+            return failGpufit(.unknownModel, "unknown model ID \(modelID) (femtofit serves \(served))")
         }
-        guard fitCount > 0 else { return fail("n_fits is 0: there is nothing to fit") }
-        guard pointCount > 0 else { return fail("n_points is 0: each fit needs points") }
+        // Gpufit fits nothing and returns OK for no fits.
+        guard fitCount > 0 else { return ok }
+        guard pointCount > 0 else { return failGpufit(.invalidArgument, "n_points is 0: each fit needs points") }
         let p = model.parameterCount
-        guard let total = checkedProduct(fitCount, pointCount), checkedProduct(fitCount, p) != nil,
-              total <= Int.max / 8 else {
-            return fail("maximum absolute number of data points exceeded (n_fits x n_points)")
+        guard let total = checkedProduct(fitCount, pointCount), total <= Int.max / 8 else {
+            return failGpufit(.tooManyPoints, "n_fits x n_points (\(fitCount) x \(pointCount)) is too large to address")
         }
-        guard let data else { return fail("data is NULL") }
-        guard let initialParameters else { return fail("initial_parameters is NULL") }
-        guard let parametersToFit else { return fail("parameters_to_fit is NULL") }
+        guard let parameterTotal = checkedProduct(fitCount, p), parameterTotal <= Int.max / 8 else {
+            return failGpufit(.tooManyFits, "n_fits x n_parameters (\(fitCount) x \(p)) is too large to address")
+        }
+        guard let data else { return failGpufit(.invalidArgument, "data is NULL") }
+        guard let initialParameters else { return failGpufit(.invalidArgument, "initial_parameters is NULL") }
+        guard let parametersToFit else { return failGpufit(.invalidArgument, "parameters_to_fit is NULL") }
         guard let outputParameters, let outputStates, let outputChiSquares, let outputIterations else {
-            return fail("an output array (output_parameters, output_states, output_chi_squares or output_n_iterations) is NULL")
+            return failGpufit(.invalidArgument, "an output array (output_parameters, output_states, output_chi_squares or output_n_iterations) is NULL")
         }
         guard let estimator = Estimator(rawValue: estimatorID) else {
-            return fail("unknown estimator id \(estimatorID): LSE 0 or MLE 1")
+            return failGpufit(.invalidArgument, "unknown estimator id \(estimatorID): LSE 0 or MLE 1")
         }
-        guard tolerance.isFinite, tolerance > 0 else { return fail("tolerance must be a positive number (got \(tolerance))") }
-        guard maxIterations >= 1 else { return fail("max_n_iterations must be at least 1 (got \(maxIterations))") }
+        // Gpufit takes any tolerance and iteration count: a tolerance of 0 or below (or NaN) never
+        // passes its test, so the fits run to the limit; a limit of 0 or below is never reached, so
+        // the fits run until they converge. femtofit stops those at `unlimitedIterations`.
+        let runTolerance = tolerance.isFinite && tolerance > 0 ? Double(tolerance) : 0
+        let runIterations = maxIterations >= 1 ? min(Int(maxIterations), unlimitedIterations) : unlimitedIterations
 
         // Coordinates: Gpufit's square ROIs, or 1D x values from user_info.
         var coordinates: (Range<Int>) -> FitCoordinates
@@ -86,7 +112,7 @@ enum GpufitCompatibility {
         case .grid:
             let size = Int(Double(pointCount).squareRoot().rounded())
             guard size * size == pointCount else {
-                return fail("n_points = \(pointCount) is not a square number: Gpufit's 2D models fit square ROIs (size x size)")
+                return failGpufit(.invalidArgument, "n_points = \(pointCount) is not a square number: Gpufit's 2D models fit square ROIs (size x size)")
             }
             coordinates = { _ in .grid(width: size, height: size) }
         case .curve:
@@ -99,7 +125,7 @@ enum GpufitCompatibility {
                 } else if floatCount == total {
                     coordinates = { .perFitX(floats(x, isDouble: false, offset: $0.lowerBound * pointCount, count: $0.count * pointCount)) }
                 } else {
-                    return fail("user_info holds \(floatCount) floats; \(model.name == "linear1d" ? "LINEAR_1D" : "GAUSS_1D") takes x values for n_points (\(pointCount)) or n_fits x n_points (\(total)) points")
+                    return failGpufit(.invalidArgument, "user_info holds \(floatCount) floats; \(model.name == "linear1d" ? "LINEAR_1D" : "GAUSS_1D") takes x values for n_points (\(pointCount)) or n_fits x n_points (\(total)) points")
                 }
             } else {
                 let shared = (0..<pointCount).map(Double.init)
@@ -113,20 +139,32 @@ enum GpufitCompatibility {
             for j in 0..<p {
                 types[j] = constraintTypes[j]
                 guard (0...3).contains(types[j]) else {
-                    return fail("constraint_types[\(j)] = \(types[j]) is not a constraint type (NONE 0, LOWER 1, UPPER 2, LOWER_UPPER 3)")
+                    return failGpufit(.invalidArgument, "constraint_types[\(j)] = \(types[j]) is not a constraint type (NONE 0, LOWER 1, UPPER 2, LOWER_UPPER 3)")
                 }
             }
         }
         let constrained = types.contains { $0 != 0 }
-        if constrained && constraints == nil { return fail("constraints is NULL, but constraint_types asks for bounds") }
+        if constrained && constraints == nil { return failGpufit(.invalidArgument, "constraints is NULL, but constraint_types asks for bounds") }
 
         let mask = (0..<p).map { parametersToFit[$0] != 0 }
-        let settings = FitSettings(tolerance: Double(tolerance), maxIterations: Int(maxIterations), estimator: estimator,
+        let bounds = { (fit: Int, j: Int) -> (lower: Float, upper: Float) in
+            guard constrained, let constraints else { return (-.infinity, .infinity) }
+            let base = fit * p * 2
+            return (types[j] & 1 != 0 ? constraints[base + 2 * j] : -.infinity, types[j] & 2 != 0 ? constraints[base + 2 * j + 1] : .infinity)
+        }
+        if !mask.contains(true) {
+            GpufitFixedFits(model: model, pointCount: pointCount, estimator: estimator, data: data, weights: weights,
+                            start: initialParameters, bounds: bounds, coordinates: coordinates)
+                .evaluate(fitCount: fitCount, parameters: outputParameters, states: outputStates,
+                          chiSquares: outputChiSquares, iterations: outputIterations)
+            return ok
+        }
+        let settings = FitSettings(tolerance: runTolerance, maxIterations: runIterations, estimator: estimator,
                                    weightsAreInverseVariances: true, convergence: .gpufit)
         let engine: FitEngine
         switch self.engine {
         case .success(let e): engine = e
-        case .failure(let error): return fail("femtofit cannot fit here: \(error)")
+        case .failure(let error): return failGpufit(.invalidArgument, "femtofit cannot fit here: \(error)")
         }
         let runner = ChunkedFit(engine: engine, settings: settings, fitCount: fitCount, pointCount: pointCount)
         do {
@@ -135,13 +173,12 @@ enum GpufitCompatibility {
                     let n = pointCount, count = range.count
                     let start = (range.lowerBound * p ..< range.upperBound * p).map { Double(initialParameters[$0]) }
                     var lower: [Double]?, upper: [Double]?
-                    if constrained, let constraints {
+                    if constrained {
                         var l = [Double](repeating: -.infinity, count: count * p), u = [Double](repeating: .infinity, count: count * p)
                         for local in 0..<count {
-                            let base = (range.lowerBound + local) * p * 2
                             for j in 0..<p {
-                                if types[j] & 1 != 0 { l[local * p + j] = Double(constraints[base + 2 * j]) }
-                                if types[j] & 2 != 0 { u[local * p + j] = Double(constraints[base + 2 * j + 1]) }
+                                let (lo, hi) = bounds(range.lowerBound + local, j)
+                                (l[local * p + j], u[local * p + j]) = (Double(lo), Double(hi))
                             }
                         }
                         lower = l; upper = u
@@ -162,7 +199,7 @@ enum GpufitCompatibility {
                 }, shouldStop: { _ in false })
             }
         } catch {
-            return fail("\(error)")
+            return failGpufit(.invalidArgument, "\(error)")
         }
         return ok
     }
@@ -209,20 +246,23 @@ public func gpufitCUDAAvailable() -> Int32 {
     switch GpufitCompatibility.engine {
     case .success: return 1
     case .failure(let error):
-        _ = fail("femtofit cannot fit here: \(error)")
+        _ = failGpufit(.noDevice, "femtofit cannot fit here: \(error)")
         return 0
     }
 }
 
 @_cdecl("gpufit_get_cuda_version")
 public func gpufitGetCUDAVersion(_ runtime: UnsafeMutablePointer<Int32>?, _ driver: UnsafeMutablePointer<Int32>?) -> Int32 {
-    guard let runtime, let driver else { return fail("gpufit_get_cuda_version: runtime_version or driver_version is NULL") }
-    if let device = GpufitCompatibility.openCLDevice {
-        runtime.pointee = GpufitCompatibility.encodedVersion(device.deviceVersion)
-        driver.pointee = GpufitCompatibility.encodedVersion(device.driverVersion)
-    } else {
+    guard let runtime, let driver else {
+        return failGpufit(.invalidArgument, "gpufit_get_cuda_version: runtime_version or driver_version is NULL")
+    }
+    guard case .success = GpufitCompatibility.engine else {
         runtime.pointee = 0
         driver.pointee = 0
+        return GpufitCompatibility.ok
     }
+    let versions = GpufitCompatibility.reportedVersions(device: GpufitCompatibility.openCLDevice.map { ($0.deviceVersion, $0.driverVersion) })
+    runtime.pointee = versions.runtime
+    driver.pointee = versions.driver
     return GpufitCompatibility.ok
 }

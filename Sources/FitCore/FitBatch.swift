@@ -110,7 +110,9 @@ public enum FitError: Error, Equatable, CustomStringConvertible {
 
 extension FitSettings {
     public func validate() throws {
-        guard tolerance.isFinite, tolerance > 0 else {
+        // Under Gpufit's rule a tolerance of 0 is Gpufit's "run to the iteration limit" (its test,
+        // |change| < 0, never passes); femtofit's own rule asks for a positive tolerance.
+        guard tolerance.isFinite, tolerance > 0 || (tolerance == 0 && convergence == .gpufit) else {
             throw FitError.invalidSettings("tolerance must be a positive number (got \(tolerance))")
         }
         guard !(robustErrors && estimator == .poissonMLE) else {

@@ -87,6 +87,36 @@ final class CABITests: XCTestCase {
         try checkGpufitAgreement(folder, seed: seed)
     }
 
+    /// A Gpufit-style C++ program (Tests/CABITests/c/gpufit_program.cpp) compiles against
+    /// gpufit.h unchanged (`REAL`, `std::size_t`, every enum name, value and signature of Gpufit's
+    /// published API) and finds Gpufit's behaviour on the calls Gpufit accepts: tolerance 0,
+    /// max_n_iterations 0, every parameter held, no fits, Gpufit's error texts and versions.
+    func testAGpufitProgramCompilesAgainstTheHeaderAndSeesGpufitsBehaviour() throws {
+        let library = try library()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-gpufit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let program = folder.appendingPathComponent("gpufit_program")
+        let include = Self.packageRoot.appendingPathComponent("Sources/CFemtofit/include").path
+        let source = Self.packageRoot.appendingPathComponent("Tests/CABITests/c/gpufit_program.cpp").path
+        let libraryFolder = library.deletingLastPathComponent().path
+        let compile = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                           ["c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
+                                            "-I", include, source, "-L", libraryFolder, "-lfemtofit_c",
+                                            "-Wl,-rpath,\(libraryFolder)", "-o", program.path])
+        XCTAssertEqual(compile.status, 0, "c++ failed:\n\(compile.stderr)")
+        guard compile.status == 0 else { return }
+        let run = try ChildProcess.run(program, [], environment: ["FEMTOFIT_BACKEND": "cpu"])
+        XCTAssertEqual(run.status, 0, "gpufit_program failed:\n\(run.stderr)\(run.stdout)")
+        XCTAssertTrue(run.stdout.contains("checks passed"), run.stdout)
+
+        // A build for Gpufit's double precision is refused at compile time, not miscompiled.
+        let double = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                          ["c++", "-std=c++11", "-DGPUFIT_DOUBLE", "-fsyntax-only", "-I", include, source])
+        XCTAssertNotEqual(double.status, 0)
+        XCTAssertTrue(double.stderr.contains("REAL = float"), double.stderr)
+    }
+
     /// femtofit_fit on 7x5 ROIs (float32, bounds, unweighted errors) against FitEngine on the CPU.
     func checkEllipticAgreement(_ folder: URL, seed: UInt64) throws {
         let data: [Float] = try read(folder, "elliptic_data.f32")

@@ -102,14 +102,34 @@ public func kineticsDelays() -> [Double] {
 /// Asserts that `fast` agrees with `reference`: the same state, every parameter within `fraction`
 /// of the reference's standard error, standard errors within 2 %, and chi^2 within 1e-4 relative
 /// (parameters 0.05 SE apart change chi^2 by ~0.0025, far less).
+///
+/// One state difference is allowed, for at most 1 % of the fits: a fit that ran to the iteration
+/// limit where the reference converged, while sitting at the reference's minimum (every parameter
+/// within `fraction` of a standard error, chi^2 within 1e-4 relative). At the tight tolerances
+/// the agreement suites use (1e-9), float32 cannot resolve chi^2's change: seen on a kinetics4 MLE
+/// fit whose float32 chi^2 of 120.0348 (float64: 120.0343, parameters within 0.017 SE) still moved
+/// by an ulp or more every iteration for 1000 iterations (CI at 4a5428a+, seed 17947734396928399472).
 public func assertAgreement(_ fast: FitResults, _ reference: FitResults, fraction: Double, context: String,
                      file: StaticString = #filePath, line: UInt = #line) {
     let p = fast.parameterCount
-    var mismatchedStates = 0, farParameters = 0, farErrors = 0, farChiSquares = 0
+    var mismatchedStates = 0, farParameters = 0, farErrors = 0, farChiSquares = 0, stalledAtMinimum = 0
     var firstProblem: String?
+    /// Whether fit `fit` sits at the reference's minimum: chi^2 and every parameter agree.
+    func atReferenceMinimum(_ fit: Int) -> Bool {
+        let chiFast = fast.chiSquares[fit], chiReference = reference.chiSquares[fit]
+        guard abs(chiFast - chiReference) <= 1e-4 * chiReference + 1e-3 else { return false }
+        return (0..<p).allSatisfy { j in
+            let se = reference.standardErrors[fit * p + j]
+            return !(se > 0) || abs(fast.parameters[fit * p + j] - reference.parameters[fit * p + j]) <= fraction * se
+        }
+    }
     for fit in 0..<fast.fitCount {
         guard let state = fast.state(fit) else {
             XCTFail("\(context): fit \(fit) has no state written", file: file, line: line); return
+        }
+        if state == .maxIterations && reference.state(fit) == .converged && atReferenceMinimum(fit) {
+            stalledAtMinimum += 1
+            continue
         }
         if state != reference.state(fit) {
             mismatchedStates += 1
@@ -140,6 +160,8 @@ public func assertAgreement(_ fast: FitResults, _ reference: FitResults, fractio
         }
     }
     XCTAssertEqual(mismatchedStates, 0, "\(context): states differ; first: \(firstProblem ?? "")", file: file, line: line)
+    XCTAssertLessThanOrEqual(stalledAtMinimum, max(1, fast.fitCount / 100),
+                             "\(context): \(stalledAtMinimum) fits ran to the limit at the reference's minimum", file: file, line: line)
     XCTAssertEqual(farParameters, 0, "\(context): parameters differ; first: \(firstProblem ?? "")", file: file, line: line)
     XCTAssertEqual(farErrors, 0, "\(context): standard errors differ; first: \(firstProblem ?? "")", file: file, line: line)
     XCTAssertEqual(farChiSquares, 0, "\(context): chi2 differs; first: \(firstProblem ?? "")", file: file, line: line)

@@ -6,6 +6,9 @@
 
 /* Sets this thread's last-error text (truncated to 1023 bytes); NULL or "" clears it. */
 void femtofit_internal_set_last_error(const char *message);
+/* Sets the two texts of a failed gpufit_* call: what gpufit_get_last_error() reads (Gpufit's own
+   words, e.g. "invalid argument") and what femtofit_last_error() reads (the detail). */
+void femtofit_internal_set_gpufit_error(const char *gpufit_text, const char *detail);
 /* This thread's last-error text. */
 const char *femtofit_internal_last_error(void);
 

@@ -67,7 +67,8 @@ def test_cuda_available_and_version(lib):
     assert lib.gpufit_cuda_available() == 1
     runtime, driver = c_int(-1), c_int(-1)
     assert lib.gpufit_get_cuda_version(byref(runtime), byref(driver)) == 0
-    assert runtime.value >= 0 and driver.value >= 0
+    # What Gpufit programs check before they fit (its performance example skips every fit otherwise).
+    assert runtime.value > 0 and driver.value >= runtime.value
 
 
 @pytest.mark.parametrize("estimator", [0, 1])
@@ -114,10 +115,15 @@ def test_errors_come_back_as_status_and_message(lib):
     initial = np.zeros((2, 5), np.float32)
     status, *_ = call(lib, data, None, 9, initial, None, None)
     assert status == -1 and b"model not supported" in lib.gpufit_get_last_error()
+    # Gpufit's words through gpufit_get_last_error, femtofit's detail through femtofit_last_error.
+    lib.femtofit_last_error.restype = c_char_p
+    lib.femtofit_last_error.argtypes = None
     status, *_ = call(lib, np.zeros((2, 80), np.float32), None, 1, initial, None, None)
-    assert status == -1 and b"square" in lib.gpufit_get_last_error()
+    assert status == -1 and lib.gpufit_get_last_error() == b"invalid argument"
+    assert b"square" in lib.femtofit_last_error()
     status, *_ = call(lib, data, None, 1, initial, None, None, estimator=3)
-    assert status == -1 and b"estimator" in lib.gpufit_get_last_error()
+    assert status == -1 and lib.gpufit_get_last_error() == b"invalid argument"
+    assert b"estimator" in lib.femtofit_last_error()
 
 
 def test_the_cuda_interface_loads_and_refuses(lib):

@@ -1,0 +1,219 @@
+// A program written the way Gpufit's users and tests write them (C++, REAL, std::size_t,
+// std::array, the enum names), compiled against femtofit's gpufit.h alone and linked to
+// libfemtofit_c.so. It checks that the header declares Gpufit's published API (a0bd66c's
+// constants.h and gpufit.h: every name, value and signature) and that the entry points behave as
+// Gpufit does on the calls Gpufit accepts: tolerance 0, max_n_iterations 0, every parameter held,
+// no fits, Gpufit's error texts, and versions its programs accept. Prints "checks passed".
+#include "gpufit.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+// femtofit's detail behind gpufit_get_last_error(); declared here so that the program includes
+// gpufit.h and nothing else of femtofit's.
+extern "C" const char *femtofit_last_error(void);
+
+// Every name and value of Gpufit's constants.h.
+static_assert(GAUSS_1D == 0 && GAUSS_2D == 1 && GAUSS_2D_ELLIPTIC == 2 && GAUSS_2D_ROTATED == 3, "model ids");
+static_assert(CAUCHY_2D_ELLIPTIC == 4 && LINEAR_1D == 5 && FLETCHER_POWELL_HELIX == 6 && BROWN_DENNIS == 7, "model ids");
+static_assert(SPLINE_1D == 8 && SPLINE_2D == 9 && SPLINE_3D == 10 && SPLINE_3D_MULTICHANNEL == 11, "model ids");
+static_assert(SPLINE_3D_PHASE_MULTICHANNEL == 12 && SPLINE_4D == 13 && SPLINE_5D == 14, "model ids");
+static_assert(LSE == 0 && MLE == 1, "estimator ids");
+static_assert(CONVERGED == 0 && MAX_ITERATION == 1 && SINGULAR_HESSIAN == 2 && NEG_CURVATURE_MLE == 3 && GPU_NOT_READY == 4,
+              "fit states");
+static_assert(OK == 0 && ERROR == -1, "return states");
+static_assert(HOST == 0 && DEVICE == 1, "data locations");
+static_assert(LOWER_BOUND == 0 && UPPER_BOUND == 1, "bounds");
+static_assert(NONE == 0 && LOWER == 1 && UPPER == 2 && LOWER_UPPER == 3, "constraint types");
+static_assert(sizeof(REAL) == sizeof(float), "REAL is float");
+
+// Every function with Gpufit's exact signature: a pointer of each type must take it.
+typedef int (*GpufitFunction)(std::size_t, std::size_t, REAL *, REAL *, int, REAL *, REAL, int, int *, int, std::size_t,
+                              char *, REAL *, int *, REAL *, int *);
+typedef int (*GpufitConstrainedFunction)(std::size_t, std::size_t, REAL *, REAL *, int, REAL *, REAL *, int *, REAL, int,
+                                         int *, int, std::size_t, char *, REAL *, int *, REAL *, int *);
+typedef int (*CudaInterfaceFunction)(std::size_t, std::size_t, REAL *, REAL *, int, REAL, int, int *, int, std::size_t,
+                                     char *, REAL *, int *, REAL *, int *);
+typedef int (*ConstrainedCudaInterfaceFunction)(std::size_t, std::size_t, REAL *, REAL *, int, REAL, int, int *, REAL *,
+                                                int *, int, std::size_t, char *, REAL *, int *, REAL *, int *);
+static GpufitFunction const gpufit_entry = gpufit;
+static GpufitConstrainedFunction const constrained_entry = gpufit_constrained;
+static CudaInterfaceFunction const cuda_entry = gpufit_cuda_interface;
+static ConstrainedCudaInterfaceFunction const constrained_cuda_entry = gpufit_constrained_cuda_interface;
+static char const *(*const last_error_entry)() = gpufit_get_last_error;
+static int (*const cuda_available_entry)() = gpufit_cuda_available;
+static int (*const cuda_version_entry)(int *, int *) = gpufit_get_cuda_version;
+static int (*const portable_entry)(int, void **) = gpufit_portable_interface;
+static int (*const constrained_portable_entry)(int, void **) = gpufit_constrained_portable_interface;
+
+static int failures = 0;
+
+#define CHECK(condition, message)                                                                   \
+    do {                                                                                            \
+        if (!(condition)) {                                                                         \
+            std::fprintf(stderr, "line %d: %s (%s)\n", __LINE__, message, #condition);             \
+            ++failures;                                                                             \
+        }                                                                                           \
+    } while (0)
+
+// size x size ROIs of a Gaussian on a background (GAUSS_2D's order: amplitude, x0, y0, sigma,
+// offset), with a little deterministic noise.
+struct Batch {
+    std::size_t n_fits, size, n_points;
+    std::vector<REAL> data, start;
+    Batch(std::size_t fits, std::size_t side) : n_fits(fits), size(side), n_points(side * side) {
+        data.resize(n_fits * n_points);
+        start.resize(n_fits * 5);
+        unsigned state = 12345u;
+        for (std::size_t i = 0; i < n_fits; ++i) {
+            REAL const amplitude = 400 + 20 * REAL(i % 7), x0 = REAL(side) / 2 + 0.1f * REAL(i % 5), sigma = 1.6f, offset = 20;
+            for (std::size_t k = 0; k < n_points; ++k) {
+                REAL const x = REAL(k % side), y = REAL(k / side);
+                state = state * 1664525u + 1013904223u;
+                REAL const noise = (REAL(state >> 8) / REAL(1 << 24) - 0.5f) * 4;
+                data[i * n_points + k] = amplitude * std::exp(-((x - x0) * (x - x0) + (y - x0) * (y - x0)) / (2 * sigma * sigma))
+                                         + offset + noise;
+            }
+            REAL const s[5] = {amplitude * 0.9f, x0 + 0.3f, x0 - 0.2f, sigma * 1.1f, offset + 2};
+            for (int j = 0; j < 5; ++j) start[i * 5 + j] = s[j];
+        }
+    }
+};
+
+struct Outputs {
+    std::vector<REAL> parameters, chi_squares;
+    std::vector<int> states, iterations;
+    explicit Outputs(std::size_t n_fits, int n_parameters)
+        : parameters(n_fits * n_parameters, NAN), chi_squares(n_fits, NAN), states(n_fits, -7), iterations(n_fits, -7) {}
+};
+
+static int fit(Batch &batch, Outputs &out, REAL tolerance, int max_n_iterations, int *to_fit, int estimator) {
+    return gpufit_entry(batch.n_fits, batch.n_points, batch.data.data(), NULL, GAUSS_2D, batch.start.data(), tolerance,
+                        max_n_iterations, to_fit, estimator, 0, NULL, out.parameters.data(), out.states.data(),
+                        out.chi_squares.data(), out.iterations.data());
+}
+
+// Gpufit's Error_Handling case: a NULL initial_parameters reads "invalid argument"; femtofit's
+// detail names the argument.
+static void check_error_texts() {
+    std::array<REAL, 2> data{{0, 1}}, weights{{1, 1}}, parameters;
+    std::array<int, 2> to_fit{{0, 0}}, user_info{{0, 1}};
+    int state = -7, n_iterations = -7;
+    REAL chi_square = NAN;
+    int const status = gpufit_entry(1, 2, data.data(), weights.data(), LINEAR_1D, NULL, 0.001f, 10, to_fit.data(), LSE,
+                                    2 * sizeof(int), reinterpret_cast<char *>(user_info.data()), parameters.data(),
+                                    &state, &chi_square, &n_iterations);
+    CHECK(status == ERROR, "NULL initial_parameters fails");
+    CHECK(std::string(last_error_entry()) == "invalid argument", "Gpufit's text for a NULL array");
+    CHECK(std::strstr(femtofit_last_error(), "initial_parameters") != NULL, "femtofit's detail names the argument");
+
+    std::array<REAL, 4> start{{1, 1, 1, 1}};
+    CHECK(gpufit_entry(1, 2, data.data(), NULL, 99, start.data(), 0.001f, 10, to_fit.data(), LSE, 0, NULL,
+                       parameters.data(), &state, &chi_square, &n_iterations) == ERROR, "model 99 fails");
+    CHECK(std::string(last_error_entry()) == "unknown model ID", "Gpufit's text for an unknown model");
+    CHECK(std::strstr(femtofit_last_error(), "99") != NULL, "femtofit's detail names the id");
+
+    void *too_few[3] = {NULL, NULL, NULL};
+    CHECK(portable_entry(3, too_few) == ERROR && std::string(last_error_entry()) == "invalid argument",
+          "the portable interface with too few arguments");
+    CHECK(constrained_portable_entry(3, too_few) == ERROR && std::string(last_error_entry()) == "invalid argument",
+          "the constrained portable interface with too few arguments");
+    CHECK(cuda_entry(1, 2, data.data(), NULL, LINEAR_1D, 0.001f, 10, to_fit.data(), LSE, 0, NULL, parameters.data(),
+                     &state, &chi_square, &n_iterations) == ERROR, "no CUDA interface");
+    CHECK(constrained_cuda_entry(1, 2, data.data(), NULL, LINEAR_1D, 0.001f, 10, to_fit.data(), NULL, NULL, LSE, 0, NULL,
+                                 parameters.data(), &state, &chi_square, &n_iterations) == ERROR,
+          "no constrained CUDA interface");
+}
+
+// Gpufit's performance example fits only when cuda_available and 0 < runtime <= driver.
+static void check_versions() {
+    int runtime = -1, driver = -1;
+    CHECK(cuda_available_entry() == 1, "femtofit can fit");
+    CHECK(cuda_version_entry(&runtime, &driver) == OK, "versions");
+    CHECK(runtime > 0 && driver >= runtime, "versions a Gpufit program accepts");
+    CHECK(cuda_version_entry(NULL, &driver) == ERROR && std::string(last_error_entry()) == "invalid argument",
+          "a NULL version pointer");
+}
+
+// tolerance 0 runs every fit to the limit; max_n_iterations 0 sets no limit.
+static void check_limits() {
+    Batch batch(40, 11);
+    int to_fit[5] = {1, 1, 1, 1, 1};
+    Outputs limited(batch.n_fits, 5);
+    CHECK(fit(batch, limited, 0, 7, to_fit, LSE) == OK, "tolerance 0 is accepted");
+    for (std::size_t i = 0; i < batch.n_fits; ++i) {
+        CHECK(limited.states[i] == MAX_ITERATION && limited.iterations[i] == 7, "tolerance 0 runs to the limit");
+    }
+    Outputs unlimited(batch.n_fits, 5);
+    CHECK(fit(batch, unlimited, 1e-4f, 0, to_fit, LSE) == OK, "max_n_iterations 0 is accepted");
+    for (std::size_t i = 0; i < batch.n_fits; ++i) {
+        CHECK(unlimited.states[i] == CONVERGED && unlimited.iterations[i] >= 1 && unlimited.iterations[i] < 1000,
+              "max_n_iterations 0 fits until convergence");
+        CHECK(std::fabs(unlimited.parameters[i * 5 + 3] - 1.6f) < 0.1f, "and finds the width");
+    }
+    Outputs none(1, 5);
+    Batch empty(0, 11);
+    CHECK(fit(empty, none, 1e-4f, 20, to_fit, LSE) == OK, "no fits is OK");
+    CHECK(none.states[0] == -7, "and writes nothing");
+}
+
+// Every parameter held: the start values (moved into the box), their chi-square, CONVERGED and 0
+// iterations; under MLE a negative model value gives NEG_CURVATURE_MLE.
+static void check_all_parameters_held() {
+    Batch batch(6, 9);
+    int held[5] = {0, 0, 0, 0, 0};
+    std::vector<REAL> weights(batch.n_fits * batch.n_points);
+    for (std::size_t k = 0; k < weights.size(); ++k) weights[k] = 0.5f + REAL(k % 3);
+    std::vector<REAL> constraints(batch.n_fits * 5 * 2, 0);
+    int types[5] = {NONE, NONE, NONE, LOWER_UPPER, NONE};
+    for (std::size_t i = 0; i < batch.n_fits; ++i) {
+        constraints[(i * 5 + 3) * 2 + LOWER_BOUND] = 1.0f;
+        constraints[(i * 5 + 3) * 2 + UPPER_BOUND] = 1.5f;  // below the start's 1.76: the width moves to 1.5
+    }
+    Outputs out(batch.n_fits, 5);
+    int const status = constrained_entry(batch.n_fits, batch.n_points, batch.data.data(), weights.data(), GAUSS_2D,
+                                         batch.start.data(), constraints.data(), types, 1e-4f, 20, held, LSE, 0, NULL,
+                                         out.parameters.data(), out.states.data(), out.chi_squares.data(),
+                                         out.iterations.data());
+    CHECK(status == OK, "every parameter held is accepted");
+    for (std::size_t i = 0; i < batch.n_fits; ++i) {
+        REAL const *p = &out.parameters[i * 5];
+        CHECK(out.states[i] == CONVERGED && out.iterations[i] == 0, "held: CONVERGED after 0 iterations");
+        CHECK(p[0] == batch.start[i * 5] && p[1] == batch.start[i * 5 + 1] && p[4] == batch.start[i * 5 + 4],
+              "held: the start values");
+        CHECK(p[3] == 1.5f, "held: the width moved into its box");
+        double chi = 0;
+        for (std::size_t k = 0; k < batch.n_points; ++k) {
+            double const x = double(k % batch.size), y = double(k / batch.size);
+            double const f = double(p[0]) * std::exp(-((x - p[1]) * (x - p[1]) + (y - p[2]) * (y - p[2])) / (2.0 * p[3] * p[3])) + p[4];
+            double const r = f - batch.data[i * batch.n_points + k];
+            chi += r * r * weights[i * batch.n_points + k];
+        }
+        CHECK(std::fabs(out.chi_squares[i] - chi) <= 1e-4 * chi, "held: Gpufit's weighted chi-square at the start");
+    }
+    // MLE with a background far below zero: the model is negative away from the peak.
+    for (std::size_t i = 0; i < batch.n_fits; ++i) batch.start[i * 5 + 4] = -50;
+    Outputs mle(batch.n_fits, 5);
+    CHECK(fit(batch, mle, 1e-4f, 20, held, MLE) == OK, "held under MLE");
+    for (std::size_t i = 0; i < batch.n_fits; ++i) {
+        CHECK(mle.states[i] == NEG_CURVATURE_MLE && mle.iterations[i] == 0, "held, MLE, negative model: state 3");
+    }
+}
+
+int main() {
+    check_error_texts();
+    check_versions();
+    check_limits();
+    check_all_parameters_held();
+    if (failures > 0) {
+        std::fprintf(stderr, "%d checks failed\n", failures);
+        return EXIT_FAILURE;
+    }
+    std::printf("checks passed\n");
+    return EXIT_SUCCESS;
+}
