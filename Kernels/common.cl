@@ -40,7 +40,18 @@ typedef float real;
 #ifdef FF_GPUFIT_CONVERGENCE
 #define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((real)1, (trialChi)))
 #define FF_HAS_CONVERGED(small, accept, previousSmall) (small)
+// Gpufit's rules for a step (as ReferenceSolver and the CPU backend apply them under
+// ConvergenceRule.gpufit): the damped system is singular only at an exact zero pivot, and under
+// MLE a trial step that makes the model non-positive ends the fit (state 3).
+#define FF_ZERO_PIVOT_ONLY 1
+#ifdef FF_MLE
+#define FF_STOP_ON_NEGATIVE_MODEL 1
 #else
+#define FF_STOP_ON_NEGATIVE_MODEL 0
+#endif
+#else
+#define FF_ZERO_PIVOT_ONLY 0
+#define FF_STOP_ON_NEGATIVE_MODEL 0
 #define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((chiFloor), (chi)))
 #define FF_HAS_CONVERGED(small, accept, previousSmall) ((small) && ((accept) || (previousSmall)))
 #endif

@@ -140,14 +140,15 @@ inline int ff_count_points(__global const real* data, __global const real* weigh
     return used;
 }
 
-// LDL^T of the packed matrix a, in place; returns 1 if a pivot is not positive or not finite.
-inline int ff_factorise(real* a) {
+// LDL^T of the packed matrix a, in place; returns 1 if a pivot is not positive or not finite
+// (`zeroPivotOnly`: only if a pivot is exactly zero or not finite, Gpufit's test for a step).
+inline int ff_factorise(real* a, const int zeroPivotOnly) {
     int singular = 0;
     for (int j = 0; j < NP; j++) {
         real pivot = a[PACKED(j, j)];
         for (int k = 0; k < j; k++) { const real l = a[PACKED(j, k)]; pivot -= l * l * a[PACKED(k, k)]; }
         a[PACKED(j, j)] = pivot;
-        if (!(pivot > (real)0) || !isfinite(pivot)) singular = 1;
+        if ((zeroPivotOnly ? pivot == (real)0 : !(pivot > (real)0)) || !isfinite(pivot)) singular = 1;
         const real inverse = (real)1 / pivot;
         for (int i = j + 1; i < NP; i++) {
             real s = a[PACKED(i, j)];
@@ -159,7 +160,14 @@ inline int ff_factorise(real* a) {
 }
 
 // Solves L D L^T x = b in place.
+// Reassociation stays off here: with -cl-unsafe-math-optimizations, PoCL 3.1 (LLVM 15) compiled
+// these substitutions into wrong float32 steps (a GAUSS_1D step 40 % off the float64 one on a
+// well-conditioned system, condition number 45; OpenCLAgreementTests.testTheStepMatchesTheReference).
+// The solve runs once per iteration, not per point, so the point loop keeps the fast options.
 inline void ff_solve(const real* a, real* b) {
+#ifdef __clang__
+    #pragma clang fp reassociate(off)
+#endif
     for (int i = 0; i < NP; i++) { real s = b[i]; for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
     for (int i = 0; i < NP; i++) b[i] = b[i] / a[PACKED(i, i)];
     for (int i = NP - 1; i >= 0; i--) { real s = b[i]; for (int k = i + 1; k < NP; k++) s -= a[PACKED(k, i)] * b[k]; b[i] = s; }
@@ -180,7 +188,7 @@ inline int ff_step(const real* p, const real* g, const real* h, const real* scal
         }
         delta[i] = IS_FIXED(i) ? (real)0 : g[i];
     }
-    int singular = ff_factorise(system);
+    int singular = ff_factorise(system, FF_ZERO_PIVOT_ONLY);
     ff_solve(system, delta);
     for (int i = 0; i < NP; i++) {
         if (!isfinite(delta[i])) singular = 1;
@@ -200,7 +208,7 @@ inline void ff_write_results(int fit, const real* p, const real* h, const real* 
     for (int i = 0; i < NP; i++)
         for (int j = 0; j <= i; j++)
             system[PACKED(i, j)] = (IS_FIXED(i) || IS_FIXED(j)) ? (i == j ? (real)1 : (real)0) : h[PACKED(i, j)];
-    const int curvatureSingular = ff_factorise(system);
+    const int curvatureSingular = ff_factorise(system, 0);
     const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE) && !curvatureSingular;
     for (int i = 0; i < NP; i++) {
         for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;

@@ -76,6 +76,9 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
                 for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
                 if (newBad || !isfinite(chi)) { state = FF_BAD_START; done = 1; }
                 for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
+            } else if (newBad && FF_STOP_ON_NEGATIVE_MODEL) {
+                state = FF_NEGATIVE_CURVATURE;
+                done = 1;
             } else {
                 const real trialChi = newBad ? FF_HUGE : newChi;
                 const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);

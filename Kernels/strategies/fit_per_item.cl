@@ -35,7 +35,10 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
             for (int i = 0; i < NP; i++) scale[i] = fmax(scale[i], h[PACKED(i, i)]);
             if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; break; }
             real trialChi;
-            if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) trialChi = FF_HUGE;
+            if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) {
+                if (FF_STOP_ON_NEGATIVE_MODEL) { state = FF_NEGATIVE_CURVATURE; break; }
+                trialChi = FF_HUGE;
+            }
             const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
             const int accept = trialChi < chi;
             if (accept) {

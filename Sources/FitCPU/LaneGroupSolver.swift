@@ -232,6 +232,9 @@ where Accumulator.Lane == Model.Lane {
         var previousSmall = Lane.allFalse
         let tolerance = Lane(settings.tolerance)
         let gpufitRule = settings.convergence == .gpufit
+        // Gpufit's rule: under MLE a step that makes the model non-positive ends the fit.
+        let stopOnNonPositiveModel = gpufitRule && settings.estimator == .poissonMLE
+        var stoppedNonPositive = Lane.allFalse
         for i in 0..<p { scale[i] = curvature[SymmetricSolve.packedIndex(i, i)] }
         var iteration = 0
         while iteration < settings.maxIterations && Lane.any(active) {
@@ -250,7 +253,7 @@ where Accumulator.Lane == Model.Lane {
                 }
                 delta[i] = fixed[i] ? Lane(0) : gradient[i]
             }
-            var stepSingular = SymmetricSolve.factorise(system, n: p)
+            var stepSingular = SymmetricSolve.factorise(system, n: p, zeroPivotOnly: gpufitRule)
             SymmetricSolve.solve(factorised: system, delta, n: p)
             for i in 0..<p {
                 stepSingular = Lane.or(stepSingular, Lane.not(Lane.isFinite(delta[i])))
@@ -263,6 +266,11 @@ where Accumulator.Lane == Model.Lane {
             var trialChi = Lane(0)
             let trialBad = pass(kind, at: trial, chiSquare: &trialChi, gradient: trialGradient, curvature: trialCurvature)
             trialChi = Lane.select(trialBad, Lane(.infinity), trialChi)
+            if stopOnNonPositiveModel {
+                let stopped = Lane.and(active, trialBad)
+                stoppedNonPositive = Lane.or(stoppedNonPositive, stopped)
+                active = Lane.and(active, Lane.not(stopped))
+            }
             let change = Lane.absolute(trialChi - chi)
             // ConvergenceTest.changeIsSmall and hasConverged, lane by lane.
             let small = gpufitRule
@@ -287,11 +295,11 @@ where Accumulator.Lane == Model.Lane {
             var meatChi = Lane(0)
             _ = pass(kind, sandwich: true, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
         }
-        writeResults(fitOfLane, lanesUsed, chi, iterations, startInvalid, singular, converged, usedPoints)
+        writeResults(fitOfLane, lanesUsed, chi, iterations, startInvalid, singular, stoppedNonPositive, converged, usedPoints)
     }
 
     func writeResults(_ fitOfLane: [Int], _ lanesUsed: Int, _ chi: Lane, _ iterations: Lane, _ startInvalid: Lane.Mask,
-                      _ singular: Lane.Mask, _ converged: Lane.Mask, _ usedPoints: Lane) {
+                      _ singular: Lane.Mask, _ stoppedNonPositive: Lane.Mask, _ converged: Lane.Mask, _ usedPoints: Lane) {
         let prepared = work.prepared
         let out = work.outputs
         // Standard errors: the diagonal of the inverse curvature at the solution.
@@ -315,6 +323,7 @@ where Accumulator.Lane == Model.Lane {
             let state: FitState
             if Lane.maskLane(startInvalid, lane) { state = isMLE ? .negativeCurvature : .singular }
             else if Lane.maskLane(singular, lane) { state = .singular }
+            else if Lane.maskLane(stoppedNonPositive, lane) { state = .negativeCurvature }
             else if Lane.maskLane(converged, lane) { state = .converged }
             else { state = .maxIterations }
             let chiSquare = chi[lane: lane]

@@ -170,7 +170,9 @@ struct FitPreparer: @unchecked Sendable {
             }
             if usable == 0 { return .allWeightsZero }
             if usable < freeParameters { return .tooFewPoints(usable: usable, freeParameters: freeParameters) }
-            if model.needsContrast && !(maximum > minimum) { return .flatData }
+            // Under Gpufit's rules flat data are fitted as Gpufit fits them (the amplitude goes to
+            // zero, the background to the constant); femtofit's own refuses them as uninformative.
+            if model.needsContrast && !(maximum > minimum) && settings.convergence != .gpufit { return .flatData }
             return nil
         }
     }

@@ -46,7 +46,18 @@ enum EmbeddedKernels {
         #ifdef FF_GPUFIT_CONVERGENCE
         #define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((real)1, (trialChi)))
         #define FF_HAS_CONVERGED(small, accept, previousSmall) (small)
+        // Gpufit's rules for a step (as ReferenceSolver and the CPU backend apply them under
+        // ConvergenceRule.gpufit): the damped system is singular only at an exact zero pivot, and under
+        // MLE a trial step that makes the model non-positive ends the fit (state 3).
+        #define FF_ZERO_PIVOT_ONLY 1
+        #ifdef FF_MLE
+        #define FF_STOP_ON_NEGATIVE_MODEL 1
         #else
+        #define FF_STOP_ON_NEGATIVE_MODEL 0
+        #endif
+        #else
+        #define FF_ZERO_PIVOT_ONLY 0
+        #define FF_STOP_ON_NEGATIVE_MODEL 0
         #define FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance) (fabs((trialChi) - (chi)) < (tolerance) * fmax((chiFloor), (chi)))
         #define FF_HAS_CONVERGED(small, accept, previousSmall) ((small) && ((accept) || (previousSmall)))
         #endif
@@ -294,14 +305,15 @@ enum EmbeddedKernels {
             return used;
         }
 
-        // LDL^T of the packed matrix a, in place; returns 1 if a pivot is not positive or not finite.
-        inline int ff_factorise(real* a) {
+        // LDL^T of the packed matrix a, in place; returns 1 if a pivot is not positive or not finite
+        // (`zeroPivotOnly`: only if a pivot is exactly zero or not finite, Gpufit's test for a step).
+        inline int ff_factorise(real* a, const int zeroPivotOnly) {
             int singular = 0;
             for (int j = 0; j < NP; j++) {
                 real pivot = a[PACKED(j, j)];
                 for (int k = 0; k < j; k++) { const real l = a[PACKED(j, k)]; pivot -= l * l * a[PACKED(k, k)]; }
                 a[PACKED(j, j)] = pivot;
-                if (!(pivot > (real)0) || !isfinite(pivot)) singular = 1;
+                if ((zeroPivotOnly ? pivot == (real)0 : !(pivot > (real)0)) || !isfinite(pivot)) singular = 1;
                 const real inverse = (real)1 / pivot;
                 for (int i = j + 1; i < NP; i++) {
                     real s = a[PACKED(i, j)];
@@ -313,7 +325,14 @@ enum EmbeddedKernels {
         }
 
         // Solves L D L^T x = b in place.
+        // Reassociation stays off here: with -cl-unsafe-math-optimizations, PoCL 3.1 (LLVM 15) compiled
+        // these substitutions into wrong float32 steps (a GAUSS_1D step 40 % off the float64 one on a
+        // well-conditioned system, condition number 45; OpenCLAgreementTests.testTheStepMatchesTheReference).
+        // The solve runs once per iteration, not per point, so the point loop keeps the fast options.
         inline void ff_solve(const real* a, real* b) {
+        #ifdef __clang__
+            #pragma clang fp reassociate(off)
+        #endif
             for (int i = 0; i < NP; i++) { real s = b[i]; for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
             for (int i = 0; i < NP; i++) b[i] = b[i] / a[PACKED(i, i)];
             for (int i = NP - 1; i >= 0; i--) { real s = b[i]; for (int k = i + 1; k < NP; k++) s -= a[PACKED(k, i)] * b[k]; b[i] = s; }
@@ -334,7 +353,7 @@ enum EmbeddedKernels {
                 }
                 delta[i] = IS_FIXED(i) ? (real)0 : g[i];
             }
-            int singular = ff_factorise(system);
+            int singular = ff_factorise(system, FF_ZERO_PIVOT_ONLY);
             ff_solve(system, delta);
             for (int i = 0; i < NP; i++) {
                 if (!isfinite(delta[i])) singular = 1;
@@ -354,7 +373,7 @@ enum EmbeddedKernels {
             for (int i = 0; i < NP; i++)
                 for (int j = 0; j <= i; j++)
                     system[PACKED(i, j)] = (IS_FIXED(i) || IS_FIXED(j)) ? (i == j ? (real)1 : (real)0) : h[PACKED(i, j)];
-            const int curvatureSingular = ff_factorise(system);
+            const int curvatureSingular = ff_factorise(system, 0);
             const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE) && !curvatureSingular;
             for (int i = 0; i < NP; i++) {
                 for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
@@ -752,6 +771,9 @@ enum EmbeddedKernels {
                         for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
                         if (newBad || !isfinite(chi)) { state = FF_BAD_START; done = 1; }
                         for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
+                    } else if (newBad && FF_STOP_ON_NEGATIVE_MODEL) {
+                        state = FF_NEGATIVE_CURVATURE;
+                        done = 1;
                     } else {
                         const real trialChi = newBad ? FF_HUGE : newChi;
                         const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
@@ -824,7 +846,10 @@ enum EmbeddedKernels {
                     for (int i = 0; i < NP; i++) scale[i] = fmax(scale[i], h[PACKED(i, i)]);
                     if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; break; }
                     real trialChi;
-                    if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) trialChi = FF_HUGE;
+                    if (ff_accumulate(trial, data, weights, xs, fit, 0, &trialChi, tg, th)) {
+                        if (FF_STOP_ON_NEGATIVE_MODEL) { state = FF_NEGATIVE_CURVATURE; break; }
+                        trialChi = FF_HUGE;
+                    }
                     const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
                     const int accept = trialChi < chi;
                     if (accept) {

@@ -12,7 +12,9 @@
  * none: x = 0, 1, 2, ...). The other ids return ERROR, "model not supported". 2D ROIs are
  * square, row-major, x = index mod size, y = index div size. Fits whose input femtofit finds
  * unusable (NaN data, negative weights, crossed constraints) get SINGULAR_HESSIAN and NaN
- * parameters.
+ * parameters. States follow Gpufit's rules: SINGULAR_HESSIAN only at an exactly zero pivot,
+ * NEG_CURVATURE_MLE as soon as an MLE step makes the model non-positive (the parameters from
+ * before that step), and a flat ROI is fitted (amplitude 0 on the constant) as Gpufit fits it.
  *
  * Arguments Gpufit accepts are accepted: tolerance 0 (or below) runs every fit to the iteration
  * limit; max_n_iterations 0 (or below) sets no limit, as in Gpufit (femtofit stops at 100000

@@ -86,6 +86,8 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         var gradient: [Double]
         var curvature: [Double]  // full p x p
         var usedPoints: Int
+        /// MLE: the model was not positive at a point (chi^2 is then +inf).
+        var nonPositiveModel = false
     }
 
     func coordinate(_ k: Int) -> (Double, Double) {
@@ -100,7 +102,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
     func evaluate(_ parameters: [Double], sandwichMeat: Bool = false) -> Evaluation {
         var gradient = [Double](repeating: 0, count: p), curvature = [Double](repeating: 0, count: p * p)
         var derivatives = [Double](repeating: 0, count: p)
-        var chiSquare = 0.0, usedPoints = 0
+        var chiSquare = 0.0, usedPoints = 0, nonPositiveModel = false
         var dd = ParameterLanes<Double>(repeating: 0)
         let batch = prepared.batch
         let base = fit * prepared.pointCount
@@ -121,7 +123,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
                 usedPoints += 1
                 let residualWeight: Double, curvatureWeight: Double
                 if isMLE {
-                    if !(f > 0) { chiSquare = .infinity; return }
+                    if !(f > 0) { chiSquare = .infinity; nonPositiveModel = true; return }
                     chiSquare += 2 * w * (f - z) - (z > 0 ? 2 * w * z * log(f / z) : 0)
                     residualWeight = w * (z / f - 1)
                     curvatureWeight = w * z / (f * f)
@@ -138,7 +140,8 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             }
         }}}}}
         for i in 0..<p { for j in 0..<i { curvature[j * p + i] = curvature[i * p + j] } }
-        return Evaluation(chiSquare: chiSquare, gradient: gradient, curvature: curvature, usedPoints: usedPoints)
+        return Evaluation(chiSquare: chiSquare, gradient: gradient, curvature: curvature, usedPoints: usedPoints,
+                          nonPositiveModel: nonPositiveModel)
     }
 
 
@@ -155,7 +158,8 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             }
             rhs[i] = mask[i] ? e.gradient[i] : 0
         }
-        let singular = packed.withUnsafeMutableBufferPointer { SymmetricSolve.factorise($0.baseAddress!, n: p) }
+        let zeroPivotOnly = prepared.settings.convergence == .gpufit
+        let singular = packed.withUnsafeMutableBufferPointer { SymmetricSolve.factorise($0.baseAddress!, n: p, zeroPivotOnly: zeroPivotOnly) }
         if singular { return nil }
         packed.withUnsafeBufferPointer { a in
             rhs.withUnsafeMutableBufferPointer { SymmetricSolve.solve(factorised: a.baseAddress!, $0.baseAddress!, n: p) }
@@ -185,6 +189,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         var state = FitState.maxIterations
         var iterations = 0
         var previousSmall = false
+        let stopOnNonPositiveModel = settings.convergence == .gpufit && settings.estimator == .poissonMLE
         for iteration in 1...settings.maxIterations {
             iterations = iteration
             for i in 0..<p { scale[i] = max(scale[i], current.curvature[i * p + i]) }
@@ -192,6 +197,9 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             var trial = parameters
             for i in 0..<p where mask[i] { trial[i] = min(max(parameters[i] + delta[i], lower[i]), upper[i]) }
             let next = evaluate(trial)
+            // Gpufit's rule: under MLE a step that makes the model non-positive anywhere, trial
+            // steps included, ends the fit at the parameters before it.
+            if stopOnNonPositiveModel && next.nonPositiveModel { state = .negativeCurvature; break }
             let small = ConvergenceTest.changeIsSmall(trial: next.chiSquare, current: current.chiSquare,
                                                       tolerance: settings.tolerance, floor: floor, rule: settings.convergence)
             let accepted = next.chiSquare < current.chiSquare
@@ -207,7 +215,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
             previousSmall = small
         }
         var errors = Array(repeating: Double.nan, count: p)
-        let variances = state == .singular ? nil
+        let variances = state == .singular || state == .negativeCurvature ? nil
             : settings.robustErrors ? sandwichDiagonal(current, meat: evaluate(parameters, sandwichMeat: true))
             : inverseDiagonal(current)
         if let variances {

@@ -7,8 +7,11 @@ public enum SymmetricSolve {
 
     /// Factorises `a` (n x n, packed) in place into L (below the diagonal) and D (on it).
     /// Returns the lanes where a pivot was not positive (or not finite): those are singular.
+    /// With `zeroPivotOnly`, only an exactly zero (or non-finite) pivot counts: Gpufit's test for
+    /// the damped system of a step (its Gauss–Jordan elimination stops only at a zero pivot), used
+    /// under `ConvergenceRule.gpufit`.
     @inlinable @inline(__always)
-    public static func factorise<Lane: FitLane>(_ a: UnsafeMutablePointer<Lane>, n: Int) -> Lane.Mask {
+    public static func factorise<Lane: FitLane>(_ a: UnsafeMutablePointer<Lane>, n: Int, zeroPivotOnly: Bool = false) -> Lane.Mask {
         var singular = Lane.allFalse
         for j in 0..<n {
             var pivot = a[packedIndex(j, j)]
@@ -18,7 +21,9 @@ public enum SymmetricSolve {
             }
             a[packedIndex(j, j)] = pivot
             // `pivot > 0` is false for NaN, so NaN pivots count as singular too.
-            singular = Lane.or(singular, Lane.not(Lane.lessThan(Lane(0), pivot)))
+            let refused = zeroPivotOnly ? Lane.and(Lane.not(Lane.lessThan(Lane(0), pivot)), Lane.not(Lane.lessThan(pivot, Lane(0))))
+                : Lane.not(Lane.lessThan(Lane(0), pivot))
+            singular = Lane.or(singular, refused)
             singular = Lane.or(singular, Lane.not(Lane.isFinite(pivot)))
             let inverse = Lane(1) / pivot
             for i in (j + 1)..<max(j + 1, n) {
