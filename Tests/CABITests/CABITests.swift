@@ -61,22 +61,31 @@ final class CABITests: XCTestCase {
         }
     }
 
-    func testACProgramCallsEveryEntryPointAndAgreesWithTheSwiftAPI() throws {
+    static let include = packageRoot.appendingPathComponent("Sources/CFemtofit/include").path
+
+    /// Compiles `source` (under Tests/CABITests/c) with `compiler` and `flags` against the repo's
+    /// headers, linked to the built library, into a fresh folder; nil (after a failed assertion)
+    /// when it does not compile. The caller removes the folder.
+    func buildProgram(_ source: String, compiler: String, flags: [String]) throws -> (program: URL, folder: URL)? {
         let library = try library()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-cabi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let program = folder.appendingPathComponent("abi_test")
-        let include = Self.packageRoot.appendingPathComponent("Sources/CFemtofit/include").path
-        let source = Self.packageRoot.appendingPathComponent("Tests/CABITests/c/abi_test.c").path
+        let name = (source as NSString).deletingPathExtension
+        let program = folder.appendingPathComponent(name)
+        let path = Self.packageRoot.appendingPathComponent("Tests/CABITests/c/\(source)").path
         let libraryFolder = library.deletingLastPathComponent().path
         let compile = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"),
-                                           ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
-                                            "-I", include, source, "-L", libraryFolder, "-lfemtofit_c",
+                                           [compiler] + flags + ["-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
+                                            "-I", Self.include, path, "-L", libraryFolder, "-lfemtofit_c",
                                             "-Wl,-rpath,\(libraryFolder)", "-lm", "-lpthread", "-o", program.path])
-        XCTAssertEqual(compile.status, 0, "cc failed:\n\(compile.stderr)")
-        guard compile.status == 0 else { return }
+        XCTAssertEqual(compile.status, 0, "\(compiler) failed on \(source):\n\(compile.stderr)")
+        guard compile.status == 0 else { try? FileManager.default.removeItem(at: folder); return nil }
+        return (program, folder)
+    }
 
+    func testACProgramCallsEveryEntryPointAndAgreesWithTheSwiftAPI() throws {
+        guard let (program, folder) = try buildProgram("abi_test.c", compiler: "cc", flags: ["-std=c99"]) else { return }
+        defer { try? FileManager.default.removeItem(at: folder) }
         let seed = freshSeed(0xCAB1)
         let run = try ChildProcess.run(program, [String(seed), folder.path], environment: ["FEMTOFIT_BACKEND": "cpu"])
         XCTAssertEqual(run.status, 0, "abi_test (seed \(seed)) failed:\n\(run.stderr)\(run.stdout)")
@@ -92,27 +101,16 @@ final class CABITests: XCTestCase {
     /// published API) and finds Gpufit's behaviour on the calls Gpufit accepts: tolerance 0,
     /// max_n_iterations 0, every parameter held, no fits, Gpufit's error texts and versions.
     func testAGpufitProgramCompilesAgainstTheHeaderAndSeesGpufitsBehaviour() throws {
-        let library = try library()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("femtofit-gpufit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard let (program, folder) = try buildProgram("gpufit_program.cpp", compiler: "c++", flags: ["-std=c++11"]) else { return }
         defer { try? FileManager.default.removeItem(at: folder) }
-        let program = folder.appendingPathComponent("gpufit_program")
-        let include = Self.packageRoot.appendingPathComponent("Sources/CFemtofit/include").path
-        let source = Self.packageRoot.appendingPathComponent("Tests/CABITests/c/gpufit_program.cpp").path
-        let libraryFolder = library.deletingLastPathComponent().path
-        let compile = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"),
-                                           ["c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1",
-                                            "-I", include, source, "-L", libraryFolder, "-lfemtofit_c",
-                                            "-Wl,-rpath,\(libraryFolder)", "-o", program.path])
-        XCTAssertEqual(compile.status, 0, "c++ failed:\n\(compile.stderr)")
-        guard compile.status == 0 else { return }
         let run = try ChildProcess.run(program, [], environment: ["FEMTOFIT_BACKEND": "cpu"])
         XCTAssertEqual(run.status, 0, "gpufit_program failed:\n\(run.stderr)\(run.stdout)")
         XCTAssertTrue(run.stdout.contains("checks passed"), run.stdout)
 
         // A build for Gpufit's double precision is refused at compile time, not miscompiled.
+        let source = Self.packageRoot.appendingPathComponent("Tests/CABITests/c/gpufit_program.cpp").path
         let double = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"),
-                                          ["c++", "-std=c++11", "-DGPUFIT_DOUBLE", "-fsyntax-only", "-I", include, source])
+                                          ["c++", "-std=c++11", "-DGPUFIT_DOUBLE", "-fsyntax-only", "-I", Self.include, source])
         XCTAssertNotEqual(double.status, 0)
         XCTAssertTrue(double.stderr.contains("REAL = float"), double.stderr)
     }
