@@ -117,7 +117,8 @@ enum GpufitCompatibility {
             coordinates = { _ in .grid(width: size, height: size) }
         case .curve:
             let floatCount = userInfoSize / MemoryLayout<Float>.size
-            if let userInfo, userInfoSize > 0 {
+            // Gpufit's test functions index their points and ignore user_info.
+            if let userInfo, userInfoSize > 0, model.descriptor.startRule != .given {
                 let x = UnsafeRawPointer(userInfo)
                 if floatCount == pointCount {
                     let shared = doubles(x, isDouble: false, offset: 0, count: pointCount)

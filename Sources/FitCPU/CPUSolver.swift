@@ -112,6 +112,8 @@ struct LaneGroupVisitor<Lane: FitLane> {
         case .cauchy2DElliptic: solve(Cauchy2DEllipticModel<L>.self, Accumulator6<L>.self, GridPoints.self)
         case .gauss2DPixelated: solve(Gauss2DPixelatedModel<L>.self, Accumulator5<L>.self, GridPoints.self)
         case .linear1D: solve(Linear1DModel<L>.self, Accumulator2<L>.self, CurvePoints.self)
+        case .fletcherPowellHelix: solve(FletcherPowellHelixModel<L>.self, Accumulator3<L>.self, CurvePoints.self)
+        case .brownDennis: solve(BrownDennisModel<L>.self, Accumulator4<L>.self, CurvePoints.self)
         case .kinetics1: solve(KineticsModel<L, OneExponential>.self, Accumulator5<L>.self, CurvePoints.self)
         case .kinetics2: solve(KineticsModel<L, TwoExponentials>.self, Accumulator7<L>.self, CurvePoints.self)
         case .kinetics3: solve(KineticsModel<L, ThreeExponentials>.self, Accumulator9<L>.self, CurvePoints.self)

@@ -57,6 +57,58 @@ struct Accumulator2<Lane: FitLane>: PointAccumulator {
     }
 }
 
+/// Gradient and packed curvature of a 3-parameter model, one named local each.
+struct Accumulator3<Lane: FitLane>: PointAccumulator {
+    static var parameterCount: Int { 3 }
+    var g0, g1, g2: Lane
+    var h0, h1, h2, h3, h4, h5: Lane
+
+    @inline(__always)
+    init() {
+        g0 = Lane(0)
+        g1 = Lane(0)
+        g2 = Lane(0)
+        h0 = Lane(0)
+        h1 = Lane(0)
+        h2 = Lane(0)
+        h3 = Lane(0)
+        h4 = Lane(0)
+        h5 = Lane(0)
+    }
+
+    @inline(__always)
+    mutating func add(_ d: ParameterLanes<Lane>, residualWeight r: Lane, curvatureWeight c: Lane, weighted: Bool) {
+        let d0 = d.v0
+        let d1 = d.v1
+        let d2 = d.v2
+        g0 = g0.adding(r, times: d0)
+        g1 = g1.adding(r, times: d1)
+        g2 = g2.adding(r, times: d2)
+        let c0 = weighted ? c * d0 : d0
+        let c1 = weighted ? c * d1 : d1
+        let c2 = weighted ? c * d2 : d2
+        h0 = h0.adding(c0, times: d0)
+        h1 = h1.adding(c1, times: d0)
+        h2 = h2.adding(c1, times: d1)
+        h3 = h3.adding(c2, times: d0)
+        h4 = h4.adding(c2, times: d1)
+        h5 = h5.adding(c2, times: d2)
+    }
+
+    @inline(__always)
+    func store(gradient g: UnsafeMutablePointer<Lane>, curvature h: UnsafeMutablePointer<Lane>) {
+        g[0] = g0
+        g[1] = g1
+        g[2] = g2
+        h[0] = h0
+        h[1] = h1
+        h[2] = h2
+        h[3] = h3
+        h[4] = h4
+        h[5] = h5
+    }
+}
+
 /// Gradient and packed curvature of a 4-parameter model, one named local each.
 struct Accumulator4<Lane: FitLane>: PointAccumulator {
     static var parameterCount: Int { 4 }

@@ -31,6 +31,8 @@ public enum AutoStart {
             return line(data: data, usable: usable, x: x)
         case .kinetics:
             return kinetics(model: model, data: data, usable: usable, x: x)
+        case .given:
+            return []  // FitBatch.validate refuses such a batch without start values
         }
     }
 

@@ -83,6 +83,9 @@ public struct FitBatch: Sendable {
             throw FitError.invalidBatch("model \(model.name) fits 2D ROIs: give the ROI width and height")
         }
         if let w = weights { try check(w.count == data.count, "weights hold \(w.count) values, data \(data.count)") }
+        if model.descriptor.startRule == .given {
+            try check(initialParameters != nil, "model \(model.name) has no start rule (a test function): give start values")
+        }
         if let s = initialParameters {
             try check(s.count == fitCount * p, "start values: \(s.count) given, \(fitCount) fits x \(p) parameters need \(fitCount * p)")
         }

@@ -15,6 +15,8 @@ public struct ModelDescriptor: Sendable, Equatable {
         case line
         /// Rise, response width, lifetimes and linear amplitudes (`KineticsStart`).
         case kinetics
+        /// None: the caller gives the start values (Gpufit's test functions, whose data are zeros).
+        case given
     }
 
     /// How the CPU backend sums a pass's gradient and curvature.
@@ -104,6 +106,12 @@ public struct ModelDescriptor: Sendable, Equatable {
             ModelDescriptor(id: 5, name: "linear1d", parameterNames: ["offset", "slope"], geometry: .curve,
                             gpufitID: 5, cName: "LINEAR_1D", kernelFile: "models/linear1d.cl", accumulator: .writtenOut,
                             startRule: .line, needsContrast: false),
+            ModelDescriptor(id: 6, name: "fletcher-powell-helix", parameterNames: ["x1", "x2", "x3"], geometry: .curve,
+                            gpufitID: 6, cName: "FLETCHER_POWELL_HELIX", kernelFile: "models/fletcher_powell_helix.cl",
+                            accumulator: .writtenOut, startRule: .given, needsContrast: false),
+            ModelDescriptor(id: 7, name: "brown-dennis", parameterNames: ["x1", "x2", "x3", "x4"], geometry: .curve,
+                            gpufitID: 7, cName: "BROWN_DENNIS", kernelFile: "models/brown_dennis.cl",
+                            accumulator: .writtenOut, startRule: .given, needsContrast: false),
             ModelDescriptor(id: 100, name: "gauss2d-pixelated", parameterNames: spot, geometry: .grid,
                             gpufitID: nil, cName: "GAUSS_2D_PIXELATED", kernelFile: "models/gauss2d_pixelated.cl",
                             accumulator: .writtenOut, startRule: .gridSpot,

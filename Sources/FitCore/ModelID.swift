@@ -23,6 +23,9 @@ public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, Custo
     @inlinable public static var gauss2DRotated: ModelID { ModelID(builtIn: 3) }
     @inlinable public static var cauchy2DElliptic: ModelID { ModelID(builtIn: 4) }
     @inlinable public static var linear1D: ModelID { ModelID(builtIn: 5) }
+    /// Gpufit's test functions (`FletcherPowellHelixModel`, `BrownDennisModel`): start values must be given.
+    @inlinable public static var fletcherPowellHelix: ModelID { ModelID(builtIn: 6) }
+    @inlinable public static var brownDennis: ModelID { ModelID(builtIn: 7) }
     @inlinable public static var gauss2DPixelated: ModelID { ModelID(builtIn: 100) }
     @inlinable public static var kinetics1: ModelID { ModelID(builtIn: 101) }
     @inlinable public static var kinetics2: ModelID { ModelID(builtIn: 102) }
@@ -74,6 +77,8 @@ public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, Custo
         case .gauss2DElliptic, .cauchy2DElliptic: return 6
         case .gauss2DRotated: return 7
         case .linear1D: return 2
+        case .fletcherPowellHelix: return 3
+        case .brownDennis: return 4
         case .kinetics1: return 5
         case .kinetics2: return 7
         case .kinetics3: return 9

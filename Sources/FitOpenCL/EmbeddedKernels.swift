@@ -404,6 +404,23 @@ enum EmbeddedKernels {
         #define FF_BAD_START FF_SINGULAR
         #endif
         """#,
+        "models/brown_dennis.cl": #"""
+        // Brown and Dennis's function (Gpufit's BROWN_DENNIS), as BrownDennisModel.swift: the point with
+        // index x sits at t = x / 5.
+        // Parameters: 0 x1, 1 x2, 2 x3, 3 x4.
+        //     u = x1 + x2 t - e^t,  v = x3 + x4 sin t - cos t,  f = u^2 + v^2
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
+            const real t = x * (real)0.2;
+            const real s = sin(t);
+            const real u = p[0] + p[1] * t - exp(t);
+            const real v = p[2] + p[3] * s - cos(t);
+            d[0] = (real)2 * u;
+            d[1] = (real)2 * t * u;
+            d[2] = (real)2 * v;
+            d[3] = (real)2 * s * v;
+            return u * u + v * v;
+        }
+        """#,
         "models/cauchy2d_elliptic.cl": #"""
         // Elliptic 2D Cauchy peak (Gpufit's CAUCHY_2D_ELLIPTIC), as Cauchy2DEllipticModel.swift.
         // Parameters: 0 amplitude A, 1 x0, 2 y0, 3 gamma_x, 4 gamma_y (half widths at half maximum), 5 offset B.
@@ -421,6 +438,26 @@ enum EmbeddedKernels {
             d[4] = ae * sv * v * inverseGammaY;
             d[5] = (real)1;
             return ae + p[5];
+        }
+        """#,
+        "models/fletcher_powell_helix.cl": #"""
+        // Fletcher and Powell's helical valley (Gpufit's FLETCHER_POWELL_HELIX), as
+        // FletcherPowellHelixModel.swift: three points indexed by x = 0, 1, 2; 0 at any other x.
+        // Parameters: 0 x1, 1 x2, 2 x3. theta = atan(x2 / x1) / (2 pi) (+ 1/2 where x1 < 0, 0 where
+        // x1 = 0), r = sqrt(x1^2 + x2^2):
+        //     f(0) = 10 (x3 - 10 theta),  f(1) = 10 (r - 1),  f(2) = x3.   pi is Gpufit's 3.14159.
+        FF_INLINE real ff_model(const real* p, real x, real y, real* d) {
+            const real pi = (real)3.14159;
+            const real theta = p[0] > (real)0 ? (real)0.5 * atan(p[1] / p[0]) / pi
+                             : p[0] < (real)0 ? (real)0.5 * atan(p[1] / p[0]) / pi + (real)0.5 : (real)0;
+            const real square = p[0] * p[0] + p[1] * p[1];
+            const real radius = sqrt(square);
+            const int atZero = x < (real)0.5, atOne = !atZero && x < (real)1.5, atTwo = !(x < (real)1.5) && x < (real)2.5;
+            const real slope = (real)100 / ((real)2 * pi) / square;
+            d[0] = atZero ? slope * p[1] : atOne ? (real)10 * p[0] / radius : (real)0;
+            d[1] = atZero ? -slope * p[0] : atOne ? (real)10 * p[1] / radius : (real)0;
+            d[2] = atZero ? (real)10 : atTwo ? (real)1 : (real)0;
+            return atZero ? (real)10 * (p[2] - (real)10 * theta) : atOne ? (real)10 * (radius - (real)1) : atTwo ? p[2] : (real)0;
         }
         """#,
         "models/gauss1d.cl": #"""

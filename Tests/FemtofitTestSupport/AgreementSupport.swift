@@ -37,6 +37,29 @@ public func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed:
                                       noise: noise, seed: seed, startError: 0.05...0.15) { r in
             [r.uniform(50...100), r.uniform(1...5)]
         }
+    case .fletcherPowellHelix:
+        // Three points, three parameters: an exact fit, whose residuals say nothing of the noise
+        // (no degree of freedom), so least-squares fits carry the noise's inverse variance as
+        // weights and take their errors from the curvature alone. Truths where every value is
+        // positive and tens of counts (theta < 0, r of 3 to 4.5, x3 of 20 to 40), so Poisson data
+        // suit it too.
+        var fits = try SyntheticFits.make(model: model, count: count, coordinates: .sharedX([0, 1, 2]), pointCount: 3,
+                                          noise: estimator == .poissonMLE ? .poisson : .gaussian(sigma: 0.3), seed: seed,
+                                          startError: 0.02...0.06) { r in
+            [r.uniform(3...4), r.uniform(-2...(-0.5)), r.uniform(20...40)]
+        }
+        if estimator == .leastSquares { fits.batch.weights = [Float](repeating: Float(1 / (0.3 * 0.3)), count: 3 * count) }
+        return fits
+    case .brownDennis:
+        // Gpufit's 20 points. x1, x2 near Brown and Dennis's minimum (-11.59, 13.20), so u swings
+        // through +-12; x3, x4 of 3 to 5 and 1 to 3 (the minimum's -0.40, 0.24 leave v within
+        // +-1.4, a nearly flat direction whose float32 and float64 minima part), so v >= 2,
+        // every value is at least 4 and Poisson data suit it too.
+        return try SyntheticFits.make(model: model, count: count, coordinates: .sharedX((0..<20).map(Double.init)), pointCount: 20,
+                                      noise: estimator == .poissonMLE ? .poisson : .gaussian(sigma: 1), seed: seed,
+                                      startError: 0.02...0.06) { r in
+            [r.uniform(-12.5...(-10.5)), r.uniform(12.5...14), r.uniform(3...5), r.uniform(1...3)]
+        }
     case .kinetics1, .kinetics2, .kinetics3, .kinetics4:
         let delays = kineticsDelays()
         let n = model.exponentialCount

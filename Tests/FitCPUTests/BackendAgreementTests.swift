@@ -64,7 +64,10 @@ final class BackendAgreementTests: XCTestCase {
     /// need more than 20 iterations from these starts, so they are held to the rule at the minimum
     /// (above) instead.
     func testDefaultSettingsAgree() throws {
-        for model in ModelID.allCases where model.exponentialCount == 0 {
+        // The Fletcher-Powell helix is a curved valley: from these starts 20 iterations at 1e-4
+        // stop partway along it, where float32 and float64 part (chi^2 1.8 vs 4.2); it is held at
+        // the minimum above, as the kinetics are.
+        for model in ModelID.allCases where model.exponentialCount == 0 && model != .fletcherPowellHelix {
             for estimator in [Estimator.leastSquares, .poissonMLE] {
                 let seed = freshSeed(UInt64(model.rawValue) &* 31 &+ UInt64(estimator.rawValue) &+ 5)
                 let fits = try randomFits(model, estimator: estimator, count: 300, seed: seed)

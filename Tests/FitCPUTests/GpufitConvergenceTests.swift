@@ -6,7 +6,8 @@ import FemtofitTestSupport
 /// `ConvergenceRule.gpufit`, which the Gpufit-compatible C entry points use: Gpufit's test
 /// |chi^2_new - chi^2_old| < tol x max(1, chi^2_new) after any iteration, in every solver.
 final class GpufitConvergenceTests: XCTestCase {
-    static let gpufitModels: [ModelID] = [.gauss1D, .gauss2D, .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic, .linear1D]
+    static let gpufitModels: [ModelID] = [.gauss1D, .gauss2D, .gauss2DElliptic, .gauss2DRotated, .cauchy2DElliptic, .linear1D,
+                                          .fletcherPowellHelix, .brownDennis]
 
     func testTheRuleAsGpufitWritesIt() {
         // Relative to max(1, new chi^2), not to the old chi^2 with femtofit's floor.

@@ -12,6 +12,8 @@ final class ModelDerivativeTests: XCTestCase {
         case .gauss2DRotated: return [r.uniform(100...900), r.uniform(3...6), r.uniform(3...6), r.uniform(0.8...3), r.uniform(1.5...4), r.uniform(0...50), r.uniform(-1.5...1.5)]
         case .gauss1D: return [r.uniform(100...900), r.uniform(3...6), r.uniform(0.8...3), r.uniform(0...50)]
         case .linear1D: return [r.uniform(-50...50), r.uniform(-3...3)]
+        case .fletcherPowellHelix: return [r.uniform(0.5...2), r.uniform(-1...1), r.uniform(-2...2)]
+        case .brownDennis: return [r.uniform(-13...(-10)), r.uniform(12...14), r.uniform(-1...0), r.uniform(0...1)]
         case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
              .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
             var p: [Double] = []
@@ -26,6 +28,8 @@ final class ModelDerivativeTests: XCTestCase {
     }
 
     func coordinates(_ model: ModelID) -> (FitCoordinates, Int) {
+        // Gpufit's test functions index their points: x = 0, 1, 2, ...
+        if model.descriptor.startRule == .given { return (.sharedX((0..<20).map(Double.init)), 20) }
         switch model.geometry {
         case .grid: return (.grid(width: 9, height: 8), 72)
         case .curve:
@@ -106,6 +110,24 @@ final class ModelDerivativeTests: XCTestCase {
         let half = try ModelEvaluation.evaluate(.cauchy2DElliptic, parameters: [100, 2, 3, 1.5, 4, 0], coordinates: grid, pointCount: n).values
         XCTAssertEqual(half[3 * 9 + 2], 100, accuracy: 1e-9)
         XCTAssertEqual(ModelID.cauchy2DElliptic.rawValue, 4, "Gpufit's CAUCHY_2D_ELLIPTIC")
+        // Gpufit's test functions as its CUDA models write them (pi = 3.14159 in the helix).
+        let (indices, m) = coordinates(.brownDennis)
+        let h = randomParameters(.fletcherPowellHelix, &r)
+        let helix = try ModelEvaluation.evaluate(.fletcherPowellHelix, parameters: h, coordinates: indices, pointCount: m).values
+        let theta = 0.5 * atan(h[1] / h[0]) / 3.14159
+        XCTAssertEqual(helix[0], 10 * (h[2] - 10 * theta), accuracy: 1e-12)
+        XCTAssertEqual(helix[1], 10 * ((h[0] * h[0] + h[1] * h[1]).squareRoot() - 1), accuracy: 1e-12)
+        XCTAssertEqual(helix[2], h[2], accuracy: 1e-12)
+        XCTAssertEqual(helix[3...].map(abs).max(), 0, "no value past the third point")
+        let behind = try ModelEvaluation.evaluate(.fletcherPowellHelix, parameters: [-1, 1, 0], coordinates: indices, pointCount: m).values
+        XCTAssertEqual(behind[0], -100 * (0.5 * atan(-1.0) / 3.14159 + 0.5), accuracy: 1e-12, "x1 < 0 adds half a turn")
+        let b = randomParameters(.brownDennis, &r)
+        let brown = try ModelEvaluation.evaluate(.brownDennis, parameters: b, coordinates: indices, pointCount: m).values
+        for k in 0..<m {
+            let t = Double(k) / 5
+            let u = b[0] + b[1] * t - exp(t), v = b[2] + b[3] * sin(t) - cos(t)
+            XCTAssertEqual(brown[k], u * u + v * v, accuracy: 1e-9 * (u * u + v * v) + 1e-12)
+        }
         // Rotated by zero is the elliptic model; rotated by pi/2 swaps the widths.
         let elliptic = [300.0, 4.0, 3.5, 1.2, 2.4, 5.0]
         let e = try ModelEvaluation.evaluate(.gauss2DElliptic, parameters: elliptic, coordinates: grid, pointCount: n).values

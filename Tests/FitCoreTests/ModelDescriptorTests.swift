@@ -46,13 +46,14 @@ final class ModelDescriptorTests: XCTestCase {
             }
             XCTAssertEqual(row.signFreeWidths.map { names[$0] }, names.filter { $0.hasPrefix("sigma") || $0.hasPrefix("gamma") },
                            "\(row.name): every width, and only widths, is sign-free")
-            XCTAssertEqual(row.needsContrast, row.name != "linear1d", row.name)
+            XCTAssertEqual(row.needsContrast, row.name != "linear1d" && row.startRule != .given,
+                           "\(row.name): only the line and the test functions (fitted to zeros) do without contrast")
         }
     }
 
     /// A model id is a key of the table: an id without a row is no model, and an id reads as its name.
     func testIDsWithoutARowAreNoModel() {
-        XCTAssertNil(ModelID(rawValue: 6))
+        XCTAssertNil(ModelID(rawValue: 8), "SPLINE_1D: Gpufit's, not served yet")
         XCTAssertNil(ModelID(rawValue: 999))
         XCTAssertEqual(ModelID(rawValue: 102), .kinetics2)
         XCTAssertEqual("\(ModelID.gauss2DElliptic)", "gauss2d-elliptic")

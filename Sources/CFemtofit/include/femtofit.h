@@ -46,6 +46,8 @@ extern "C" {
  *   GAUSS_2D_ROTATED    amplitude, x0, y0, sigma_x, sigma_y, offset, theta
  *   CAUCHY_2D_ELLIPTIC  amplitude, x0, y0, gamma_x, gamma_y, offset
  *   LINEAR_1D           offset, slope
+ *   FLETCHER_POWELL_HELIX  x1, x2, x3 (Gpufit's test function: points indexed x = 0, 1, 2)
+ *   BROWN_DENNIS        x1, x2, x3, x4 (Gpufit's test function: point x at t = x / 5)
  *   GAUSS_2D_PIXELATED  amplitude, x0, y0, sigma, offset (integrated over each pixel)
  *   KINETICS_n          amplitude_i, tau_i for i = 1..n (1 to 4), then t0, irf_sigma, offset
  *   KINETICS_n_ARTIFACT the same, then artifact_0, artifact_1, artifact_2: the coherent artefact,
@@ -60,6 +62,8 @@ extern "C" {
 #define FEMTOFIT_MODEL_GAUSS_2D_ROTATED 1003
 #define FEMTOFIT_MODEL_CAUCHY_2D_ELLIPTIC 1004
 #define FEMTOFIT_MODEL_LINEAR_1D 1005
+#define FEMTOFIT_MODEL_FLETCHER_POWELL_HELIX 1006
+#define FEMTOFIT_MODEL_BROWN_DENNIS 1007
 #define FEMTOFIT_MODEL_GAUSS_2D_PIXELATED 1100
 #define FEMTOFIT_MODEL_KINETICS_1 1101
 #define FEMTOFIT_MODEL_KINETICS_2 1102

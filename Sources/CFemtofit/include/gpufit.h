@@ -7,9 +7,11 @@
  * REAL is float, as in Gpufit's default build; femtofit serves no GPUFIT_DOUBLE build. In C++
  * the header brings <cstddef> and <stdexcept> as Gpufit's does (Gpufit programs lean on them).
  *
- * Supported models: GAUSS_1D, GAUSS_2D, GAUSS_2D_ELLIPTIC, GAUSS_2D_ROTATED, CAUCHY_2D_ELLIPTIC
- * and LINEAR_1D (x values in user_info: n_points floats shared by all fits, or n_fits x n_points;
- * none: x = 0, 1, 2, ...). The other ids return ERROR, "model not supported". 2D ROIs are
+ * Supported models: GAUSS_1D, GAUSS_2D, GAUSS_2D_ELLIPTIC, GAUSS_2D_ROTATED, CAUCHY_2D_ELLIPTIC,
+ * LINEAR_1D (x values in user_info: n_points floats shared by all fits, or n_fits x n_points;
+ * none: x = 0, 1, 2, ...), and Gpufit's test functions FLETCHER_POWELL_HELIX and BROWN_DENNIS
+ * (points indexed 0, 1, 2, ...; user_info ignored, as in Gpufit). The spline ids return ERROR,
+ * "model not supported". 2D ROIs are
  * square, row-major, x = index mod size, y = index div size. Fits whose input femtofit finds
  * unusable (NaN data, negative weights, crossed constraints) get SINGULAR_HESSIAN and NaN
  * parameters. States follow Gpufit's rules: SINGULAR_HESSIAN only at an exactly zero pivot,

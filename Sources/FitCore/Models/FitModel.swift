@@ -56,6 +56,8 @@ extension ModelID {
         case .cauchy2DElliptic: return try visitor.visit(Cauchy2DEllipticModel<L>.self)
         case .gauss2DPixelated: return try visitor.visit(Gauss2DPixelatedModel<L>.self)
         case .linear1D: return try visitor.visit(Linear1DModel<L>.self)
+        case .fletcherPowellHelix: return try visitor.visit(FletcherPowellHelixModel<L>.self)
+        case .brownDennis: return try visitor.visit(BrownDennisModel<L>.self)
         case .kinetics1: return try visitor.visit(KineticsModel<L, OneExponential>.self)
         case .kinetics2: return try visitor.visit(KineticsModel<L, TwoExponentials>.self)
         case .kinetics3: return try visitor.visit(KineticsModel<L, ThreeExponentials>.self)

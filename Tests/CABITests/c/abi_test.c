@@ -121,8 +121,9 @@ static void check_femtofit_api(const char *outdir) {
     {
         int ids[32];
         int count = femtofit_model_ids(ids, 32);
-        CHECK(count == 15 && ids[0] == FEMTOFIT_MODEL_GAUSS_1D && ids[9] == FEMTOFIT_MODEL_KINETICS_3
-              && ids[10] == FEMTOFIT_MODEL_KINETICS_4 && ids[14] == FEMTOFIT_MODEL_KINETICS_4_ARTIFACT, "model ids (%d)", count);
+        CHECK(count == 17 && ids[0] == FEMTOFIT_MODEL_GAUSS_1D && ids[6] == FEMTOFIT_MODEL_FLETCHER_POWELL_HELIX
+              && ids[7] == FEMTOFIT_MODEL_BROWN_DENNIS && ids[11] == FEMTOFIT_MODEL_KINETICS_3
+              && ids[12] == FEMTOFIT_MODEL_KINETICS_4 && ids[16] == FEMTOFIT_MODEL_KINETICS_4_ARTIFACT, "model ids (%d)", count);
         CHECK(femtofit_model_parameter_count(FEMTOFIT_MODEL_KINETICS_4_ARTIFACT) == 14, "kinetics4-artifact parameters");
         CHECK(strcmp(femtofit_model_parameter_name(FEMTOFIT_MODEL_KINETICS_2_ARTIFACT, 9), "artifact_2") == 0, "artefact parameter name");
         CHECK(femtofit_model_id("kinetics3-artifact") == FEMTOFIT_MODEL_KINETICS_3_ARTIFACT, "artefact model id from its name");

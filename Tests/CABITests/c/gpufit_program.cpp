@@ -205,11 +205,38 @@ static void check_all_parameters_held() {
     }
 }
 
+// Gpufit's test functions fitted to zeros from far away, as Gpufit's own suites fit them: the
+// helix from (-1, 0, 0) to its valley floor (1, 0, 0); Brown and Dennis's function from
+// (25, 5, -5, 1) to (-7.3027, 10.8005, -0.33428, 0.13945) on Gpufit's points t = 0, 0.2, ..., 3.8.
+static void check_test_functions() {
+    std::array<REAL, 3> helix_data{{0, 0, 0}}, helix_start{{-1, 0, 0}}, helix_out;
+    int all3[3] = {1, 1, 1};
+    int state = -7, n_iterations = -7;
+    REAL chi_square = NAN;
+    CHECK(gpufit_entry(1, 3, helix_data.data(), NULL, FLETCHER_POWELL_HELIX, helix_start.data(), 1e-8f, 50, all3, LSE, 0,
+                       NULL, helix_out.data(), &state, &chi_square, &n_iterations) == OK, "helix");
+    CHECK(state == CONVERGED && n_iterations <= 9, "helix: converged within Gpufit's 9 iterations");
+    CHECK(std::fabs(helix_out[0] - 1) < 1e-4f && std::fabs(helix_out[1]) < 1e-4f && std::fabs(helix_out[2]) < 1e-4f,
+          "helix: the valley floor (1, 0, 0)");
+    CHECK(chi_square < 1e-8f, "helix: chi-square near zero");
+
+    std::array<REAL, 20> brown_data;
+    brown_data.fill(0);
+    std::array<REAL, 4> brown_start{{25, 5, -5, 1}}, brown_out;
+    int all4[4] = {1, 1, 1, 1};
+    CHECK(gpufit_entry(1, 20, brown_data.data(), NULL, BROWN_DENNIS, brown_start.data(), 1e-8f, 1000, all4, LSE, 0, NULL,
+                       brown_out.data(), &state, &chi_square, &n_iterations) == OK, "Brown-Dennis");
+    REAL const minimum[4] = {-7.3027296f, 10.800486f, -0.33427560f, 0.13945465f};
+    CHECK(state == CONVERGED, "Brown-Dennis converged");
+    for (int j = 0; j < 4; ++j) CHECK(std::fabs(brown_out[j] - minimum[j]) < 1e-2f, "Brown-Dennis: Gpufit's minimum");
+}
+
 int main() {
     check_error_texts();
     check_versions();
     check_limits();
     check_all_parameters_held();
+    check_test_functions();
     if (failures > 0) {
         std::fprintf(stderr, "%d checks failed\n", failures);
         return EXIT_FAILURE;
