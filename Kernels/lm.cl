@@ -14,7 +14,7 @@ FF_INLINE void ff_point(int k, __global const real* xs, int fit, real* x, real* 
     *y = (real)(k / FF_GRID_WIDTH);
     *x = (real)(k % FF_GRID_WIDTH);
 #elif defined(FF_SHARED_X)
-    *x = xs[k];
+    *x = xs[k];  // a table model's table follows them (FF_TABLE_OFFSET)
     *y = (real)0;
 #else
     *x = xs[(size_t)fit * FF_POINTS + k];
@@ -114,6 +114,8 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
         ff_point(k, xs, fit, &x, &y);
 #if FF_EXPONENTIAL_PASS
         const real f = ff_model_with(p, x, y, exponential[k], d);
+#elif defined(FF_TABLE)
+        const real f = ff_model_table(p, x, y, xs + FF_TABLE_OFFSET, d);
 #else
         const real f = ff_model(p, x, y, d);
 #endif

@@ -106,9 +106,18 @@ enum GpufitCompatibility {
         let runTolerance = tolerance.isFinite && tolerance > 0 ? Double(tolerance) : 0
         let runIterations = maxIterations >= 1 ? min(Int(maxIterations), unlimitedIterations) : unlimitedIterations
 
-        // Coordinates: Gpufit's square ROIs, or 1D x values from user_info.
+        // Coordinates: Gpufit's square ROIs, or 1D x values from user_info; the splines' sizes
+        // and coefficients from user_info.
         var coordinates: (Range<Int>) -> FitCoordinates
+        var spline: SplineTable?
         switch model.geometry {
+        case _ where [ModelID.spline1D, .spline2D, .spline3D].contains(model):
+            switch GpufitSplineInfo.read(model: model, pointCount: pointCount, userInfo: userInfo, size: userInfoSize) {
+            case .success(let info):
+                spline = info.spline
+                coordinates = { _ in info.coordinates }
+            case .failure(let failure): return failGpufit(.invalidArgument, failure.message)
+            }
         case .grid:
             let size = Int(Double(pointCount).squareRoot().rounded())
             guard size * size == pointCount else {
@@ -155,7 +164,7 @@ enum GpufitCompatibility {
         }
         if !mask.contains(true) {
             GpufitFixedFits(model: model, pointCount: pointCount, estimator: estimator, data: data, weights: weights,
-                            start: initialParameters, bounds: bounds, coordinates: coordinates)
+                            start: initialParameters, bounds: bounds, coordinates: coordinates, spline: spline)
                 .evaluate(fitCount: fitCount, parameters: outputParameters, states: outputStates,
                           chiSquares: outputChiSquares, iterations: outputIterations)
             return ok
@@ -188,7 +197,8 @@ enum GpufitCompatibility {
                                     data: floats(data, isDouble: false, offset: range.lowerBound * n, count: count * n),
                                     coordinates: coordinates(range),
                                     weights: weights.map { floats($0, isDouble: false, offset: range.lowerBound * n, count: count * n) },
-                                    initialParameters: start, parametersToFit: mask, lowerBounds: lower, upperBounds: upper)
+                                    initialParameters: start, parametersToFit: mask, lowerBounds: lower, upperBounds: upper,
+                                    spline: spline)
                 }, write: { range, results in
                     for (local, fit) in range.enumerated() {
                         for j in 0..<p { outputParameters[fit * p + j] = Float(results.parameters[local * p + j]) }

@@ -20,6 +20,8 @@ struct GpufitFixedFits {
     let bounds: (_ fit: Int, _ j: Int) -> (lower: Float, upper: Float)
     /// The coordinates of a range of fits (as the chunked path builds them).
     let coordinates: (Range<Int>) -> FitCoordinates
+    /// The spline models' coefficients (from user_info).
+    let spline: SplineTable?
 
     static let negativeCurvatureMLE: Int32 = 3
 
@@ -35,7 +37,7 @@ struct GpufitFixedFits {
                 values[j] = Double(projected)
             }
             let curve = (try? ModelEvaluation.evaluate(model, parameters: values, coordinates: coordinates(fit..<(fit + 1)),
-                                                       pointCount: m).values) ?? [Double](repeating: .nan, count: m)
+                                                       pointCount: m, spline: spline).values) ?? [Double](repeating: .nan, count: m)
             var sum = 0.0
             var state: Int32 = 0
             for k in 0..<m {

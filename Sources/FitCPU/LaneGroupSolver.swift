@@ -29,9 +29,12 @@ where Accumulator.Lane == Model.Lane {
     let columns: UnsafeMutablePointer<Model.ColumnTerms>
     /// Scratch for the columns of H^-1 (robust errors).
     let sandwichColumns: UnsafeMutablePointer<Lane>
+    /// The batch's spline, for the spline models.
+    let spline: SplineTable?
 
     init(work: LaneGroupWork<Lane>) {
         self.work = work
+        spline = work.prepared.batch.spline
         n = work.prepared.pointCount
         var isGridBatch = false
         if case let .grid(w, h) = work.prepared.batch.coordinates { width = w; height = h; isGridBatch = true }
@@ -162,7 +165,7 @@ where Accumulator.Lane == Model.Lane {
         var sums = Accumulator()
         var chi = Lane(0)
         var nonPositive = Lane.allFalse
-        let model = Model(parameters: point)
+        let model = Model(parameters: point, spline: spline)
         let data = self.data, weights = self.weights, xs = self.xs, inverseData = self.inverseData
         let isGrid = Geometry.isGrid, width = self.width
         let meatLanes = Lane.lessThan(Lane(0), Lane(meat ? 1 : 0))

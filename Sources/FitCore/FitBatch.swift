@@ -33,10 +33,13 @@ public struct FitBatch: Sendable {
     /// fitCount x 2 values: where each ROI's pixel (0, 0) sits in its frame, (x, y). Position
     /// parameters (x0, y0), their start values and bounds are in frame coordinates when given.
     public var origins: [Double]?
+    /// The coefficients of the template the spline models fit (`spline1d` to `spline3d`), with
+    /// as many dimensions as the model's name says; nil for every other model.
+    public var spline: SplineTable?
 
     public init(model: ModelID, fitCount: Int, pointCount: Int, data: [Float], coordinates: FitCoordinates,
                 weights: [Float]? = nil, initialParameters: [Double]? = nil, parametersToFit: [Bool]? = nil,
-                lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil, origins: [Double]? = nil) {
+                lowerBounds: [Double]? = nil, upperBounds: [Double]? = nil, origins: [Double]? = nil, spline: SplineTable? = nil) {
         self.model = model
         self.fitCount = fitCount
         self.pointCount = pointCount
@@ -48,6 +51,7 @@ public struct FitBatch: Sendable {
         self.lowerBounds = lowerBounds
         self.upperBounds = upperBounds
         self.origins = origins
+        self.spline = spline
     }
 
     /// A batch of ROIs of the grid models.
@@ -84,8 +88,9 @@ public struct FitBatch: Sendable {
         }
         if let w = weights { try check(w.count == data.count, "weights hold \(w.count) values, data \(data.count)") }
         if model.descriptor.startRule == .given {
-            try check(initialParameters != nil, "model \(model.name) has no start rule (a test function): give start values")
+            try check(initialParameters != nil, "model \(model.name) has no start rule: give start values")
         }
+        try validateSpline()
         if let s = initialParameters {
             try check(s.count == fitCount * p, "start values: \(s.count) given, \(fitCount) fits x \(p) parameters need \(fitCount * p)")
         }
@@ -123,6 +128,35 @@ extension FitSettings {
         }
         guard maxIterations >= 1, maxIterations <= 100_000 else {
             throw FitError.invalidSettings("max iterations must be between 1 and 100000 (got \(maxIterations))")
+        }
+    }
+}
+
+extension FitBatch {
+    /// How many dimensions the model's spline has: 1, 2 or 3 for the spline models, else nil.
+    public var splineDimensions: Int? {
+        switch model {
+        case .spline1D: return 1
+        case .spline2D: return 2
+        case .spline3D: return 3
+        default: return nil
+        }
+    }
+
+    /// A spline model needs a spline of its dimensions whose slices fit the ROI; other models take none.
+    func validateSpline() throws {
+        guard let dimensions = splineDimensions else {
+            if spline != nil { throw FitError.invalidBatch("model \(model.name) takes no spline coefficients (only spline1d, spline2d and spline3d do)") }
+            return
+        }
+        guard let spline else {
+            throw FitError.invalidBatch("model \(model.name) needs the coefficients of a \(dimensions)D spline (FitBatch.spline; --spline-coefficients on the command line)")
+        }
+        guard spline.dimensions == dimensions else {
+            throw FitError.invalidBatch("model \(model.name) needs a \(dimensions)D spline; the coefficients given are of a \(spline.dimensions)D spline")
+        }
+        if let h = spline.sliceHeight, case let .grid(_, height) = coordinates, height % h != 0 {
+            throw FitError.invalidBatch("a ROI of \(height) rows is not a stack of z slices of \(h) rows each")
         }
     }
 }

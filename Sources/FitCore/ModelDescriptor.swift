@@ -15,7 +15,8 @@ public struct ModelDescriptor: Sendable, Equatable {
         case line
         /// Rise, response width, lifetimes and linear amplitudes (`KineticsStart`).
         case kinetics
-        /// None: the caller gives the start values (Gpufit's test functions, whose data are zeros).
+        /// None: the caller gives the start values (Gpufit's test functions, whose data are zeros,
+        /// and the splines, whose shift is relative to a template only the caller knows).
         case given
     }
 
@@ -112,6 +113,15 @@ public struct ModelDescriptor: Sendable, Equatable {
             ModelDescriptor(id: 7, name: "brown-dennis", parameterNames: ["x1", "x2", "x3", "x4"], geometry: .curve,
                             gpufitID: 7, cName: "BROWN_DENNIS", kernelFile: "models/brown_dennis.cl",
                             accumulator: .writtenOut, startRule: .given, needsContrast: false),
+            ModelDescriptor(id: 8, name: "spline1d", parameterNames: ["amplitude", "x0", "offset"], geometry: .curve,
+                            gpufitID: 8, cName: "SPLINE_1D", kernelFile: "models/spline.cl", accumulator: .writtenOut,
+                            startRule: .given, xParameter: 1, lengthParameters: [1]),
+            ModelDescriptor(id: 9, name: "spline2d", parameterNames: ["amplitude", "x0", "y0", "offset"], geometry: .grid,
+                            gpufitID: 9, cName: "SPLINE_2D", kernelFile: "models/spline.cl", accumulator: .writtenOut,
+                            startRule: .given, xParameter: 1, yParameter: 2, lengthParameters: [1, 2]),
+            ModelDescriptor(id: 10, name: "spline3d", parameterNames: ["amplitude", "x0", "y0", "z0", "offset"], geometry: .grid,
+                            gpufitID: 10, cName: "SPLINE_3D", kernelFile: "models/spline.cl", accumulator: .writtenOut,
+                            startRule: .given, xParameter: 1, yParameter: 2, lengthParameters: [1, 2]),
             ModelDescriptor(id: 100, name: "gauss2d-pixelated", parameterNames: spot, geometry: .grid,
                             gpufitID: nil, cName: "GAUSS_2D_PIXELATED", kernelFile: "models/gauss2d_pixelated.cl",
                             accumulator: .writtenOut, startRule: .gridSpot,

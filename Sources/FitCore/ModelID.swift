@@ -26,6 +26,11 @@ public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, Custo
     /// Gpufit's test functions (`FletcherPowellHelixModel`, `BrownDennisModel`): start values must be given.
     @inlinable public static var fletcherPowellHelix: ModelID { ModelID(builtIn: 6) }
     @inlinable public static var brownDennis: ModelID { ModelID(builtIn: 7) }
+    /// Gpufit's cubic-spline templates (`Spline1DModel` ...): the batch carries the coefficients
+    /// (`FitBatch.spline`) and start values must be given.
+    @inlinable public static var spline1D: ModelID { ModelID(builtIn: 8) }
+    @inlinable public static var spline2D: ModelID { ModelID(builtIn: 9) }
+    @inlinable public static var spline3D: ModelID { ModelID(builtIn: 10) }
     @inlinable public static var gauss2DPixelated: ModelID { ModelID(builtIn: 100) }
     @inlinable public static var kinetics1: ModelID { ModelID(builtIn: 101) }
     @inlinable public static var kinetics2: ModelID { ModelID(builtIn: 102) }
@@ -79,6 +84,9 @@ public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, Custo
         case .linear1D: return 2
         case .fletcherPowellHelix: return 3
         case .brownDennis: return 4
+        case .spline1D: return 3
+        case .spline2D: return 4
+        case .spline3D: return 5
         case .kinetics1: return 5
         case .kinetics2: return 7
         case .kinetics3: return 9

@@ -53,6 +53,17 @@ public struct KernelSource: Hashable, Sendable {
         if strategy == .perGroup { defines += ["FF_PER_GROUP 1", "FF_GROUP_SIZE \(groupSize)"] }
         if model.exponentialCount > 0 { defines.append("FF_EXPONENTIALS \(model.exponentialCount)") }
         if model.hasCoherentArtifact { defines.append("FF_COHERENT_ARTIFACT 1") }
+        if let spline = prepared.batch.spline {
+            // The table rides in the xs buffer, after the shared x values (OpenCLSolver).
+            guard !prepared.batch.coordinates.isPerFitX else {
+                throw OpenCLError.unsupported("spline models with x values per fit (give x values shared by the batch)")
+            }
+            let offset: Int
+            if case .sharedX = prepared.batch.coordinates { offset = prepared.pointCount } else { offset = 0 }
+            defines += ["FF_SPLINE_DIMENSIONS \(spline.dimensions)", "FF_SPLINE_INTERVALS_X \(spline.intervals.x)",
+                        "FF_SPLINE_INTERVALS_Y \(spline.intervals.y)", "FF_SPLINE_INTERVALS_Z \(spline.intervals.z)",
+                        "FF_SPLINE_SLICE_HEIGHT \(spline.sliceHeight ?? 0)", "FF_TABLE_OFFSET \(offset)"]
+        }
         var mask = 0
         for (i, free) in prepared.fitMask.enumerated() where !free { mask |= 1 << i }
         defines.append("FF_FIXED_MASK \(mask)")

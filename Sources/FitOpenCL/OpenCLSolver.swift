@@ -99,10 +99,14 @@ public struct OpenCLSolver: Sendable {
         // x values shared by every fit go to the device once, for both slots.
         var shared: [Int: cl_mem] = [:]
         defer { for memory in shared.values { _ = library.releaseMemObject(memory) } }
-        if case let .sharedX(xs) = batch.coordinates {
+        // (A spline's coefficients follow them, or stand alone on a grid: KernelSource's FF_TABLE_OFFSET.)
+        var sharedValues: [Real] = []
+        if case let .sharedX(xs) = batch.coordinates { sharedValues = xs.map { Real($0) } }
+        if let spline = batch.spline { sharedValues += spline.coefficients.map { Real($0) } }
+        if !sharedValues.isEmpty {
             var status: cl_int = 0
-            let values = xs.map { Real($0) }
-            guard let memory = library.createBuffer(context.context, cl_mem_flags(CL_MEM_READ_ONLY), points * r, nil, &status),
+            let values = sharedValues
+            guard let memory = library.createBuffer(context.context, cl_mem_flags(CL_MEM_READ_ONLY), values.count * r, nil, &status),
                   status == CL_SUCCESS else { throw OpenCLError.call("clCreateBuffer (x values)", status: status) }
             shared[Argument.xs] = memory
             let written = values.withUnsafeBytes {

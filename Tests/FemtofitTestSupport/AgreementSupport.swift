@@ -37,6 +37,8 @@ public func randomFits(_ model: ModelID, estimator: Estimator, count: Int, seed:
                                       noise: noise, seed: seed, startError: 0.05...0.15) { r in
             [r.uniform(50...100), r.uniform(1...5)]
         }
+    case .spline1D, .spline2D, .spline3D:
+        return try randomSplineFits(model, noise: noise, count: count, seed: seed)
     case .fletcherPowellHelix:
         // Three points, three parameters: an exact fit, whose residuals say nothing of the noise
         // (no degree of freedom), so least-squares fits carry the noise's inverse variance as
@@ -189,3 +191,23 @@ public func assertAgreement(_ fast: FitResults, _ reference: FitResults, fractio
     XCTAssertEqual(farErrors, 0, "\(context): standard errors differ; first: \(firstProblem ?? "")", file: file, line: line)
     XCTAssertEqual(farChiSquares, 0, "\(context): chi2 differs; first: \(firstProblem ?? "")", file: file, line: line)
 }
+
+/// Fits of a spline model: a PSF template of a width drawn from the seed (`SyntheticSplines`),
+/// shifted so the peak lands inside the ROI (20 points for 1D, 13 x 13 pixels for 2D and 3D,
+/// the 3D template's z between its 3rd and 7th step).
+public func randomSplineFits(_ model: ModelID, noise: NoiseModel, count: Int, seed: UInt64) throws -> SyntheticFits {
+    let dimensions = model == .spline1D ? 1 : model == .spline2D ? 2 : 3
+    var random = SeededRandom(seed: seed ^ 0x5911_e5)
+    let spline = try SyntheticSplines.psf(dimensions: dimensions, sigma: random.uniform(1.5...2.5))
+    let coordinates: FitCoordinates = dimensions == 1 ? .sharedX((0..<20).map(Double.init)) : .grid(width: 13, height: 13)
+    let points = dimensions == 1 ? 20 : 169
+    return try SyntheticFits.make(model: model, count: count, coordinates: coordinates, pointCount: points, noise: noise, seed: seed,
+                                  startError: 0.05...0.15, spline: spline) { r in
+        switch dimensions {
+        case 1: return [r.uniform(300...1000), r.uniform(-6.5...(-3.5)), r.uniform(10...60)]
+        case 2: return [r.uniform(300...1000), r.uniform(-5...(-3)), r.uniform(-5...(-3)), r.uniform(10...60)]
+        default: return [r.uniform(300...1000), r.uniform(-5...(-3)), r.uniform(-5...(-3)), r.uniform(-7...(-3)), r.uniform(10...60)]
+        }
+    }
+}
+

@@ -14,6 +14,9 @@ final class ModelDerivativeTests: XCTestCase {
         case .linear1D: return [r.uniform(-50...50), r.uniform(-3...3)]
         case .fletcherPowellHelix: return [r.uniform(0.5...2), r.uniform(-1...1), r.uniform(-2...2)]
         case .brownDennis: return [r.uniform(-13...(-10)), r.uniform(12...14), r.uniform(-1...0), r.uniform(0...1)]
+        case .spline1D: return [r.uniform(100...900), r.uniform(-6...(-3)), r.uniform(0...50)]
+        case .spline2D: return [r.uniform(100...900), r.uniform(-5...(-3)), r.uniform(-5...(-3)), r.uniform(0...50)]
+        case .spline3D: return [r.uniform(100...900), r.uniform(-5...(-3)), r.uniform(-5...(-3)), r.uniform(-7...(-3)), r.uniform(0...50)]
         case .kinetics1, .kinetics2, .kinetics3, .kinetics4,
              .kinetics1Artifact, .kinetics2Artifact, .kinetics3Artifact, .kinetics4Artifact:
             var p: [Double] = []
@@ -27,8 +30,19 @@ final class ModelDerivativeTests: XCTestCase {
         }
     }
 
+    /// The spline models' template (a smooth PSF, so finite differences hold across intervals).
+    func spline(_ model: ModelID) throws -> SplineTable? {
+        switch model {
+        case .spline1D: return try SyntheticSplines.psf(dimensions: 1)
+        case .spline2D: return try SyntheticSplines.psf(dimensions: 2)
+        case .spline3D: return try SyntheticSplines.psf(dimensions: 3)
+        default: return nil
+        }
+    }
+
     func coordinates(_ model: ModelID) -> (FitCoordinates, Int) {
-        // Gpufit's test functions index their points: x = 0, 1, 2, ...
+        if model == .spline2D || model == .spline3D { return (.grid(width: 13, height: 13), 169) }
+        // Gpufit's test functions and the 1D spline index their points: x = 0, 1, 2, ...
         if model.descriptor.startRule == .given { return (.sharedX((0..<20).map(Double.init)), 20) }
         switch model.geometry {
         case .grid: return (.grid(width: 9, height: 8), 72)
@@ -43,15 +57,16 @@ final class ModelDerivativeTests: XCTestCase {
         for model in ModelID.allCases {
             let (coords, n) = coordinates(model)
             let p = model.parameterCount
+            let spline = try spline(model)
             for _ in 0..<20 {
                 let parameters = randomParameters(model, &random)
-                let (_, derivatives) = try ModelEvaluation.evaluate(model, parameters: parameters, coordinates: coords, pointCount: n)
+                let (_, derivatives) = try ModelEvaluation.evaluate(model, parameters: parameters, coordinates: coords, pointCount: n, spline: spline)
                 for j in 0..<p {
                     let h = max(abs(parameters[j]), 1) * 1e-6
                     var up = parameters, down = parameters
                     up[j] += h; down[j] -= h
-                    let fUp = try ModelEvaluation.evaluate(model, parameters: up, coordinates: coords, pointCount: n).values
-                    let fDown = try ModelEvaluation.evaluate(model, parameters: down, coordinates: coords, pointCount: n).values
+                    let fUp = try ModelEvaluation.evaluate(model, parameters: up, coordinates: coords, pointCount: n, spline: spline).values
+                    let fDown = try ModelEvaluation.evaluate(model, parameters: down, coordinates: coords, pointCount: n, spline: spline).values
                     let scale = max(fUp.map(abs).max()!, 1) / h
                     for k in 0..<n {
                         let numeric = (fUp[k] - fDown[k]) / (2 * h)

@@ -48,6 +48,10 @@ extern "C" {
  *   LINEAR_1D           offset, slope
  *   FLETCHER_POWELL_HELIX  x1, x2, x3 (Gpufit's test function: points indexed x = 0, 1, 2)
  *   BROWN_DENNIS        x1, x2, x3, x4 (Gpufit's test function: point x at t = x / 5)
+ *   SPLINE_1D           amplitude, x0, offset          (Gpufit's cubic-spline templates: their
+ *   SPLINE_2D           amplitude, x0, y0, offset       coefficients come through the gpufit_*
+ *   SPLINE_3D           amplitude, x0, y0, z0, offset   entry points' user_info or femtofit's
+ *                                                       Swift API and CLI; femtofit_fit refuses them)
  *   GAUSS_2D_PIXELATED  amplitude, x0, y0, sigma, offset (integrated over each pixel)
  *   KINETICS_n          amplitude_i, tau_i for i = 1..n (1 to 4), then t0, irf_sigma, offset
  *   KINETICS_n_ARTIFACT the same, then artifact_0, artifact_1, artifact_2: the coherent artefact,
@@ -64,6 +68,9 @@ extern "C" {
 #define FEMTOFIT_MODEL_LINEAR_1D 1005
 #define FEMTOFIT_MODEL_FLETCHER_POWELL_HELIX 1006
 #define FEMTOFIT_MODEL_BROWN_DENNIS 1007
+#define FEMTOFIT_MODEL_SPLINE_1D 1008
+#define FEMTOFIT_MODEL_SPLINE_2D 1009
+#define FEMTOFIT_MODEL_SPLINE_3D 1010
 #define FEMTOFIT_MODEL_GAUSS_2D_PIXELATED 1100
 #define FEMTOFIT_MODEL_KINETICS_1 1101
 #define FEMTOFIT_MODEL_KINETICS_2 1102

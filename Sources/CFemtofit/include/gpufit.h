@@ -10,8 +10,13 @@
  * Supported models: GAUSS_1D, GAUSS_2D, GAUSS_2D_ELLIPTIC, GAUSS_2D_ROTATED, CAUCHY_2D_ELLIPTIC,
  * LINEAR_1D (x values in user_info: n_points floats shared by all fits, or n_fits x n_points;
  * none: x = 0, 1, 2, ...), and Gpufit's test functions FLETCHER_POWELL_HELIX and BROWN_DENNIS
- * (points indexed 0, 1, 2, ...; user_info ignored, as in Gpufit). The spline ids return ERROR,
- * "model not supported". 2D ROIs are
+ * (points indexed 0, 1, 2, ...; user_info ignored, as in Gpufit), and the splines SPLINE_1D,
+ * SPLINE_2D and SPLINE_3D with Gpufit's user_info (floats: SPLINE_1D n_intervals; SPLINE_2D
+ * n_points_x, n_points_y, n_intervals_x, n_intervals_y; SPLINE_3D n_points_x, n_points_y,
+ * n_points_z, n_intervals_x, n_intervals_y, n_intervals_z; then the coefficients; a spline's ROI is
+ * n_points_x wide, row-major, SPLINE_3D's n_points_z slices of n_points_y rows). The other spline
+ * ids (SPLINE_3D_MULTICHANNEL, SPLINE_3D_PHASE_MULTICHANNEL, SPLINE_4D, SPLINE_5D) return ERROR,
+ * "model not supported". The other 2D models' ROIs are
  * square, row-major, x = index mod size, y = index div size. Fits whose input femtofit finds
  * unusable (NaN data, negative weights, crossed constraints) get SINGULAR_HESSIAN and NaN
  * parameters. States follow Gpufit's rules: SINGULAR_HESSIAN only at an exactly zero pivot,

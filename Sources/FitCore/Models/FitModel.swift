@@ -11,6 +11,9 @@ public protocol FitModel {
     /// that loops over parameters unroll and their accumulators stay in registers.
     static var parameterCount: Int { get }
     init(parameters: UnsafePointer<Lane>)
+    /// The model with its batch's spline (`FitBatch.spline`): the spline models read their
+    /// coefficients from it; the others ignore it (the default calls `init(parameters:)`).
+    init(parameters: UnsafePointer<Lane>, spline: SplineTable?)
     /// The value at (x, y) — y is unused by curve models — and its derivatives in `derivatives[0..<parameterCount]`.
     func evaluate(x: Lane, y: Lane, derivatives: inout ParameterLanes<Lane>) -> Lane
 
@@ -24,6 +27,11 @@ public protocol FitModel {
     func rowTerms(y: Lane) -> RowTerms
     /// The same value and derivatives as `evaluate(x:y:)`, from the precomputed terms.
     func evaluate(column: ColumnTerms, row: RowTerms, derivatives: inout ParameterLanes<Lane>) -> Lane
+}
+
+extension FitModel {
+    @inlinable @inline(__always)
+    public init(parameters: UnsafePointer<Lane>, spline: SplineTable?) { self.init(parameters: parameters) }
 }
 
 extension FitModel where ColumnTerms == Lane, RowTerms == Lane {
@@ -58,6 +66,9 @@ extension ModelID {
         case .linear1D: return try visitor.visit(Linear1DModel<L>.self)
         case .fletcherPowellHelix: return try visitor.visit(FletcherPowellHelixModel<L>.self)
         case .brownDennis: return try visitor.visit(BrownDennisModel<L>.self)
+        case .spline1D: return try visitor.visit(Spline1DModel<L>.self)
+        case .spline2D: return try visitor.visit(Spline2DModel<L>.self)
+        case .spline3D: return try visitor.visit(Spline3DModel<L>.self)
         case .kinetics1: return try visitor.visit(KineticsModel<L, OneExponential>.self)
         case .kinetics2: return try visitor.visit(KineticsModel<L, TwoExponentials>.self)
         case .kinetics3: return try visitor.visit(KineticsModel<L, ThreeExponentials>.self)

@@ -112,7 +112,7 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         gradient.withUnsafeMutableBufferPointer { g in
         curvature.withUnsafeMutableBufferPointer { h in
         derivatives.withUnsafeMutableBufferPointer { d in
-            let model = Model(parameters: pp.baseAddress!)
+            let model = Model(parameters: pp.baseAddress!, spline: batch.spline)
             for k in 0..<prepared.pointCount {
                 let w = Double(batch.weights?[base + k] ?? 1)
                 if w == 0 { continue }

@@ -9,7 +9,7 @@ public struct SyntheticFits: Sendable {
     /// `noise`. With `startError` set, start values are the truth scaled by a random factor
     /// 1 ± U(startError) per parameter (positions shifted by that fraction of the width instead).
     public static func make(model: ModelID, count: Int, coordinates: FitCoordinates, pointCount: Int,
-                            noise: NoiseModel, seed: UInt64, startError: ClosedRange<Double>? = nil,
+                            noise: NoiseModel, seed: UInt64, startError: ClosedRange<Double>? = nil, spline: SplineTable? = nil,
                             draw: (inout SeededRandom) -> [Double]) throws -> SyntheticFits {
         var random = SeededRandom(seed: seed)
         let p = model.parameterCount
@@ -20,7 +20,7 @@ public struct SyntheticFits: Sendable {
             let parameters = draw(&random)
             precondition(parameters.count == p, "draw must return \(p) parameters for \(model.name)")
             let values = try ModelEvaluation.evaluate(model, parameters: parameters, coordinates: coordinates,
-                                                      pointCount: pointCount, fit: fit).values
+                                                      pointCount: pointCount, fit: fit, spline: spline).values
             for k in 0..<pointCount { data[fit * pointCount + k] = Float(noise.sample(mean: values[k], random: &random)) }
             for j in 0..<p { truth[fit * p + j] = parameters[j] }
             if let error = startError {
@@ -29,11 +29,13 @@ public struct SyntheticFits: Sendable {
                     let fraction = random.uniform(error) * (random.uniform() < 0.5 ? -1 : 1)
                     let isPosition = j == model.positionParameters.x || j == model.positionParameters.y
                     if isPosition, let w = widthIndex { starts![fit * p + j] = parameters[j] + fraction * parameters[w] }
+                    // A spline's shift: that fraction of a few intervals.
+                    else if isPosition { starts![fit * p + j] = parameters[j] + fraction * 3 }
                     else { starts![fit * p + j] = parameters[j] * (1 + fraction) }
                 }
             }
         }
-        var batch = FitBatch(model: model, fitCount: count, pointCount: pointCount, data: data, coordinates: coordinates)
+        var batch = FitBatch(model: model, fitCount: count, pointCount: pointCount, data: data, coordinates: coordinates, spline: spline)
         batch.initialParameters = starts
         return SyntheticFits(batch: batch, truth: truth)
     }
