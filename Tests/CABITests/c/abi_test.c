@@ -121,9 +121,10 @@ static void check_femtofit_api(const char *outdir) {
     {
         int ids[32];
         int count = femtofit_model_ids(ids, 32);
-        CHECK(count == 17 && ids[0] == FEMTOFIT_MODEL_GAUSS_1D && ids[6] == FEMTOFIT_MODEL_FLETCHER_POWELL_HELIX
-              && ids[7] == FEMTOFIT_MODEL_BROWN_DENNIS && ids[11] == FEMTOFIT_MODEL_KINETICS_3
-              && ids[12] == FEMTOFIT_MODEL_KINETICS_4 && ids[16] == FEMTOFIT_MODEL_KINETICS_4_ARTIFACT, "model ids (%d)", count);
+        CHECK(count == 20 && ids[0] == FEMTOFIT_MODEL_GAUSS_1D && ids[6] == FEMTOFIT_MODEL_FLETCHER_POWELL_HELIX
+              && ids[7] == FEMTOFIT_MODEL_BROWN_DENNIS && ids[8] == FEMTOFIT_MODEL_SPLINE_1D && ids[10] == FEMTOFIT_MODEL_SPLINE_3D
+              && ids[14] == FEMTOFIT_MODEL_KINETICS_3 && ids[15] == FEMTOFIT_MODEL_KINETICS_4
+              && ids[19] == FEMTOFIT_MODEL_KINETICS_4_ARTIFACT, "model ids (%d)", count);
         CHECK(femtofit_model_parameter_count(FEMTOFIT_MODEL_KINETICS_4_ARTIFACT) == 14, "kinetics4-artifact parameters");
         CHECK(strcmp(femtofit_model_parameter_name(FEMTOFIT_MODEL_KINETICS_2_ARTIFACT, 9), "artifact_2") == 0, "artefact parameter name");
         CHECK(femtofit_model_id("kinetics3-artifact") == FEMTOFIT_MODEL_KINETICS_3_ARTIFACT, "artefact model id from its name");
@@ -436,7 +437,7 @@ static void check_gpufit_api(const char *outdir) {
           && contains(gpufit_get_last_error(), "host arrays"), "constrained CUDA interface");
 
     /* Invalid arguments. */
-    CHECK(gpufit(FITS, N, data, NULL, SPLINE_2D, start, 1e-4f, 20, fit_all, LSE, 0, NULL, parameters, states, chi,
+    CHECK(gpufit(FITS, N, data, NULL, SPLINE_4D, start, 1e-4f, 20, fit_all, LSE, 0, NULL, parameters, states, chi,
                  iterations) == ERROR && contains(gpufit_get_last_error(), "model not supported")
           && contains(femtofit_last_error(), "not served by femtofit"), "unsupported model");
     CHECK(gpufit(FITS, N, data, NULL, 77, start, 1e-4f, 20, fit_all, LSE, 0, NULL, parameters, states, chi,

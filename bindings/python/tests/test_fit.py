@@ -167,7 +167,7 @@ def test_numeric_options_outside_their_range_or_type_are_refused_with_the_range(
 
 
 def test_model_catalogue():
-    assert "cauchy2d-elliptic" in femtofit.model_names() and len(femtofit.model_names()) == 17
+    assert "cauchy2d-elliptic" in femtofit.model_names() and len(femtofit.model_names()) == 20
     assert "kinetics4-artifact" in femtofit.model_names()
     assert femtofit.parameter_names("kinetics1-artifact")[-3:] == ["artifact_0", "artifact_1", "artifact_2"]
     assert femtofit.parameter_names("kinetics2") == ["amplitude_1", "tau_1", "amplitude_2", "tau_2", "t0",
