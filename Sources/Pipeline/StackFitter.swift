@@ -39,6 +39,8 @@ public struct StackFitter: Sendable {
     /// fitCount x parameterCount start values for raw ROIs fitted whole, in the order of the
     /// block's frames from frame 0 of the run (nil: estimated from each fit's data).
     public var startValues: StartValues?
+    /// The template of the spline models (`spline2d`, `spline3d`); nil for the others.
+    public var spline: SplineTable?
 
     /// Start values given for every fit of a run, read a block at a time.
     public typealias StartValues = @Sendable (_ firstFit: Int, _ count: Int) throws -> [Double]
@@ -122,6 +124,7 @@ public struct StackFitter: Sendable {
                              coordinates: .grid(width: stack.width, height: stack.height))
         let starts = try startValues?(block.firstFrame, count)
         batch.initialParameters = starts
+        batch.spline = spline
         let fitted = try engine.fit(batch, settings: settings)
         chunk.parameters = fitted.parameters
         chunk.standardErrors = fitted.standardErrors
@@ -149,6 +152,7 @@ public struct StackFitter: Sendable {
         }
         var again = FitBatch(model: model, fitCount: masked.count, pointCount: n, data: data, coordinates: batch.coordinates, weights: weights)
         if let starts { again.initialParameters = masked.flatMap { starts[$0 * p ..< ($0 + 1) * p] } }
+        again.spline = spline
         var maskedSettings = settings
         maskedSettings.weightsAreInverseVariances = false
         let refitted = try engine.fit(again, settings: maskedSettings)
@@ -228,6 +232,7 @@ public struct StackFitter: Sendable {
             }
             var batch = FitBatch(model: model, fitCount: frames.count, pointCount: n, data: data, coordinates: .grid(width: w, height: h))
             batch.origins = origins
+            batch.spline = spline
             var groupSettings = settings
             if variances != nil {
                 batch.weights = weights

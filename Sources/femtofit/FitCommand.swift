@@ -42,6 +42,9 @@ struct FitCommand: ParsableCommand {
     var noShapeCheck = false
     @Option(name: .customLong("start-values"), help: "Raw ROIs: start values, raw float64, one row of the model's parameters per ROI (ROI pixel coordinates).")
     var startValues: String?
+    @Option(name: .customLong("spline-coefficients"),
+            help: "spline2d/spline3d: the template, FILE.h5:/dataset or a .toml file naming raw float32 coefficients and their sizes (docs/spline-models.md).")
+    var splineCoefficients: String?
     @Option(help: "Compress fits.h5 with deflate at this level (1-9); uncompressed by default, which is fastest.")
     var deflate: Int?
     @OptionGroup var fitting: FitOptions
@@ -90,6 +93,13 @@ struct FitCommand: ParsableCommand {
         }
         guard csv == "on" || csv == "off" else { throw ValidationError("--csv takes on or off (got '\(csv)')") }
         if let deflate, !(1...9).contains(deflate) { throw ValidationError("--deflate takes a level from 1 to 9 (got \(deflate))") }
+        let isSpline = ModelID(name: fitting.model).map { $0 == .spline2D || $0 == .spline3D } ?? false
+        if isSpline && (splineCoefficients == nil || rawShape == nil || startValues == nil) {
+            throw ValidationError("--model \(fitting.model) fits a spline template to raw ROIs from given start values: give --spline-coefficients, --raw-shape and --start-values")
+        }
+        if !isSpline && splineCoefficients != nil {
+            throw ValidationError("--spline-coefficients is for --model spline2d or spline3d (the model is \(fitting.model))")
+        }
         if startValues != nil && rawShape == nil { throw ValidationError("--start-values is for raw ROIs (--raw-shape): frames are cut around their spots, which moves their start") }
     }
 
@@ -138,6 +148,7 @@ struct FitCommand: ParsableCommand {
         if let startValues {
             fitter.startValues = try StartValueFile(startValues, parameters: fitting.modelID.parameterCount, fits: source.frameCount).reader
         }
+        if let splineCoefficients { fitter.spline = try SplineCoefficientFile.read(splineCoefficients) }
         var run = FitRun(fitter: fitter, pixelSize: pixelSize,
                          roiDescription: rawShape.map { "whole \($0) ROIs" } ?? roi)
         run.writeCSV = csv == "on"
