@@ -57,6 +57,7 @@ public enum BenchRunner {
         let n = min(count, batch.fitCount), m = batch.pointCount, p = batch.parameterCount
         var out = FitBatch(model: batch.model, fitCount: n, pointCount: m, data: Array(batch.data[0..<(n * m)]), coordinates: batch.coordinates)
         out.initialParameters = batch.initialParameters.map { Array($0[0..<(n * p)]) }
+        out.spline = batch.spline
         return out
     }
 
@@ -66,6 +67,7 @@ public enum BenchRunner {
         func rotate<T>(_ values: [T], _ stride: Int) -> [T] { Array(values[(k * stride)...] + values[..<(k * stride)]) }
         var out = FitBatch(model: batch.model, fitCount: batch.fitCount, pointCount: m, data: rotate(batch.data, m), coordinates: batch.coordinates)
         out.initialParameters = batch.initialParameters.map { rotate($0, p) }
+        out.spline = batch.spline
         return out
     }
 }

@@ -28,6 +28,22 @@ public struct Workload: Sendable {
                  flopsPerPointPerPass: 71)
     }
 
+    /// Gpufit's SPLINE_3D on 13 x 13 ROIs of an astigmatic PSF template (`SyntheticSplines`, 20 x
+    /// 20 x 10 intervals), the 3D localisation fit. Flops per point per pass, counted on the
+    /// Horner form every backend evaluates: 16 cubics with their slopes along z (12 each), 4
+    /// along y (12) with 4 slope cubics (6), 1 along x (12) with 2 slope cubics (6), and 6 to
+    /// scale: 294; accumulating P = 5: 2 + 2P + P(P + 1) = 42. 336 in all.
+    public static func spline3D(estimator: Estimator, count: Int) throws -> Workload {
+        let spline = try SyntheticSplines.psf(dimensions: 3, sigma: 1.8)
+        let noise: NoiseModel = estimator == .poissonMLE ? .poisson : .gaussian(sigma: 8)
+        let fits = try SyntheticFits.make(model: .spline3D, count: count, coordinates: .grid(width: 13, height: 13), pointCount: 169,
+                                          noise: noise, seed: 20_261_206, startError: 0.05...0.15, spline: spline) { r in
+            [r.uniform(300...1000), r.uniform(-5...(-3)), r.uniform(-5...(-3)), r.uniform(-7...(-3)), r.uniform(10...60)]
+        }
+        return Workload(name: "spline3d-\(estimator)-13x13", fits: fits,
+                        settings: FitSettings(tolerance: 1e-4, maxIterations: 20, estimator: estimator), flopsPerPointPerPass: 336)
+    }
+
     /// Kinetics, 2 exponentials with IRF, 200 log-spaced delays. Flops per point per pass:
     /// 10 + 60 n to evaluate (exp counted as 15, erfcx as 25) and 2 + 2P + P(P + 1) to accumulate,
     /// n = 2, P = 7: 130 + 72 = 202.

@@ -38,6 +38,9 @@ struct Benchmark: ParsableCommand {
             }
         }
         workloads.append(try .kinetics(count: quick ? 8_000 : 40_000))
+        for estimator in [Estimator.leastSquares, .poissonMLE] {
+            workloads.append(try .spline3D(estimator: estimator, count: quick ? 10_000 : 50_000))
+        }
         // The OpenCL backend (PoCL on machines without a GPU) on the workload, beside the CPU.
         workloads.append(workloads[0].onOpenCL)
         if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
