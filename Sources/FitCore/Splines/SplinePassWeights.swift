@@ -26,27 +26,32 @@ public final class SplinePassWeights<S: BinaryFloatingPoint> {
         shifts = .allocate(capacity: lanes * 3)
         positions = .allocate(capacity: lanes * 3)
         outputs = .allocate(byteCount: 4 * lanes * MemoryLayout<S>.stride, alignment: 64)
-        for lane in 0..<lanes {
-            var power: [[S]] = [], slope: [[S]] = []
-            for axis in 0..<3 {
-                let p = axis < dimensions ? S(read(lane, axis)) : 0
-                positions[lane * 3 + axis] = p
-                let floored = (-p).rounded(.down)
-                // Far outside (or NaN): every pixel takes the general path.
-                shifts[lane * 3 + axis] = floored.isFinite && abs(floored) < 1e9 ? Int(floored) : Int.min / 4
-                let t = -p - floored
-                power.append(axis < dimensions ? [1, t, t * t, t * t * t] : [1])
-                slope.append(axis < dimensions ? [0, 1, 2 * t, 3 * t * t] : [0])
+        let orders = dimensions == 2 ? 1 : 4
+        // power[axis * 4 + a] = t^a, slope[axis * 4 + a] = a t^(a-1), for the lane's offsets t.
+        withUnsafeTemporaryAllocation(of: S.self, capacity: 24) { buffer in
+            let power = buffer.baseAddress!, slope = power + 12
+            for lane in 0..<lanes {
+                for axis in 0..<3 {
+                    let p = axis < dimensions ? S(read(lane, axis)) : 0
+                    positions[lane * 3 + axis] = p
+                    let floored = (-p).rounded(.down)
+                    // Far outside (or NaN): every pixel takes the general path.
+                    shifts[lane * 3 + axis] = floored.isFinite && abs(floored) < 1e9 ? Int(floored) : Int.min / 4
+                    let t = axis < dimensions ? -p - floored : 0
+                    power[axis * 4] = 1; power[axis * 4 + 1] = t; power[axis * 4 + 2] = t * t; power[axis * 4 + 3] = t * t * t
+                    slope[axis * 4] = 0; slope[axis * 4 + 1] = 1; slope[axis * 4 + 2] = 2 * t; slope[axis * 4 + 3] = 3 * t * t
+                }
+                let base = weights + lane * 4 * count
+                var index = 0
+                for a in 0..<4 { for b in 0..<4 { for c in 0..<orders {
+                    let z = power[8 + c], dz = dimensions == 2 ? 0 : slope[8 + c]
+                    base[index] = power[a] * power[4 + b] * z
+                    base[count + index] = slope[a] * power[4 + b] * z
+                    base[2 * count + index] = power[a] * slope[4 + b] * z
+                    base[3 * count + index] = power[a] * power[4 + b] * dz
+                    index += 1
+                } } }
             }
-            let base = weights + lane * 4 * count
-            var index = 0
-            for a in 0..<4 { for b in 0..<4 { for c in 0..<power[2].count {
-                base[index] = power[0][a] * power[1][b] * power[2][c]
-                base[count + index] = slope[0][a] * power[1][b] * power[2][c]
-                base[2 * count + index] = power[0][a] * slope[1][b] * power[2][c]
-                base[3 * count + index] = power[0][a] * power[1][b] * slope[2][c]
-                index += 1
-            } } }
         }
     }
 
@@ -68,7 +73,13 @@ public final class SplinePassWeights<S: BinaryFloatingPoint> {
                 y.addProduct(coefficients, w.loadUnaligned(fromByteOffset: 2 * stride + q, as: SIMD16<Float>.self))
                 z.addProduct(coefficients, w.loadUnaligned(fromByteOffset: 3 * stride + q, as: SIMD16<Float>.self))
             }
-            return (S(v.sum()), S(x.sum()), S(y.sum()), S(z.sum()))
+            // The four sums at once: halves folded, then pairs of neighbours.
+            let v8 = v.lowHalf + v.highHalf, x8 = x.lowHalf + x.highHalf, y8 = y.lowHalf + y.highHalf, z8 = z.lowHalf + z.highHalf
+            let vx = SIMD8(lowHalf: v8.lowHalf + v8.highHalf, highHalf: x8.lowHalf + x8.highHalf)
+            let yz = SIMD8(lowHalf: y8.lowHalf + y8.highHalf, highHalf: z8.lowHalf + z8.highHalf)
+            let pairs = SIMD8(lowHalf: vx.evenHalf + vx.oddHalf, highHalf: yz.evenHalf + yz.oddHalf)
+            let sums = pairs.evenHalf + pairs.oddHalf
+            return (S(sums[0]), S(sums[1]), S(sums[2]), S(sums[3]))
         } else {
             var v = SIMD8<Double>(), x = SIMD8<Double>(), y = SIMD8<Double>(), z = SIMD8<Double>()
             for q in Swift.stride(from: 0, to: count * 8, by: 64) {
