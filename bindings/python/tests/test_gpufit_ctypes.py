@@ -113,7 +113,7 @@ def test_constraints_weights_and_user_info(lib, rng):
 def test_errors_come_back_as_status_and_message(lib):
     data = np.zeros((2, 81), np.float32)
     initial = np.zeros((2, 5), np.float32)
-    status, *_ = call(lib, data, None, 9, initial, None, None)
+    status, *_ = call(lib, data, None, 13, initial, None, None)  # SPLINE_4D
     assert status == -1 and b"model not supported" in lib.gpufit_get_last_error()
     # Gpufit's words through gpufit_get_last_error, femtofit's detail through femtofit_last_error.
     lib.femtofit_last_error.restype = c_char_p
