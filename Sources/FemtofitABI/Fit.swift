@@ -16,17 +16,47 @@ public func femtofitSettingsInit(_ settings: UnsafeMutablePointer<femtofit_setti
 public func femtofitFit(_ contextPointer: OpaquePointer?, _ batchPointer: UnsafePointer<femtofit_batch>?,
                         _ settingsPointer: UnsafePointer<femtofit_settings>?,
                         _ resultsPointer: UnsafePointer<femtofit_results>?) -> Int32 {
-    guard let contextPointer else { return fail("femtofit_fit: the context is NULL; create one with femtofit_context_create") }
-    guard let batchPointer else { return fail("femtofit_fit: the batch is NULL") }
-    guard let resultsPointer else { return fail("femtofit_fit: the results struct is NULL") }
-    guard let context = ContextRegistry.context(contextPointer) else { return fail(ContextRegistry.notLive("femtofit_fit")) }
+    fit("femtofit_fit", contextPointer, batchPointer, nil, settingsPointer, resultsPointer)
+}
+
+@_cdecl("femtofit_fit_spline")
+public func femtofitFitSpline(_ contextPointer: OpaquePointer?, _ batchPointer: UnsafePointer<femtofit_batch>?,
+                              _ splinePointer: UnsafePointer<femtofit_spline>?,
+                              _ settingsPointer: UnsafePointer<femtofit_settings>?,
+                              _ resultsPointer: UnsafePointer<femtofit_results>?) -> Int32 {
+    guard let splinePointer else { return fail("femtofit_fit_spline: the spline is NULL") }
+    let spline: SplineTable
+    do { spline = try CSpline.table(splinePointer.pointee) } catch {
+        return fail("femtofit_fit_spline: \(error)")
+    }
+    return fit("femtofit_fit_spline", contextPointer, batchPointer, spline, settingsPointer, resultsPointer)
+}
+
+/// One call of femtofit_fit or femtofit_fit_spline (`spline`: the latter's template).
+private func fit(_ name: String, _ contextPointer: OpaquePointer?, _ batchPointer: UnsafePointer<femtofit_batch>?, _ spline: SplineTable?,
+                 _ settingsPointer: UnsafePointer<femtofit_settings>?, _ resultsPointer: UnsafePointer<femtofit_results>?) -> Int32 {
+    guard let contextPointer else { return fail("\(name): the context is NULL; create one with femtofit_context_create") }
+    guard let batchPointer else { return fail("\(name): the batch is NULL") }
+    guard let resultsPointer else { return fail("\(name): the results struct is NULL") }
+    guard let context = ContextRegistry.context(contextPointer) else { return fail(ContextRegistry.notLive(name)) }
     let batch = batchPointer.pointee, outputs = resultsPointer.pointee
     var cSettings = femtofit_settings()
     if let settingsPointer { cSettings = settingsPointer.pointee } else { femtofitSettingsInit(&cSettings) }
 
-    let call: CFitCall
+    var call: CFitCall
     do { call = try CFitCall(batch: batch, settings: cSettings) } catch {
-        return fail("femtofit_fit: \(error)")
+        return fail("\(name): \(error)")
+    }
+    let isSpline = [ModelID.spline1D, .spline2D, .spline3D].contains(call.model)
+    if isSpline && spline == nil {
+        return fail("\(name): \(call.model.name) fits a spline template: call femtofit_fit_spline with its coefficients")
+    }
+    if !isSpline && spline != nil {
+        return fail("\(name): \(call.model.name) takes no spline: call femtofit_fit")
+    }
+    call.spline = spline
+    do { try call.batch(for: 0..<0).validateShape() } catch {
+        return fail("\(name): \(error)")
     }
     let p = call.model.parameterCount
     let runner = ChunkedFit(engine: context.engine, settings: call.settings, fitCount: call.fitCount, pointCount: call.pointCount)
@@ -51,9 +81,9 @@ public func femtofitFit(_ contextPointer: OpaquePointer?, _ batchPointer: Unsafe
             })
         }
     } catch ChunkedFit.Stop.cancelled {
-        return fail("femtofit_fit: cancelled", status: FEMTOFIT_CANCELLED)
+        return fail("\(name): cancelled", status: FEMTOFIT_CANCELLED)
     } catch {
-        return fail("femtofit_fit: \(error)")
+        return fail("\(name): \(error)")
     }
     return FEMTOFIT_OK
 }
@@ -68,6 +98,8 @@ struct CFitCall {
     let isDouble: Bool
     let sharedX: [Double]?
     let mask: [Bool]?
+    /// The spline models' template (femtofit_fit_spline).
+    var spline: SplineTable?
 
     init(batch: femtofit_batch, settings: femtofit_settings) throws {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(FitError) {
@@ -140,6 +172,32 @@ struct CFitCall {
         return FitBatch(model: model, fitCount: count, pointCount: n, data: data, coordinates: coordinates,
                         weights: raw.weights.map { floats($0, isDouble: isDouble, offset: range.lowerBound * n, count: count * n) },
                         initialParameters: parameterSlice(raw.initial_parameters), parametersToFit: mask,
-                        lowerBounds: parameterSlice(raw.lower_bounds), upperBounds: parameterSlice(raw.upper_bounds))
+                        lowerBounds: parameterSlice(raw.lower_bounds), upperBounds: parameterSlice(raw.upper_bounds),
+                        spline: spline)
+    }
+}
+
+/// A `femtofit_spline` checked and copied.
+enum CSpline {
+    static func table(_ spline: femtofit_spline) throws -> SplineTable {
+        let d = Int(spline.dimensions)
+        guard (1...3).contains(d) else { throw FitError.invalidBatch("dimensions is \(d): a spline has 1, 2 or 3") }
+        let all = [spline.intervals.0, spline.intervals.1, spline.intervals.2]
+        let intervals = Array(all.prefix(d))
+        guard intervals.allSatisfy({ $0 >= 1 && $0 < 1 << 24 }) else {
+            throw FitError.invalidBatch("intervals \(intervals.map { UInt(bitPattern: $0) }) : each axis needs 1 to 2^24 intervals")
+        }
+        var count: Int? = 1 << (2 * d)
+        for n in intervals { count = count.flatMap { checkedProduct($0, n) } }
+        guard let count, count <= 1 << 30 else {
+            throw FitError.invalidBatch("intervals \(intervals) make more coefficients than femtofit holds")
+        }
+        guard let coefficients = spline.coefficients else { throw FitError.invalidBatch("coefficients is NULL") }
+        let sliceHeight = spline.slice_height
+        guard sliceHeight >= 0, sliceHeight == 0 || d == 3 else {
+            throw FitError.invalidBatch("slice_height is \(UInt(bitPattern: sliceHeight)): it belongs to a 3D spline (0: one slice)")
+        }
+        return try SplineTable(dimensions: d, intervals: intervals, coefficients: Array(UnsafeBufferPointer(start: coefficients, count: count)),
+                               sliceHeight: sliceHeight == 0 ? nil : sliceHeight)
     }
 }

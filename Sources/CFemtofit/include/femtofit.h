@@ -50,8 +50,8 @@ extern "C" {
  *   BROWN_DENNIS        x1, x2, x3, x4 (Gpufit's test function: point x at t = x / 5)
  *   SPLINE_1D           amplitude, x0, offset          (Gpufit's cubic-spline templates: their
  *   SPLINE_2D           amplitude, x0, y0, offset       coefficients come through the gpufit_*
- *   SPLINE_3D           amplitude, x0, y0, z0, offset   entry points' user_info or femtofit's
- *                                                       Swift API and CLI; femtofit_fit refuses them)
+ *   SPLINE_3D           amplitude, x0, y0, z0, offset   entry points' user_info or
+ *                                                       femtofit_fit_spline; femtofit_fit refuses them)
  *   GAUSS_2D_PIXELATED  amplitude, x0, y0, sigma, offset (integrated over each pixel)
  *   KINETICS_n          amplitude_i, tau_i for i = 1..n (1 to 4), then t0, irf_sigma, offset
  *   KINETICS_n_ARTIFACT the same, then artifact_0, artifact_1, artifact_2: the coherent artefact,
@@ -180,6 +180,25 @@ typedef struct femtofit_results {
  */
 int femtofit_fit(femtofit_context *context, const femtofit_batch *batch, const femtofit_settings *settings,
                  femtofit_results *results);
+
+/*
+ * A spline template for FEMTOFIT_MODEL_SPLINE_1D, _2D and _3D (docs/spline-models.md): its
+ * dimensions (1 to 3), the intervals along each axis (those past `dimensions` are ignored), for a
+ * 3D spline fitted to ROIs that stack z slices the rows of one slice (0: one slice, z = 0), and
+ * the coefficients in Gpufit's layout: 4^dimensions per interval, the orders along x slowest
+ * within an interval, the intervals x slowest. femtofit copies them; the caller keeps its array.
+ */
+typedef struct femtofit_spline {
+    int dimensions;
+    size_t intervals[3];
+    size_t slice_height;
+    const double *coefficients;
+} femtofit_spline;
+
+/* femtofit_fit for the spline models: the batch's fits are fitted to `spline`. Start values
+   (initial_parameters) are required: the spline models have no start rule. */
+int femtofit_fit_spline(femtofit_context *context, const femtofit_batch *batch, const femtofit_spline *spline,
+                        const femtofit_settings *settings, femtofit_results *results);
 
 /* The number of parameters of a model, or -1 (with the last error) for an unknown id. */
 int femtofit_model_parameter_count(int model);
