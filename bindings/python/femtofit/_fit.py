@@ -195,6 +195,10 @@ def fit(data, model, *, progress=None, **options):
         'cpu' or part of a name); precision: 'single' or 'double'; threads: CPU threads, 0 = all.
     progress: called as progress(done, total) after each chunk of fits; return True to stop
         (FitCancelled is raised, carrying the results of the chunks done).
+    spline_coefficients: the spline models' template (spline1d, spline2d, spline3d; required
+        there, with initial_parameters), in Gpufit's layout shaped as the intervals and then the
+        orders: (nx, 4), (nx, ny, 4, 4) or (nx, ny, nz, 4, 4, 4); slice_height: for spline3d on
+        ROIs that stack z slices, the rows of one slice (docs/spline-models.md).
     """
     if not _is_streamed(data) or len(data.shape) < 2:
         return _fit_arrays(data, model, progress=progress, **options)
@@ -248,10 +252,11 @@ def _join(pieces, n_fits):
 def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, roi_shape=None, parameters_to_fit=None,
                 lower_bounds=None, upper_bounds=None, estimator="lse", tolerance=1e-4, max_iterations=20,
                 weights_are_inverse_variances=True, robust_errors=False, backend="auto", device=None, precision="single",
-                threads=0, progress=None):
+                threads=0, progress=None, spline_coefficients=None, slice_height=0):
     """`fit` on arrays in memory: one call into the library."""
     lib = _native.load()
     model_id = _model_id(lib, model)
+    spline = _spline(model, spline_coefficients, slice_height)
     n_parameters = lib.femtofit_model_parameter_count(model_id)
     if estimator not in ESTIMATORS:
         raise ValueError("estimator must be 'lse' or 'mle', not %r" % (estimator,))
@@ -344,7 +349,11 @@ def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, r
                               iterations.ctypes.data)
     ctx = context(backend, precision, device, threads)
     with ctx.lock:
-        status = lib.femtofit_fit(ctx.handle, ctypes.byref(batch), ctypes.byref(settings), ctypes.byref(results))
+        if spline is None:
+            status = lib.femtofit_fit(ctx.handle, ctypes.byref(batch), ctypes.byref(settings), ctypes.byref(results))
+        else:
+            status = lib.femtofit_fit_spline(ctx.handle, ctypes.byref(batch), ctypes.byref(spline[0]), ctypes.byref(settings),
+                                             ctypes.byref(results))
         message = lib.femtofit_last_error().decode() if status != _OK else ""
     if status != _OK:
         for array, unwritten in ((parameters, np.nan), (errors, np.nan), (chi, np.nan), (states, -1), (iterations, -1)):
@@ -357,3 +366,31 @@ def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, r
     if status != _OK:
         raise FemtofitError(message)
     return result
+
+
+SPLINE_MODELS = ("spline1d", "spline2d", "spline3d")
+# The shapes of a spline's coefficients after its intervals: the orders, per axis or as one axis.
+_SPLINE_ORDERS = [(1, (4,)), (2, (4, 4)), (2, (16,)), (3, (4, 4, 4)), (3, (64,))]
+
+
+def _spline(model, coefficients, slice_height):
+    """(femtofit_spline, the array it points into) for a spline model, None for the others."""
+    is_spline = str(model).lower() in SPLINE_MODELS
+    if coefficients is None:
+        if is_spline:
+            raise ValueError("%s fits a spline template: pass spline_coefficients= (docs/spline-models.md)" % (model,))
+        return None
+    if not is_spline:
+        raise ValueError("spline_coefficients are for %s, not %s" % (", ".join(SPLINE_MODELS), model))
+    c = np.ascontiguousarray(coefficients, dtype=np.float64)
+    for dimensions, orders in _SPLINE_ORDERS:
+        if c.ndim == dimensions + len(orders) and c.shape[dimensions:] == orders:
+            break
+    else:
+        raise ValueError("spline_coefficients has shape %s; it needs the intervals and then the orders: "
+                         "(nx, 4), (nx, ny, 4, 4) or (nx, ny, nz, 4, 4, 4)" % (c.shape,))
+    intervals = list(c.shape[:dimensions]) + [0] * (3 - dimensions)
+    spline = _native.Spline(dimensions, (ctypes.c_size_t * 3)(*intervals), _whole(slice_height, "slice_height", 0, 1 << 30),
+                            c.ctypes.data)
+    return spline, c
+

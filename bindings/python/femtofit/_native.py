@@ -35,6 +35,13 @@ class Batch(ctypes.Structure):
     ]
 
 
+class Spline(ctypes.Structure):
+    """femtofit_spline (femtofit.h)."""
+    _fields_ = [
+        ("dimensions", c_int), ("intervals", c_size_t * 3), ("slice_height", c_size_t), ("coefficients", c_void_p),
+    ]
+
+
 PROGRESS = ctypes.CFUNCTYPE(c_int, c_size_t, c_size_t, c_void_p)
 
 
@@ -68,6 +75,8 @@ def _declare(lib):
     lib.femtofit_settings_init.argtypes = [POINTER(Settings)]
     lib.femtofit_fit.restype = c_int
     lib.femtofit_fit.argtypes = [c_void_p, POINTER(Batch), POINTER(Settings), POINTER(Results)]
+    lib.femtofit_fit_spline.restype = c_int
+    lib.femtofit_fit_spline.argtypes = [c_void_p, POINTER(Batch), POINTER(Spline), POINTER(Settings), POINTER(Results)]
     lib.femtofit_model_parameter_count.restype = c_int
     lib.femtofit_model_parameter_count.argtypes = [c_int]
     lib.femtofit_model_name.restype = c_char_p

@@ -192,3 +192,44 @@ def test_backend_and_device_choice(rng):
     np.testing.assert_allclose(opencl.parameters[both], cpu.parameters[both], rtol=1e-6, atol=1e-6)
     with pytest.raises(femtofit.FemtofitError, match="device"):
         femtofit.fit(data, "gauss2d", backend="opencl", device="no-such-device")
+
+
+def _catmull_rom_2d(samples):
+    """Gpufit-layout coefficients (nx-1, ny-1, 4, 4) of the Catmull-Rom spline through samples."""
+    basis = np.array([[0, 1, 0, 0], [-0.5, 0, 0.5, 0], [1, -2.5, 2, -0.5], [-0.5, 1.5, -1.5, 0.5]])
+    padded = np.pad(samples, 1, mode="edge")
+    nx, ny = samples.shape[0] - 1, samples.shape[1] - 1
+    c = np.empty((nx, ny, 4, 4))
+    for i in range(nx):
+        for j in range(ny):
+            c[i, j] = basis @ padded[i:i + 4, j:j + 4] @ basis.T
+    return c
+
+
+def test_spline_models_fit_a_template_given_as_coefficients():
+    g = np.arange(21)
+    samples = np.exp(-((g[:, None] - 10) ** 2 + (g[None, :] - 10) ** 2) / (2 * 1.8 ** 2))
+    c = _catmull_rom_2d(samples)
+    rng = np.random.default_rng(3)
+    truth = np.column_stack([rng.uniform(200, 400, 30), rng.uniform(-5, -3, 30), rng.uniform(-5, -3, 30), rng.uniform(5, 20, 30)])
+    cols, rows = np.meshgrid(np.arange(13), np.arange(13))
+    data = np.empty((30, 13, 13))
+    for f, (a, x0, y0, b) in enumerate(truth):
+        px, py = cols - x0, rows - y0
+        i = np.clip(np.floor(px).astype(int), 0, 19)
+        j = np.clip(np.floor(py).astype(int), 0, 19)
+        u, v = px - i, py - j
+        powers_u = np.stack([u ** 0, u, u ** 2, u ** 3], -1)
+        powers_v = np.stack([v ** 0, v, v ** 2, v ** 3], -1)
+        data[f] = a * np.einsum("rcab,rca,rcb->rc", c[i, j], powers_u, powers_v) + b
+    start = truth + np.array([20, 0.3, -0.3, 2])
+    result = femtofit.fit(data, "spline2d", spline_coefficients=c, initial_parameters=start, precision="double",
+                          tolerance=1e-12, max_iterations=100)
+    assert np.all(result.states == 0)
+    assert np.allclose(result.parameters, truth, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="spline_coefficients="):
+        femtofit.fit(data, "spline2d", initial_parameters=start)
+    with pytest.raises(ValueError, match="intervals and then the orders"):
+        femtofit.fit(data, "spline2d", spline_coefficients=c.reshape(20, 20, 8, 2), initial_parameters=start)
+    with pytest.raises(femtofit.FemtofitError, match="needs a 3D spline"):
+        femtofit.fit(data, "spline3d", spline_coefficients=c, initial_parameters=np.column_stack([start[:, :3], np.zeros(30), start[:, 3]]))
