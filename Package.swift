@@ -79,6 +79,9 @@ let package = Package(
         .target(name: "FemtofitRelease"),
         .target(name: "FitCore", dependencies: ["CLaneMath", "FemtofitRelease"], swiftSettings: fastMath),
         .target(name: "CSystemInfo"),
+        // Models defined at run time (issue 20): the expression language, its graph and symbolic
+        // derivatives. Above FitCore only, so it builds beside the backends.
+        .target(name: "ModelLanguage", dependencies: ["FitCore"], swiftSettings: fastMath),
         .target(name: "FitCPU", dependencies: ["FitCore", "CSystemInfo"], swiftSettings: fastMath),
         .target(name: "FitOpenCL", dependencies: ["FitCore", "COpenCL"], swiftSettings: fastMath),
         .target(name: "FitEngine", dependencies: ["FitCore", "FitCPU", "FitOpenCL"], swiftSettings: fastMath),
@@ -122,6 +125,7 @@ let package = Package(
         // Helpers the test targets share (fresh seeds); not part of any product.
         .target(name: "FemtofitTestSupport", dependencies: ["FitCore"], path: "Tests/FemtofitTestSupport"),
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "ModelLanguageTests", dependencies: ["ModelLanguage", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "Pipeline", "Simulation", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
