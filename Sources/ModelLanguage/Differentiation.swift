@@ -37,7 +37,7 @@ extension ExpressionGraph {
                     result = make(.binary(.multiply, node, inner))
                 }
             case .minimum: result = make(.lessThanSelect(a, b, da, db))
-            case .maximum: result = make(.lessThanSelect(a, b, db, da))
+            case .maximum: result = make(.lessThanSelect(b, a, da, db))
             }
         case .lessThanSelect(let a, let b, let c, let d):
             let dc = derivative(of: c, by: variable, memo: &memo), dd = derivative(of: d, by: variable, memo: &memo)

@@ -91,8 +91,8 @@ public struct ExpressionGraph: Sendable {
                 if cb == 1 { return .reuse(a) }
                 if ca == 1 { return .node(.constant(1)) }
             case .minimum, .maximum:
+                // Not reordered: with a NaN operand the order decides the value (see `apply`).
                 if a == b { return .reuse(a) }
-                if a > b { swap(&a, &b) }
             }
             return .node(.binary(f, a, b))
         case .lessThanSelect(let a, let b, let c, let d):
@@ -127,8 +127,10 @@ public struct ExpressionGraph: Sendable {
         case .multiply: return x * y
         case .divide: return x / y
         case .power: return pow(x, y)
-        case .minimum: return Swift.min(x, y)
-        case .maximum: return Swift.max(x, y)
+        // Written as selects, so the derivative's select (`Differentiation`) picks the same side,
+        // NaN operands included (a comparison with NaN is false: the second operand).
+        case .minimum: return x < y ? x : y
+        case .maximum: return y < x ? x : y
         }
     }
 }
