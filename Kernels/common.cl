@@ -114,3 +114,29 @@ FF_INLINE float ff_log(float x) {
     return fma(e, 0.693359375f, m + y);
 }
 #endif
+
+// exp(x^2) erfc(x) for x >= 0 (the kinetics and runtime models): the float32 lane's polynomial in q = (x - 4)/(x + 4)
+// (scripts/fit-erfcx.py), with the quotient and the division each corrected by its residual.
+FF_INLINE real ff_erfcx(real x) {
+    const real reciprocal = (real)1 / (x + (real)4);
+    real q = (x - (real)4) * reciprocal;
+    const real remainder = fma(-q, x, fma(q + (real)1, (real)(-4), x));
+    q = fma(reciprocal, remainder, q);
+    real p = (real)1.142113442e-04;
+    p = fma(p, q, (real)(-2.484351446e-04));
+    p = fma(p, q, (real)(-7.091415086e-04));
+    p = fma(p, q, (real)5.082265614e-03);
+    p = fma(p, q, (real)(-1.623038306e-02));
+    p = fma(p, q, (real)3.714046226e-02);
+    p = fma(p, q, (real)(-6.631904825e-02));
+    p = fma(p, q, (real)9.374020411e-02);
+    p = fma(p, q, (real)(-1.010409399e-01));
+    p = fma(p, q, (real)6.809617513e-02);
+    p = fma(p, q, (real)1.537976866e-02);
+    p = fma(p, q, (real)(-1.396210865e-01));
+    p = fma(p, q, (real)2.329951174e-01);
+    const real inverseTwoXPlusOne = (real)0.5 / (x + (real)0.5);
+    const real quotient = fma(p, inverseTwoXPlusOne, inverseTwoXPlusOne);
+    const real residual = (p - quotient) + fma(quotient + quotient, -x, (real)1);
+    return fma(residual, inverseTwoXPlusOne, quotient);
+}
