@@ -110,7 +110,7 @@ let package = Package(
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
-            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition", "Simulation", "TextInput",
+            dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition", "Simulation", "TextInput", "ModelLanguage",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         // Throughput benchmarks with their targets (see benchmarks/README.md). They live in

@@ -16,3 +16,16 @@ indirect enum ExpressionSyntax: Equatable {
         }
     }
 }
+
+extension ExpressionSyntax: CustomStringConvertible {
+    /// The tree written back with every operation in parentheses: how the text was read.
+    var description: String {
+        switch self {
+        case .number(let v, _): return v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)"
+        case .name(let name, _): return name
+        case .negate(let a, _): return "(-\(a))"
+        case .binary(let op, let a, let b, _): return "(\(a) \(op) \(b))"
+        case .call(let name, let arguments, _): return "\(name)(\(arguments.map(\.description).joined(separator: ", ")))"
+        }
+    }
+}

@@ -15,6 +15,8 @@ public struct ModelExpression: Sendable {
     /// The node of the model's value, and of its derivative by each parameter.
     public let value: Int
     public let derivatives: [Int]
+    /// The expression as it was read, every operation in parentheses.
+    public let parsedText: String
 
     /// As Gpufit: at most 32 parameters.
     public static let maximumParameters = 32
@@ -57,6 +59,7 @@ public struct ModelExpression: Sendable {
             derivatives.append(d)
         }
         self.text = expression
+        self.parsedText = syntax.description
         self.parameters = parameters
         self.coordinates = coordinates
         self.graph = builder.graph
@@ -79,6 +82,23 @@ public struct ModelExpression: Sendable {
         }
         return values
     }
+
+    /// The operations (nodes other than constants and variables) that `roots` need, shared ones once.
+    public func operationCount(of roots: [Int]) -> Int {
+        var seen = Set<Int>(), stack = roots, count = 0
+        while let n = stack.popLast() {
+            guard seen.insert(n).inserted else { continue }
+            let operands = InstructionProgram.operands(graph.nodes[n])
+            if !operands.isEmpty { count += 1 }
+            stack += operands
+        }
+        return count
+    }
+
+    public func operationCount(of root: Int) -> Int { operationCount(of: [root]) }
+
+    /// The operations of the value and every derivative together.
+    public var operationCount: Int { operationCount(of: [value] + derivatives) }
 
     /// The model's value and derivatives at one point, in float64.
     public func evaluate(parameters p: [Double], coordinates c: [Double]) -> (value: Double, derivatives: [Double]) {

@@ -28,7 +28,7 @@ enum ExitStatus: Int32 {
         switch error {
         case is OutputError: return .cannotWrite
         case TransportError.cannotWrite: return .cannotWrite
-        case is TAMDataError, is TransportError, is PhysicsError, is AcquisitionError: return .badInput
+        case is TAMDataError, is TransportError, is PhysicsError, is AcquisitionError, is ModelFileError: return .badInput
         case is DeviceFailure, is OpenCLError: return .deviceFailed
         case is ValidationError: return .usage
         case let error as FitError:
