@@ -102,6 +102,22 @@ public struct ExpressionGraph: Sendable {
         }
     }
 
+    /// Every node's value in float64, variable v's value being `variable(v)` (the graph's order is
+    /// an evaluation order: a node comes after its operands).
+    public func evaluateAll(_ variable: (Int) -> Double) -> [Double] {
+        var values = [Double](repeating: 0, count: nodes.count)
+        for (i, node) in nodes.enumerated() {
+            switch node {
+            case .constant(let v): values[i] = v
+            case .variable(let v): values[i] = variable(v)
+            case .unary(let f, let a): values[i] = Self.apply(f, values[a]) ?? .nan
+            case .binary(let f, let a, let b): values[i] = Self.apply(f, values[a], values[b]) ?? .nan
+            case .lessThanSelect(let a, let b, let x, let y): values[i] = values[a] < values[b] ? values[x] : values[y]
+            }
+        }
+        return values
+    }
+
     /// f(x) in float64, nil where the language defines no value (never: NaN then).
     public static func apply(_ f: Unary, _ x: Double) -> Double? {
         switch f {

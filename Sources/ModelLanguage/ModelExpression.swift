@@ -67,20 +67,9 @@ public struct ModelExpression: Sendable {
         self.derivatives = derivatives
     }
 
-    /// Every node's value at `parameters` and `coordinates`, in float64 (the graph's order is an
-    /// evaluation order: a node comes after its operands).
+    /// Every node's value at `parameters` and `coordinates`, in float64.
     public func evaluateAll(parameters p: [Double], coordinates c: [Double]) -> [Double] {
-        var values = [Double](repeating: 0, count: graph.nodes.count)
-        for (i, node) in graph.nodes.enumerated() {
-            switch node {
-            case .constant(let v): values[i] = v
-            case .variable(let v): values[i] = v < p.count ? p[v] : c[v - p.count]
-            case .unary(let f, let a): values[i] = ExpressionGraph.apply(f, values[a]) ?? .nan
-            case .binary(let f, let a, let b): values[i] = ExpressionGraph.apply(f, values[a], values[b]) ?? .nan
-            case .lessThanSelect(let a, let b, let x, let y): values[i] = values[a] < values[b] ? values[x] : values[y]
-            }
-        }
-        return values
+        graph.evaluateAll { $0 < p.count ? p[$0] : c[$0 - p.count] }
     }
 
     /// The operations (nodes other than constants and variables) that `roots` need, shared ones once.

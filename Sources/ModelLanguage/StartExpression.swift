@@ -41,16 +41,6 @@ public struct StartExpression: Sendable {
 
     /// The start value given the statistics' values (`statistics[name]`).
     public func evaluate(_ statistics: [String: Double]) -> Double {
-        var values = [Double](repeating: 0, count: graph.nodes.count)
-        for (i, node) in graph.nodes.enumerated() {
-            switch node {
-            case .constant(let v): values[i] = v
-            case .variable(let v): values[i] = statistics[variableNames[v]] ?? .nan
-            case .unary(let f, let a): values[i] = ExpressionGraph.apply(f, values[a]) ?? .nan
-            case .binary(let f, let a, let b): values[i] = ExpressionGraph.apply(f, values[a], values[b]) ?? .nan
-            case .lessThanSelect(let a, let b, let x, let y): values[i] = values[a] < values[b] ? values[x] : values[y]
-            }
-        }
-        return values[value]
+        graph.evaluateAll { statistics[variableNames[$0]] ?? .nan }[value]
     }
 }
