@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "FemtofitBenchmarks",
             dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "FitBench", "Acquisition", "TAMData", "Pipeline", "Simulation",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           "ModelLanguage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "benchmarks/Sources/FemtofitBenchmarks",
             swiftSettings: fastMath),
 

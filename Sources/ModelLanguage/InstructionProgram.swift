@@ -170,6 +170,58 @@ public struct InstructionProgram: Sendable {
         }
     }
 
+    /// Runs the instructions on a block of `count` points at once: register r holds the block's
+    /// values at `registers[r * count ..< (r + 1) * count]` (constants and parameters repeated
+    /// across it). One dispatch per instruction and block instead of per point.
+    @inlinable
+    public func run<Lane: FitLane>(_ registers: UnsafeMutablePointer<Lane>, block count: Int) {
+        for instruction in instructions {
+            let a = registers + Int(instruction.a) * count, out = registers + Int(instruction.destination) * count
+            let b = registers + Int(max(instruction.b, 0)) * count
+            switch instruction.operation {
+            case .negate: for k in 0..<count { out[k] = -a[k] }
+            case .exp: for k in 0..<count { out[k] = Lane.exp(a[k]) }
+            case .log: for k in 0..<count { out[k] = Lane.log(a[k]) }
+            case .sqrt: for k in 0..<count { out[k] = Lane.squareRoot(a[k]) }
+            case .abs: for k in 0..<count { out[k] = Lane.absolute(a[k]) }
+            case .sin: for k in 0..<count { out[k] = Lane.sine(a[k]) }
+            case .cos: for k in 0..<count { out[k] = Lane.cosine(a[k]) }
+            case .add: for k in 0..<count { out[k] = a[k] + b[k] }
+            case .subtract: for k in 0..<count { out[k] = a[k] - b[k] }
+            case .multiply: for k in 0..<count { out[k] = a[k] * b[k] }
+            case .divide: for k in 0..<count { out[k] = a[k] / b[k] }
+            case .square: for k in 0..<count { out[k] = a[k] * a[k] }
+            case .cube: for k in 0..<count { out[k] = a[k] * a[k] * a[k] }
+            default:
+                // The rarer operations one point at a time through `run`'s cases.
+                for k in 0..<count { out[k] = Self.single(instruction, a[k], b[k], registers, count: count, point: k) }
+            }
+        }
+    }
+
+    /// One point of one instruction, for `run(_:block:)`'s rarer operations.
+    @inlinable @usableFromInline
+    static func single<Lane: FitLane>(_ instruction: Instruction, _ a: Lane, _ b: Lane, _ registers: UnsafeMutablePointer<Lane>,
+                                      count: Int, point k: Int) -> Lane {
+        switch instruction.operation {
+        case .tan: return Lane.sine(a) / Lane.cosine(a)
+        case .atan: return laneByLane(a) { atan($0) }
+        case .erf: return Lane.erf(a)
+        case .erfc:
+            let tail = Lane.erfcx(Lane.absolute(a)) * Lane.exp(-(a * a))
+            return Lane.select(Lane.lessThan(a, Lane(0)), Lane(2) - tail, tail)
+        case .erfcx:
+            let positive = Lane.erfcx(Lane.absolute(a))
+            return Lane.select(Lane.lessThan(a, Lane(0)), Lane(2) * Lane.exp(a * a) - positive, positive)
+        case .power: return laneByLane(a, b) { pow($0, $1) }
+        case .minimum: return Lane.select(Lane.lessThan(a, b), a, b)
+        case .maximum: return Lane.select(Lane.lessThan(b, a), a, b)
+        case .lessThanSelect:
+            return Lane.select(Lane.lessThan(a, b), registers[Int(instruction.c) * count + k], registers[Int(instruction.d) * count + k])
+        default: preconditionFailure("\(instruction.operation) has a block loop")
+        }
+    }
+
     @inlinable @usableFromInline
     static func laneByLane<Lane: FitLane>(_ a: Lane, _ f: (Double) -> Double) -> Lane {
         var out = a

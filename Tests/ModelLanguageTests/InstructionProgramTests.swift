@@ -74,6 +74,41 @@ final class InstructionProgramTests: XCTestCase {
         }
     }
 
+    /// The block form (`run(_:block:)`, an instruction over a row of points) gives every point's
+    /// value and derivatives, for every operation.
+    func testABlockOfPointsGivesEachPointsValues() throws {
+        var r = SeededRandom(seed: freshSeed(304))
+        typealias Lane = SIMD8<Double>
+        for text in ["a * exp(-t / b) + c", "a * log(t + b) + c", "a * sqrt(t + b) + c * abs(t - b)", "a * sin(b * t) + c * cos(t)",
+                     "a * tan(b * t / 4) + atan(c * t)", "a * erf(b * t - 1) + c * erfc(b * t - 1) + erfcx(c * t - 0.5)",
+                     "a * pow(t + 1, b) + c^3 + (t - a)^2", "min(a * t, b) + max(c, t) - a / (1 + t)"] {
+            let model = try ModelExpression(expression: text, parameters: ["a", "b", "c"], coordinates: ["t"])
+            let program = InstructionProgram(model)
+            let count = 7
+            let registers = UnsafeMutablePointer<Lane>.allocate(capacity: program.registerCount * count)
+            defer { registers.deallocate() }
+            let parameters = (0..<Lane.laneCount).map { _ in (0..<3).map { _ in r.uniform(0.5...2) } }
+            let times = (0..<count).map { _ in (0..<Lane.laneCount).map { _ in r.uniform(0...3) } }
+            for (register, value) in program.constants { for k in 0..<count { registers[register * count + k] = Lane(repeating: value) } }
+            for j in 0..<3 where program.variableRegisters[j] >= 0 {
+                for k in 0..<count { for lane in 0..<Lane.laneCount { registers[program.variableRegisters[j] * count + k][lane] = parameters[lane][j] } }
+            }
+            for k in 0..<count { for lane in 0..<Lane.laneCount { registers[program.variableRegisters[3] * count + k][lane] = times[k][lane] } }
+            program.run(registers, block: count)
+            for k in 0..<count {
+                for lane in 0..<Lane.laneCount {
+                    let (value, derivatives) = model.evaluate(parameters: parameters[lane], coordinates: [times[k][lane]])
+                    let expected = [value] + derivatives
+                    guard expected.allSatisfy(\.isFinite) else { continue }
+                    let got = ([program.valueRegister] + program.derivativeRegisters).map { registers[$0 * count + k][lane] }
+                    for q in expected.indices {
+                        XCTAssertEqual(got[q], expected[q], accuracy: 1e-12 * (abs(expected[q]) + 1), "\(text): point \(k), lane \(lane), output \(q)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Registers are reused: a long sum needs few, however many terms it has.
     func testRegistersAreReused() throws {
         let terms = (1...40).map { "a * exp(-t / \($0).5) + b * sin(\($0) * t)" }
