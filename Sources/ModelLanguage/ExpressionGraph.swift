@@ -102,6 +102,28 @@ public struct ExpressionGraph: Sendable {
         }
     }
 
+    /// The operands of a node, in order.
+    public static func operands(_ node: Node) -> [Int] {
+        switch node {
+        case .constant, .variable: return []
+        case .unary(_, let a): return [a]
+        case .binary(_, let a, let b): return [a, b]
+        case .lessThanSelect(let a, let b, let c, let d): return [a, b, c, d]
+        }
+    }
+
+    /// Which nodes `roots` need (themselves included), by index.
+    public func reachable(from roots: [Int]) -> [Bool] {
+        var needed = [Bool](repeating: false, count: nodes.count)
+        var stack = roots
+        while let n = stack.popLast() {
+            guard !needed[n] else { continue }
+            needed[n] = true
+            stack += Self.operands(nodes[n])
+        }
+        return needed
+    }
+
     /// Every node's value in float64, variable v's value being `variable(v)` (the graph's order is
     /// an evaluation order: a node comes after its operands).
     public func evaluateAll(_ variable: (Int) -> Double) -> [Double] {

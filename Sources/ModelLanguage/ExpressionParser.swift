@@ -37,23 +37,22 @@ struct ExpressionParser {
     }
 
     mutating func sum(depth: Int) throws -> ExpressionSyntax {
-        try checkDepth(depth)
-        var left = try product(depth: depth + 1)
-        while case .symbol(let op) = current.kind, op == "+" || op == "-" {
-            let offset = current.offset
-            position += 1
-            left = .binary(op, left, try product(depth: depth + 1), offset: offset)
-        }
-        return left
+        try leftAssociative(["+", "-"], depth: depth) { try $0.product(depth: $1) }
     }
 
     mutating func product(depth: Int) throws -> ExpressionSyntax {
+        try leftAssociative(["*", "/"], depth: depth) { try $0.unary(depth: $1) }
+    }
+
+    /// operand (op operand)* for the operators `symbols`, grouped to the left.
+    mutating func leftAssociative(_ symbols: Set<Character>, depth: Int,
+                                  operand: (inout ExpressionParser, Int) throws -> ExpressionSyntax) throws -> ExpressionSyntax {
         try checkDepth(depth)
-        var left = try unary(depth: depth + 1)
-        while case .symbol(let op) = current.kind, op == "*" || op == "/" {
+        var left = try operand(&self, depth + 1)
+        while case .symbol(let op) = current.kind, symbols.contains(op) {
             let offset = current.offset
             position += 1
-            left = .binary(op, left, try unary(depth: depth + 1), offset: offset)
+            left = .binary(op, left, try operand(&self, depth + 1), offset: offset)
         }
         return left
     }

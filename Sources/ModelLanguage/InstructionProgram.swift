@@ -35,13 +35,7 @@ public struct InstructionProgram: Sendable {
         let graph = model.graph
         let outputs = [model.value] + model.derivatives
         // The nodes the outputs need, and each one's last use (an output's is the end).
-        var needed = [Bool](repeating: false, count: graph.nodes.count)
-        var stack = outputs
-        while let n = stack.popLast() {
-            guard !needed[n] else { continue }
-            needed[n] = true
-            stack += Self.operands(graph.nodes[n])
-        }
+        let needed = graph.reachable(from: outputs)
         var lastUse = [Int](repeating: -1, count: graph.nodes.count)
         for n in graph.nodes.indices where needed[n] { for o in Self.operands(graph.nodes[n]) { lastUse[o] = max(lastUse[o], n) } }
         for o in outputs { lastUse[o] = Int.max }
@@ -113,14 +107,7 @@ public struct InstructionProgram: Sendable {
         .atan: .atan, .erf: .erf, .erfc: .erfc, .erfcx: .erfcx,
     ]
 
-    static func operands(_ node: ExpressionGraph.Node) -> [Int] {
-        switch node {
-        case .constant, .variable: return []
-        case .unary(_, let a): return [a]
-        case .binary(_, let a, let b): return [a, b]
-        case .lessThanSelect(let a, let b, let c, let d): return [a, b, c, d]
-        }
-    }
+    static func operands(_ node: ExpressionGraph.Node) -> [Int] { ExpressionGraph.operands(node) }
 
     static func isLeaf(_ node: ExpressionGraph.Node) -> Bool { operands(node).isEmpty }
 

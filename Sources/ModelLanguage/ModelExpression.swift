@@ -74,14 +74,7 @@ public struct ModelExpression: Sendable {
 
     /// The operations (nodes other than constants and variables) that `roots` need, shared ones once.
     public func operationCount(of roots: [Int]) -> Int {
-        var seen = Set<Int>(), stack = roots, count = 0
-        while let n = stack.popLast() {
-            guard seen.insert(n).inserted else { continue }
-            let operands = InstructionProgram.operands(graph.nodes[n])
-            if !operands.isEmpty { count += 1 }
-            stack += operands
-        }
-        return count
+        zip(graph.reachable(from: roots), graph.nodes).filter { $0.0 && !ExpressionGraph.operands($0.1).isEmpty }.count
     }
 
     public func operationCount(of root: Int) -> Int { operationCount(of: [root]) }

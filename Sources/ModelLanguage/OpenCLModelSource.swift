@@ -10,14 +10,7 @@
 public enum OpenCLModelSource {
     public static func source(_ model: ModelExpression) -> String {
         let graph = model.graph
-        let outputs = [model.value] + model.derivatives
-        var needed = [Bool](repeating: false, count: graph.nodes.count)
-        var stack = outputs
-        while let n = stack.popLast() {
-            guard !needed[n] else { continue }
-            needed[n] = true
-            stack += InstructionProgram.operands(graph.nodes[n])
-        }
+        let needed = graph.reachable(from: [model.value] + model.derivatives)
         var name = [String](repeating: "", count: graph.nodes.count)
         var lines: [String] = []
         let coordinateNames = model.coordinates.count == 2 ? ["x", "y"] : ["x"]
