@@ -126,7 +126,7 @@ let package = Package(
         .target(name: "FemtofitTestSupport", dependencies: ["FitCore"], path: "Tests/FemtofitTestSupport"),
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "ModelLanguageTests", dependencies: ["ModelLanguage", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "ModelLanguage", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitOpenCLTests", dependencies: ["FitCore", "FitOpenCL", "FitEngine", "ModelLanguage", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "TAMDataTests", dependencies: ["TAMData", "Pipeline", "Simulation", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Simulation", "TAMData", "Transport", "FitCore", "FitEngine", "FemtofitTestSupport"], swiftSettings: fastMath),

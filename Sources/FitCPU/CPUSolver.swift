@@ -128,7 +128,11 @@ struct LaneGroupVisitor<Lane: FitLane> {
             solve(KineticsModel<L, WithArtifact<ThreeExponentials>>.self, LoopAccumulator<L, TwelveParameters>.self, CurvePoints.self)
         case .kinetics4Artifact:
             solve(KineticsModel<L, WithArtifact<FourExponentials>>.self, LoopAccumulator<L, FourteenParameters>.self, CurvePoints.self)
-        default: preconditionFailure("\(model.name): no compiled CPU solver; CPUBackend refuses such models before solving")
+        default:
+            // A runtime model: its staged program, for any parameter count (`RuntimeModelPass`).
+            precondition(work.prepared.runtimeModel != nil, "\(model.name): neither a compiled model nor a registered runtime model")
+            let solver = LaneGroupSolver<RuntimeModelPass<Lane>>(work: work)
+            for group in groups { solver.solve(group: group) }
         }
     }
 
@@ -138,7 +142,7 @@ struct LaneGroupVisitor<Lane: FitLane> {
         precondition(Model.id == work.prepared.model && Model.parameterCount == Accumulator.parameterCount
                      && Accumulator.kind == Model.id.descriptor.accumulator && Geometry.isGrid == (Model.id.geometry == .grid),
                      "\(work.prepared.model.name): model type \(Model.id.name) with the \(Accumulator.kind) accumulator of \(Accumulator.parameterCount) parameters")
-        let solver = LaneGroupSolver<Model, Accumulator, Geometry>(work: work)
+        let solver = LaneGroupSolver<CompiledModelPass<Model, Accumulator, Geometry>>(work: work)
         for group in groups { solver.solve(group: group) }
     }
 }

@@ -1,51 +1,38 @@
 import FitCore
 
 /// Solves SIMD groups of fits of one model: one fit per lane, one thread's scratch memory
-/// allocated once and reused for every group it solves.
+/// allocated once and reused for every group it solves. The Levenberg–Marquardt iteration is
+/// this class's; the pass over the points (chi^2, gradient and curvature at given parameters) is
+/// `Pass`'s: a compiled model's (`CompiledModelPass`) or a runtime model's (`RuntimeModelPass`).
 ///
-/// What is specialised, and so what the build pays for: one solver per model, lane type,
-/// accumulator and geometry (`LaneGroupVisitor` pairs them), and inside it one point loop
-/// (`accumulate`) per `PointLoopKind`. The LM iteration around the loop is compiled once per
-/// solver and picks its loop at run time, once per pass (`pass`), not once per point.
-final class LaneGroupSolver<Model: FitModel, Accumulator: PointAccumulator, Geometry: PointGeometry>
-where Accumulator.Lane == Model.Lane {
-    typealias Lane = Model.Lane
+/// What is specialised, and so what the build pays for: one solver per pass type (for compiled
+/// models, one per model, lane type, accumulator and geometry; `LaneGroupVisitor` pairs them),
+/// and inside each pass one point loop per `PointLoopKind`. The LM iteration around the loop is
+/// compiled once per solver and picks its loop at run time, once per pass (`pass`), not per point.
+final class LaneGroupSolver<Pass: LanePass> {
+    typealias Lane = Pass.Lane
     let work: LaneGroupWork<Lane>
     let n: Int
-    let p = Model.parameterCount
-    let packedSize = Model.parameterCount * (Model.parameterCount + 1) / 2
-    let width: Int, height: Int
+    let p: Int
+    let packedSize: Int
+    let points: PointBuffers<Lane>
+    let passes: Pass
 
     // Scratch, one value per lane each.
-    let data: UnsafeMutablePointer<Lane>
-    /// 1 / data where data > 0, for the Poisson deviance (MLE only).
-    let inverseData: UnsafeMutablePointer<Lane>
-    let weights: UnsafeMutablePointer<Lane>
-    let xs: UnsafeMutablePointer<Lane>
     let parameters, trial, lower, upper, gradient, trialGradient, delta, scale, inverseDiagonal, work2: UnsafeMutablePointer<Lane>
     let curvature, trialCurvature, system: UnsafeMutablePointer<Lane>
     let fixed: [Bool]
-    /// A grid model's column terms for the current pass, one per column.
-    let columns: UnsafeMutablePointer<Model.ColumnTerms>
     /// Scratch for the columns of H^-1 (robust errors).
     let sandwichColumns: UnsafeMutablePointer<Lane>
-    /// The batch's spline, for the spline models.
-    let spline: SplineTable?
 
     init(work: LaneGroupWork<Lane>) {
         self.work = work
-        spline = work.prepared.batch.spline
         n = work.prepared.pointCount
-        var isGridBatch = false
-        if case let .grid(w, h) = work.prepared.batch.coordinates { width = w; height = h; isGridBatch = true }
-        else { width = n; height = 1 }
-        precondition(Geometry.isGrid == isGridBatch,
-                     "\(Model.id.name): a \(Geometry.isGrid ? "grid" : "curve") solver given the other geometry")
-        data = .allocate(capacity: n)
-        inverseData = .allocate(capacity: n)
-        weights = .allocate(capacity: n)
-        xs = .allocate(capacity: n)
-        let p = Model.parameterCount
+        points = PointBuffers(work: work)
+        passes = Pass(work: work, points: points)
+        p = passes.parameterCount
+        packedSize = p * (p + 1) / 2
+        let p = self.p
         func vector() -> UnsafeMutablePointer<Lane> { .allocate(capacity: p) }
         parameters = vector(); trial = vector(); lower = vector(); upper = vector()
         gradient = vector(); trialGradient = vector(); delta = vector(); scale = vector()
@@ -53,18 +40,14 @@ where Accumulator.Lane == Model.Lane {
         curvature = .allocate(capacity: packedSize); trialCurvature = .allocate(capacity: packedSize)
         system = .allocate(capacity: packedSize)
         fixed = work.prepared.fitMask.map { !$0 }
-        columns = .allocate(capacity: max(width, 1))
         sandwichColumns = .allocate(capacity: p * p)
-        if !work.sharedX.isEmpty { for k in 0..<n { xs[k] = work.sharedX[k] } }
-        // Unweighted fits keep weights of 1 for the loops that always weigh: MLE and the sandwich.
-        if work.prepared.batch.weights == nil { weights.initialize(repeating: Lane(1), count: n) }
     }
 
     deinit {
-        for pointer in [data, inverseData, weights, xs, parameters, trial, lower, upper, gradient, trialGradient, delta, scale,
+        for pointer in [parameters, trial, lower, upper, gradient, trialGradient, delta, scale,
                         inverseDiagonal, work2, curvature, trialCurvature, system] { pointer.deallocate() }
-        columns.deallocate()
         sandwichColumns.deallocate()
+        points.deallocate()
     }
 
     /// Loads group `group`'s fits into the lanes (transposed: point-major), then solves them.
@@ -72,6 +55,7 @@ where Accumulator.Lane == Model.Lane {
         let prepared = work.prepared
         let lanes = Lane.laneCount
         let firstSlot = group * lanes
+        let data = points.data, weights = points.weights, inverseData = points.inverseData, xs = points.xs
         var fitOfLane = [Int](repeating: 0, count: lanes)
         // A last, partial group repeats its first fit in the spare lanes; their results are dropped.
         for lane in 0..<lanes { fitOfLane[lane] = work.fits[min(firstSlot + lane, work.fits.count - 1)] }
@@ -142,91 +126,32 @@ where Accumulator.Lane == Model.Lane {
               gradient g: UnsafeMutablePointer<Lane>, curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
         switch (kind, sandwich) {
         case (.unweightedLSE, false):
-            return accumulate(UnweightedLSE.self, at: point, meat: false, chiSquare: &chiSquare, gradient: g, curvature: h)
+            return passes.accumulate(UnweightedLSE.self, at: point, meat: false, chiSquare: &chiSquare, gradient: g, curvature: h)
         case (.weightedLSE, false), (.unweightedLSE, true), (.weightedLSE, true):
-            return accumulate(WeightedLSE.self, at: point, meat: sandwich, chiSquare: &chiSquare, gradient: g, curvature: h)
+            return passes.accumulate(WeightedLSE.self, at: point, meat: sandwich, chiSquare: &chiSquare, gradient: g, curvature: h)
         case (.poissonMLE, false):
-            return accumulate(PoissonMLE.self, at: point, meat: false, chiSquare: &chiSquare, gradient: g, curvature: h)
+            return passes.accumulate(PoissonMLE.self, at: point, meat: false, chiSquare: &chiSquare, gradient: g, curvature: h)
         case (.poissonMLE, true): preconditionFailure("robust errors are least squares only")
         }
-    }
-
-    /// chi^2, gradient and packed curvature at `at`. The whole point loop is this one function,
-    /// with the model inlined and the accumulators in fixed-size locals that the compiler keeps
-    /// in registers; they are stored once at the end. Returns the lanes whose MLE model was not
-    /// positive. With `meat` (weighted least squares), the curvature sums hold the sandwich's
-    /// meat, (w r)^2 d d^T. Never inlined: one copy per loop kind, called once per pass.
-    @inline(never)
-    func accumulate<Kind: PointLoopKind>(_ kind: Kind.Type, at point: UnsafePointer<Lane>, meat: Bool,
-                                         chiSquare: inout Lane,
-                                         gradient g: UnsafeMutablePointer<Lane>,
-                                         curvature h: UnsafeMutablePointer<Lane>) -> Lane.Mask {
-        var d = ParameterLanes<Lane>(repeating: Lane(0))
-        var sums = Accumulator()
-        var chi = Lane(0)
-        var nonPositive = Lane.allFalse
-        let model = Model(parameters: point, spline: spline)
-        let data = self.data, weights = self.weights, xs = self.xs, inverseData = self.inverseData
-        let isGrid = Geometry.isGrid, width = self.width
-        let meatLanes = Lane.lessThan(Lane(0), Lane(meat ? 1 : 0))
-        // Grid models: the column terms once per column, the row terms once per row.
-        let columns = self.columns
-        if isGrid {
-            var x = Lane(0)
-            for c in 0..<width { columns[c] = model.columnTerms(x: x); x = x + Lane(1) }
-        }
-        var row = model.rowTerms(y: Lane(0))
-        var rowY = Lane(0), column = 0
-        for k in 0..<n {
-            let z = data[k]
-            let w = Kind.isWeighted ? weights[k] : Lane(1)
-            let f = model.evaluate(column: isGrid ? columns[column] : model.columnTerms(x: xs[k]), row: row, derivatives: &d)
-            let residualWeight: Lane, curvatureWeight: Lane
-            if Kind.isMLE {
-                var notPositive = Lane.not(Lane.lessThan(Lane(0), f))
-                // Masked points (weight 0) do not count, as in the reference.
-                notPositive = Lane.and(notPositive, Lane.lessThan(Lane(0), w))
-                nonPositive = Lane.or(nonPositive, notPositive)
-                let safe = Lane.maximum(f, Lane(1e-30))
-                let inverseModel = Lane(1) / safe
-                let ratio = z * inverseModel
-                var term = PoissonDeviance.term(model: safe, data: z, inverseData: inverseData[k])
-                var rw = ratio - Lane(1)
-                var cw = ratio * inverseModel
-                term = term * w; rw = rw * w; cw = cw * w
-                chi = chi + term
-                residualWeight = rw; curvatureWeight = cw
-            } else {
-                let r = z - f
-                let wr = Kind.isWeighted ? w * r : r
-                chi = chi.adding(wr, times: r)
-                residualWeight = wr
-                curvatureWeight = Kind.isWeighted ? Lane.select(meatLanes, wr * wr, w) : w
-            }
-            sums.add(d, residualWeight: residualWeight, curvatureWeight: curvatureWeight, weighted: Kind.isWeighted)
-            if isGrid {
-                column += 1
-                if column == width {
-                    column = 0
-                    rowY = rowY + Lane(1)
-                    row = model.rowTerms(y: rowY)
-                }
-            }
-        }
-        sums.store(gradient: g, curvature: h)
-        chiSquare = chi
-        return nonPositive
     }
 
     /// Levenberg–Marquardt on every lane at once (see `ReferenceSolver` for the algorithm).
     func iterate(_ fitOfLane: [Int], _ lanesUsed: Int, _ usedPoints: Lane, _ chiSquareFloor: Lane) {
         let settings = work.prepared.settings
         let kind = passKind
-        let p = Model.parameterCount
+        let p = self.p
         var chi = Lane(0)
         let startBad = pass(kind, at: parameters, chiSquare: &chi, gradient: gradient, curvature: curvature)
         chi = Lane.select(startBad, Lane(.infinity), chi)  // as the reference reports it
-        let startInvalid = Lane.or(startBad, Lane.not(Lane.isFinite(chi)))
+        // A model that is not finite at the start (chi^2, gradient or curvature NaN or infinite:
+        // a runtime model's division by zero, an overflow) cannot take a step: its own state.
+        var startNonFinite = Lane.not(Lane.isFinite(chi))
+        for i in 0..<p {
+            startNonFinite = Lane.or(startNonFinite, Lane.not(Lane.isFinite(gradient[i])))
+            startNonFinite = Lane.or(startNonFinite, Lane.not(Lane.isFinite(curvature[SymmetricSolve.packedIndex(i, i)])))
+        }
+        startNonFinite = Lane.and(startNonFinite, Lane.not(startBad))
+        let startInvalid = Lane.or(startBad, startNonFinite)
         var active = Lane.not(startInvalid)
         var singular = Lane.allFalse
         var converged = Lane.allFalse
@@ -298,10 +223,10 @@ where Accumulator.Lane == Model.Lane {
             var meatChi = Lane(0)
             _ = pass(kind, sandwich: true, at: parameters, chiSquare: &meatChi, gradient: trialGradient, curvature: trialCurvature)
         }
-        writeResults(fitOfLane, lanesUsed, chi, iterations, startInvalid, singular, stoppedNonPositive, converged, usedPoints)
+        writeResults(fitOfLane, lanesUsed, chi, iterations, startBad, startNonFinite, singular, stoppedNonPositive, converged, usedPoints)
     }
 
-    func writeResults(_ fitOfLane: [Int], _ lanesUsed: Int, _ chi: Lane, _ iterations: Lane, _ startInvalid: Lane.Mask,
+    func writeResults(_ fitOfLane: [Int], _ lanesUsed: Int, _ chi: Lane, _ iterations: Lane, _ startBad: Lane.Mask, _ startNonFinite: Lane.Mask,
                       _ singular: Lane.Mask, _ stoppedNonPositive: Lane.Mask, _ converged: Lane.Mask, _ usedPoints: Lane) {
         let prepared = work.prepared
         let out = work.outputs
@@ -324,14 +249,16 @@ where Accumulator.Lane == Model.Lane {
         for lane in 0..<lanesUsed {
             let fit = fitOfLane[lane]
             let state: FitState
-            if Lane.maskLane(startInvalid, lane) { state = isMLE ? .negativeCurvature : .singular }
+            if Lane.maskLane(startBad, lane) { state = isMLE ? .negativeCurvature : .singular }
+            else if Lane.maskLane(startNonFinite, lane) { state = .nonFiniteModel }
             else if Lane.maskLane(singular, lane) { state = .singular }
             else if Lane.maskLane(stoppedNonPositive, lane) { state = .negativeCurvature }
             else if Lane.maskLane(converged, lane) { state = .converged }
             else { state = .maxIterations }
             let chiSquare = chi[lane: lane]
             let factor = prepared.standardErrorFactor(chiSquare: chiSquare, usedPoints: usedPoints[lane: lane])
-            let errorsKnown = !(state == .singular || state == .negativeCurvature) && !Lane.maskLane(curvatureSingular, lane)
+            let errorsKnown = !(state == .singular || state == .negativeCurvature || state == .nonFiniteModel)
+                && !Lane.maskLane(curvatureSingular, lane)
             for j in 0..<p {
                 // Fixed parameters come back exactly as given, not rounded through the lanes.
                 out.parameters[fit * p + j] = fixed[j] ? prepared.start[fit * p + j] : parameters[j][lane: lane]

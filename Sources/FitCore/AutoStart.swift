@@ -31,8 +31,10 @@ public enum AutoStart {
             return line(data: data, usable: usable, x: x)
         case .kinetics:
             return kinetics(model: model, data: data, usable: usable, x: x)
-        case .given:
-            return []  // FitBatch.validate refuses such a batch without start values
+        case .given, .expressions:
+            // .given: FitBatch.validate refuses such a batch without start values; .expressions:
+            // a runtime model's start comes from its `RuntimeStart` (FitPreparer).
+            return []
         }
     }
 

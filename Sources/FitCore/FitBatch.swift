@@ -90,6 +90,15 @@ public struct FitBatch: Sendable {
         if model.descriptor.startRule == .given {
             try check(initialParameters != nil, "model \(model.name) has no start rule: give start values")
         }
+        if model.isRuntime {
+            guard let runtime = model.runtimeModel else {
+                throw FitError.invalidBatch("runtime model \(model.name) (id \(model.rawValue)) was released: compile it again for a new id")
+            }
+            if initialParameters == nil, !runtime.start.isComplete {
+                let missing = zip(runtime.descriptor.parameterNames, runtime.start.parameterRegisters).filter { $0.1 < 0 }.map(\.0)
+                throw FitError.invalidBatch("runtime model \(model.name) has no start expression for \(missing.joined(separator: ", ")): give start values, or add them to the model's [start] table")
+            }
+        }
         try validateSpline()
         if let s = initialParameters {
             try check(s.count == fitCount * p, "start values: \(s.count) given, \(fitCount) fits x \(p) parameters need \(fitCount * p)")

@@ -22,6 +22,9 @@ public struct PreparedFits: Sendable {
     public var parameterCount: Int { batch.model.parameterCount }
     /// How many parameters are fitted (read per fit by the error scale: kept, not recounted).
     public let freeParameterCount: Int
+    /// A runtime model's compiled form, held for the whole solve (releasing its id meanwhile
+    /// changes nothing here); nil for the built-in models.
+    public let runtimeModel: RuntimeModel?
 
     /// Validates `batch` (throwing for whole-call problems) and prepares every fit, on all cores.
     public init(_ batch: FitBatch, settings: FitSettings) throws {
@@ -29,6 +32,11 @@ public struct PreparedFits: Sendable {
         try settings.validate()
         self.batch = batch
         self.settings = settings
+        let runtime = batch.model.runtimeModel
+        runtimeModel = runtime
+        if batch.model.isRuntime && runtime == nil {
+            throw FitError.invalidBatch("runtime model \(batch.model.name) (id \(batch.model.rawValue)) was released: compile it again for a new id")
+        }
         let n = batch.fitCount, p = batch.parameterCount
         let mask = batch.parametersToFit ?? Array(repeating: true, count: p)
         fitMask = mask
@@ -45,7 +53,7 @@ public struct PreparedFits: Sendable {
         problems.withUnsafeMutableBufferPointer { problemBuffer in
             var shared: KineticsBounds?
             if batch.model.exponentialCount > 0, case let .sharedX(x) = batch.coordinates { shared = KineticsBounds(delays: x) }
-            let context = FitPreparer(batch: batch, model: batch.model.descriptor, settings: settings, mask: mask,
+            let context = FitPreparer(batch: batch, model: batch.model.descriptor, runtime: runtime, settings: settings, mask: mask,
                                       freeParameters: free, fastStart: FastStart(batch),
                                       kineticsBounds: shared, start: startBuffer.baseAddress!, lower: lowerBuffer.baseAddress!,
                                       upper: upperBuffer.baseAddress!, problems: problemBuffer.baseAddress!)
@@ -68,6 +76,8 @@ struct FitPreparer: @unchecked Sendable {
     let batch: FitBatch
     /// The model's row, looked up once per batch rather than per fit.
     let model: ModelDescriptor
+    /// A runtime model's start expressions and default bounds.
+    let runtime: RuntimeModel?
     let settings: FitSettings
     let mask: [Bool]
     let freeParameters: Int
@@ -87,6 +97,13 @@ struct FitPreparer: @unchecked Sendable {
         for j in batch.model.positiveParameters where position.x == nil && lower[base + j] == -.infinity {
             lower[base + j] = ModelID.minimumPositiveValue
         }
+        if let runtime {
+            // The model file's bounds where the batch leaves a side open.
+            for j in 0..<p {
+                if lower[base + j] == -.infinity { lower[base + j] = runtime.lowerBounds[j] }
+                if upper[base + j] == .infinity { upper[base + j] = runtime.upperBounds[j] }
+            }
+        }
         // Bounds and given start values move into ROI-local coordinates.
         var shift = (x: 0.0, y: 0.0)
         if let origins = batch.origins {
@@ -103,7 +120,16 @@ struct FitPreparer: @unchecked Sendable {
             if let ix = position.x { start[base + ix] -= shift.x }
             if let iy = position.y { start[base + iy] -= shift.y }
         } else {
-            if let fastStart {
+            if let runtime {
+                let values = batch.data.withUnsafeBufferPointer { data in
+                    let values = UnsafeBufferPointer(rebasing: data[fit * m ..< (fit + 1) * m])
+                    var usable: [Int] = []
+                    usable.reserveCapacity(m)
+                    for k in 0..<m where (batch.weights?[fit * m + k] ?? 1) > 0 && values[k].isFinite { usable.append(k) }
+                    return runtime.start.values(data: values, usable: usable, coordinates: batch.coordinates, fit: fit)
+                }
+                for j in 0..<p { start[base + j] = values[j] }
+            } else if let fastStart {
                 batch.data.withUnsafeBufferPointer { data in
                     let values = UnsafeBufferPointer(rebasing: data[fit * m ..< (fit + 1) * m])
                     switch fastStart {

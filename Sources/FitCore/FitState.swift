@@ -1,6 +1,6 @@
 /// How one fit ended: the one table of states for femtofit's API, the C API, Python, fits.csv and
-/// fits.h5. Raw values 0–3 are Gpufit's FitState values; 5 and 6 are femtofit's own (the Gpufit
-/// entry points never report them).
+/// fits.h5. Raw values 0–3 are Gpufit's FitState values; 5, 6 and 7 are femtofit's own (the Gpufit
+/// entry points report none of them: 5 and 7 become Gpufit's 2, singular).
 ///
 /// A fit is **honest** when its state is `converged`: the solver converged, every free parameter
 /// has a finite standard error, and none sits on a bound. `FitFinishing.honestStates` makes it so
@@ -21,6 +21,11 @@ public enum FitState: Int32, CaseIterable, Sendable, CustomStringConvertible {
     /// is a limit, not a measurement, and its standard error (from the curvature as if the bound
     /// were absent) does not describe it.
     case atBound = 6
+    /// The model's value, or a derivative, was NaN or infinite at the start values (a runtime
+    /// model dividing by zero or taking the log of a negative number there, an overflow): no step
+    /// could be taken; the parameters are the start values and the errors NaN. During the fit,
+    /// a step to where the model is not finite is rejected like one that raises chi^2.
+    case nonFiniteModel = 7
 
     /// A value no backend ever writes: tests fill state buffers with it before a run.
     public static let unwrittenRawValue: Int32 = -77
@@ -34,6 +39,7 @@ public enum FitState: Int32, CaseIterable, Sendable, CustomStringConvertible {
         case .negativeCurvature: return "negative_curvature"
         case .invalidInput: return "invalid_input"
         case .atBound: return "at_bound"
+        case .nonFiniteModel: return "non_finite_model"
         }
     }
 }

@@ -18,6 +18,8 @@ public struct ModelDescriptor: Sendable, Equatable {
         /// None: the caller gives the start values (Gpufit's test functions, whose data are zeros,
         /// and the splines, whose shift is relative to a template only the caller knows).
         case given
+        /// A runtime model's start expressions (`RuntimeStart`); parameters without one need given values.
+        case expressions
     }
 
     /// How the CPU backend sums a pass's gradient and curvature.
@@ -133,8 +135,9 @@ public struct ModelDescriptor: Sendable, Equatable {
         ]
     }()
 
-    /// The descriptor of femtofit id `id`, if there is one.
-    public static func withID(_ id: Int32) -> ModelDescriptor? { byID[id] }
+    /// The descriptor of femtofit id `id`, if there is one: a built-in model's, or a runtime
+    /// model's (`RuntimeModels`), released ones included.
+    public static func withID(_ id: Int32) -> ModelDescriptor? { byID[id] ?? (id >= RuntimeModels.firstID ? RuntimeModels.descriptor(id) : nil) }
     /// The descriptor named `name` (any case), if there is one.
     public static func named(_ name: String) -> ModelDescriptor? { builtIn.first { $0.name == name.lowercased() } }
 

@@ -16,6 +16,8 @@ public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, Custo
 
     /// A built-in id, known to have a descriptor.
     @usableFromInline init(builtIn rawValue: Int32) { self.rawValue = rawValue }
+    /// A runtime model's id, known to have a descriptor (`RuntimeModels`).
+    init(registered rawValue: Int32) { self.rawValue = rawValue }
 
     @inlinable public static var gauss1D: ModelID { ModelID(builtIn: 0) }
     @inlinable public static var gauss2D: ModelID { ModelID(builtIn: 1) }
@@ -46,7 +48,11 @@ public struct ModelID: RawRepresentable, Hashable, Sendable, CaseIterable, Custo
     public static let allCases: [ModelID] = ModelDescriptor.builtIn.map { ModelID(builtIn: $0.id) }
 
     /// Whether this is one of the built-in models, which have compiled Swift models and kernels.
-    public var isBuiltIn: Bool { ModelDescriptor.builtIn.contains { $0.id == rawValue } }
+    public var isBuiltIn: Bool { rawValue < RuntimeModels.firstID }
+    /// Whether this is a model defined at run time (`RuntimeModels`), registered or released.
+    public var isRuntime: Bool { rawValue >= RuntimeModels.firstID }
+    /// The runtime model of this id, while it is registered.
+    public var runtimeModel: RuntimeModel? { isRuntime ? RuntimeModels.model(rawValue) : nil }
 
     /// The model's name, as users type it.
     public var description: String { name }

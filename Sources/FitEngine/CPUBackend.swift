@@ -13,9 +13,6 @@ public struct CPUBackend: FitBackend {
         "\(solver.threadCount) CPU threads, \(solver.laneCount) \(precision == .single ? "float32" : "float64") lanes per SIMD group"
     }
     public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {
-        guard prepared.model.isBuiltIn else {
-            throw FitError.backendUnavailable("the CPU backend has compiled solvers for the built-in models only, not \(prepared.model.name)")
-        }
         solver.solve(prepared, into: &results)
     }
     /// One single-thread copy per thread when this backend uses several.

@@ -48,7 +48,14 @@ public struct ModelExpression: Sendable {
         }
         let syntax = try ExpressionParser.parse(expression)
         var builder = GraphBuilder(text: expression, variables: parameters + coordinates)
-        let value = try builder.node(syntax)
+        var value = try builder.node(syntax)
+        if coordinates.count == 2 {
+            // One exp per column and per row where the model allows (`Separation`).
+            let p = parameters.count
+            var separation = Separation(graph: builder.graph) { v in v < p ? .pass : v == p ? .column : .row }
+            value = separation.rewrite(value)
+            builder.graph = separation.graph
+        }
         var derivatives: [Int] = []
         for j in 0..<parameters.count {
             var memo: [Int: Int] = [:]

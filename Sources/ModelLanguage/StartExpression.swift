@@ -1,18 +1,4 @@
-/// Statistics of a fit's data that start-value expressions may name (docs/models.md defines
-/// each). The grid statistics need a 2D ROI; the curve ones a curve.
-public enum DataStatistic: String, Sendable, CaseIterable {
-    case min, max, mean, sum, first, last
-    case centroidX = "centroid_x", centroidY = "centroid_y", rmsWidth = "rms_width", argmaxT = "argmax_t"
-
-    /// Whether the statistic is defined for grid ROIs (true) or curves (false); nil: both.
-    public var gridOnly: Bool? {
-        switch self {
-        case .centroidY, .rmsWidth: return true
-        case .first, .last, .argmaxT: return false
-        default: return nil
-        }
-    }
-}
+import FitCore
 
 /// A start value as an expression of data statistics (`"max - min"`), read into a graph.
 public struct StartExpression: Sendable {
@@ -23,7 +9,7 @@ public struct StartExpression: Sendable {
     let variableNames: [String]
 
     public init(_ text: String, grid: Bool) throws {
-        let names = DataStatistic.allCases.filter { $0.gridOnly == nil || $0.gridOnly == grid }.map(\.rawValue)
+        let names = DataStatistic.available(grid: grid).map(\.rawValue)
         let syntax = try ExpressionParser.parse(text)
         var builder = GraphBuilder(text: text, variables: names)
         do { value = try builder.node(syntax) } catch let error as ExpressionError where error.message.hasPrefix("unknown name") {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FitCore
 import ModelLanguage
 
 /// `femtofit model`: runtime models (docs/models.md).
@@ -30,12 +31,20 @@ struct ModelCheckCommand: ParsableCommand {
         }
     }
 
+    /// How often the CPU program's instructions run: per pass, per column, per row, per point.
+    static func stagesLine(_ program: StagedProgram) -> String {
+        let (pass, column, row, point) = program.stageSizes
+        return program.isGrid
+            ? "CPU program: \(pass) instructions per pass, \(column) per column, \(row) per row, \(point) per pixel"
+            : "CPU program: \(pass) instructions per pass, \(point) per point"
+    }
+
     static func report(_ compiled: CompiledModel) -> [String] {
         let d = compiled.definition, e = compiled.expression
         var lines = ["model \(d.name): \(d.parameters.count) parameters (\(d.parameters.joined(separator: ", "))) of (\(d.coordinates.joined(separator: ", ")))",
                      "read as: \(e.parsedText)",
                      "graph: \(e.graph.nodes.count) nodes for the value and \(d.parameters.count) derivatives (\(e.operationCount) operations, shared subexpressions computed once)",
-                     "CPU program: \(compiled.program.instructions.count) instructions over \(compiled.program.registerCount) registers"]
+                     Self.stagesLine(compiled.program)]
         for (j, parameter) in d.parameters.enumerated() {
             lines.append("  d/d\(parameter): \(e.operationCount(of: e.derivatives[j])) operations")
         }

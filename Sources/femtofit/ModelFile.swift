@@ -41,6 +41,11 @@ enum ModelFile {
                 definition.bounds[key] = values[0]...values[1]
             }
         }
+        if let positions = try config.table("positions") {
+            var named: [String: String] = [:]
+            for key in positions.keys { named[key] = try positions.text(key) }
+            definition.positions = named
+        }
         try config.rejectUnknownKeys()
         return definition
     }

@@ -28,9 +28,6 @@ public struct ReferenceBackend: FitBackend {
     public var precision: FitPrecision { .double }
     public var deviceDescription: String { "one CPU thread, scalar float64" }
     public func solve(_ prepared: PreparedFits, into results: inout FitResults) throws {
-        guard prepared.model.isBuiltIn else {
-            throw FitError.backendUnavailable("the reference backend has Swift models for the built-in models only, not \(prepared.model.name)")
-        }
         ReferenceSolver.solve(prepared, into: &results)
     }
 }

@@ -28,37 +28,22 @@ public enum ReferenceSolver {
             FitFinishing.writeInvalid(fit: fit, into: &results)
             return
         }
-        withUnsafeMutablePointer(to: &results) { pointer in
-            _ = try? prepared.model.dispatch(to: Visitor(prepared: prepared, fit: fit, results: pointer))
+        let outcome = ReferenceFit(prepared: prepared, fit: fit).run()
+        let p = prepared.parameterCount
+        for j in 0..<p {
+            results.parameters[fit * p + j] = outcome.parameters[j]
+            results.standardErrors[fit * p + j] = outcome.standardErrors[j]
         }
-    }
-
-    struct Visitor: ModelVisitor {
-        typealias Lane = Double
-        let prepared: PreparedFits
-        let fit: Int
-        let results: UnsafeMutablePointer<FitResults>
-
-        init(prepared: PreparedFits, fit: Int, results: UnsafeMutablePointer<FitResults>) {
-            self.prepared = prepared; self.fit = fit; self.results = results
-        }
-
-        func visit<Model: FitModel>(_ model: Model.Type) throws where Model.Lane == Double {
-            let outcome = ReferenceFit<Model>(prepared: prepared, fit: fit).run()
-            let p = prepared.parameterCount
-            for j in 0..<p {
-                results.pointee.parameters[fit * p + j] = outcome.parameters[j]
-                results.pointee.standardErrors[fit * p + j] = outcome.standardErrors[j]
-            }
-            results.pointee.stateCodes[fit] = outcome.state.rawValue
-            results.pointee.chiSquares[fit] = outcome.chiSquare
-            results.pointee.iterations[fit] = Int32(outcome.iterations)
-        }
+        results.stateCodes[fit] = outcome.state.rawValue
+        results.chiSquares[fit] = outcome.chiSquare
+        results.iterations[fit] = Int32(outcome.iterations)
     }
 }
 
-/// One fit solved by the reference algorithm.
-struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
+/// One fit solved by the reference algorithm, for any model: the model's values and derivatives
+/// at every point come from `ModelEvaluation` (a compiled model's Swift type, or a runtime
+/// model's program in float64).
+struct ReferenceFit {
     let prepared: PreparedFits
     let fit: Int
     let p: Int
@@ -88,60 +73,57 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         var usedPoints: Int
         /// MLE: the model was not positive at a point (chi^2 is then +inf).
         var nonPositiveModel = false
-    }
-
-    func coordinate(_ k: Int) -> (Double, Double) {
-        switch prepared.batch.coordinates {
-        case let .grid(width, _): return (Double(k % width), Double(k / width))
-        case let .sharedX(x): return (x[k], 0)
-        case let .perFitX(x): return (Double(x[fit * prepared.pointCount + k]), 0)
-        }
+        /// The model's value was not finite at a point, or a sum is not (chi^2 is then NaN).
+        var nonFiniteModel = false
     }
 
     /// With `sandwichMeat`, `curvature` holds sum (w r)^2 d d^T instead (least squares only).
     func evaluate(_ parameters: [Double], sandwichMeat: Bool = false) -> Evaluation {
         var gradient = [Double](repeating: 0, count: p), curvature = [Double](repeating: 0, count: p * p)
-        var derivatives = [Double](repeating: 0, count: p)
-        var chiSquare = 0.0, usedPoints = 0, nonPositiveModel = false
-        var dd = ParameterLanes<Double>(repeating: 0)
+        var chiSquare = 0.0, usedPoints = 0, nonPositiveModel = false, nonFiniteModel = false
         let batch = prepared.batch
         let base = fit * prepared.pointCount
         let isMLE = prepared.settings.estimator == .poissonMLE
-        parameters.withUnsafeBufferPointer { pp in
-        batch.data.withUnsafeBufferPointer { data in
-        gradient.withUnsafeMutableBufferPointer { g in
-        curvature.withUnsafeMutableBufferPointer { h in
-        derivatives.withUnsafeMutableBufferPointer { d in
-            let model = Model(parameters: pp.baseAddress!, spline: batch.spline)
-            for k in 0..<prepared.pointCount {
-                let w = Double(batch.weights?[base + k] ?? 1)
-                if w == 0 { continue }
-                let (x, y) = coordinate(k)
-                let f = model.evaluate(x: x, y: y, derivatives: &dd)
-                for i in 0..<p { d[i] = dd[i] }
-                let z = Double(data[base + k])
-                usedPoints += 1
-                let residualWeight: Double, curvatureWeight: Double
-                if isMLE {
-                    if !(f > 0) { chiSquare = .infinity; nonPositiveModel = true; return }
-                    chiSquare += 2 * w * (f - z) - (z > 0 ? 2 * w * z * log(f / z) : 0)
-                    residualWeight = w * (z / f - 1)
-                    curvatureWeight = w * z / (f * f)
-                } else {
-                    chiSquare += w * (z - f) * (z - f)
-                    residualWeight = w * (z - f)
-                    curvatureWeight = sandwichMeat ? residualWeight * residualWeight : w
-                }
-                for i in 0..<p {
-                    g[i] += residualWeight * d[i]
-                    let cd = curvatureWeight * d[i]
-                    for j in 0...i { h[i * p + j] += cd * d[j] }
-                }
+        let model: (values: [Double], derivatives: [Double])
+        do {
+            model = try ModelEvaluation.evaluate(batch.model, parameters: parameters, coordinates: batch.coordinates,
+                                                 pointCount: prepared.pointCount, fit: fit, spline: batch.spline,
+                                                 runtime: prepared.runtimeModel)
+        } catch {
+            preconditionFailure("a prepared batch's model evaluates: \(error)")
+        }
+        for k in 0..<prepared.pointCount {
+            let f = model.values[k]
+            // Every point counts here, masked ones too, as in the SIMD backend's runtime pass.
+            if !f.isFinite { nonFiniteModel = true }
+            let w = Double(batch.weights?[base + k] ?? 1)
+            if w == 0 { continue }
+            let d = model.derivatives[(k * p)..<((k + 1) * p)]
+            let z = Double(batch.data[base + k])
+            usedPoints += 1
+            let residualWeight: Double, curvatureWeight: Double
+            if isMLE {
+                if f.isFinite && !(f > 0) { nonPositiveModel = true; break }
+                chiSquare += 2 * w * (f - z) - (z > 0 ? 2 * w * z * log(f / z) : 0)
+                residualWeight = w * (z / f - 1)
+                curvatureWeight = w * z / (f * f)
+            } else {
+                chiSquare += w * (z - f) * (z - f)
+                residualWeight = w * (z - f)
+                curvatureWeight = sandwichMeat ? residualWeight * residualWeight : w
             }
-        }}}}}
+            for i in 0..<p {
+                gradient[i] += residualWeight * d[d.startIndex + i]
+                let cd = curvatureWeight * d[d.startIndex + i]
+                for j in 0...i { curvature[i * p + j] += cd * d[d.startIndex + j] }
+            }
+        }
         for i in 0..<p { for j in 0..<i { curvature[j * p + i] = curvature[i * p + j] } }
+        if nonPositiveModel { chiSquare = .infinity }
+        if (0..<p).contains(where: { !gradient[$0].isFinite || !curvature[$0 * p + $0].isFinite }) { nonFiniteModel = true }
+        if nonFiniteModel && !nonPositiveModel { chiSquare = .nan }
         return Evaluation(chiSquare: chiSquare, gradient: gradient, curvature: curvature, usedPoints: usedPoints,
-                          nonPositiveModel: nonPositiveModel)
+                          nonPositiveModel: nonPositiveModel, nonFiniteModel: nonFiniteModel && !nonPositiveModel)
     }
 
 
@@ -173,8 +155,9 @@ struct ReferenceFit<Model: FitModel> where Model.Lane == Double {
         var parameters = Array(prepared.start[fit * p ..< (fit + 1) * p])
         var current = evaluate(parameters)
         let settings = prepared.settings
-        if !current.chiSquare.isFinite {
-            let state: FitState = settings.estimator == .poissonMLE ? .negativeCurvature : .singular
+        if !current.chiSquare.isFinite || current.nonFiniteModel {
+            // Not positive under MLE: negative curvature; not finite: its own state (`FitState`).
+            let state: FitState = current.nonPositiveModel ? .negativeCurvature : .nonFiniteModel
             return Outcome(parameters: parameters, standardErrors: Array(repeating: .nan, count: p),
                            state: state, chiSquare: current.chiSquare, iterations: 0)
         }

@@ -2,12 +2,52 @@
 /// and for the Cramér–Rao bound.
 public enum ModelEvaluation {
     /// Values (pointCount) and derivatives (pointCount x parameterCount) of `model` at `parameters`.
+    /// A runtime model is evaluated by its program in float64: `runtime` (a prepared batch's), or
+    /// the registered model of `model`'s id.
     public static func evaluate(_ model: ModelID, parameters: [Double], coordinates: FitCoordinates,
-                                pointCount: Int, fit: Int = 0, spline: SplineTable? = nil) throws -> (values: [Double], derivatives: [Double]) {
+                                pointCount: Int, fit: Int = 0, spline: SplineTable? = nil,
+                                runtime: RuntimeModel? = nil) throws -> (values: [Double], derivatives: [Double]) {
+        if model.isRuntime {
+            guard let runtime = runtime ?? model.runtimeModel else {
+                throw FitError.invalidBatch("runtime model \(model.name) (id \(model.rawValue)) was released: compile it again for a new id")
+            }
+            return evaluate(runtime, parameters: parameters, coordinates: coordinates, pointCount: pointCount, fit: fit)
+        }
         // The spline models need their spline: the batch's checks say which.
         try FitBatch(model: model, fitCount: 0, pointCount: max(pointCount, 1), data: [], coordinates: coordinates, spline: spline)
             .validateSpline()
         return try model.dispatch(to: Visitor(parameters: parameters, coordinates: coordinates, pointCount: pointCount, fit: fit, spline: spline))
+    }
+
+    /// A runtime model's values and derivatives, by its staged program on float64 lanes.
+    public static func evaluate(_ runtime: RuntimeModel, parameters: [Double], coordinates: FitCoordinates,
+                                pointCount n: Int, fit: Int = 0) -> (values: [Double], derivatives: [Double]) {
+        let p = runtime.parameterCount
+        var values = [Double](repeating: .nan, count: n), derivatives = [Double](repeating: .nan, count: n * p)
+        let width: Int, height: Int
+        if case let .grid(w, h) = coordinates { (width, height) = (w, h) } else { (width, height) = (Swift.min(n, 64), 1) }
+        let evaluator = StagedEvaluator<Double>(runtime.program, width: width, height: height)
+        parameters.withUnsafeBufferPointer { evaluator.beginPass(parameters: $0.baseAddress!) }
+        var x = [Double](repeating: 0, count: width)
+        var first = 0
+        while first < n {
+            let count = Swift.min(width, n - first)
+            switch coordinates {
+            case .grid: evaluator.evaluateRow(first / width)
+            case .sharedX(let xs):
+                for c in 0..<count { x[c] = xs[first + c] }
+                evaluator.evaluateBlock(x: x, count: count)
+            case .perFitX(let xs):
+                for c in 0..<count { x[c] = Double(xs[fit * n + first + c]) }
+                evaluator.evaluateBlock(x: x, count: count)
+            }
+            for c in 0..<count {
+                values[first + c] = evaluator.value[c]
+                for j in 0..<p { derivatives[(first + c) * p + j] = evaluator.derivative(j)[c] }
+            }
+            first += count
+        }
+        return (values, derivatives)
     }
 
     struct Visitor: ModelVisitor {

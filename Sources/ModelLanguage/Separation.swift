@@ -1,0 +1,121 @@
+import FitCore
+
+/// Where a node's value changes: once per LM pass (the parameters and constants alone), per
+/// column (x alone), per row (y alone), or per point. A curve's coordinate is per point.
+enum EvaluationStage: Int, Comparable {
+    case pass = 0, column = 1, row = 2, point = 3
+
+    /// The stage of a node whose operands have stages `a` and `b`.
+    static func combining(_ a: EvaluationStage, _ b: EvaluationStage) -> EvaluationStage {
+        EvaluationStage(rawValue: a.rawValue | b.rawValue)!
+    }
+    static func < (a: EvaluationStage, b: EvaluationStage) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Each node's stage in `graph`, the variables' stages given by `variable` (nodes after
+/// `graph.nodes.count` at the time of the call are not covered).
+func stages(of graph: ExpressionGraph, variable: (Int) -> EvaluationStage) -> [EvaluationStage] {
+    var stage = [EvaluationStage](repeating: .pass, count: graph.nodes.count)
+    for (n, node) in graph.nodes.enumerated() {
+        if case .variable(let v) = node { stage[n] = variable(v); continue }
+        stage[n] = ExpressionGraph.operands(node).reduce(.pass) { EvaluationStage.combining($0, stage[$1]) }
+    }
+    return stage
+}
+
+/// Rewrites a grid model's exponentials whose argument is a sum of terms in x alone and terms
+/// in y alone into a product, exp(u(x) + v(y)) = exp(u(x)) exp(v(y)), as the built-in Gaussians
+/// are written: one exp per column and one per row instead of one per pixel. The argument is
+/// read as a sum through +, -, negation, and multiplication or division by what depends on the
+/// parameters alone, so exp(-((x - x0)^2 + (y - y0)^2) / (2 s^2)) separates. Terms in the
+/// parameters alone join the x factor. Applied before differentiation, so the derivatives share
+/// the factors. (Where one factor overflows and the other underflows the product is inf x 0,
+/// NaN, where the exp of the sum would be finite: arguments beyond about ±87 in float32, far
+/// outside a spot's few widths; such a fit ends in `FitState.nonFiniteModel`, as a model that is
+/// not finite does.)
+struct Separation {
+    var graph: ExpressionGraph
+    let variableStage: (Int) -> EvaluationStage
+    private var stage: [EvaluationStage] = []
+    private var rebuilt: [Int: Int] = [:]
+
+    init(graph: ExpressionGraph, variableStage: @escaping (Int) -> EvaluationStage) {
+        self.graph = graph
+        self.variableStage = variableStage
+    }
+
+    /// `root` with its separable exponentials rewritten (in `graph`, which keeps the old nodes).
+    mutating func rewrite(_ root: Int) -> Int {
+        stage = stages(of: graph, variable: variableStage)
+        return node(root)
+    }
+
+    private mutating func stageOf(_ n: Int) -> EvaluationStage {
+        while stage.count < graph.nodes.count {
+            let i = stage.count, node = graph.nodes[i]
+            if case .variable(let v) = node { stage.append(variableStage(v)); continue }
+            stage.append(ExpressionGraph.operands(node).reduce(.pass) { EvaluationStage.combining($0, stage[$1]) })
+        }
+        return stage[n]
+    }
+
+    private mutating func make(_ node: ExpressionGraph.Node) -> Int { graph.make(node) }
+
+    private mutating func node(_ n: Int) -> Int {
+        if let done = rebuilt[n] { return done }
+        let result: Int
+        switch graph.nodes[n] {
+        case .constant, .variable: result = n
+        case .unary(.exp, let a):
+            let argument = node(a)
+            result = separated(argument) ?? make(.unary(.exp, argument))
+        case .unary(let f, let a): result = make(.unary(f, node(a)))
+        case .binary(let f, let a, let b):
+            let x = node(a), y = node(b)
+            result = make(.binary(f, x, y))
+        case .lessThanSelect(let a, let b, let c, let d):
+            let (w, x, y, z) = (node(a), node(b), node(c), node(d))
+            result = make(.lessThanSelect(w, x, y, z))
+        }
+        rebuilt[n] = result
+        return result
+    }
+
+    /// exp(argument) as exp(column part) x exp(row part), or nil where it does not separate.
+    private mutating func separated(_ argument: Int) -> Int? {
+        guard stageOf(argument) == .point else { return nil }
+        let parts = terms(argument)
+        var columnTerms: [Int] = [], rowTerms: [Int] = []
+        for term in parts {
+            switch stageOf(term) {
+            case .pass, .column: columnTerms.append(term)
+            case .row: rowTerms.append(term)
+            case .point: return nil
+            }
+        }
+        guard !rowTerms.isEmpty, columnTerms.contains(where: { stageOf($0) == .column }) else { return nil }
+        let u = sum(columnTerms), v = sum(rowTerms)
+        let eu = make(.unary(.exp, u)), ev = make(.unary(.exp, v))
+        return make(.binary(.multiply, eu, ev))
+    }
+
+    private mutating func sum(_ terms: [Int]) -> Int {
+        terms.dropFirst().reduce(terms[0]) { make(.binary(.add, $0, $1)) }
+    }
+
+    /// `n` as a sum of terms, through +, -, negation and scaling by what is constant in a pass.
+    private mutating func terms(_ n: Int) -> [Int] {
+        switch graph.nodes[n] {
+        case .binary(.add, let a, let b): return terms(a) + terms(b)
+        case .binary(.subtract, let a, let b): return terms(a) + terms(b).map { make(.unary(.negate, $0)) }
+        case .unary(.negate, let a): return terms(a).map { make(.unary(.negate, $0)) }
+        case .binary(.multiply, let a, let b) where stageOf(a) == .pass && stageOf(b) != .pass:
+            return terms(b).map { make(.binary(.multiply, a, $0)) }
+        case .binary(.multiply, let a, let b) where stageOf(b) == .pass && stageOf(a) != .pass:
+            return terms(a).map { make(.binary(.multiply, $0, b)) }
+        case .binary(.divide, let a, let b) where stageOf(b) == .pass && stageOf(a) != .pass:
+            return terms(a).map { make(.binary(.divide, $0, b)) }
+        default: return [n]
+        }
+    }
+}
