@@ -107,7 +107,7 @@ let package = Package(
         .target(name: "FemtofitABI", dependencies: ["CFemtofit", "FitCore", "FitEngine", "FitOpenCL"],
                 swiftSettings: fastMath, linkerSettings: [.unsafeFlags(staticRuntime)]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
-        .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL"], swiftSettings: fastMath),
+        .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "ModelLanguage"], swiftSettings: fastMath),
         .executableTarget(
             name: "femtofit",
             dependencies: ["FitCore", "FitEngine", "FitOpenCL", "FitBench", "TAMData", "Pipeline", "Transport", "Acquisition", "Simulation", "TextInput", "ModelLanguage",

@@ -1,4 +1,5 @@
 import FitCore
+import ModelLanguage
 
 /// One benchmark workload: a batch with its settings, and how many flops one point costs in one
 /// LM pass by the fixed formula of benchmarks/README.md, the same for every backend. Shared by
@@ -7,7 +8,7 @@ public struct Workload: Sendable {
     public var name: String
     /// `cpu` (the SIMD backend) or `opencl` (the OpenCL backend on its automatic device).
     public var backend = "cpu"
-    public let fits: SyntheticFits
+    public var fits: SyntheticFits
     public let settings: FitSettings
     public let flopsPerPointPerPass: Double
 
@@ -26,6 +27,23 @@ public struct Workload: Sendable {
                  fits: try SyntheticFits.gauss2DBenchmark(size: size, count: count, seed: 20_261_125),
                  settings: FitSettings(tolerance: 1e-4, maxIterations: 20, estimator: estimator),
                  flopsPerPointPerPass: 71)
+    }
+
+    /// The gauss2d workload's fits with the model defined at run time (`runtimeGauss2D`): the
+    /// runtime models' cost beside the built-in's on the same data, flops counted as gauss2d's.
+    public static func runtimeGauss2D(size: Int, estimator: Estimator, count: Int) throws -> Workload {
+        var workload = try gauss2D(size: size, estimator: estimator, count: count)
+        workload.name = "runtime-" + workload.name
+        workload.fits.batch.model = try runtimeGauss2D.register().modelID
+        return workload
+    }
+
+    /// gauss2d as a runtime model, with the built-in's parameter names.
+    public static var runtimeGauss2D: CompiledModel {
+        get throws {
+            try ModelDefinition(name: "runtime-gauss2d", coordinates: ["x", "y"], parameters: ["amplitude", "x0", "y0", "sigma", "offset"],
+                                expression: "amplitude * exp(-((x - x0)^2 + (y - y0)^2) / (2 * sigma^2)) + offset").compile()
+        }
     }
 
     /// Gpufit's SPLINE_3D on 13 x 13 ROIs of an astigmatic PSF template (`SyntheticSplines`, 20 x

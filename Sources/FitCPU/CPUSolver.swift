@@ -131,9 +131,26 @@ struct LaneGroupVisitor<Lane: FitLane> {
         default:
             // A runtime model: its staged program, for any parameter count (`RuntimeModelPass`).
             precondition(work.prepared.runtimeModel != nil, "\(model.name): neither a compiled model nor a registered runtime model")
-            let solver = LaneGroupSolver<RuntimeModelPass<Lane>>(work: work)
-            for group in groups { solver.solve(group: group) }
+            switch model.parameterCount {
+            case 2: solveRuntime(Accumulator2<L>.self)
+            case 3: solveRuntime(Accumulator3<L>.self)
+            case 4: solveRuntime(Accumulator4<L>.self)
+            case 5: solveRuntime(Accumulator5<L>.self)
+            case 6: solveRuntime(Accumulator6<L>.self)
+            case 7: solveRuntime(Accumulator7<L>.self)
+            case 8: solveRuntime(Accumulator8<L>.self)
+            case 9: solveRuntime(Accumulator9<L>.self)
+            default: solveRuntime(BlockSums<L>.self)
+            }
         }
+    }
+
+    /// A runtime model's solver with sums `Sums` (`RuntimeModelPass`).
+    func solveRuntime<Sums: PointAccumulator>(_ sums: Sums.Type) where Sums.Lane == Lane {
+        precondition(Sums.self == BlockSums<Lane>.self || Sums.parameterCount == work.prepared.parameterCount,
+                     "\(work.prepared.model.name): \(Sums.parameterCount) sums for \(work.prepared.parameterCount) parameters")
+        let solver = LaneGroupSolver<RuntimeModelPass<Lane, Sums>>(work: work)
+        for group in groups { solver.solve(group: group) }
     }
 
     func solve<Model: FitModel, Accumulator: PointAccumulator, Geometry: PointGeometry>(

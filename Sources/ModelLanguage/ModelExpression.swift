@@ -65,6 +65,13 @@ public struct ModelExpression: Sendable {
             }
             derivatives.append(d)
         }
+        // Products regrouped by stage, the value and the derivatives together (`Reassociation`).
+        let p = parameters.count, grid = coordinates.count == 2
+        var reassociation = Reassociation(graph: builder.graph) { v in v < p ? .pass : v == p ? (grid ? .column : .point) : .row }
+        let outputs = reassociation.rewrite([value] + derivatives)
+        builder.graph = reassociation.graph
+        value = outputs[0]
+        derivatives = Array(outputs.dropFirst())
         self.text = expression
         self.parsedText = syntax.description
         self.parameters = parameters

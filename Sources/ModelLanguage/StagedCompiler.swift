@@ -26,49 +26,47 @@ public enum StagedCompiler {
         }
         let outputs = [model.value] + model.derivatives
         let needed = graph.reachable(from: outputs)
-        let order = graph.nodes.indices.filter { needed[$0] }
+        let fusion = Fusion(graph, needed: needed, outputs: outputs, stage: stage)
+        let order = graph.nodes.indices.filter { needed[$0] && !fusion.absorbed.contains($0) }
+        let operandsOf = fusion.operands
 
-        // The values each file needs from another: (node, into file).
-        var copiesIntoRow = Set<Int>(), copiesFromPassIntoBlock = Set<Int>(), copiesFromRowIntoBlock = Set<Int>()
-        func needs(_ o: Int, in target: File) {
-            switch (file(o), target) {
-            case (.pass, .row): copiesIntoRow.insert(o)
-            case (.pass, .block): copiesFromPassIntoBlock.insert(o)
-            case (.row, .block): copiesFromRowIntoBlock.insert(o)
-            default: break
-            }
-        }
-        for n in order { for o in ExpressionGraph.operands(graph.nodes[n]) { needs(o, in: file(n)) } }
-        for o in outputs { needs(o, in: .block) }
+        // Values read by a later file are read where they are (`LaneInstruction.OperandFile`:
+        // the pass's and the current row's, the same for every point) and kept to the end of
+        // their file's run. Only outputs outside the block file are copied into it (the sums read
+        // every derivative point by point).
+        var readElsewhere = Set<Int>()
+        for n in order { for o in operandsOf(n) where file(o) != file(n) { readElsewhere.insert(o) } }
+        let passOutputs = Set(outputs.filter { file($0) == .pass }).sorted()
+        let rowOutputs = Set(outputs.filter { file($0) == .row }).sorted()
 
         // The pass file.
         var pass = FileAllocation()
         for n in order where file(n) == .pass && ExpressionGraph.operands(graph.nodes[n]).isEmpty { pass.pin(n) }
-        for n in order where file(n) == .pass && (copiesIntoRow.contains(n) || copiesFromPassIntoBlock.contains(n)) {
-            pass.keep.insert(n)
-        }
-        let passInstructions = pass.instructions(graph, nodes: order.filter { file($0) == .pass })
+        for n in order where file(n) == .pass && (readElsewhere.contains(n) || passOutputs.contains(n)) { pass.keep.insert(n) }
+        let passInstructions = pass.instructions(fusion, nodes: order.filter { file($0) == .pass }, external: { _ in nil })
+        let fromPass = { (o: Int) -> Int? in pass.register[o].map { LaneInstruction.operand($0, .pass) } }
 
-        // The row file: y and the pass values it reads, then the row stage.
+        // The row file: y, then the row stage.
         var row = FileAllocation()
         if isGrid, let y = order.first(where: { graph.nodes[$0] == .variable(parameterCount + 1) }) { row.pin(y) }
-        for o in copiesIntoRow.sorted() { row.pin(o) }
-        for n in order where file(n) == .row && copiesFromRowIntoBlock.contains(n) { row.keep.insert(n) }
-        let rowInstructions = row.instructions(graph, nodes: order.filter { file($0) == .row })
+        for n in order where file(n) == .row && (readElsewhere.contains(n) || rowOutputs.contains(n)) { row.keep.insert(n) }
+        let rowInstructions = row.instructions(fusion, nodes: order.filter { file($0) == .row }, external: fromPass)
+        let fromRowOrPass = { (o: Int) -> Int? in
+            file(o) == .row ? row.register[o].map { LaneInstruction.operand($0, .row) } : fromPass(o)
+        }
 
-        // The block file: x, the broadcast values, then the column stage and the point stage.
+        // The block file: x and the outputs copied in, then the column stage and the point stage.
         var block = FileAllocation()
         if let x = order.first(where: { graph.nodes[$0] == .variable(parameterCount) }) { block.pin(x) }
-        for o in copiesFromPassIntoBlock.sorted() { block.pin(o) }
-        for o in copiesFromRowIntoBlock.sorted() { block.pin(o) }
+        for o in passOutputs + rowOutputs { block.pin(o) }
         var readByPoints = Set<Int>()
-        for n in order where stage[n] == .point { readByPoints.formUnion(ExpressionGraph.operands(graph.nodes[n])) }
+        for n in order where stage[n] == .point { readByPoints.formUnion(operandsOf(n)) }
         for n in order where stage[n] == .column && readByPoints.contains(n) { block.keep.insert(n) }
         for o in outputs where file(o) == .block { block.keep.insert(o) }
         let columnNodes = order.filter { stage[$0] == .column && !ExpressionGraph.operands(graph.nodes[$0]).isEmpty }
         let pointNodes = order.filter { stage[$0] == .point && !ExpressionGraph.operands(graph.nodes[$0]).isEmpty }
         // One allocation over both, in the order they run (column once per pass, then the points).
-        let blockInstructions = block.instructions(graph, nodes: columnNodes + pointNodes)
+        let blockInstructions = block.instructions(fusion, nodes: columnNodes + pointNodes, external: fromRowOrPass)
         let columnInstructions = Array(blockInstructions.prefix(columnNodes.count))
         let pointInstructions = Array(blockInstructions.dropFirst(columnNodes.count))
 
@@ -87,11 +85,11 @@ public enum StagedCompiler {
             isGrid: isGrid, parameterCount: parameterCount,
             passRegisterCount: pass.count, constants: constants, parameterRegisters: parameterRegisters, pass: passInstructions,
             rowRegisterCount: row.count, yRegister: yNode.flatMap { row.register[$0] } ?? -1,
-            passToRow: copiesIntoRow.sorted().map { .init(from: pass.register[$0]!, to: row.register[$0]!) }, row: rowInstructions,
+            row: rowInstructions,
             blockRegisterCount: block.count, xRegister: xNode.flatMap { block.register[$0] } ?? -1,
-            passToBlock: copiesFromPassIntoBlock.sorted().map { .init(from: pass.register[$0]!, to: block.register[$0]!) },
+            passToBlock: passOutputs.map { .init(from: pass.register[$0]!, to: block.register[$0]!) },
             column: columnInstructions,
-            rowToBlock: copiesFromRowIntoBlock.sorted().map { .init(from: row.register[$0]!, to: block.register[$0]!) },
+            rowToBlock: rowOutputs.map { .init(from: row.register[$0]!, to: block.register[$0]!) },
             point: pointInstructions,
             valueRegister: block.register[model.value]!, derivativeRegisters: model.derivatives.map { block.register[$0]! })
     }
@@ -188,25 +186,75 @@ struct FileAllocation {
 
     /// The instructions computing `nodes` (in this order) over this file's registers; each
     /// operand is a pinned value or an earlier node of `nodes`.
-    mutating func instructions(_ graph: ExpressionGraph, nodes: [Int]) -> [LaneInstruction] {
+    /// `external` gives an operand of another file as an instruction's operand (`LaneInstruction.operand`).
+    mutating func instructions(_ fusion: Fusion, nodes: [Int], external: (Int) -> Int?) -> [LaneInstruction] {
         var lastUse: [Int: Int] = [:]
         for (position, n) in nodes.enumerated() {
-            for o in ExpressionGraph.operands(graph.nodes[n]) { lastUse[o] = position }
+            for o in fusion.operands(n) { lastUse[o] = position }
         }
         var result: [LaneInstruction] = []
         for (position, n) in nodes.enumerated() {
-            let operands = ExpressionGraph.operands(graph.nodes[n])
+            let operands = fusion.operands(n)
             guard !operands.isEmpty else { continue }
             // Operands whose last use this is give their registers back first, so the
             // destination may reuse one (each instruction reads a point's operands before writing it).
             for o in Set(operands) where lastUse[o] == position && !pinned.contains(o) && !keep.contains(o) {
-                free.append(register[o]!)
+                if let r = register[o] { free.append(r) }
             }
             let destination = allocate()
             register[n] = destination
-            result.append(StagedCompiler.instruction(graph, n, destination: destination) { register[$0]! })
+            result.append(fusion.instruction(n, destination: destination) { o in
+                if let r = register[o] { return LaneInstruction.operand(r) }
+                guard let e = external(o) else { preconditionFailure("operand \(o) of node \(n) has no register") }
+                return e
+            })
             // A value nothing reads and no one keeps (none: every node is needed) would leak a register.
         }
         return result
+    }
+}
+
+/// Products fused into the sums they feed: a * b + c, a * b - c and c - a * b as one instruction
+/// where the product is used by that sum alone, in the same stage, and is no output.
+struct Fusion {
+    let graph: ExpressionGraph
+    /// Sum node → (the product's operands a, b; the other operand c; the operation).
+    private var fused: [Int: (a: Int, b: Int, c: Int, operation: LaneInstruction.Operation)] = [:]
+    /// The products computed inside a fused instruction (no instruction of their own).
+    private(set) var absorbed = Set<Int>()
+
+    init(_ graph: ExpressionGraph, needed: [Bool], outputs: [Int], stage: [EvaluationStage]) {
+        self.graph = graph
+        var uses = [Int](repeating: 0, count: graph.nodes.count)
+        for n in graph.nodes.indices where needed[n] { for o in ExpressionGraph.operands(graph.nodes[n]) { uses[o] += 1 } }
+        for o in outputs { uses[o] += 1 }
+        func product(_ m: Int, feeding n: Int) -> (Int, Int)? {
+            guard case .binary(.multiply, let a, let b) = graph.nodes[m], uses[m] == 1, stage[m] == stage[n], !absorbed.contains(m) else { return nil }
+            return (a, b)
+        }
+        for n in graph.nodes.indices where needed[n] {
+            guard case .binary(let op, let x, let y) = graph.nodes[n], op == .add || op == .subtract, x != y else { continue }
+            if let (a, b) = product(x, feeding: n) {
+                fused[n] = (a, b, y, op == .add ? .multiplyAdd : .multiplySubtract)
+                absorbed.insert(x)
+            } else if let (a, b) = product(y, feeding: n) {
+                fused[n] = (a, b, x, op == .add ? .multiplyAdd : .negatedMultiplyAdd)
+                absorbed.insert(y)
+            }
+        }
+    }
+
+    /// The values node `n`'s instruction reads.
+    func operands(_ n: Int) -> [Int] {
+        if let f = fused[n] { return [f.a, f.b, f.c] }
+        return ExpressionGraph.operands(graph.nodes[n])
+    }
+
+    /// Node `n`'s instruction, its operands' registers given by `register`.
+    func instruction(_ n: Int, destination: Int, register: (Int) -> Int) -> LaneInstruction {
+        if let f = fused[n] {
+            return LaneInstruction(f.operation, destination: destination, a: register(f.a), b: register(f.b), c: register(f.c))
+        }
+        return StagedCompiler.instruction(graph, n, destination: destination, register: register)
     }
 }

@@ -9,10 +9,12 @@
 /// and everything computed from them). The row file (grid models) holds one value per row. The
 /// block file holds a block of points per register: one row of a grid ROI, or a run of a curve's
 /// points; the column stage runs over it once per pass (x = 0, 1, ... width - 1), and its values
-/// stay for the point stage, which runs once per row (or block). Values cross from one file to
-/// another by the transfers, each a broadcast of one register into one of the next file's.
+/// stay for the point stage, which runs once per row (or block). An instruction reads values of
+/// the earlier files where they are, the same for every point (`LaneInstruction.OperandFile`);
+/// the transfers copy the outputs that are not in the block file into it (a derivative constant
+/// in a pass, or in a row), so that the sums read every output point by point.
 public struct StagedProgram: Sendable, Equatable {
-    /// Copies pass (or row) register `from` into every point of block (or row) register `to`.
+    /// Copies pass (or row) register `from` into every point of block register `to`.
     public struct Transfer: Sendable, Equatable {
         public var from: Int, to: Int
         public init(from: Int, to: Int) { self.from = from; self.to = to }
@@ -35,7 +37,6 @@ public struct StagedProgram: Sendable, Equatable {
     public var rowRegisterCount: Int
     /// The row file's y register (the row index), -1 where no row value needs y.
     public var yRegister: Int
-    public var passToRow: [Transfer]
     public var row: [LaneInstruction]
 
     public var blockRegisterCount: Int
@@ -52,12 +53,12 @@ public struct StagedProgram: Sendable, Equatable {
     public var derivativeRegisters: [Int]
 
     public init(isGrid: Bool, parameterCount: Int, passRegisterCount: Int, constants: [Constant], parameterRegisters: [Int],
-                pass: [LaneInstruction], rowRegisterCount: Int, yRegister: Int, passToRow: [Transfer], row: [LaneInstruction],
+                pass: [LaneInstruction], rowRegisterCount: Int, yRegister: Int, row: [LaneInstruction],
                 blockRegisterCount: Int, xRegister: Int, passToBlock: [Transfer], column: [LaneInstruction],
                 rowToBlock: [Transfer], point: [LaneInstruction], valueRegister: Int, derivativeRegisters: [Int]) {
         self.isGrid = isGrid; self.parameterCount = parameterCount
         self.passRegisterCount = passRegisterCount; self.constants = constants; self.parameterRegisters = parameterRegisters
-        self.pass = pass; self.rowRegisterCount = rowRegisterCount; self.yRegister = yRegister; self.passToRow = passToRow
+        self.pass = pass; self.rowRegisterCount = rowRegisterCount; self.yRegister = yRegister
         self.row = row; self.blockRegisterCount = blockRegisterCount; self.xRegister = xRegister; self.passToBlock = passToBlock
         self.column = column; self.rowToBlock = rowToBlock; self.point = point
         self.valueRegister = valueRegister; self.derivativeRegisters = derivativeRegisters
@@ -79,6 +80,15 @@ public final class StagedEvaluator<Lane: FitLane> {
     @usableFromInline let passFile: UnsafeMutablePointer<Lane>
     @usableFromInline let rowFile: UnsafeMutablePointer<Lane>
     @usableFromInline let blockFile: UnsafeMutablePointer<Lane>
+    /// The program's parts copied into memory of the evaluator's own, read per pass and per row
+    /// without touching the program's arrays (whose reference counts cost more than a row's work).
+    @usableFromInline let pass, row, column, point: UnsafeBufferPointer<LaneInstruction>
+    @usableFromInline let passToBlock, rowToBlock: UnsafeBufferPointer<StagedProgram.Transfer>
+    @usableFromInline let parameterRegisters: UnsafeBufferPointer<Int>
+    @usableFromInline let isGrid: Bool
+    @usableFromInline let xRegister: Int
+    @usableFromInline let valueRegister: Int
+    @usableFromInline let derivativeRegisters: UnsafeBufferPointer<Int>
 
     /// An evaluator for grid ROIs of `width` x `height` (`program.isGrid`), or for curves in
     /// blocks of up to `width` points (`height` unused).
@@ -86,6 +96,18 @@ public final class StagedEvaluator<Lane: FitLane> {
         self.program = program
         blockCapacity = max(width, 1)
         rows = program.isGrid ? max(height, 1) : 0
+        func copy<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(array.count, 1))
+            _ = buffer.initialize(from: array)
+            return UnsafeBufferPointer(rebasing: buffer[0..<array.count])
+        }
+        pass = copy(program.pass); row = copy(program.row); column = copy(program.column); point = copy(program.point)
+        passToBlock = copy(program.passToBlock); rowToBlock = copy(program.rowToBlock)
+        parameterRegisters = copy(program.parameterRegisters)
+        derivativeRegisters = copy(program.derivativeRegisters)
+        isGrid = program.isGrid
+        xRegister = program.xRegister
+        valueRegister = program.valueRegister
         passFile = .allocate(capacity: max(program.passRegisterCount, 1))
         rowFile = .allocate(capacity: max(program.rowRegisterCount * rows, 1))
         blockFile = .allocate(capacity: max(program.blockRegisterCount * blockCapacity, 1))
@@ -102,46 +124,48 @@ public final class StagedEvaluator<Lane: FitLane> {
 
     deinit {
         passFile.deallocate(); rowFile.deallocate(); blockFile.deallocate()
+        for buffer in [pass, row, column, point] { buffer.baseAddress?.deallocate() }
+        for buffer in [passToBlock, rowToBlock] { buffer.baseAddress?.deallocate() }
+        parameterRegisters.baseAddress?.deallocate(); derivativeRegisters.baseAddress?.deallocate()
     }
 
     /// The pass stage at `parameters` (one lane value per parameter), then the row stage for every
     /// row and the column stage for every column.
     @inlinable
     public func beginPass(parameters: UnsafePointer<Lane>) {
-        let program = self.program
-        for (j, register) in program.parameterRegisters.enumerated() where register >= 0 { passFile[register] = parameters[j] }
-        LaneInstruction.run(program.pass, registers: passFile, stride: 1, count: 1)
-        if program.isGrid {
-            for transfer in program.passToRow { broadcast(passFile[transfer.from], into: rowFile + transfer.to * rows, count: rows) }
-            LaneInstruction.run(program.row, registers: rowFile, stride: rows, count: rows)
+        for (j, register) in parameterRegisters.enumerated() where register >= 0 { passFile[register] = parameters[j] }
+        LaneInstruction.run(pass, registers: passFile, stride: 1, count: 1)
+        if isGrid {
+            LaneInstruction.run(row, registers: rowFile, stride: rows, count: rows, pass: passFile)
         }
-        for transfer in program.passToBlock {
+        for transfer in passToBlock {
             broadcast(passFile[transfer.from], into: blockFile + transfer.to * blockCapacity, count: blockCapacity)
         }
-        if program.isGrid { LaneInstruction.run(program.column, registers: blockFile, stride: blockCapacity, count: blockCapacity) }
+        if isGrid { LaneInstruction.run(column, registers: blockFile, stride: blockCapacity, count: blockCapacity, pass: passFile) }
     }
 
     /// A grid model's point stage for row `row`: the value and derivatives of its `width` pixels.
     @inlinable
     public func evaluateRow(_ row: Int) {
-        for transfer in program.rowToBlock {
+        for transfer in rowToBlock {
             broadcast(rowFile[transfer.from * rows + row], into: blockFile + transfer.to * blockCapacity, count: blockCapacity)
         }
-        LaneInstruction.run(program.point, registers: blockFile, stride: blockCapacity, count: blockCapacity)
+        LaneInstruction.run(point, registers: blockFile, stride: blockCapacity, count: blockCapacity,
+                            row: rowFile + row, rowStride: rows, pass: passFile)
     }
 
     /// A curve model's point stage for `count` (at most `blockCapacity`) points at x values `x`.
     @inlinable
     public func evaluateBlock(x: UnsafePointer<Lane>, count: Int) {
-        if program.xRegister >= 0 { (blockFile + program.xRegister * blockCapacity).update(from: x, count: count) }
-        LaneInstruction.run(program.point, registers: blockFile, stride: blockCapacity, count: count)
+        if xRegister >= 0 { (blockFile + xRegister * blockCapacity).update(from: x, count: count) }
+        LaneInstruction.run(point, registers: blockFile, stride: blockCapacity, count: count, pass: passFile)
     }
 
     /// The model's values over the last block evaluated.
-    @inlinable public var value: UnsafePointer<Lane> { UnsafePointer(blockFile + program.valueRegister * blockCapacity) }
+    @inlinable public var value: UnsafePointer<Lane> { UnsafePointer(blockFile + valueRegister * blockCapacity) }
     /// Its derivatives by parameter `j` over the last block evaluated.
     @inlinable public func derivative(_ j: Int) -> UnsafePointer<Lane> {
-        UnsafePointer(blockFile + program.derivativeRegisters[j] * blockCapacity)
+        UnsafePointer(blockFile + derivativeRegisters[j] * blockCapacity)
     }
 
     @inlinable @inline(__always)

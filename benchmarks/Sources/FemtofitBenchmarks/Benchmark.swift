@@ -37,15 +37,20 @@ struct Benchmark: ParsableCommand {
                 workloads.append(try .gauss2D(size: size, estimator: estimator, count: size == 15 ? count : count / 2))
             }
         }
+        // The same 15x15 fits with gauss2d defined at run time (issue 20), both estimators.
+        for estimator in [Estimator.leastSquares, .poissonMLE] {
+            workloads.append(try .runtimeGauss2D(size: 15, estimator: estimator, count: count / 2))
+        }
         workloads.append(try .kinetics(count: quick ? 8_000 : 40_000))
         for estimator in [Estimator.leastSquares, .poissonMLE] {
             workloads.append(try .spline3D(estimator: estimator, count: quick ? 10_000 : 50_000))
         }
         // The OpenCL backend (PoCL on machines without a GPU) on the issue's workload, beside the CPU.
         workloads.append(workloads[0].onOpenCL)
+        // RUNTIME-OPENCL workloads.append(workloads[4].onOpenCL)
         if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
 
-        print(row(["workload", "fits/s", "iter", "GFLOP/s", "% peak", "x reference", "x reference/core", "x cpu"]))
+        print(row(["workload", "fits/s", "iter", "GFLOP/s", "% peak", "x reference", "x reference/core", "x cpu", "x built-in"]))
         var measured: [String: [String: Double]] = [:]
         for workload in workloads {
             measured[workload.name] = try measure(workload, threads: cores, referenceFits: quick ? 1_000 : 4_000)
@@ -57,7 +62,7 @@ struct Benchmark: ParsableCommand {
             print(row([workload.name, format(figures["fits_per_s"]!, 0), format(figures["mean_iterations"]!, 2),
                        format(figures["gflops"]!, 1), format(100 * figures["fraction_of_peak"]!, 1),
                        format(figures["speedup_over_reference"]!, 1), format(figures["speedup_over_reference"]! / Double(cores), 1),
-                       figures["ratio_to_cpu"].map { format($0, 2) } ?? "-"]))
+                       figures["ratio_to_cpu"].map { format($0, 2) } ?? "-", figures["ratio_to_builtin"].map { format($0, 2) } ?? "-"]))
         }
         print("peak used for % peak: \(format(peak, 1)) GFLOP/s (best measurement of the run)")
         if filter.map({ "pipeline-128x128".contains($0) }) ?? true {
@@ -211,6 +216,10 @@ struct Benchmark: ParsableCommand {
         figures["fraction_of_peak"] = figures["gflops"]! / peak
         if workload.backend != "cpu", let cpu = measured[workload.name.replacingOccurrences(of: "-" + workload.backend, with: "")] {
             figures["ratio_to_cpu"] = figures["fits_per_s"]! / cpu["fits_per_s"]!
+        }
+        // A runtime model's speed beside its built-in twin's on the same backend.
+        if workload.name.hasPrefix("runtime-"), let builtIn = measured[String(workload.name.dropFirst("runtime-".count))] {
+            figures["ratio_to_builtin"] = figures["fits_per_s"]! / builtIn["fits_per_s"]!
         }
         return figures
     }

@@ -1,0 +1,102 @@
+import FitCore
+
+/// Reorders products so that what changes rarely is multiplied first: a product's factors are
+/// grouped by stage (`EvaluationStage`), the parameters' and the column's multiplied together once
+/// per column, the row's once per row, and only then the per-point ones. So A * (e_x * e_y)
+/// becomes (A * e_x) * e_y: one multiplication per pixel instead of two. And a factor that is
+/// constant in a pass is distributed over a per-point sum that nothing else uses, A * (u + v) =
+/// A u + A v, where that lets the products regroup. Applied to the value and the derivatives
+/// together after differentiation, with one memo, so the shared parts stay shared.
+///
+/// A product is flattened through a per-point product only where that product has no other use
+/// (flattening a shared one would compute it twice per point).
+struct Reassociation {
+    var graph: ExpressionGraph
+    let variableStage: (Int) -> EvaluationStage
+    private var stage: [EvaluationStage] = []
+    private var uses: [Int] = []
+    private var rebuilt: [Int: Int] = [:]
+
+    init(graph: ExpressionGraph, variableStage: @escaping (Int) -> EvaluationStage) {
+        self.graph = graph
+        self.variableStage = variableStage
+    }
+
+    /// `roots` rewritten, in order.
+    mutating func rewrite(_ roots: [Int]) -> [Int] {
+        let needed = graph.reachable(from: roots)
+        uses = [Int](repeating: 0, count: graph.nodes.count)
+        for n in graph.nodes.indices where needed[n] { for o in ExpressionGraph.operands(graph.nodes[n]) { uses[o] += 1 } }
+        for r in roots { uses[r] += 1 }
+        return roots.map { node($0) }
+    }
+
+    private mutating func stageOf(_ n: Int) -> EvaluationStage {
+        while stage.count < graph.nodes.count {
+            let i = stage.count, node = graph.nodes[i]
+            if case .variable(let v) = node { stage.append(variableStage(v)); continue }
+            stage.append(ExpressionGraph.operands(node).reduce(.pass) { EvaluationStage.combining($0, stage[$1]) })
+        }
+        return stage[n]
+    }
+
+    private func usesOf(_ n: Int) -> Int { n < uses.count ? uses[n] : 1 }
+
+    private mutating func node(_ n: Int) -> Int {
+        if let done = rebuilt[n] { return done }
+        let result: Int
+        switch graph.nodes[n] {
+        case .constant, .variable: result = n
+        case .binary(.multiply, let a, let b):
+            // Distribute a pass factor over a per-point sum no one else uses.
+            if stageOf(a) == .pass, case .binary(let op, let u, let v) = graph.nodes[b], op == .add || op == .subtract,
+               stageOf(b) == .point, usesOf(b) == 1 {
+                let left = node(graph.make(.binary(.multiply, a, u))), right = node(graph.make(.binary(.multiply, a, v)))
+                result = graph.make(.binary(op, left, right))
+            } else if stageOf(b) == .pass, case .binary(let op, let u, let v) = graph.nodes[a], op == .add || op == .subtract,
+                      stageOf(a) == .point, usesOf(a) == 1 {
+                let left = node(graph.make(.binary(.multiply, u, b))), right = node(graph.make(.binary(.multiply, v, b)))
+                result = graph.make(.binary(op, left, right))
+            } else {
+                result = product(factors(n))
+            }
+        case .unary(let f, let a): result = graph.make(.unary(f, node(a)))
+        case .binary(let f, let a, let b):
+            let x = node(a), y = node(b)
+            result = graph.make(.binary(f, x, y))
+        case .lessThanSelect(let a, let b, let c, let d):
+            let (w, x, y, z) = (node(a), node(b), node(c), node(d))
+            result = graph.make(.lessThanSelect(w, x, y, z))
+        }
+        rebuilt[n] = result
+        return result
+    }
+
+    /// The rewritten factors of product `n`, through products that are not per point or have no other use.
+    private mutating func factors(_ n: Int) -> [Int] {
+        guard case .binary(.multiply, let a, let b) = graph.nodes[n] else { return [node(n)] }
+        var out: [Int] = []
+        for child in [a, b] {
+            if case .binary(.multiply, _, _) = graph.nodes[child], stageOf(child) != .point || usesOf(child) == 1 {
+                out += factors(child)
+            } else {
+                out.append(node(child))
+            }
+        }
+        return out
+    }
+
+    /// The factors multiplied stage by stage: pass and column together, then row, then point,
+    /// each group in node order (one order, so equal groups are one node).
+    private mutating func product(_ factors: [Int]) -> Int {
+        func multiply(_ nodes: [Int]) -> Int? {
+            guard let first = nodes.first else { return nil }
+            return nodes.dropFirst().reduce(first) { graph.make(.binary(.multiply, $0, $1)) }
+        }
+        let sorted = factors.sorted()
+        let passAndColumn = sorted.filter { stageOf($0) == .pass } + sorted.filter { stageOf($0) == .column }
+        let groups = [multiply(passAndColumn), multiply(sorted.filter { stageOf($0) == .row })].compactMap { $0 }
+            + sorted.filter { stageOf($0) == .point }
+        return multiply(groups)!
+    }
+}
