@@ -61,6 +61,8 @@ typedef float real;
 #define FF_MAX_ITERATIONS 1
 #define FF_SINGULAR 2
 #define FF_NEGATIVE_CURVATURE 3
+// The model or a derivative not finite at the start values (FitState.nonFiniteModel).
+#define FF_NON_FINITE_MODEL 7
 
 #ifdef FF_DOUBLE
 #define ff_log log

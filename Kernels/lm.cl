@@ -99,7 +99,7 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
     #pragma unroll
     for (int i = 0; i < NPACKED; i++) h[i] = (real)0;
     real sum = (real)0;
-    int bad = 0;
+    int bad = 0, notFinite = 0;
     const size_t base = (size_t)fit * FF_POINTS;
 #if FF_EXPONENTIAL_PASS
     real exponential[FF_POINTS];
@@ -119,8 +119,14 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
 #else
         const real f = ff_model(p, x, y, d);
 #endif
+        notFinite |= !isfinite(f);
         bad |= ff_add_point(f, d, data[base + k], ff_weight(weights, base + k), meat, &sum, g, h);
     }
+    // A model value that is not finite anywhere, or a derivative (it shows in the sums), makes
+    // chi^2 NaN: a start there is FF_NON_FINITE_MODEL, a trial step there is rejected.
+    #pragma unroll
+    for (int i = 0; i < NP; i++) notFinite |= !isfinite(g[i]) || !isfinite(h[PACKED(i, i)]);
+    if (notFinite) sum = (real)NAN;
     #pragma unroll
     for (int i = 0; i < NP; i++) gradient[i] = g[i];
     #pragma unroll
@@ -211,7 +217,7 @@ inline void ff_write_results(int fit, const real* p, const real* h, const real* 
         for (int j = 0; j <= i; j++)
             system[PACKED(i, j)] = (IS_FIXED(i) || IS_FIXED(j)) ? (i == j ? (real)1 : (real)0) : h[PACKED(i, j)];
     const int curvatureSingular = ff_factorise(system, 0);
-    const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE) && !curvatureSingular;
+    const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE || state == FF_NON_FINITE_MODEL) && !curvatureSingular;
     for (int i = 0; i < NP; i++) {
         for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
         ff_solve(system, unit);  // column i of H^-1

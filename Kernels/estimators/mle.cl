@@ -2,7 +2,8 @@
 // cancellation as in Sources/FitCore/Solver/PoissonDeviance.swift. Returns 1 where the model is
 // not positive at a point that counts (w > 0): the fit cannot continue from there.
 FF_INLINE int ff_estimator(real f, real z, real w, real* term, real* residualWeight, real* curvatureWeight) {
-    const int bad = !(f > (real)0) && w > (real)0;
+    // (A value that is not finite is that, FF_NON_FINITE_MODEL, not "not positive".)
+    const int bad = isfinite(f) && !(f > (real)0) && w > (real)0;
     const real safe = fmax(f, (real)1e-30);
     const real inverseModel = (real)1 / safe;
     const real ratio = z * inverseModel;

@@ -74,7 +74,8 @@ void ff_fit_per_group(__global const real* data, __global const real* weights, _
                 chi = newBad ? FF_HUGE : newChi;
                 for (int i = 0; i < NP; i++) g[i] = partial[(2 + i) * FF_GROUP_SIZE];
                 for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
-                if (newBad || !isfinite(chi)) { state = FF_BAD_START; done = 1; }
+                if (newBad) { state = FF_BAD_START; done = 1; }
+                else if (!isfinite(chi)) { state = FF_NON_FINITE_MODEL; done = 1; }
                 for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
             } else if (newBad && FF_STOP_ON_NEGATIVE_MODEL) {
                 state = FF_NEGATIVE_CURVATURE;

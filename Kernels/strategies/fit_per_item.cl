@@ -23,9 +23,11 @@ __kernel void ff_fit_per_item(__global const real* data, __global const real* we
     real chi;
     const int startBad = ff_accumulate(p, data, weights, xs, fit, 0, &chi, g, h);
     int state = FF_MAX_ITERATIONS, iterations = 0;
-    if (startBad || !isfinite(chi)) {
+    if (startBad) {
         state = FF_BAD_START;
-        if (startBad) chi = FF_HUGE;
+        chi = FF_HUGE;
+    } else if (!isfinite(chi)) {
+        state = FF_NON_FINITE_MODEL;
     } else {
         real lambda = (real)1e-3;
         int previousSmall = 0;

@@ -203,7 +203,8 @@ enum GpufitCompatibility {
                     for (local, fit) in range.enumerated() {
                         for j in 0..<p { outputParameters[fit * p + j] = Float(results.parameters[local * p + j]) }
                         let state = results.stateCodes[local]
-                        outputStates[fit] = state == FitState.invalidInput.rawValue ? singularHessian : state
+                        // femtofit's own "not fitted" states read as Gpufit's singular Hessian (docs/c-api.md).
+                        outputStates[fit] = state == FitState.invalidInput.rawValue || state == FitState.nonFiniteModel.rawValue ? singularHessian : state
                         outputChiSquares[fit] = Float(results.chiSquares[local])
                         outputIterations[fit] = results.iterations[local]
                     }

@@ -67,6 +67,8 @@ enum EmbeddedKernels {
         #define FF_MAX_ITERATIONS 1
         #define FF_SINGULAR 2
         #define FF_NEGATIVE_CURVATURE 3
+        // The model or a derivative not finite at the start values (FitState.nonFiniteModel).
+        #define FF_NON_FINITE_MODEL 7
 
         #ifdef FF_DOUBLE
         #define ff_log log
@@ -164,7 +166,8 @@ enum EmbeddedKernels {
         // cancellation as in Sources/FitCore/Solver/PoissonDeviance.swift. Returns 1 where the model is
         // not positive at a point that counts (w > 0): the fit cannot continue from there.
         FF_INLINE int ff_estimator(real f, real z, real w, real* term, real* residualWeight, real* curvatureWeight) {
-            const int bad = !(f > (real)0) && w > (real)0;
+            // (A value that is not finite is that, FF_NON_FINITE_MODEL, not "not positive".)
+            const int bad = isfinite(f) && !(f > (real)0) && w > (real)0;
             const real safe = fmax(f, (real)1e-30);
             const real inverseModel = (real)1 / safe;
             const real ratio = z * inverseModel;
@@ -290,7 +293,7 @@ enum EmbeddedKernels {
             #pragma unroll
             for (int i = 0; i < NPACKED; i++) h[i] = (real)0;
             real sum = (real)0;
-            int bad = 0;
+            int bad = 0, notFinite = 0;
             const size_t base = (size_t)fit * FF_POINTS;
         #if FF_EXPONENTIAL_PASS
             real exponential[FF_POINTS];
@@ -310,8 +313,14 @@ enum EmbeddedKernels {
         #else
                 const real f = ff_model(p, x, y, d);
         #endif
+                notFinite |= !isfinite(f);
                 bad |= ff_add_point(f, d, data[base + k], ff_weight(weights, base + k), meat, &sum, g, h);
             }
+            // A model value that is not finite anywhere, or a derivative (it shows in the sums), makes
+            // chi^2 NaN: a start there is FF_NON_FINITE_MODEL, a trial step there is rejected.
+            #pragma unroll
+            for (int i = 0; i < NP; i++) notFinite |= !isfinite(g[i]) || !isfinite(h[PACKED(i, i)]);
+            if (notFinite) sum = (real)NAN;
             #pragma unroll
             for (int i = 0; i < NP; i++) gradient[i] = g[i];
             #pragma unroll
@@ -402,7 +411,7 @@ enum EmbeddedKernels {
                 for (int j = 0; j <= i; j++)
                     system[PACKED(i, j)] = (IS_FIXED(i) || IS_FIXED(j)) ? (i == j ? (real)1 : (real)0) : h[PACKED(i, j)];
             const int curvatureSingular = ff_factorise(system, 0);
-            const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE) && !curvatureSingular;
+            const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE || state == FF_NON_FINITE_MODEL) && !curvatureSingular;
             for (int i = 0; i < NP; i++) {
                 for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
                 ff_solve(system, unit);  // column i of H^-1
@@ -904,7 +913,8 @@ enum EmbeddedKernels {
                         chi = newBad ? FF_HUGE : newChi;
                         for (int i = 0; i < NP; i++) g[i] = partial[(2 + i) * FF_GROUP_SIZE];
                         for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
-                        if (newBad || !isfinite(chi)) { state = FF_BAD_START; done = 1; }
+                        if (newBad) { state = FF_BAD_START; done = 1; }
+                        else if (!isfinite(chi)) { state = FF_NON_FINITE_MODEL; done = 1; }
                         for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
                     } else if (newBad && FF_STOP_ON_NEGATIVE_MODEL) {
                         state = FF_NEGATIVE_CURVATURE;
@@ -969,9 +979,11 @@ enum EmbeddedKernels {
             real chi;
             const int startBad = ff_accumulate(p, data, weights, xs, fit, 0, &chi, g, h);
             int state = FF_MAX_ITERATIONS, iterations = 0;
-            if (startBad || !isfinite(chi)) {
+            if (startBad) {
                 state = FF_BAD_START;
-                if (startBad) chi = FF_HUGE;
+                chi = FF_HUGE;
+            } else if (!isfinite(chi)) {
+                state = FF_NON_FINITE_MODEL;
             } else {
                 real lambda = (real)1e-3;
                 int previousSmall = 0;

@@ -27,7 +27,9 @@ public struct KernelSource: Hashable, Sendable {
     /// The kernel file of each model the OpenCL backend fits (the descriptors' `kernelFile`).
     public static let modelFiles: [ModelID: String] = Dictionary(uniqueKeysWithValues: ModelID.allCases.map { ($0, $0.descriptor.kernelFile) })
 
-    public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil }
+    /// Whether the OpenCL backend fits `model`: every built-in model, and every runtime model
+    /// (its `RuntimeModel.openCLSource` takes the place of the model file).
+    public static func supports(_ model: ModelID) -> Bool { modelFiles[model] != nil || model.isRuntime }
 
     /// The number of sums a work-group reduces per pass (chi^2, a flag, gradient, curvature).
     public static func sumCount(parameters: Int) -> Int { 2 + parameters + parameters * (parameters + 1) / 2 }
@@ -35,8 +37,11 @@ public struct KernelSource: Hashable, Sendable {
     /// `groupSize`: work-items per fit, for `.perGroup`.
     public init(prepared: PreparedFits, double: Bool, strategy: KernelStrategy = .perItem, groupSize: Int = 64) throws(OpenCLError) {
         let model = prepared.model
-        guard let modelFile = Self.modelFiles[model] else {
-            throw OpenCLError.unsupported("the \(model.name) model yet (\(Self.modelFiles.keys.map(\.name).sorted().joined(separator: ", ")) are supported)")
+        // A runtime model's source, generated from its expression, takes the model file's place;
+        // the text is part of the program's key, so each model has its own cached program.
+        let runtimeSource = prepared.runtimeModel?.openCLSource
+        guard let modelFile = runtimeSource.map({ _ in "runtime model \(model.name)" }) ?? Self.modelFiles[model] else {
+            throw OpenCLError.unsupported("the \(model.name) model yet (\(Self.modelFiles.keys.map(\.name).sorted().joined(separator: ", ")) and runtime models are supported)")
         }
         var defines = ["FF_PARAMETERS \(model.parameterCount)", "FF_POINTS \(prepared.pointCount)",
                        "FF_FLOOR_FRACTION \(ConvergenceTest.floorFraction)"]
@@ -71,7 +76,9 @@ public struct KernelSource: Hashable, Sendable {
         let estimatorFile = prepared.settings.estimator == .poissonMLE ? "estimators/mle.cl" : "estimators/lse.cl"
         var text = defines.map { "#define \($0)\n" }.joined()
         for file in ["common.cl", modelFile, estimatorFile, "lm.cl", strategy.file] {
-            guard let source = EmbeddedKernels.sources[file] else { throw OpenCLError.unsupported("a kernel file \(file) missing from the binary") }
+            guard let source = file == modelFile ? runtimeSource ?? EmbeddedKernels.sources[file] : EmbeddedKernels.sources[file] else {
+                throw OpenCLError.unsupported("a kernel file \(file) missing from the binary")
+            }
             text += "// ---- \(file)\n" + source + "\n"
         }
         self.text = text

@@ -26,8 +26,12 @@ public struct DerivativeCheck: Sendable, CustomStringConvertible {
         for _ in 0..<points {
             let p = model.parameters.map { _ in random.uniform(0.5...2) }
             let c = model.coordinates.map { _ in random.uniform(0...3) }
-            let (value, analytic) = model.evaluate(parameters: p, coordinates: c)
-            guard value.isFinite, analytic.allSatisfy(\.isFinite) else { continue }
+            // Both forms: the CPU's (separated) and the one OpenCL computes point by point.
+            let all = model.evaluateAll(parameters: p, coordinates: c)
+            let value = all[model.value]
+            let forms = [model.derivatives.map { all[$0] }, model.pointDerivatives.map { all[$0] }]
+            guard value.isFinite, abs(all[model.pointValue] - value) <= 1e-9 * max(1, abs(value)),
+                  forms.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { continue }
             var numeric: [Double] = []
             for j in 0..<p.count {
                 let h = 1e-6 * max(1, abs(p[j]))
@@ -38,9 +42,11 @@ public struct DerivativeCheck: Sendable, CustomStringConvertible {
             guard numeric.allSatisfy(\.isFinite) else { continue }
             checked += 1
             let scale = max(abs(value), numeric.map(abs).max() ?? 0, 1e-12)
-            for j in 0..<p.count {
-                let discrepancy = abs(analytic[j] - numeric[j]) / (abs(numeric[j]) + scale)
-                if discrepancy > worst { worst = discrepancy; worstName = model.parameters[j] }
+            for analytic in forms {
+                for j in 0..<p.count {
+                    let discrepancy = abs(analytic[j] - numeric[j]) / (abs(numeric[j]) + scale)
+                    if discrepancy > worst { worst = discrepancy; worstName = model.parameters[j] }
+                }
             }
         }
         let check = DerivativeCheck(pointsChecked: checked, pointsTried: points, worstDiscrepancy: worst, worstParameter: worstName)

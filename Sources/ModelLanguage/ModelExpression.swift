@@ -12,9 +12,15 @@ public struct ModelExpression: Sendable {
     public let parameters: [String]
     public let coordinates: [String]
     public let graph: ExpressionGraph
-    /// The node of the model's value, and of its derivative by each parameter.
+    /// The node of the model's value, and of its derivative by each parameter, as the CPU's
+    /// staged program computes them (a grid model's exponentials separated into x and y factors,
+    /// `Separation`).
     public let value: Int
     public let derivatives: [Int]
+    /// The same, as written (not separated): for a backend that computes each point on its own
+    /// (OpenCL), where a separated exp would cost two exps per point instead of one.
+    public let pointValue: Int
+    public let pointDerivatives: [Int]
     /// The expression as it was read, every operation in parentheses.
     public let parsedText: String
 
@@ -48,7 +54,8 @@ public struct ModelExpression: Sendable {
         }
         let syntax = try ExpressionParser.parse(expression)
         var builder = GraphBuilder(text: expression, variables: parameters + coordinates)
-        var value = try builder.node(syntax)
+        let written = try builder.node(syntax)
+        var value = written
         if coordinates.count == 2 {
             // One exp per column and per row where the model allows (`Separation`).
             let p = parameters.count
@@ -56,22 +63,28 @@ public struct ModelExpression: Sendable {
             value = separation.rewrite(value)
             builder.graph = separation.graph
         }
-        var derivatives: [Int] = []
-        for j in 0..<parameters.count {
-            var memo: [Int: Int] = [:]
-            let d = builder.graph.derivative(of: value, by: j, memo: &memo)
-            if builder.graph.constantValue(d) == 0 {
-                throw ExpressionError("parameter '\(parameters[j])' does not change the model (the expression does not use it, so its derivative is 0 and the fit would be singular): use it or remove it")
+        func differentiate(_ root: Int) throws -> [Int] {
+            try (0..<parameters.count).map { j in
+                var memo: [Int: Int] = [:]
+                let d = builder.graph.derivative(of: root, by: j, memo: &memo)
+                if builder.graph.constantValue(d) == 0 {
+                    throw ExpressionError("parameter '\(parameters[j])' does not change the model (the expression does not use it, so its derivative is 0 and the fit would be singular): use it or remove it")
+                }
+                return d
             }
-            derivatives.append(d)
         }
+        var derivatives = try differentiate(value)
+        var pointByPoint = value == written ? derivatives : try differentiate(written)
         // Products regrouped by stage, the value and the derivatives together (`Reassociation`).
         let p = parameters.count, grid = coordinates.count == 2
         var reassociation = Reassociation(graph: builder.graph) { v in v < p ? .pass : v == p ? (grid ? .column : .point) : .row }
-        let outputs = reassociation.rewrite([value] + derivatives)
+        let outputs = reassociation.rewrite([value] + derivatives + [written] + pointByPoint)
         builder.graph = reassociation.graph
         value = outputs[0]
-        derivatives = Array(outputs.dropFirst())
+        derivatives = Array(outputs[1...p])
+        self.pointValue = outputs[p + 1]
+        pointByPoint = Array(outputs[(p + 2)...])
+        self.pointDerivatives = pointByPoint
         self.text = expression
         self.parsedText = syntax.description
         self.parameters = parameters

@@ -10,7 +10,9 @@
 public enum OpenCLModelSource {
     public static func source(_ model: ModelExpression) -> String {
         let graph = model.graph
-        let needed = graph.reachable(from: [model.value] + model.derivatives)
+        // The expression as written: each work-item computes its points one by one, so the CPU's
+        // separated exponentials would only add one exp per point (`ModelExpression.pointValue`).
+        let needed = graph.reachable(from: [model.pointValue] + model.pointDerivatives)
         var name = [String](repeating: "", count: graph.nodes.count)
         var lines: [String] = []
         let coordinateNames = model.coordinates.count == 2 ? ["x", "y"] : ["x"]
@@ -39,8 +41,8 @@ public enum OpenCLModelSource {
         text += "FF_INLINE real ff_erfcx_any(real x) { return x < (real)0 ? (real)2 * ff_exp(x * x) - ff_erfcx(-x) : ff_erfcx(x); }\n\n"
         text += "FF_INLINE real ff_model(const real* p, real x, real y, real* d) {\n"
         text += lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
-        for (j, derivative) in model.derivatives.enumerated() { text += "    d[\(j)] = \(name[derivative]);\n" }
-        text += "    return \(name[model.value]);\n}\n"
+        for (j, derivative) in model.pointDerivatives.enumerated() { text += "    d[\(j)] = \(name[derivative]);\n" }
+        text += "    return \(name[model.pointValue]);\n}\n"
         return text
     }
 

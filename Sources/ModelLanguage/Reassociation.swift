@@ -6,7 +6,8 @@ import FitCore
 /// becomes (A * e_x) * e_y: one multiplication per pixel instead of two. And a factor that is
 /// constant in a pass is distributed over a per-point sum that nothing else uses, A * (u + v) =
 /// A u + A v, where that lets the products regroup. Applied to the value and the derivatives
-/// together after differentiation, with one memo, so the shared parts stay shared.
+/// together after differentiation, with one memo, so the shared parts stay shared. A division by
+/// what is constant in a pass becomes a multiplication by its reciprocal.
 ///
 /// A product is flattened through a per-point product only where that product has no other use
 /// (flattening a shared one would compute it twice per point).
@@ -60,6 +61,12 @@ struct Reassociation {
             } else {
                 result = product(factors(n))
             }
+        case .binary(.divide, let a, let b) where stageOf(b) == .pass && stageOf(a) != .pass:
+            // A division by what is constant in a pass: a multiplication by its reciprocal, the
+            // reciprocal once per pass (a division costs several multiplications).
+            let one = graph.constant(1)
+            let reciprocal = graph.make(.binary(.divide, one, node(b)))
+            result = product(factors(a) + [reciprocal])
         case .unary(let f, let a): result = graph.make(.unary(f, node(a)))
         case .binary(let f, let a, let b):
             let x = node(a), y = node(b)

@@ -11,15 +11,17 @@ struct ModelCommand: ParsableCommand {
 }
 
 /// `femtofit model check MODEL.toml`: reads, checks and differentiates a model file, and prints
-/// how femtofit read it. Fitting with `--model-file` comes with the backends' runtime models
-/// (issue 20, in progress).
+/// how femtofit read it; with `--opencl`, the OpenCL model source the OpenCL backend compiles.
 struct ModelCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Read a model file, check it and print the parsed expression, its derivatives and a finite-difference check.")
 
-    @Argument(help: "The model file (TOML: name, coordinates, parameters, expression, optional [start] and [bounds]).")
+    @Argument(help: "The model file (TOML: name, coordinates, parameters, expression, optional [start], [bounds] and [positions]).")
     var file: String
+
+    @Flag(help: "Also print the OpenCL model source generated from the expression.")
+    var opencl = false
 
     func run() throws {
         try reportingErrors(file) {
@@ -28,6 +30,7 @@ struct ModelCheckCommand: ParsableCommand {
                 throw ModelFileError(file: file, error: error)
             }
             for line in Self.report(compiled) { print(line) }
+            if opencl { print("OpenCL model source:\n" + compiled.openCLSource, terminator: "") }
         }
     }
 

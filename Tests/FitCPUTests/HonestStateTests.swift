@@ -32,7 +32,8 @@ final class HonestStateTests: XCTestCase {
     /// The names every output uses come from the one table.
     func testTheStateTableNamesEveryState() {
         XCTAssertEqual(FitState.allCases.map(\.description),
-                       ["converged", "max_iterations", "singular", "negative_curvature", "invalid_input", "at_bound"])
+                       ["converged", "max_iterations", "singular", "negative_curvature", "invalid_input", "at_bound", "non_finite_model"])
         XCTAssertEqual(FitState.atBound.rawValue, 6)
+        XCTAssertEqual(FitState.nonFiniteModel.rawValue, 7)
     }
 }

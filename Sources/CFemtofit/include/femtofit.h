@@ -92,6 +92,7 @@ extern "C" {
 #define FEMTOFIT_STATE_NEGATIVE_CURVATURE 3 /* MLE: the model was not positive somewhere */
 #define FEMTOFIT_STATE_INVALID_INPUT 5      /* unusable data, weights, start or bounds; not fitted */
 #define FEMTOFIT_STATE_AT_BOUND 6           /* converged with a free parameter on a bound: a limit, not a measurement */
+#define FEMTOFIT_STATE_NON_FINITE_MODEL 7   /* the model NaN or infinite at the start values: start values back, NaN errors */
 /* An honest fit is FEMTOFIT_STATE_CONVERGED: converged, finite standard errors, on no bound. */
 
 /* Element type of data, weights and x values. */

@@ -47,7 +47,7 @@ struct Benchmark: ParsableCommand {
         }
         // The OpenCL backend (PoCL on machines without a GPU) on the workload, beside the CPU.
         workloads.append(workloads[0].onOpenCL)
-        // RUNTIME-OPENCL workloads.append(workloads[4].onOpenCL)
+        workloads.append(workloads[4].onOpenCL)
         if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
 
         print(row(["workload", "fits/s", "iter", "GFLOP/s", "% peak", "x reference", "x reference/core", "x cpu", "x built-in"]))

@@ -10,7 +10,7 @@ from . import _native
 BACKENDS = {"auto": 0, "cpu": 1, "opencl": 2, "reference": 3}
 PRECISIONS = {"single": 0, "double": 1}
 ESTIMATORS = {"lse": 0, "mle": 1}
-STATES = {0: "converged", 1: "max_iterations", 2: "singular", 3: "negative_curvature", 5: "invalid_input", 6: "at_bound"}
+STATES = {0: "converged", 1: "max_iterations", 2: "singular", 3: "negative_curvature", 5: "invalid_input", 6: "at_bound", 7: "non_finite_model"}
 _FLOAT32, _FLOAT64 = 0, 1
 MAX_ITERATIONS = 100_000  # the library's range for max_iterations is 1 ... 100000
 _OK, _CANCELLED = 0, -2
@@ -54,7 +54,7 @@ class FitResult:
     parameter_names: list
     parameters: np.ndarray       # (n_fits, n_parameters) float64; NaN for invalid input
     standard_errors: np.ndarray  # (n_fits, n_parameters) float64
-    states: np.ndarray           # (n_fits,) int32: 0 converged (honest: finite errors, on no bound), 1 max_iterations, 2 singular, 3 negative_curvature, 5 invalid_input, 6 at_bound
+    states: np.ndarray           # (n_fits,) int32: 0 converged (honest: finite errors, on no bound), 1 max_iterations, 2 singular, 3 negative_curvature, 5 invalid_input, 6 at_bound, 7 non_finite_model
     chi_squares: np.ndarray      # (n_fits,) float64
     iterations: np.ndarray       # (n_fits,) int32
     backend: str = field(default="")
