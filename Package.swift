@@ -123,7 +123,7 @@ let package = Package(
             swiftSettings: fastMath),
 
         // Helpers the test targets share (fresh seeds); not part of any product.
-        .target(name: "FemtofitTestSupport", dependencies: ["FitCore"], path: "Tests/FemtofitTestSupport"),
+        .target(name: "FemtofitTestSupport", dependencies: ["FitCore", "ModelLanguage"], path: "Tests/FemtofitTestSupport"),
         .testTarget(name: "FitCoreTests", dependencies: ["FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "ModelLanguageTests", dependencies: ["ModelLanguage", "FitCore", "FemtofitTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "FitCPUTests", dependencies: ["FitCore", "FitCPU", "FitEngine", "ModelLanguage", "FemtofitTestSupport"], swiftSettings: fastMath),

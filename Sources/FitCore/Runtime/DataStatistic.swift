@@ -39,7 +39,12 @@ public enum DataStatistic: String, Sendable, CaseIterable {
         func spot() -> [Double] {
             if let shape { return shape }
             let values: [Double]
-            if case let .grid(width, height) = coordinates {
+            if case let .grid(width, height) = coordinates, usable.count == data.count {
+                // Every pixel usable: the fast rule, as the built-in gauss2d takes it (`FastStart`).
+                var out = [Double](repeating: 0, count: 5)
+                out.withUnsafeMutableBufferPointer { GridStart(width: width, height: height).estimate(model: .gauss2D, data: data, into: $0.baseAddress!) }
+                values = out
+            } else if case let .grid(width, height) = coordinates {
                 values = AutoStart.gaussian2D(model: .gauss2D, data: data, usable: usable, width: width, height: height)
             } else {
                 let curve = AutoStart.gaussian1D(data: data, usable: usable, x: x)
