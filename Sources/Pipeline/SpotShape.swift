@@ -36,6 +36,9 @@ public enum SpotShape {
 
     /// Whether `model` has what the check measures: a centre, a width and a background.
     public static func applies(to model: ModelID) -> Bool {
+        // Built-in models only: the check evaluates the model's compiled form; a runtime model's
+        // parameter names say nothing certain about its shape.
+        guard model.isBuiltIn else { return false }
         let names = model.parameterNames
         return ["x0", "y0", "offset"].allSatisfy(names.contains) && names.contains { ["sigma", "sigma_x", "sigma_y"].contains($0) }
     }

@@ -93,12 +93,12 @@ struct FitCommand: ParsableCommand {
         }
         guard csv == "on" || csv == "off" else { throw ValidationError("--csv takes on or off (got '\(csv)')") }
         if let deflate, !(1...9).contains(deflate) { throw ValidationError("--deflate takes a level from 1 to 9 (got \(deflate))") }
-        let isSpline = ModelID(name: fitting.model).map { $0 == .spline2D || $0 == .spline3D } ?? false
+        let isSpline = fitting.model.flatMap { ModelID(name: $0) }.map { $0 == .spline2D || $0 == .spline3D } ?? false
         if isSpline && (splineCoefficients == nil || rawShape == nil || startValues == nil) {
-            throw ValidationError("--model \(fitting.model) fits a spline template to raw ROIs from given start values: give --spline-coefficients, --raw-shape and --start-values")
+            throw ValidationError("--model \(fitting.modelName) fits a spline template to raw ROIs from given start values: give --spline-coefficients, --raw-shape and --start-values")
         }
         if !isSpline && splineCoefficients != nil {
-            throw ValidationError("--spline-coefficients is for --model spline2d or spline3d (the model is \(fitting.model))")
+            throw ValidationError("--spline-coefficients is for --model spline2d or spline3d (the model is \(fitting.modelName))")
         }
         if startValues != nil && rawShape == nil { throw ValidationError("--start-values is for raw ROIs (--raw-shape): frames are cut around their spots, which moves their start") }
     }
@@ -144,9 +144,10 @@ struct FitCommand: ParsableCommand {
     func fit() throws {
         MemoryReuse.keepFreedMemory()
         let (source, hasDelays, isGrid, pixelSize) = try self.source()
-        var fitter = StackFitter(model: fitting.modelID, settings: fitting.settings, roi: try roiChoice(), engine: try fitting.engine())
+        let model = try fitting.resolveModel()
+        var fitter = StackFitter(model: model, settings: fitting.settings, roi: try roiChoice(), engine: try fitting.engine())
         if let startValues {
-            fitter.startValues = try StartValueFile(startValues, parameters: fitting.modelID.parameterCount, fits: source.frameCount).reader
+            fitter.startValues = try StartValueFile(startValues, parameters: model.parameterCount, fits: source.frameCount).reader
         }
         if let splineCoefficients { fitter.spline = try SplineCoefficientFile.read(splineCoefficients) }
         var run = FitRun(fitter: fitter, pixelSize: pixelSize,

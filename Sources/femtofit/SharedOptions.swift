@@ -5,8 +5,10 @@ import TAMData
 
 /// Fitting options shared by `fit` and `demo`.
 struct FitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Model: \(ModelDescriptor.names(.grid))."))
-    var model = "gauss2d"
+    @Option(help: ArgumentHelp("Model: \(ModelDescriptor.names(.grid)) (default gauss2d)."))
+    var model: String?
+    @Option(name: .customLong("model-file"), help: "A model defined at run time: a model file (TOML; docs/models.md), in place of --model.")
+    var modelFile: String?
     @Option(help: "Estimator: lse (least squares) or mle (Poisson maximum likelihood, raw counts only).")
     var estimator = "lse"
     @Option(help: "Backend: auto (an OpenCL GPU if there is one, else the CPU), opencl or cpu.")
@@ -23,8 +25,12 @@ struct FitOptions: ParsableArguments {
     var errors = "curvature"
 
     func validate() throws {
-        guard let model = ModelID(name: model) else {
-            throw ValidationError("unknown model '\(model)'; choose \(ModelDescriptor.names(.grid))")
+        if model != nil && modelFile != nil {
+            throw ValidationError("give --model or --model-file, not both")
+        }
+        let name = model ?? "gauss2d"
+        guard let model = ModelID(name: name) else {
+            throw ValidationError("unknown model '\(name)'; choose \(ModelDescriptor.names(.grid)), or define one in a file for --model-file")
         }
         guard model.geometry == .grid else {
             throw ValidationError("model '\(model.name)' fits curves; `femtofit fit` fits frames: choose \(ModelDescriptor.names(.grid))")
@@ -42,7 +48,19 @@ struct FitOptions: ParsableArguments {
         }
     }
 
-    var modelID: ModelID { ModelID(name: model)! }
+    /// The model's name as given (a built-in's, or the model file's path).
+    var modelName: String { modelFile ?? model ?? "gauss2d" }
+
+    /// The model: a built-in's id, or the model file's, read, compiled and registered (once per
+    /// call: call it once). A runtime model must be a grid model (`femtofit fit` fits frames).
+    func resolveModel() throws -> ModelID {
+        guard let modelFile else { return ModelID(name: model ?? "gauss2d")! }
+        let runtime = try ModelFile.register(modelFile)
+        guard runtime.descriptor.geometry == .grid else {
+            throw ModelFileError(file: modelFile, error: .init("model \(runtime.descriptor.name) fits curves (coordinates [\"t\"] or [\"x\"]); frames need coordinates = [\"x\", \"y\"] (fit curves with `femtofit kinetics --model-file`)"))
+        }
+        return runtime.modelID
+    }
     var settings: FitSettings {
         FitSettings(tolerance: tolerance, maxIterations: maxIterations, estimator: Estimator(name: estimator)!,
                     robustErrors: errors == "robust")
