@@ -30,11 +30,23 @@ extension ExpressionGraph {
                     let lowered = make(.binary(.power, a, constant(exponent - 1)))
                     result = make(.binary(.multiply, make(.binary(.multiply, constant(exponent), lowered)), da))
                 } else {
-                    // a^b (b' ln a + b a' / a)
-                    let logA = make(.unary(.log, a))
-                    let inner = make(.binary(.add, make(.binary(.multiply, db, logA)),
-                                             make(.binary(.divide, make(.binary(.multiply, b, da)), a))))
-                    result = make(.binary(.multiply, node, inner))
+                    // b' a^b ln a + b a^(b-1) a', the first term taken as its limit 0 where a is 0
+                    // (a^b ln a -> 0 for b > 0; computed as it stands it would be 0 x -inf = NaN,
+                    // so (t / tau)^beta could not be fitted where t reaches 0), the second 0 where
+                    // a' is. Each term only where its derivative is not the constant 0.
+                    let zero = constant(0)
+                    var terms: [Int] = []
+                    if constantValue(db) != 0 {
+                        let logTerm = make(.binary(.multiply, node, make(.unary(.log, a))))
+                        terms.append(make(.binary(.multiply, make(.lessThanSelect(zero, a, logTerm, zero)), db)))
+                    }
+                    if constantValue(da) != 0 {
+                        // Where a' is 0 the term is 0, also where a^(b-1) is infinite (a = 0, b < 1).
+                        let lowered = make(.binary(.power, a, make(.binary(.subtract, b, constant(1)))))
+                        let term = make(.binary(.multiply, make(.binary(.multiply, b, lowered)), da))
+                        terms.append(make(.lessThanSelect(zero, make(.binary(.multiply, da, da)), term, zero)))
+                    }
+                    result = terms.isEmpty ? zero : terms.dropFirst().reduce(terms[0]) { make(.binary(.add, $0, $1)) }
                 }
             case .minimum: result = make(.lessThanSelect(a, b, da, db))
             case .maximum: result = make(.lessThanSelect(b, a, da, db))

@@ -48,8 +48,13 @@ struct KineticsCommand: ParsableCommand {
     var precision = "double"
     @Option(name: .customLong("pixel-size"), help: "Pixel size in nm for the map TIFF of a TIFF stack (a dataset's comes from its manifest).")
     var pixelSize: Double?
+    @Option(name: .customLong("model-file"), help: "Fit every trace with a model defined at run time instead (a model file with coordinates [\"t\"]; docs/models.md): kinetics_model.csv.")
+    var modelFile: String?
 
     func validate() throws {
+        if modelFile != nil && (global || coherentArtifact || components != "auto") {
+            throw ValidationError("--model-file fits the model file's own model: leave out --components, --coherent-artifact and --global")
+        }
         guard ComponentChoice(argument: components) != nil else {
             throw ValidationError("--components takes auto or a count from 1 to \(ModelID.maximumExponentials), not '\(components)'")
         }
@@ -68,6 +73,7 @@ struct KineticsCommand: ParsableCommand {
     func fitTraces() throws {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let engine = try FitEngine(choice: BackendChoice(rawValue: backend)!, precision: FitPrecision(rawValue: precision)!)
+        if let modelFile { return try fitWithModel(modelFile, engine: engine) }
         let lower = input.lowercased()
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
@@ -78,6 +84,36 @@ struct KineticsCommand: ParsableCommand {
         let isHDF5 = HDF5DatasetName(input) != nil || [".h5", ".hdf5", ".he5"].contains { lower.hasSuffix($0) }
         let source: TraceSource = isHDF5 ? try HDF5TraceMatrix(input) : try CSVTraceMatrix(input)
         try fitMatrix(source, engine: engine)
+    }
+
+    /// Every trace of a matrix or a TIFF stack with a runtime curve model (`KineticsModelFit`).
+    func fitWithModel(_ modelFile: String, engine: FitEngine) throws {
+        let model = try ModelFile.register(modelFile)
+        guard model.descriptor.geometry == .curve else {
+            throw ModelFileError(file: modelFile, error: .init("model \(model.descriptor.name) fits 2D ROIs (coordinates [\"x\", \"y\"]); a trace needs coordinates = [\"t\"] (fit frames with `femtofit fit --model-file`)"))
+        }
+        let lower = input.lowercased()
+        var isFolder: ObjCBool = false
+        let source: TraceSource, labelName: String
+        if FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("--model-file takes a trace matrix or a TIFF stack with --delays; for a dataset, give one series' dtt_*.tif (written by `femtofit fit`) with --delays")
+        } else if lower.hasSuffix(".tif") || lower.hasSuffix(".tiff") {
+            guard let delays else { throw ValidationError("a TIFF stack needs --delays: one delay per frame, in fs") }
+            let stack = try TIFFStack.read(input)
+            source = StackTraces(stack: stack, delays: try DelayFile.read(delays, expectedCount: stack.frameCount))
+            labelName = "pixel"
+        } else {
+            if delays != nil { throw ValidationError("--delays is for a TIFF stack; a trace matrix holds its delays (its first row, or delay_fs in HDF5)") }
+            let isHDF5 = HDF5DatasetName(input) != nil || [".h5", ".hdf5", ".he5"].contains { lower.hasSuffix($0) }
+            source = isHDF5 ? try HDF5TraceMatrix(input) : try CSVTraceMatrix(input)
+            labelName = "wavelength_nm"
+        }
+        let fit = KineticsModelFit(model: model, settings: FitSettings(maxIterations: 200), engine: engine)
+        let progress = Progress("kinetics", unit: "traces")
+        let summary = try fit.run(source, labelName: labelName, into: output + "/kinetics_model.csv") { progress.update($0, of: $1) }
+        let counts = FitState.allCases.compactMap { s in summary.states[s].map { "\($0) \(s)" } }.joined(separator: ", ")
+        print("fitted \(summary.traces) traces with \(model.descriptor.name): \(counts)")
+        print("wrote \(output)/kinetics_model.csv")
     }
 
     /// A matrix of traces (CSV or HDF5), fitted a block at a time: kinetics.csv, kinetics.h5,
