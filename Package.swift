@@ -104,7 +104,7 @@ let package = Package(
         // Swift that implements it. The Swift runtime is linked statically, so the library loads
         // on machines without a Swift toolchain.
         .target(name: "CFemtofit"),
-        .target(name: "FemtofitABI", dependencies: ["CFemtofit", "FitCore", "FitEngine", "FitOpenCL"],
+        .target(name: "FemtofitABI", dependencies: ["CFemtofit", "FitCore", "FitEngine", "FitOpenCL", "ModelLanguage"],
                 swiftSettings: fastMath, linkerSettings: [.unsafeFlags(staticRuntime)]),
         // Workloads, the FMA peak and timed runs, shared by `femtofit bench` and `femtofit-bench`.
         .target(name: "FitBench", dependencies: ["FitCore", "FitCPU", "FitEngine", "FitOpenCL", "ModelLanguage"], swiftSettings: fastMath),

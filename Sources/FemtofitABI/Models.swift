@@ -11,9 +11,10 @@ import Darwin
 enum CModelID {
     static let offset = ModelDescriptor.cIDOffset
 
+    /// The model of C id `id`: a built-in one, or a compiled one until it is released.
     static func model(_ id: Int32) -> ModelID? {
-        guard id >= offset else { return nil }
-        return ModelID(rawValue: id - offset)
+        guard id >= offset, let model = ModelID(rawValue: id - offset) else { return nil }
+        return model.isRuntime && model.runtimeModel == nil ? nil : model
     }
 
     static func id(_ model: ModelID) -> Int32 { model.descriptor.cID }
@@ -39,14 +40,15 @@ public func femtofitModelName(_ id: Int32) -> UnsafePointer<CChar>? {
         _ = fail(unknownModel(id))
         return nil
     }
-    return UnsafePointer(cModelNames[model]!)
+    return model.isRuntime ? CompiledModels.name(model.rawValue) : UnsafePointer(cModelNames[model]!)
 }
 
 @_cdecl("femtofit_model_id")
 public func femtofitModelID(_ name: UnsafePointer<CChar>?) -> Int32 {
     guard let name, let model = ModelID(name: String(cString: name)) else {
+        if let name, let compiled = CompiledModels.id(named: String(cString: name)) { return compiled }
         return fail("unknown model name \(name.map { "'\(String(cString: $0))'" } ?? "NULL"); known: "
-                    + ModelID.allCases.map(\.name).joined(separator: ", "))
+                    + ModelID.allCases.map(\.name).joined(separator: ", ") + " and the compiled models")
     }
     return CModelID.id(model)
 }
@@ -61,7 +63,7 @@ public func femtofitModelParameterName(_ id: Int32, _ index: Int32) -> UnsafePoi
         _ = fail("\(model.name) has parameters 0 to \(model.parameterCount - 1), not \(index)")
         return nil
     }
-    return UnsafePointer(cParameterNames[model]![Int(index)])
+    return model.isRuntime ? CompiledModels.parameterName(model.rawValue, Int(index)) : UnsafePointer(cParameterNames[model]![Int(index)])
 }
 
 @_cdecl("femtofit_model_dimensions")
@@ -86,6 +88,9 @@ public func femtofitVersion() -> UnsafePointer<CChar> { UnsafePointer(cVersion) 
 public func femtofitAPIVersion() -> Int32 { FEMTOFIT_API_VERSION }
 
 func unknownModel(_ id: Int32) -> String {
+    if id >= CModelID.offset, RuntimeModels.isReleased(id - CModelID.offset) {
+        return "model \(id) (\(ModelID(rawValue: id - CModelID.offset)?.name ?? "compiled")) was released: compile it again for a new id"
+    }
     let known = ModelID.allCases.map { "\(CModelID.id($0)) (\($0.name))" }.joined(separator: ", ")
     if id >= 0 && id < CModelID.offset {
         return "unknown model id \(id): femtofit's C API numbers its models from 1000 (\(known)); ids below 1000 are Gpufit's, for the gpufit_* functions"

@@ -56,7 +56,7 @@ final class CABITests: XCTestCase {
                      "femtofit_cancel", "femtofit_settings_init", "femtofit_fit", "femtofit_model_parameter_count",
                      "femtofit_model_name", "femtofit_model_id", "femtofit_model_parameter_name",
                      "femtofit_model_dimensions", "femtofit_model_ids", "femtofit_last_error", "femtofit_version",
-                     "femtofit_api_version"] {
+                     "femtofit_api_version", "femtofit_fit_spline", "femtofit_model_compile", "femtofit_model_release"] {
             XCTAssertTrue(exported.contains(name), "\(name) is not exported")
         }
     }

@@ -216,8 +216,25 @@ const char *femtofit_model_parameter_name(int model, int index);
 /* 2 for models of 2D ROIs, 1 for models of curves, -1 for an unknown id. */
 int femtofit_model_dimensions(int model);
 
-/* Writes up to `capacity` model ids into `ids` (NULL: none) and returns how many models there are. */
+/* Writes up to `capacity` model ids into `ids` (NULL: none) and returns how many models there are.
+   The built-in models only: compiled models (below) are not listed. */
 int femtofit_model_ids(int *ids, int capacity);
+
+/* Models defined at run time (docs/models.md). `text` is a model file's text (TOML: name,
+ * coordinates, parameters, expression, optional [start], [bounds], [positions]). The model is read,
+ * differentiated, checked against finite differences and registered; its id (10000 and up, apart
+ * from every built-in id, never reused) goes to *model_id, and works in femtofit_fit and in every
+ * femtofit_model_* function above (its name, parameters, dimensions; femtofit_model_id finds it
+ * by name, the latest compiled of that name). On a fault: FEMTOFIT_ERROR, and the reason with
+ * its line or column in femtofit_last_error(). Thread-safe. The gpufit_* functions take built-in
+ * models only. */
+int femtofit_model_compile(const char *text, int *model_id);
+
+/* Releases a compiled model: FEMTOFIT_OK, or FEMTOFIT_ERROR for an id that is not a compiled
+ * model's or was released already. Fits running with it on other threads finish with it; a call
+ * with the id afterwards fails with "released", and its name and parameter-name strings are no
+ * longer valid. Thread-safe. */
+int femtofit_model_release(int model_id);
 
 /* Why the last call on this thread failed (empty when nothing has failed). */
 const char *femtofit_last_error(void);

@@ -549,6 +549,77 @@ static void check_spline_api(void) {
     femtofit_context_destroy(context);
 }
 
+
+/* Models compiled at run time: the tilted Gaussian of issue 20 from its model file's text, fitted
+   through femtofit_fit with its start expressions, the catalogue functions on it, release, and
+   faults with their places. */
+static void check_compiled_models(void) {
+    const char *text =
+        "name = \"c-tilted\"\n"
+        "coordinates = [\"x\", \"y\"]\n"
+        "parameters = [\"A\", \"x0\", \"y0\", \"s\", \"B\", \"gx\", \"gy\"]\n"
+        "expression = \"A * exp(-((x - x0)^2 + (y - y0)^2) / (2 * s^2)) + B + gx * (x - x0) + gy * (y - y0)\"\n"
+        "[start]\n"
+        "A = \"amplitude\"\nx0 = \"centroid_x\"\ny0 = \"centroid_y\"\ns = \"rms_width\"\nB = \"baseline\"\ngx = \"0\"\ngy = \"0\"\n";
+    int id = -1;
+    CHECK(femtofit_model_compile(text, &id) == FEMTOFIT_OK, "compile: %s", femtofit_last_error());
+    CHECK(id >= 10000, "compiled ids from 10000 (%d)", id);
+    CHECK(strcmp(femtofit_model_name(id), "c-tilted") == 0 && femtofit_model_parameter_count(id) == 7
+          && strcmp(femtofit_model_parameter_name(id, 6), "gy") == 0 && femtofit_model_dimensions(id) == 2
+          && femtofit_model_id("c-tilted") == id, "the catalogue on a compiled model");
+    CHECK(femtofit_model_ids(NULL, 0) == 20, "compiled models are not listed");
+    enum { N = 40, W = 15 };
+    static float rois[N * W * W];
+    static double p[N * 7];
+    static int states[N];
+    for (int i = 0; i < N; i++) {
+        double x0 = 6.5 + 0.05 * i, y0 = 7.2 - 0.03 * i;
+        for (int r = 0; r < W; r++)
+            for (int c = 0; c < W; c++) {
+                double dx = c - x0, dy = r - y0;
+                rois[(i * W + r) * W + c] = (float)(500 * exp(-(dx * dx + dy * dy) / (2 * 2.0 * 2.0)) + 20 + 1.5 * dx - 0.5 * dy);
+            }
+    }
+    femtofit_batch batch;
+    memset(&batch, 0, sizeof batch);
+    batch.model = id;
+    batch.n_fits = N;
+    batch.n_points = W * W;
+    batch.roi_width = W;
+    batch.roi_height = W;
+    batch.value_type = FEMTOFIT_FLOAT32;
+    batch.data = rois;
+    femtofit_results results = {p, NULL, states, NULL, NULL};
+    femtofit_context *cpu = femtofit_context_create(FEMTOFIT_BACKEND_CPU, FEMTOFIT_PRECISION_DOUBLE, NULL, 0);
+    femtofit_settings settings;
+    femtofit_settings_init(&settings);
+    settings.max_iterations = 100;
+    settings.tolerance = 1e-9;
+    CHECK(femtofit_fit(cpu, &batch, &settings, &results) == FEMTOFIT_OK, "fit a compiled model: %s", femtofit_last_error());
+    for (int i = 0; i < N; i++) {
+        CHECK(states[i] == FEMTOFIT_STATE_CONVERGED, "compiled fit %d: state %d", i, states[i]);
+        CHECK(fabs(p[i * 7 + 1] - (6.5 + 0.05 * i)) < 1e-4 && fabs(p[i * 7 + 3] - 2) < 1e-4 && fabs(p[i * 7 + 5] - 1.5) < 1e-4
+              && fabs(p[i * 7 + 6] + 0.5) < 1e-4, "compiled fit %d: x0 %g s %g gx %g gy %g", i, p[i * 7 + 1], p[i * 7 + 3], p[i * 7 + 5], p[i * 7 + 6]);
+    }
+    CHECK(femtofit_model_release(id) == FEMTOFIT_OK, "release");
+    CHECK(femtofit_fit(cpu, &batch, &settings, &results) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "released"),
+          "a released id: %s", femtofit_last_error());
+    CHECK(femtofit_model_release(id) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "already"), "released twice");
+    CHECK(femtofit_model_name(id) == NULL && femtofit_model_id("c-tilted") == -1, "a released model leaves the catalogue");
+    CHECK(femtofit_model_release(FEMTOFIT_MODEL_GAUSS_2D) == FEMTOFIT_ERROR && contains(femtofit_last_error(), "built-in"), "built-ins stay");
+    femtofit_context_destroy(cpu);
+
+    /* Faults: where and what. */
+    int other = -1;
+    CHECK(femtofit_model_compile("name = \"m\"\ncoordinates = [\"t\"]\nparameters = [\"a\", \"b\"]\nexpression = \"a * exp(-t / b\"\n", &other)
+          == FEMTOFIT_ERROR && contains(femtofit_last_error(), "column"), "a syntax error: %s", femtofit_last_error());
+    CHECK(femtofit_model_compile("name = \"m\"\ncoordinates = [\"t\"]\nparameters = [\"a\"]\nexpression = \"a * t\"\ncolor = 1\n", &other)
+          == FEMTOFIT_ERROR && contains(femtofit_last_error(), "line 5") && contains(femtofit_last_error(), "color"), "an unknown key: %s",
+          femtofit_last_error());
+    CHECK(femtofit_model_compile(NULL, &other) == FEMTOFIT_ERROR && femtofit_model_compile(text, NULL) == FEMTOFIT_ERROR, "NULL arguments");
+    CHECK(other == -1, "a failed compile writes no id");
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: abi_test SEED OUTDIR\n");
@@ -558,6 +629,7 @@ int main(int argc, char **argv) {
     check_femtofit_api(argv[2]);
     check_gpufit_api(argv[2]);
     check_spline_api();
+    check_compiled_models();
     printf("abi_test: %d checks passed\n", checks);
     return 0;
 }
