@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _native
+from ._model import Model
 
 BACKENDS = {"auto": 0, "cpu": 1, "opencl": 2, "reference": 3}
 PRECISIONS = {"single": 0, "double": 1}
@@ -115,8 +116,10 @@ def parameter_names(model):
 
 
 def _model_id(lib, model):
+    if isinstance(model, Model):
+        return model.id
     if not isinstance(model, str):
-        raise TypeError("model must be a name such as 'gauss2d' (one of %s)" % ", ".join(model_names()))
+        raise TypeError("model must be a name such as 'gauss2d' (one of %s) or a femtofit.Model" % ", ".join(model_names()))
     model_id = lib.femtofit_model_id(model.encode())
     if model_id < 0:
         raise ValueError("unknown model %r; femtofit fits %s" % (model, ", ".join(model_names())))
@@ -358,7 +361,7 @@ def _fit_arrays(data, model, *, initial_parameters=None, weights=None, x=None, r
     if status != _OK:
         for array, unwritten in ((parameters, np.nan), (errors, np.nan), (chi, np.nan), (states, -1), (iterations, -1)):
             array[fitted[0]:] = unwritten
-    result = FitResult(model, parameter_names(model), parameters, errors, states, chi, iterations, ctx.description)
+    result = FitResult(str(model), parameter_names(model), parameters, errors, states, chi, iterations, ctx.description)
     if callback_error:
         raise callback_error[0]
     if status == _CANCELLED:

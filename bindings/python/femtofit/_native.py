@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 
-from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 _SUFFIX = ".dylib" if sys.platform == "darwin" else ".so"
 _lock = threading.Lock()
@@ -89,6 +89,10 @@ def _declare(lib):
     lib.femtofit_model_dimensions.argtypes = [c_int]
     lib.femtofit_model_ids.restype = c_int
     lib.femtofit_model_ids.argtypes = [POINTER(c_int), c_int]
+    lib.femtofit_model_compile.restype = c_int
+    lib.femtofit_model_compile.argtypes = [c_char_p, POINTER(c_int)]
+    lib.femtofit_model_release.restype = c_int
+    lib.femtofit_model_release.argtypes = [c_int]
     lib.femtofit_last_error.restype = c_char_p
     lib.femtofit_last_error.argtypes = []
     lib.femtofit_version.restype = c_char_p

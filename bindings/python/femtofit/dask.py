@@ -166,7 +166,7 @@ def fit(array, model, *, threads=1, compute=True, **options):
 
     def gather(pieces):
         parameters, errors, states, chi, iterations, backends = zip(*pieces) if pieces else ([],) * 6
-        return FitResult(model, parameter_names(model),
+        return FitResult(str(model), parameter_names(model),
                          np.concatenate(parameters) if pieces else np.empty((0, parameter_count)),
                          np.concatenate(errors) if pieces else np.empty((0, parameter_count)),
                          np.concatenate(states) if pieces else np.empty(0, np.int32),
