@@ -46,6 +46,31 @@ public struct Workload: Sendable {
         }
     }
 
+    /// A runtime model's workload (`femtofit bench --model-file`): `count` fits simulated at
+    /// `truth`, Gaussian noise of 2 % of the model's range, start values 5-10 % off. Flops per
+    /// point per pass are estimated from its program: one per instruction of the point stage
+    /// (15 for an exp, log, erf ...) and 2 + 2P + P(P + 1) to accumulate, as the fixed formulas
+    /// of the built-in rows count.
+    public static func runtime(_ model: RuntimeModel, truth: [Double], coordinates: FitCoordinates, pointCount: Int,
+                               count: Int, estimator: Estimator = .leastSquares) throws -> Workload {
+        let values = try ModelEvaluation.evaluate(model.modelID, parameters: truth, coordinates: coordinates, pointCount: pointCount).values
+        let range = (values.max() ?? 0) - (values.min() ?? 0)
+        guard values.allSatisfy(\.isFinite), range > 0 else {
+            throw FitError.invalidBatch("model \(model.descriptor.name) is \(values.allSatisfy(\.isFinite) ? "flat" : "not finite") at the given truth: choose parameter values where it has a shape")
+        }
+        let noise: NoiseModel = estimator == .poissonMLE ? .poisson : .gaussian(sigma: 0.02 * range)
+        let fits = try SyntheticFits.make(model: model.modelID, count: count, coordinates: coordinates, pointCount: pointCount,
+                                          noise: noise, seed: 20_261_206, startError: 0.05...0.1) { _ in truth }
+        let expensive: Set<LaneInstruction.Operation> = [.exp, .log, .sqrt, .sin, .cos, .tan, .atan, .erf, .erfc, .erfcx, .power, .divide]
+        let pointFlops = model.program.point.reduce(0.0) { $0 + (expensive.contains($1.operation) ? 15 : 1) }
+        let p = Double(model.parameterCount)
+        let shape: String
+        if case let .grid(w, h) = coordinates { shape = "\(w)x\(h)" } else { shape = "\(pointCount)" }
+        return Workload(name: "\(model.descriptor.name)-\(estimator)-\(shape)", fits: fits,
+                        settings: FitSettings(tolerance: 1e-4, maxIterations: 20, estimator: estimator),
+                        flopsPerPointPerPass: pointFlops + 2 + 2 * p + p * (p + 1))
+    }
+
     /// Gpufit's SPLINE_3D on 13 x 13 ROIs of an astigmatic PSF template (`SyntheticSplines`, 20 x
     /// 20 x 10 intervals), the 3D localisation fit. Flops per point per pass, counted on the
     /// Horner form every backend evaluates: 16 cubics with their slopes along z (12 each), 4

@@ -24,15 +24,57 @@ struct BenchCommand: ParsableCommand {
     var filter: String?
     @Option(help: "Where to write the JSON results.")
     var json = "femtofit-bench.json"
+    @Option(name: .customLong("model-file"), help: "Benchmark a model defined at run time (docs/models.md) instead of the suite, on data simulated at --truth.")
+    var modelFile: String?
+    @Option(help: "With --model-file: the parameter values to simulate, NAME=VALUE,... for every parameter.")
+    var truth: String?
+    @Option(help: "With --model-file: the ROI size of a grid model, WxH.")
+    var size = "15x15"
+    @Option(help: "With --model-file: the points of a curve model (x = 0, 1, 2, ...).")
+    var points = 100
 
     func validate() throws {
         guard ["all", "cpu", "opencl"].contains(backend) else { throw ValidationError("unknown --backend '\(backend)'; choose all, cpu or opencl") }
+        if modelFile != nil && truth == nil { throw ValidationError("--model-file needs --truth NAME=VALUE,...: the parameter values its data are simulated at") }
+        if modelFile == nil && truth != nil { throw ValidationError("--truth is for --model-file") }
+        _ = try parseSize(size, option: "--size")
+        guard (2...1_000_000).contains(points) else { throw ValidationError("--points takes 2 to 1000000, not \(points)") }
+    }
+
+    /// The workload of --model-file: its model at --truth.
+    func modelWorkload(_ path: String) throws -> Workload {
+        let model = try ModelFile.register(path)
+        let names = model.descriptor.parameterNames
+        var values: [String: Double] = [:]
+        for item in (truth ?? "").split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let value = Double(parts[1]), value.isFinite else {
+                throw ValidationError("--truth takes NAME=VALUE,... with finite numbers, not '\(item)'")
+            }
+            guard names.contains(parts[0]) else { throw ValidationError("--truth names '\(parts[0])', which is no parameter of \(model.descriptor.name) (\(names.joined(separator: ", ")))") }
+            values[parts[0]] = value
+        }
+        let missing = names.filter { values[$0] == nil }
+        guard missing.isEmpty else { throw ValidationError("--truth gives no value for \(missing.joined(separator: ", "))") }
+        let truthValues = names.map { values[$0]! }
+        let count = quick ? 5_000 : 100_000
+        if model.descriptor.geometry == .grid {
+            let (w, h) = try parseSize(size, option: "--size")
+            return try .runtime(model, truth: truthValues, coordinates: .grid(width: w, height: h), pointCount: w * h, count: count)
+        }
+        return try .runtime(model, truth: truthValues, coordinates: .sharedX((0..<points).map(Double.init)), pointCount: points, count: count)
     }
 
     func run() throws {
+        if let modelFile { return try reportingErrors(modelFile) { try bench([try modelWorkload(modelFile)]) } }
         var workloads = try BenchSuite.workloads(quick: quick)
         if let filter { workloads = workloads.filter { $0.name.contains(filter) } }
+        try bench(workloads)
+    }
+
+    func bench(_ workloads: [Workload]) throws {
         guard !workloads.isEmpty else { throw ValidationError("no workload matches --filter '\(filter ?? "")'") }
+
         var rows: [BenchRow] = []
         print(Self.row(["device", "workload", "fits/s", "% peak", "iter", "kernel fits/s", "kernel s", "transfer s"]))
         func report(_ row: BenchRow) {
@@ -74,7 +116,7 @@ struct BenchCommand: ParsableCommand {
 
     static func row(_ cells: [String]) -> String {
         cells.enumerated().map { index, cell in
-            index < 2 ? cell.padding(toLength: index == 0 ? 46 : 20, withPad: " ", startingAt: 0)
+            index < 2 ? cell.padding(toLength: index == 0 ? 46 : 30, withPad: " ", startingAt: 0)
                 : String(repeating: " ", count: max(0, 14 - cell.count)) + cell
         }.joined()
     }

@@ -275,7 +275,7 @@ struct Benchmark: ParsableCommand {
     }
 
     func row(_ cells: [String]) -> String {
-        cells.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 26, withPad: " ", startingAt: 0)
+        cells.enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 34, withPad: " ", startingAt: 0)
             : String(repeating: " ", count: max(0, 12 - $0.element.count)) + $0.element }.joined()
     }
     func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
