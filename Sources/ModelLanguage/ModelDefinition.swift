@@ -74,7 +74,7 @@ public struct ModelDefinition: Sendable, Equatable {
         let positions = try positionIndices()
         let check = try DerivativeCheck.run(model)
         return CompiledModel(definition: self, expression: model, program: StagedCompiler.compile(model),
-                             openCLSource: OpenCLModelSource.source(model), starts: starts,
+                             openCLSource: OpenCLModelSource.source(model, name: name), starts: starts,
                              start: StagedCompiler.compile(starts: starts, parameters: parameters), positions: positions,
                              derivativeCheck: check)
     }

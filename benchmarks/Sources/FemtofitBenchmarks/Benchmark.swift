@@ -90,6 +90,22 @@ struct Benchmark: ParsableCommand {
                   + "(\(format(r.separableNs / r.stagedNs, 2))x the separable built-in's speed; evaluation only, the fit rows carry the target)")
             measured["runtime-gauss2d-eval-15x15"] = ["staged_over_separable_speed": r.separableNs / r.stagedNs]
         }
+        if filter.map({ "runtime-model-compile".contains($0) || "gauss2d-tilted-mle-15x15".contains($0) }) ?? true {
+            let milliseconds = try RuntimeModelFigures.compileMilliseconds()
+            var line = "runtime-model-compile: the tilted Gaussian read, differentiated, checked and staged in \(format(milliseconds, 2)) ms (target <= 50)"
+            if let build = try RuntimeModelFigures.openCLBuild() {
+                line += "; its OpenCL program: first fit \(format(1000 * build.first, 0)) ms with the build, \(format(1000 * build.cached, 1)) ms cached"
+            }
+            print(line)
+            measured["runtime-model-compile"] = ["compile_ms": milliseconds]
+            let tilted = try RuntimeModelFigures.tilted(count: quick ? 20_000 : 100_000, threads: cores)
+            let names = ["A", "x0", "y0", "s", "B", "gx", "gy"]
+            print("gauss2d-tilted-mle-15x15 (the Gpufit comparison: a model Gpufit cannot fit without a rebuild): \(format(tilted.fitsPerSecond, 0)) fits/s on the CPU, "
+                  + "\(format(100 * tilted.converged, 1)) % converged; spread / Cramér–Rao bound: "
+                  + zip(names, tilted.precisionOverBound).map { "\($0) \(format($1, 3))" }.joined(separator: ", "))
+            measured["gauss2d-tilted-mle-15x15"] = ["x0_precision_over_bound": tilted.precisionOverBound[1],
+                                                    "s_precision_over_bound": tilted.precisionOverBound[3]]
+        }
         if check {
             try checkTargets(measured) { name in
                 if name.hasPrefix("cli-fit") { return try measureProcess()[name] }
