@@ -58,3 +58,40 @@ final class RuntimeTwinTests: XCTestCase {
         }
     }
 }
+
+/// Fixed parameters and bounds reach a runtime model's fits as a built-in model's, and the data's
+/// shape must fit the model's coordinates.
+final class RuntimeTwinOptionTests: XCTestCase {
+    func testFixedParametersAndBounds() throws {
+        let (builtIn, definition) = RuntimeTwins.all[0]
+        for estimator in [Estimator.leastSquares, .poissonMLE] {
+            let seed = freshSeed(0xF1ED &+ UInt64(estimator.rawValue))
+            var fits = try randomFits(builtIn, estimator: estimator, count: 150, seed: seed)
+            fits.batch.parametersToFit = [true, true, true, true, false]  // offset held at its start
+            let p = 5
+            var upper = [Double](repeating: .infinity, count: 150 * p)
+            for fit in 0..<150 { upper[fit * p + 3] = 1.9 }  // sigma under 1.9: some fits end on it
+            fits.batch.upperBounds = upper
+            let (twin, runtime) = try RuntimeTwins.batch(definition, fits.batch)
+            defer { RuntimeModels.release(runtime.id) }
+            let settings = FitSettings(tolerance: 1e-4, maxIterations: 200, estimator: estimator)
+            let engine = FitEngine(backend: CPUBackend())
+            let expected = try engine.fit(fits.batch, settings: settings)
+            XCTAssertGreaterThan((0..<150).filter { expected.state($0) == .atBound }.count, 10, "some fits end on the bound")
+            assertRuntimeTwins(try engine.fit(twin, settings: settings), expected, context: "fixed and bounded \(estimator) seed \(seed)")
+        }
+    }
+
+    func testTheDataMustFitTheCoordinates() throws {
+        let grid = try RuntimeTwins.all[0].1.compile().register(), curve = try RuntimeTwins.all[2].1.compile().register()
+        defer { RuntimeModels.release(grid.id); RuntimeModels.release(curve.id) }
+        let onCurves = FitBatch(model: grid.modelID, fitCount: 1, pointCount: 4, data: [1, 2, 3, 4], coordinates: .sharedX([0, 1, 2, 3]))
+        XCTAssertThrowsError(try FitEngine(backend: CPUBackend()).fit(onCurves, settings: FitSettings())) { error in
+            XCTAssertTrue("\(error)".contains("twin-gauss2d fits 2D ROIs"), "\(error)")
+        }
+        let onROIs = FitBatch(model: curve.modelID, width: 2, height: 2, data: [1, 2, 3, 4])
+        XCTAssertThrowsError(try FitEngine(backend: CPUBackend()).fit(onROIs, settings: FitSettings())) { error in
+            XCTAssertTrue("\(error)".contains("twin-gauss1d is a curve model"), "\(error)")
+        }
+    }
+}

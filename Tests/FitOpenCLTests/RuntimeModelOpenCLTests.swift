@@ -54,6 +54,26 @@ final class RuntimeModelOpenCLTests: XCTestCase {
         }
     }
 
+    /// 32 parameters, Gpufit's limit: the per-group kernel's sums (562 per work-item) fit in
+    /// local memory because the work-group shrinks (`OpenCLSolver.effectiveGroupSize`).
+    func testThirtyTwoParametersWithBothStrategies() throws {
+        let basis = (0..<32).map { "b\($0) * exp(-(t - \(3 * $0))^2 / 8)" }.joined(separator: " + ") + " + 5"
+        let model = try ModelDefinition(name: "opencl-thirty-two", coordinates: ["t"], parameters: (0..<32).map { "b\($0)" },
+                                        expression: basis).compile().register()
+        defer { RuntimeModels.release(model.id) }
+        let seed = freshSeed(0x32)
+        let fits = try SyntheticFits.make(model: model.modelID, count: 33, coordinates: .sharedX((0..<100).map(Double.init)), pointCount: 100,
+                                          noise: .gaussian(sigma: 8), seed: seed, startError: 0.005...0.015) { r in
+            (0..<32).map { _ in r.uniform(100...300) }
+        }
+        let settings = FitSettings(tolerance: 1e-9, maxIterations: 1000)
+        let reference = try FitEngine(backend: ReferenceBackend()).fit(fits.batch, settings: settings)
+        for strategy in KernelStrategy.allCases {
+            let result = try FitEngine(backend: try backend(.single, strategy)).fit(fits.batch, settings: settings)
+            assertAgreement(result, reference, fraction: 0.05, context: "opencl \(strategy) 32 parameters, seed \(seed)")
+        }
+    }
+
     func testModelsNotFiniteAtTheirStartGetTheirOwnState() throws {
         let logarithm = try ModelDefinition(name: "opencl-log-curve", coordinates: ["t"], parameters: ["a", "t0", "b"],
                                             expression: "a * log(t - t0) + b").compile().register()
