@@ -163,27 +163,9 @@ final class RuntimeModelPass<Lane: FitLane, Sums: PointAccumulator>: LanePass wh
             let z = data[k], value = f[c]
             let w = Kind.isWeighted ? weights[k] : Lane(1)
             finiteFailures = Lane.or(finiteFailures, Lane.not(Lane.isFinite(value)))
-            let residualWeight: Lane, curvatureWeight: Lane
-            if Kind.isMLE {
-                // As the compiled models' pass (`CompiledModelPass`), point for point; a value
-                // that is not finite is that, not "not positive".
-                var notPositive = Lane.and(Lane.not(Lane.lessThan(Lane(0), value)), Lane.lessThan(Lane(0), w))
-                notPositive = Lane.and(notPositive, Lane.isFinite(value))
-                positiveFailures = Lane.or(positiveFailures, notPositive)
-                let safe = Lane.maximum(value, Lane(1e-30))
-                let inverseModel = Lane(1) / safe
-                let ratio = z * inverseModel
-                let term = PoissonDeviance.term(model: safe, data: z, inverseData: inverseData[k])
-                chi = chi + term * w
-                residualWeight = (ratio - Lane(1)) * w
-                curvatureWeight = ratio * inverseModel * w
-            } else {
-                let r = z - value
-                let wr = Kind.isWeighted ? w * r : r
-                chi = chi.adding(wr, times: r)
-                residualWeight = wr
-                curvatureWeight = Kind.isWeighted ? Lane.select(meatLanes, wr * wr, w) : w
-            }
+            let (residualWeight, curvatureWeight) = PointTerms.add(Kind.self, model: value, data: z, weight: w,
+                                                                   inverseData: Kind.isMLE ? inverseData[k] : Lane(0), meatLanes: meatLanes,
+                                                                   chiSquare: &chi, notPositive: &positiveFailures)
             if blocked {
                 rw[c] = residualWeight
                 cw[c] = curvatureWeight

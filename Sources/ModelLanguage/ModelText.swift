@@ -242,18 +242,23 @@ public enum ModelText {
                 if c == "\\" {
                     guard let e = peek else { break }
                     advance()
-                    switch e {
-                    case "n": s += "\n"
-                    case "t": s += "\t"
-                    case "\"": s += "\""
-                    case "\\": s += "\\"
-                    default: throw error("unknown escape \\\(e) in a string", line: line)
-                    }
+                    s += try escaped(e, line: line)
                     continue
                 }
                 s.unicodeScalars.append(c)
             }
             throw error("a string is not closed by \" on its line (\"\"\" quotes a string over several lines)", line: line)
+        }
+
+        /// The character escape `\\e` stands for.
+        func escaped(_ e: Unicode.Scalar, line: Int) throws -> String {
+            switch e {
+            case "n": return "\n"
+            case "t": return "\t"
+            case "\"": return "\""
+            case "\\": return "\\"
+            default: throw error("unknown escape \\\(e) in a string", line: line)
+            }
         }
 
         mutating func multilineString(line: Int) throws -> String {
@@ -268,14 +273,8 @@ public enum ModelText {
                 advance()
                 if c == "\\", let e = peek {
                     advance()
-                    switch e {
-                    case "n": s += "\n"
-                    case "t": s += "\t"
-                    case "\"": s += "\""
-                    case "\\": s += "\\"
-                    case "\n": while peek == " " || peek == "\t" || peek == "\n" || peek == "\r" { advance() }
-                    default: throw error("unknown escape \\\(e) in a string", line: line)
-                    }
+                    // A backslash at a line's end joins the next line, its leading blanks dropped.
+                    if e == "\n" { while peek == " " || peek == "\t" || peek == "\n" || peek == "\r" { advance() } } else { s += try escaped(e, line: line) }
                     continue
                 }
                 s.unicodeScalars.append(c)

@@ -13,14 +13,13 @@ import FitCore
 /// (flattening a shared one would compute it twice per point).
 struct Reassociation {
     var graph: ExpressionGraph
-    let variableStage: (Int) -> EvaluationStage
-    private var stage: [EvaluationStage] = []
+    private var stages: StageTable
     private var uses: [Int] = []
     private var rebuilt: [Int: Int] = [:]
 
     init(graph: ExpressionGraph, variableStage: @escaping (Int) -> EvaluationStage) {
         self.graph = graph
-        self.variableStage = variableStage
+        stages = StageTable(variable: variableStage)
     }
 
     /// `roots` rewritten, in order.
@@ -32,14 +31,7 @@ struct Reassociation {
         return roots.map { node($0) }
     }
 
-    private mutating func stageOf(_ n: Int) -> EvaluationStage {
-        while stage.count < graph.nodes.count {
-            let i = stage.count, node = graph.nodes[i]
-            if case .variable(let v) = node { stage.append(variableStage(v)); continue }
-            stage.append(ExpressionGraph.operands(node).reduce(.pass) { EvaluationStage.combining($0, stage[$1]) })
-        }
-        return stage[n]
-    }
+    private mutating func stageOf(_ n: Int) -> EvaluationStage { stages.of(n, in: graph) }
 
     private func usesOf(_ n: Int) -> Int { n < uses.count ? uses[n] : 1 }
 

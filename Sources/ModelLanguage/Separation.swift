@@ -1,28 +1,5 @@
 import FitCore
 
-/// Where a node's value changes: once per LM pass (the parameters and constants alone), per
-/// column (x alone), per row (y alone), or per point. A curve's coordinate is per point.
-enum EvaluationStage: Int, Comparable {
-    case pass = 0, column = 1, row = 2, point = 3
-
-    /// The stage of a node whose operands have stages `a` and `b`.
-    static func combining(_ a: EvaluationStage, _ b: EvaluationStage) -> EvaluationStage {
-        EvaluationStage(rawValue: a.rawValue | b.rawValue)!
-    }
-    static func < (a: EvaluationStage, b: EvaluationStage) -> Bool { a.rawValue < b.rawValue }
-}
-
-/// Each node's stage in `graph`, the variables' stages given by `variable` (nodes after
-/// `graph.nodes.count` at the time of the call are not covered).
-func stages(of graph: ExpressionGraph, variable: (Int) -> EvaluationStage) -> [EvaluationStage] {
-    var stage = [EvaluationStage](repeating: .pass, count: graph.nodes.count)
-    for (n, node) in graph.nodes.enumerated() {
-        if case .variable(let v) = node { stage[n] = variable(v); continue }
-        stage[n] = ExpressionGraph.operands(node).reduce(.pass) { EvaluationStage.combining($0, stage[$1]) }
-    }
-    return stage
-}
-
 /// Rewrites a grid model's exponentials whose argument is a sum of terms in x alone and terms
 /// in y alone into a product, exp(u(x) + v(y)) = exp(u(x)) exp(v(y)), as the built-in Gaussians
 /// are written: one exp per column and one per row instead of one per pixel. The argument is
@@ -35,29 +12,20 @@ func stages(of graph: ExpressionGraph, variable: (Int) -> EvaluationStage) -> [E
 /// not finite does.)
 struct Separation {
     var graph: ExpressionGraph
-    let variableStage: (Int) -> EvaluationStage
-    private var stage: [EvaluationStage] = []
+    private var stages: StageTable
     private var rebuilt: [Int: Int] = [:]
 
     init(graph: ExpressionGraph, variableStage: @escaping (Int) -> EvaluationStage) {
         self.graph = graph
-        self.variableStage = variableStage
+        stages = StageTable(variable: variableStage)
     }
 
     /// `root` with its separable exponentials rewritten (in `graph`, which keeps the old nodes).
     mutating func rewrite(_ root: Int) -> Int {
-        stage = stages(of: graph, variable: variableStage)
-        return node(root)
+        node(root)
     }
 
-    private mutating func stageOf(_ n: Int) -> EvaluationStage {
-        while stage.count < graph.nodes.count {
-            let i = stage.count, node = graph.nodes[i]
-            if case .variable(let v) = node { stage.append(variableStage(v)); continue }
-            stage.append(ExpressionGraph.operands(node).reduce(.pass) { EvaluationStage.combining($0, stage[$1]) })
-        }
-        return stage[n]
-    }
+    private mutating func stageOf(_ n: Int) -> EvaluationStage { stages.of(n, in: graph) }
 
     private mutating func make(_ node: ExpressionGraph.Node) -> Int { graph.make(node) }
 

@@ -75,7 +75,10 @@ final class RuntimeTwinOptionTests: XCTestCase {
             let (twin, runtime) = try RuntimeTwins.batch(definition, fits.batch)
             defer { RuntimeModels.release(runtime.id) }
             let settings = FitSettings(tolerance: 1e-4, maxIterations: 200, estimator: estimator)
-            let engine = FitEngine(backend: CPUBackend())
+            // float64: fits that end on the bound take tens of iterations along it, where float32's
+            // rounding (sums in another order) moves the last step by one or two iterations in a
+            // few percent of them; float32 is held to the rule in the suites above.
+            let engine = FitEngine(backend: CPUBackend(precision: .double))
             let expected = try engine.fit(fits.batch, settings: settings)
             XCTAssertGreaterThan((0..<150).filter { expected.state($0) == .atBound }.count, 10, "some fits end on the bound")
             assertRuntimeTwins(try engine.fit(twin, settings: settings), expected, context: "fixed and bounded \(estimator) seed \(seed)")
