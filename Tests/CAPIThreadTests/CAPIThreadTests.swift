@@ -25,6 +25,12 @@ let femtofitSettingsInit = CLibrary.symbol("femtofit_settings_init", as: (@conve
 let femtofitFit = CLibrary.symbol("femtofit_fit", as: (@convention(c) (OpaquePointer?, UnsafePointer<femtofit_batch>?,
     UnsafePointer<femtofit_settings>?, UnsafePointer<femtofit_results>?) -> Int32).self)
 
+let femtofitModelCompile = CLibrary.symbol("femtofit_model_compile",
+    as: (@convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<Int32>?) -> Int32).self)
+let femtofitModelRelease = CLibrary.symbol("femtofit_model_release", as: (@convention(c) (Int32) -> Int32).self)
+let femtofitModelName = CLibrary.symbol("femtofit_model_name", as: (@convention(c) (Int32) -> UnsafePointer<CChar>?).self)
+let femtofitLastError = CLibrary.symbol("femtofit_last_error", as: (@convention(c) () -> UnsafePointer<CChar>?).self)
+
 /// The C API's contexts across threads, in-process through dlopen (so that scripts/hardening runs
 /// them under AddressSanitizer and ThreadSanitizer, with the library built likewise): threads fitting on one shared context take turns, a
 /// cancel from another thread stops a fit, and a destroy while another thread fits frees the
@@ -133,6 +139,51 @@ final class CAPIThreadTests: XCTestCase {
             let ok = lines.fit(context, fits: 500).status == FEMTOFIT_OK
                 && femtofitContextDestroy(context) == FEMTOFIT_OK && femtofitContextDestroy(context) == FEMTOFIT_ERROR
             if !ok { lock.lock(); failures.pointee += 1; lock.unlock() }
+        }
+        XCTAssertEqual(failures.pointee, 0)
+    }
+
+    /// Models compiled, fitted and released on many threads at once (16 threads, 5 models each):
+    /// each thread's ids are its own and work, and a fault on one thread is that thread's last
+    /// error only. (A batch holds its model to the end of its fit: `RuntimeModelFitTests`.)
+    func testThreadsCompileFitAndReleaseModels() {
+        let lines = Lines(fits: 300)
+        let failures = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        failures.initialize(to: 0)
+        defer { failures.deallocate() }
+        let lock = NSLock()
+        func fail(_ what: String) { lock.lock(); failures.pointee += 1; lock.unlock(); print("thread failure: \(what)") }
+        DispatchQueue.concurrentPerform(iterations: 16) { i in
+            guard let context = femtofitContextCreate(FEMTOFIT_BACKEND_CPU, FEMTOFIT_PRECISION_SINGLE, nil, 1) else { return fail("context") }
+            defer { _ = femtofitContextDestroy(context) }
+            for round in 0..<5 {
+                let text = "name = \"line-\(i)-\(round)\"\ncoordinates = [\"x\"]\nparameters = [\"offset\", \"slope\"]\nexpression = \"offset + slope * x\"\n"
+                    + "[start]\noffset = \"mean\"\nslope = \"0\"\n"
+                var id: Int32 = -1
+                guard femtofitModelCompile(text, &id) == FEMTOFIT_OK, id >= 10_000 else { return fail("compile") }
+                guard String(cString: femtofitModelName(id)!) == "line-\(i)-\(round)" else { return fail("name") }
+                // A fault on this thread: its own last error, whatever the others do.
+                var unused: Int32 = -1
+                guard femtofitModelCompile("name = \"bad-\(i)\"\n", &unused) == FEMTOFIT_ERROR,
+                      String(cString: femtofitLastError()!).contains("coordinates") else { return fail("last error") }
+                let status = lines.data.withUnsafeBufferPointer { d in lines.xs.withUnsafeBufferPointer { x -> Int32 in
+                    var parameters = [Double](repeating: .nan, count: 600)
+                    return parameters.withUnsafeMutableBufferPointer { p -> Int32 in
+                        var b = femtofit_batch()
+                        b.model = id
+                        b.n_fits = 300
+                        b.n_points = 8
+                        b.value_type = FEMTOFIT_FLOAT32
+                        b.data = UnsafeRawPointer(d.baseAddress)
+                        b.x = UnsafeRawPointer(x.baseAddress)
+                        var results = femtofit_results(parameters: p.baseAddress, standard_errors: nil, states: nil, chi_squares: nil, iterations: nil)
+                        let status = femtofitFit(context, &b, nil, &results)
+                        return status == FEMTOFIT_OK && abs(p[1] - 2) < 1e-4 ? FEMTOFIT_OK : FEMTOFIT_ERROR
+                    }
+                } }
+                guard status == FEMTOFIT_OK else { return fail("fit with \(id)") }
+                guard femtofitModelRelease(id) == FEMTOFIT_OK, femtofitModelRelease(id) == FEMTOFIT_ERROR else { return fail("release") }
+            }
         }
         XCTAssertEqual(failures.pointee, 0)
     }

@@ -31,6 +31,26 @@ final class RuntimeModelOpenCLTests: XCTestCase {
         }
     }
 
+    /// Fixed parameters and bounds reach the kernels for a runtime model as for a built-in one.
+    func testFixedParametersAndBounds() throws {
+        let (builtIn, definition) = RuntimeTwins.all[0]
+        let seed = freshSeed(0xF1EE)
+        var fits = try randomFits(builtIn, estimator: .leastSquares, count: 101, seed: seed)
+        fits.batch.parametersToFit = [true, true, true, true, false]
+        var upper = [Double](repeating: .infinity, count: 101 * 5)
+        for fit in 0..<101 { upper[fit * 5 + 3] = 1.9 }
+        fits.batch.upperBounds = upper
+        let (twin, runtime) = try RuntimeTwins.batch(definition, fits.batch)
+        defer { RuntimeModels.release(runtime.id) }
+        let settings = FitSettings(tolerance: 1e-4, maxIterations: 200)
+        for strategy in KernelStrategy.allCases {
+            let engine = FitEngine(backend: try backend(.double, strategy))
+            let expected = try engine.fit(fits.batch, settings: settings)
+            XCTAssertGreaterThan((0..<101).filter { expected.state($0) == .atBound }.count, 5, "\(strategy): some fits end on the bound")
+            assertRuntimeTwins(try engine.fit(twin, settings: settings), expected, context: "opencl \(strategy) fixed and bounded, seed \(seed)")
+        }
+    }
+
     /// Weighted fits and 12 parameters, both strategies, against the float64 reference.
     func testRuntimeModelsAgreeWithTheReference() throws {
         let peaks = (0..<4).map { "a\($0) * exp(-(t - c\($0))^2 / (2 * w\($0)^2))" }.joined(separator: " + ") + " + 20"
