@@ -51,14 +51,21 @@ struct Reassociation {
                 let left = node(graph.make(.binary(.multiply, u, b))), right = node(graph.make(.binary(.multiply, v, b)))
                 result = graph.make(.binary(op, left, right))
             } else {
-                result = product(factors(n))
+                let (list, negative) = factors(n)
+                result = product(list, negative: negative)
             }
         case .binary(.divide, let a, let b) where stageOf(b) == .pass && stageOf(a) != .pass:
             // A division by what is constant in a pass: a multiplication by its reciprocal, the
             // reciprocal once per pass (a division costs several multiplications).
             let one = graph.constant(1)
             let reciprocal = graph.make(.binary(.divide, one, node(b)))
-            result = product(factors(a) + [reciprocal])
+            var (list, negative) = factors(a)
+            list.append(reciprocal)
+            result = product(list, negative: negative)
+        case .unary(.negate, let a) where isFlattenable(a):
+            // -(a b): the sign joins the per-pass factors (a negation once per pass, not per point).
+            let (list, negative) = factors(a)
+            result = product(list, negative: !negative)
         case .unary(let f, let a): result = graph.make(.unary(f, node(a)))
         case .binary(let f, let a, let b):
             let x = node(a), y = node(b)
@@ -71,28 +78,56 @@ struct Reassociation {
         return result
     }
 
-    /// The rewritten factors of product `n`, through products that are not per point or have no other use.
-    private mutating func factors(_ n: Int) -> [Int] {
-        guard case .binary(.multiply, let a, let b) = graph.nodes[n] else { return [node(n)] }
-        var out: [Int] = []
-        for child in [a, b] {
-            if case .binary(.multiply, _, _) = graph.nodes[child], stageOf(child) != .point || usesOf(child) == 1 {
-                out += factors(child)
-            } else {
-                out.append(node(child))
-            }
+    /// Whether a product (or a negated one) may be read through: it is not per point, or nothing
+    /// else uses it (reading through a shared per-point product would compute it twice per point).
+    private mutating func isFlattenable(_ n: Int) -> Bool {
+        switch graph.nodes[n] {
+        case .binary(.multiply, _, _), .unary(.negate, _): return stageOf(n) != .point || usesOf(n) == 1
+        case .binary(.divide, let a, let b) where stageOf(b) == .pass && stageOf(a) != .pass: return stageOf(n) != .point || usesOf(n) == 1
+        default: return false
         }
-        return out
+    }
+
+    /// The rewritten factors of product `n`, through products and negations that may be read
+    /// through, and whether an odd number of negations was read through.
+    private mutating func factors(_ n: Int) -> (factors: [Int], negative: Bool) {
+        switch graph.nodes[n] {
+        case .binary(.multiply, let a, let b):
+            var out: [Int] = [], negative = false
+            for child in [a, b] {
+                if isFlattenable(child) {
+                    let (inner, sign) = factors(child)
+                    out += inner
+                    negative = negative != sign
+                } else {
+                    out.append(node(child))
+                }
+            }
+            return (out, negative)
+        case .binary(.divide, let a, let b) where stageOf(b) == .pass && stageOf(a) != .pass:
+            // a / b = a * (1 / b), the reciprocal a per-pass factor.
+            let (inner, sign) = isFlattenable(a) ? factors(a) : ([node(a)], false)
+            return (inner + [graph.make(.binary(.divide, graph.constant(1), node(b)))], sign)
+        case .unary(.negate, let a):
+            if isFlattenable(a) || !(stageOf(a) == .point && usesOf(a) > 1) {
+                let (inner, sign) = factors(a)
+                return (inner, !sign)
+            }
+            return ([node(n)], false)
+        default:
+            return ([node(n)], false)
+        }
     }
 
     /// The factors multiplied stage by stage: pass and column together, then row, then point,
     /// each group in node order (one order, so equal groups are one node).
-    private mutating func product(_ factors: [Int]) -> Int {
+    /// With `negative`, the product of the factors negated: -1 joins the per-pass factors.
+    private mutating func product(_ factors: [Int], negative: Bool = false) -> Int {
         func multiply(_ nodes: [Int]) -> Int? {
             guard let first = nodes.first else { return nil }
             return nodes.dropFirst().reduce(first) { graph.make(.binary(.multiply, $0, $1)) }
         }
-        let sorted = factors.sorted()
+        let sorted = factors.sorted() + (negative ? [graph.constant(-1)] : [])
         let passAndColumn = sorted.filter { stageOf($0) == .pass } + sorted.filter { stageOf($0) == .column }
         let groups = [multiply(passAndColumn), multiply(sorted.filter { stageOf($0) == .row })].compactMap { $0 }
             + sorted.filter { stageOf($0) == .point }
