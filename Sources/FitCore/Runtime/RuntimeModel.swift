@@ -47,7 +47,11 @@ public final class RuntimeModel: Sendable {
     }
 
     public var parameterCount: Int { descriptor.parameterCount }
-    public var modelID: ModelID { ModelID(registered: id) }
+    /// The id batches name it by; a model must be registered first (`RuntimeModels.register`).
+    public var modelID: ModelID {
+        precondition(id >= RuntimeModels.firstID, "\(descriptor.name) is not registered: fit the model RuntimeModels.register returns")
+        return ModelID(registered: id)
+    }
 }
 
 /// The runtime models in use, by id: thread-safe, ids never reused. Ids are femtofit ids from
