@@ -22,10 +22,24 @@ typedef float real;
 
 // For what sits inside the point loop: a call there stops a CPU device vectorising the loop, and
 // "inline" alone is only a hint that PoCL's compiler declines for the larger estimators.
+// Every helper is static: a plain C99 "inline" is only an inline definition, and where the
+// compiler declines to inline it (ff_accumulate at 14 parameters in float64, clang 15) the kernel
+// is left calling a function that no file defines.
 #if defined(__clang__) || defined(__GNUC__)
-#define FF_INLINE inline __attribute__((always_inline))
+#define FF_INLINE static inline __attribute__((always_inline))
 #else
-#define FF_INLINE inline
+#define FF_INLINE static inline
+#endif
+
+// Full unrolling for the loops of the LM step over parameters (lm.cl): their bounds are known at
+// compile time, and unrolled, every index into the step's small arrays is a constant, so a GPU
+// keeps them in registers. Left rolled, NVIDIA puts an array indexed at run time in off-chip
+// local memory (a 104-byte stack per work-item for gauss2d; scripts/gpu-kernel-report). Only for
+// the group strategy: one work-item per fit (CPU devices) keeps its loops as they are.
+#ifdef FF_PER_GROUP
+#define FF_UNROLL _Pragma("unroll")
+#else
+#define FF_UNROLL
 #endif
 
 #define NP FF_PARAMETERS

@@ -91,8 +91,8 @@ FF_INLINE real ff_weight(__global const real* weights, size_t index) {
 // The sums live in private arrays that the unrolled loops turn into registers, and the
 // parameters are copied in, so nothing the point loop writes can alias them: the compiler hoists
 // the model's per-fit constants, and a CPU device vectorises the loop over points.
-inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
-                         __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
+static inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
+                                __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
     real p[NP], g[NP], h[NPACKED];
     #pragma unroll
     for (int i = 0; i < NP; i++) { p[i] = parameters[i]; g[i] = (real)0; }
@@ -136,7 +136,7 @@ inline int ff_accumulate(const real* parameters, __global const real* data, __gl
 }
 
 // The number of counted points (w > 0) and their sum of w z^2 (for the convergence floor).
-inline int ff_count_points(__global const real* data, __global const real* weights, int fit, real* signalSquares) {
+static inline int ff_count_points(__global const real* data, __global const real* weights, int fit, real* signalSquares) {
     real squares = (real)0;
     int used = 0;
     for (int k = 0; k < FF_POINTS; k++) {
@@ -150,17 +150,17 @@ inline int ff_count_points(__global const real* data, __global const real* weigh
 
 // LDL^T of the packed matrix a, in place; returns 1 if a pivot is not positive or not finite
 // (`zeroPivotOnly`: only if a pivot is exactly zero or not finite, Gpufit's test for a step).
-inline int ff_factorise(real* a, const int zeroPivotOnly) {
+static inline int ff_factorise(real* a, const int zeroPivotOnly) {
     int singular = 0;
-    for (int j = 0; j < NP; j++) {
+    FF_UNROLL for (int j = 0; j < NP; j++) {
         real pivot = a[PACKED(j, j)];
-        for (int k = 0; k < j; k++) { const real l = a[PACKED(j, k)]; pivot -= l * l * a[PACKED(k, k)]; }
+        FF_UNROLL for (int k = 0; k < j; k++) { const real l = a[PACKED(j, k)]; pivot -= l * l * a[PACKED(k, k)]; }
         a[PACKED(j, j)] = pivot;
         if ((zeroPivotOnly ? pivot == (real)0 : !(pivot > (real)0)) || !isfinite(pivot)) singular = 1;
         const real inverse = (real)1 / pivot;
-        for (int i = j + 1; i < NP; i++) {
+        FF_UNROLL for (int i = j + 1; i < NP; i++) {
             real s = a[PACKED(i, j)];
-            for (int k = 0; k < j; k++) s -= a[PACKED(i, k)] * a[PACKED(j, k)] * a[PACKED(k, k)];
+            FF_UNROLL for (int k = 0; k < j; k++) s -= a[PACKED(i, k)] * a[PACKED(j, k)] * a[PACKED(k, k)];
             a[PACKED(i, j)] = s * inverse;
         }
     }
@@ -172,23 +172,33 @@ inline int ff_factorise(real* a, const int zeroPivotOnly) {
 // these substitutions into wrong float32 steps (a GAUSS_1D step 40 % off the float64 one on a
 // well-conditioned system, condition number 45; OpenCLAgreementTests.testTheStepMatchesTheReference).
 // The solve runs once per iteration, not per point, so the point loop keeps the fast options.
-inline void ff_solve(const real* a, real* b) {
+static inline void ff_solve(const real* a, real* b) {
 #ifdef __clang__
     #pragma clang fp reassociate(off)
 #endif
-    for (int i = 0; i < NP; i++) { real s = b[i]; for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
-    for (int i = 0; i < NP; i++) b[i] = b[i] / a[PACKED(i, i)];
-    for (int i = NP - 1; i >= 0; i--) { real s = b[i]; for (int k = i + 1; k < NP; k++) s -= a[PACKED(k, i)] * b[k]; b[i] = s; }
+    FF_UNROLL for (int i = 0; i < NP; i++) { real s = b[i]; FF_UNROLL for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
+    FF_UNROLL for (int i = 0; i < NP; i++) b[i] = b[i] / a[PACKED(i, i)];
+    FF_UNROLL for (int i = NP - 1; i >= 0; i--) { real s = b[i]; FF_UNROLL for (int k = i + 1; k < NP; k++) s -= a[PACKED(k, i)] * b[k]; b[i] = s; }
 }
+
+// Where the LM state that ff_step and ff_write_results read lives: private arrays of the one
+// work-item of a fit, or local memory that work-item 0 of a fit's work-group keeps
+// (fit_per_group.cl).
+#ifdef FF_PER_GROUP
+#define FF_LM_STATE __local
+#else
+#define FF_LM_STATE
+#endif
 
 // The damped step from p (scale: the running maximum of the curvature's diagonal): the trial
 // parameters, clamped to the bounds. Returns 1 when the damped system is singular or the step is
 // not finite.
-inline int ff_step(const real* p, const real* g, const real* h, const real* scale, real lambda,
-                   const real* lo, const real* hi, real* trial) {
+static inline int ff_step(const FF_LM_STATE real* p, const FF_LM_STATE real* g, const FF_LM_STATE real* h,
+                          const FF_LM_STATE real* scale, real lambda, const FF_LM_STATE real* lo, const FF_LM_STATE real* hi,
+                          FF_LM_STATE real* trial) {
     real system[NPACKED], delta[NP];
-    for (int i = 0; i < NP; i++) {
-        for (int j = 0; j <= i; j++) {
+    FF_UNROLL for (int i = 0; i < NP; i++) {
+        FF_UNROLL for (int j = 0; j <= i; j++) {
             const int index = PACKED(i, j);
             if (IS_FIXED(i) || IS_FIXED(j)) system[index] = i == j ? (real)1 : (real)0;
             else if (i == j) system[index] = fma(lambda, scale[i], h[index]);
@@ -198,7 +208,7 @@ inline int ff_step(const real* p, const real* g, const real* h, const real* scal
     }
     int singular = ff_factorise(system, FF_ZERO_PIVOT_ONLY);
     ff_solve(system, delta);
-    for (int i = 0; i < NP; i++) {
+    FF_UNROLL for (int i = 0; i < NP; i++) {
         if (!isfinite(delta[i])) singular = 1;
         trial[i] = IS_FIXED(i) ? p[i] : fmin(fmax(p[i] + delta[i], lo[i]), hi[i]);
     }
@@ -208,25 +218,25 @@ inline int ff_step(const real* p, const real* g, const real* h, const real* scal
 // Writes one fit's outputs: parameters, the diagonal of the inverse curvature over the free
 // parameters (with FF_ROBUST, of the sandwich H^-1 M H^-1 with the meat M), NaN where unknown,
 // state, chi^2, iterations and counted points.
-inline void ff_write_results(int fit, const real* p, const real* h, const real* meat, int state, real chi, int iterations, int used,
-                             __global real* parameters, __global real* inverseDiagonal, __global int* states,
-                             __global real* chiSquares, __global int* iterationCounts, __global int* usedPoints) {
+static inline void ff_write_results(int fit, const FF_LM_STATE real* p, const FF_LM_STATE real* h, const FF_LM_STATE real* meat, int state, real chi, int iterations, int used,
+                                    __global real* parameters, __global real* inverseDiagonal, __global int* states,
+                                    __global real* chiSquares, __global int* iterationCounts, __global int* usedPoints) {
     real system[NPACKED], unit[NP];
     const size_t pbase = (size_t)fit * NP;
-    for (int i = 0; i < NP; i++)
-        for (int j = 0; j <= i; j++)
+    FF_UNROLL for (int i = 0; i < NP; i++)
+        FF_UNROLL for (int j = 0; j <= i; j++)
             system[PACKED(i, j)] = (IS_FIXED(i) || IS_FIXED(j)) ? (i == j ? (real)1 : (real)0) : h[PACKED(i, j)];
     const int curvatureSingular = ff_factorise(system, 0);
     const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE || state == FF_NON_FINITE_MODEL) && !curvatureSingular;
-    for (int i = 0; i < NP; i++) {
-        for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
+    FF_UNROLL for (int i = 0; i < NP; i++) {
+        FF_UNROLL for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
         ff_solve(system, unit);  // column i of H^-1
         real variance = unit[i];
 #ifdef FF_ROBUST
         // Column i of H^-1 through the meat, over the free parameters (fixed ones have no meat).
         variance = (real)0;
-        for (int r = 0; r < NP; r++)
-            for (int c = 0; c < NP; c++) {
+        FF_UNROLL for (int r = 0; r < NP; r++)
+            FF_UNROLL for (int c = 0; c < NP; c++) {
                 if (IS_FIXED(r) || IS_FIXED(c)) continue;
                 variance += unit[r] * meat[r >= c ? PACKED(r, c) : PACKED(c, r)] * unit[c];
             }

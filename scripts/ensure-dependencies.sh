@@ -55,3 +55,21 @@ femtofit_ensure_python_packages() {
     python3 -m pip install -q "${wanted[@]}" >&2 \
         || { echo "femtofit: pip failed; install by hand: python3 -m pip install ${wanted[*]}" >&2; return 1; }
 }
+
+# What scripts/gpu-kernel-report compiles the kernels with, offline: clang-15 (its NVPTX and
+# AMDGPU back ends) and libclc-15 (the OpenCL built-ins for them) from Debian, and NVIDIA's ptxas
+# from the PyPI wheel nvidia-cuda-nvcc-cu12. ptxas is optional: without it the report reads the PTX.
+femtofit_ensure_gpu_compilers() {
+    local saved=("${femtofit_packages[@]}")
+    femtofit_packages=(clang-15 libclc-15)
+    femtofit_ensure_dependencies
+    local status=$?
+    femtofit_packages=("${saved[@]}")
+    [ $status -eq 0 ] || return $status
+    if ! command -v ptxas >/dev/null 2>&1 && ! python3 -c "import nvidia.cuda_nvcc" >/dev/null 2>&1; then
+        echo "femtofit: installing NVIDIA's ptxas (python3 -m pip install nvidia-cuda-nvcc-cu12)" >&2
+        python3 -m pip install -q nvidia-cuda-nvcc-cu12 >&2 \
+            || echo "femtofit: pip could not install nvidia-cuda-nvcc-cu12; NVIDIA figures will come from the PTX alone" >&2
+    fi
+    return 0
+}

@@ -1,4 +1,5 @@
 import FitCore
+import FitOpenCL
 
 /// The standard suite of `femtofit bench`: the engine issue's workloads plus Gpufit's usual
 /// comparison (5x5 ROIs), the same on every device so labs can compare their JSON files.
@@ -33,13 +34,15 @@ public struct BenchRow: Codable, Sendable {
     public var kernelFitsPerSecond: Double?
     public var bytesToDevice: Int?
     public var bytesFromDevice: Int?
+    /// OpenCL rows: the driver's figures for the kernel that ran (private memory shows spills).
+    public var kernel: OpenCLKernelInfo?
 
     enum CodingKeys: String, CodingKey {
         case device, backend, workload, fits
         case fitsPerSecond = "fits_per_s", meanIterations = "mean_iterations", gflops
         case peakGflops = "peak_gflops", fractionOfPeak = "fraction_of_peak"
         case kernelSeconds = "kernel_s", transferSeconds = "transfer_s", kernelFitsPerSecond = "kernel_fits_per_s"
-        case bytesToDevice = "bytes_to_device", bytesFromDevice = "bytes_from_device"
+        case bytesToDevice = "bytes_to_device", bytesFromDevice = "bytes_from_device", kernel
     }
 
     public init(device: String, backend: String, workload: Workload, run: TimedRun, peakGflops: Double?) {

@@ -28,10 +28,24 @@ enum EmbeddedKernels {
 
         // For what sits inside the point loop: a call there stops a CPU device vectorising the loop, and
         // "inline" alone is only a hint that PoCL's compiler declines for the larger estimators.
+        // Every helper is static: a plain C99 "inline" is only an inline definition, and where the
+        // compiler declines to inline it (ff_accumulate at 14 parameters in float64, clang 15) the kernel
+        // is left calling a function that no file defines.
         #if defined(__clang__) || defined(__GNUC__)
-        #define FF_INLINE inline __attribute__((always_inline))
+        #define FF_INLINE static inline __attribute__((always_inline))
         #else
-        #define FF_INLINE inline
+        #define FF_INLINE static inline
+        #endif
+
+        // Full unrolling for the loops of the LM step over parameters (lm.cl): their bounds are known at
+        // compile time, and unrolled, every index into the step's small arrays is a constant, so a GPU
+        // keeps them in registers. Left rolled, NVIDIA puts an array indexed at run time in off-chip
+        // local memory (a 104-byte stack per work-item for gauss2d; scripts/gpu-kernel-report). Only for
+        // the group strategy: one work-item per fit (CPU devices) keeps its loops as they are.
+        #ifdef FF_PER_GROUP
+        #define FF_UNROLL _Pragma("unroll")
+        #else
+        #define FF_UNROLL
         #endif
 
         #define NP FF_PARAMETERS
@@ -285,8 +299,8 @@ enum EmbeddedKernels {
         // The sums live in private arrays that the unrolled loops turn into registers, and the
         // parameters are copied in, so nothing the point loop writes can alias them: the compiler hoists
         // the model's per-fit constants, and a CPU device vectorises the loop over points.
-        inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
-                                 __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
+        static inline int ff_accumulate(const real* parameters, __global const real* data, __global const real* weights,
+                                        __global const real* xs, int fit, int meat, real* chi, real* gradient, real* curvature) {
             real p[NP], g[NP], h[NPACKED];
             #pragma unroll
             for (int i = 0; i < NP; i++) { p[i] = parameters[i]; g[i] = (real)0; }
@@ -330,7 +344,7 @@ enum EmbeddedKernels {
         }
 
         // The number of counted points (w > 0) and their sum of w z^2 (for the convergence floor).
-        inline int ff_count_points(__global const real* data, __global const real* weights, int fit, real* signalSquares) {
+        static inline int ff_count_points(__global const real* data, __global const real* weights, int fit, real* signalSquares) {
             real squares = (real)0;
             int used = 0;
             for (int k = 0; k < FF_POINTS; k++) {
@@ -344,17 +358,17 @@ enum EmbeddedKernels {
 
         // LDL^T of the packed matrix a, in place; returns 1 if a pivot is not positive or not finite
         // (`zeroPivotOnly`: only if a pivot is exactly zero or not finite, Gpufit's test for a step).
-        inline int ff_factorise(real* a, const int zeroPivotOnly) {
+        static inline int ff_factorise(real* a, const int zeroPivotOnly) {
             int singular = 0;
-            for (int j = 0; j < NP; j++) {
+            FF_UNROLL for (int j = 0; j < NP; j++) {
                 real pivot = a[PACKED(j, j)];
-                for (int k = 0; k < j; k++) { const real l = a[PACKED(j, k)]; pivot -= l * l * a[PACKED(k, k)]; }
+                FF_UNROLL for (int k = 0; k < j; k++) { const real l = a[PACKED(j, k)]; pivot -= l * l * a[PACKED(k, k)]; }
                 a[PACKED(j, j)] = pivot;
                 if ((zeroPivotOnly ? pivot == (real)0 : !(pivot > (real)0)) || !isfinite(pivot)) singular = 1;
                 const real inverse = (real)1 / pivot;
-                for (int i = j + 1; i < NP; i++) {
+                FF_UNROLL for (int i = j + 1; i < NP; i++) {
                     real s = a[PACKED(i, j)];
-                    for (int k = 0; k < j; k++) s -= a[PACKED(i, k)] * a[PACKED(j, k)] * a[PACKED(k, k)];
+                    FF_UNROLL for (int k = 0; k < j; k++) s -= a[PACKED(i, k)] * a[PACKED(j, k)] * a[PACKED(k, k)];
                     a[PACKED(i, j)] = s * inverse;
                 }
             }
@@ -366,23 +380,33 @@ enum EmbeddedKernels {
         // these substitutions into wrong float32 steps (a GAUSS_1D step 40 % off the float64 one on a
         // well-conditioned system, condition number 45; OpenCLAgreementTests.testTheStepMatchesTheReference).
         // The solve runs once per iteration, not per point, so the point loop keeps the fast options.
-        inline void ff_solve(const real* a, real* b) {
+        static inline void ff_solve(const real* a, real* b) {
         #ifdef __clang__
             #pragma clang fp reassociate(off)
         #endif
-            for (int i = 0; i < NP; i++) { real s = b[i]; for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
-            for (int i = 0; i < NP; i++) b[i] = b[i] / a[PACKED(i, i)];
-            for (int i = NP - 1; i >= 0; i--) { real s = b[i]; for (int k = i + 1; k < NP; k++) s -= a[PACKED(k, i)] * b[k]; b[i] = s; }
+            FF_UNROLL for (int i = 0; i < NP; i++) { real s = b[i]; FF_UNROLL for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
+            FF_UNROLL for (int i = 0; i < NP; i++) b[i] = b[i] / a[PACKED(i, i)];
+            FF_UNROLL for (int i = NP - 1; i >= 0; i--) { real s = b[i]; FF_UNROLL for (int k = i + 1; k < NP; k++) s -= a[PACKED(k, i)] * b[k]; b[i] = s; }
         }
+
+        // Where the LM state that ff_step and ff_write_results read lives: private arrays of the one
+        // work-item of a fit, or local memory that work-item 0 of a fit's work-group keeps
+        // (fit_per_group.cl).
+        #ifdef FF_PER_GROUP
+        #define FF_LM_STATE __local
+        #else
+        #define FF_LM_STATE
+        #endif
 
         // The damped step from p (scale: the running maximum of the curvature's diagonal): the trial
         // parameters, clamped to the bounds. Returns 1 when the damped system is singular or the step is
         // not finite.
-        inline int ff_step(const real* p, const real* g, const real* h, const real* scale, real lambda,
-                           const real* lo, const real* hi, real* trial) {
+        static inline int ff_step(const FF_LM_STATE real* p, const FF_LM_STATE real* g, const FF_LM_STATE real* h,
+                                  const FF_LM_STATE real* scale, real lambda, const FF_LM_STATE real* lo, const FF_LM_STATE real* hi,
+                                  FF_LM_STATE real* trial) {
             real system[NPACKED], delta[NP];
-            for (int i = 0; i < NP; i++) {
-                for (int j = 0; j <= i; j++) {
+            FF_UNROLL for (int i = 0; i < NP; i++) {
+                FF_UNROLL for (int j = 0; j <= i; j++) {
                     const int index = PACKED(i, j);
                     if (IS_FIXED(i) || IS_FIXED(j)) system[index] = i == j ? (real)1 : (real)0;
                     else if (i == j) system[index] = fma(lambda, scale[i], h[index]);
@@ -392,7 +416,7 @@ enum EmbeddedKernels {
             }
             int singular = ff_factorise(system, FF_ZERO_PIVOT_ONLY);
             ff_solve(system, delta);
-            for (int i = 0; i < NP; i++) {
+            FF_UNROLL for (int i = 0; i < NP; i++) {
                 if (!isfinite(delta[i])) singular = 1;
                 trial[i] = IS_FIXED(i) ? p[i] : fmin(fmax(p[i] + delta[i], lo[i]), hi[i]);
             }
@@ -402,25 +426,25 @@ enum EmbeddedKernels {
         // Writes one fit's outputs: parameters, the diagonal of the inverse curvature over the free
         // parameters (with FF_ROBUST, of the sandwich H^-1 M H^-1 with the meat M), NaN where unknown,
         // state, chi^2, iterations and counted points.
-        inline void ff_write_results(int fit, const real* p, const real* h, const real* meat, int state, real chi, int iterations, int used,
-                                     __global real* parameters, __global real* inverseDiagonal, __global int* states,
-                                     __global real* chiSquares, __global int* iterationCounts, __global int* usedPoints) {
+        static inline void ff_write_results(int fit, const FF_LM_STATE real* p, const FF_LM_STATE real* h, const FF_LM_STATE real* meat, int state, real chi, int iterations, int used,
+                                            __global real* parameters, __global real* inverseDiagonal, __global int* states,
+                                            __global real* chiSquares, __global int* iterationCounts, __global int* usedPoints) {
             real system[NPACKED], unit[NP];
             const size_t pbase = (size_t)fit * NP;
-            for (int i = 0; i < NP; i++)
-                for (int j = 0; j <= i; j++)
+            FF_UNROLL for (int i = 0; i < NP; i++)
+                FF_UNROLL for (int j = 0; j <= i; j++)
                     system[PACKED(i, j)] = (IS_FIXED(i) || IS_FIXED(j)) ? (i == j ? (real)1 : (real)0) : h[PACKED(i, j)];
             const int curvatureSingular = ff_factorise(system, 0);
             const int known = !(state == FF_SINGULAR || state == FF_NEGATIVE_CURVATURE || state == FF_NON_FINITE_MODEL) && !curvatureSingular;
-            for (int i = 0; i < NP; i++) {
-                for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
+            FF_UNROLL for (int i = 0; i < NP; i++) {
+                FF_UNROLL for (int k = 0; k < NP; k++) unit[k] = k == i ? (real)1 : (real)0;
                 ff_solve(system, unit);  // column i of H^-1
                 real variance = unit[i];
         #ifdef FF_ROBUST
                 // Column i of H^-1 through the meat, over the free parameters (fixed ones have no meat).
                 variance = (real)0;
-                for (int r = 0; r < NP; r++)
-                    for (int c = 0; c < NP; c++) {
+                FF_UNROLL for (int r = 0; r < NP; r++)
+                    FF_UNROLL for (int c = 0; c < NP; c++) {
                         if (IS_FIXED(r) || IS_FIXED(c)) continue;
                         variance += unit[r] * meat[r >= c ? PACKED(r, c) : PACKED(c, r)] * unit[c];
                     }
@@ -849,6 +873,10 @@ enum EmbeddedKernels {
         //
         // Arguments as ff_fit_per_item (fit_per_item.cl).
         #define NSUMS (2 + NP + NPACKED)  // chi^2, the refusal flag, the gradient, the packed curvature
+        // Sum s of work-item t sits at s * SUM_STRIDE + t. One slot more than the group size, so that in
+        // the reduction, where work-item s reads sum s, the work-items of a wave read different banks of
+        // local memory (with a stride of 64 words all would hit one bank: a 22-way conflict at P = 5).
+        #define SUM_STRIDE (FF_GROUP_SIZE + 1)
 
         __kernel __attribute__((reqd_work_group_size(FF_GROUP_SIZE, 1, 1)))
         void ff_fit_per_group(__global const real* data, __global const real* weights, __global const real* xs,
@@ -856,8 +884,14 @@ enum EmbeddedKernels {
                               __global const int* skip, __global real* parameters, __global real* inverseDiagonal,
                               __global int* states, __global real* chiSquares, __global int* iterationCounts,
                               __global int* usedPoints, const int fitCount, const int maxIterations, const real tolerance) {
-            __local real partial[NSUMS * FF_GROUP_SIZE];  // sum s of work-item t at s * FF_GROUP_SIZE + t
-            __local real evaluateAt[NP];
+            __local real partial[NSUMS * SUM_STRIDE];
+            __local real evaluateAt[NP];  // where the next pass evaluates: the start, each trial step, the solution
+            // Work-item 0's LM state: parameters, bounds, gradient, curvature, the damping's scale and the
+            // robust errors' meat. It lives in local memory, not in registers: registers are allocated
+            // alike for every work-item, and holding the state through the point loop would cost each of
+            // them 5 NP + NPACKED registers, and a GPU occupancy (scripts/gpu-kernel-report). The step
+            // (ff_step, FF_LM_STATE) reads it from there into the registers of its unrolled solve.
+            __local real keptP[NP], keptLo[NP], keptHi[NP], keptG[NP], keptScale[NP], keptH[NPACKED], keptMeat[NPACKED];
             __local int running;
             const int fit = (int)get_group_id(0);
             const int t = (int)get_local_id(0);
@@ -865,14 +899,13 @@ enum EmbeddedKernels {
             if (fit >= fitCount || skip[fit]) return;
             const size_t pbase = (size_t)fit * NP;
 
-            // Work-item 0's LM state, private to it.
-            real p[NP], trial[NP], lo[NP], hi[NP], g[NP], scale[NP], h[NPACKED], meatSums[NPACKED];
+            // Work-item 0's scalars of the LM state.
             real chi = (real)0, chiFloor = (real)0, lambda = (real)1e-3;
             int state = FF_MAX_ITERATIONS, iterations = 0, used = 0, previousSmall = 0, first = 1;
             if (t == 0) {
-                for (int i = 0; i < NP; i++) {
-                    p[i] = start[pbase + i]; lo[i] = lower[pbase + i]; hi[i] = upper[pbase + i];
-                    evaluateAt[i] = p[i];
+                FF_UNROLL for (int i = 0; i < NP; i++) {
+                    keptP[i] = start[pbase + i]; keptLo[i] = lower[pbase + i]; keptHi[i] = upper[pbase + i];
+                    evaluateAt[i] = keptP[i];
                 }
                 real signalSquares;
                 used = ff_count_points(data, weights, fit, &signalSquares);
@@ -886,36 +919,37 @@ enum EmbeddedKernels {
                 const int meat = go == 2;
                 // Every work-item: its points' sums at evaluateAt.
                 real q[NP], sg[NP], sh[NPACKED], sum;
-                for (int i = 0; i < NP; i++) q[i] = evaluateAt[i];
+                FF_UNROLL for (int i = 0; i < NP; i++) q[i] = evaluateAt[i];
                 const int bad = ff_accumulate(q, data, weights, xs, fit, meat, &sum, sg, sh);
                 partial[t] = sum;
-                partial[FF_GROUP_SIZE + t] = bad ? (real)1 : (real)0;
-                for (int i = 0; i < NP; i++) partial[(2 + i) * FF_GROUP_SIZE + t] = sg[i];
-                for (int i = 0; i < NPACKED; i++) partial[(2 + NP + i) * FF_GROUP_SIZE + t] = sh[i];
+                partial[SUM_STRIDE + t] = bad ? (real)1 : (real)0;
+                FF_UNROLL for (int i = 0; i < NP; i++) partial[(2 + i) * SUM_STRIDE + t] = sg[i];
+                FF_UNROLL for (int i = 0; i < NPACKED; i++) partial[(2 + NP + i) * SUM_STRIDE + t] = sh[i];
                 barrier(CLK_LOCAL_MEM_FENCE);
                 // Each sum is added up by one work-item, into its first slot.
                 for (int s = t; s < NSUMS; s += FF_GROUP_SIZE) {
                     real total = (real)0;
-                    for (int u = 0; u < FF_GROUP_SIZE; u++) total += partial[s * FF_GROUP_SIZE + u];
-                    partial[s * FF_GROUP_SIZE] = total;
+                    for (int u = 0; u < FF_GROUP_SIZE; u++) total += partial[s * SUM_STRIDE + u];
+                    partial[s * SUM_STRIDE] = total;
                 }
                 barrier(CLK_LOCAL_MEM_FENCE);
                 if (t == 0 && meat) {
-                    for (int i = 0; i < NPACKED; i++) meatSums[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+                    FF_UNROLL for (int i = 0; i < NPACKED; i++) keptMeat[i] = partial[(2 + NP + i) * SUM_STRIDE];
                     running = 0;
                 } else if (t == 0) {
+                    // evaluateAt holds the trial step this pass evaluated; the step writes the next there.
                     real newChi = partial[0];
-                    const int newBad = partial[FF_GROUP_SIZE] > (real)0;
+                    const int newBad = partial[SUM_STRIDE] > (real)0;
                     int done = 0;
                     if (first) {
                         // The start: refused or not finite ends the fit, as in fit_per_item.cl.
                         first = 0;
                         chi = newBad ? FF_HUGE : newChi;
-                        for (int i = 0; i < NP; i++) g[i] = partial[(2 + i) * FF_GROUP_SIZE];
-                        for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+                        FF_UNROLL for (int i = 0; i < NP; i++) keptG[i] = partial[(2 + i) * SUM_STRIDE];
+                        FF_UNROLL for (int i = 0; i < NPACKED; i++) keptH[i] = partial[(2 + NP + i) * SUM_STRIDE];
                         if (newBad) { state = FF_BAD_START; done = 1; }
                         else if (!isfinite(chi)) { state = FF_NON_FINITE_MODEL; done = 1; }
-                        for (int i = 0; i < NP; i++) scale[i] = h[PACKED(i, i)];
+                        FF_UNROLL for (int i = 0; i < NP; i++) keptScale[i] = keptH[PACKED(i, i)];
                     } else if (newBad && FF_STOP_ON_NEGATIVE_MODEL) {
                         state = FF_NEGATIVE_CURVATURE;
                         done = 1;
@@ -924,8 +958,8 @@ enum EmbeddedKernels {
                         const int small = FF_CHANGE_IS_SMALL(trialChi, chi, chiFloor, tolerance);
                         const int accept = trialChi < chi;
                         if (accept) {
-                            for (int i = 0; i < NP; i++) { p[i] = trial[i]; g[i] = partial[(2 + i) * FF_GROUP_SIZE]; }
-                            for (int i = 0; i < NPACKED; i++) h[i] = partial[(2 + NP + i) * FF_GROUP_SIZE];
+                            FF_UNROLL for (int i = 0; i < NP; i++) { keptP[i] = evaluateAt[i]; keptG[i] = partial[(2 + i) * SUM_STRIDE]; }
+                            FF_UNROLL for (int i = 0; i < NPACKED; i++) keptH[i] = partial[(2 + NP + i) * SUM_STRIDE];
                             chi = trialChi;
                             lambda *= (real)0.1;
                         } else {
@@ -937,18 +971,17 @@ enum EmbeddedKernels {
                     if (!done && iterations == maxIterations) done = 1;  // state stays FF_MAX_ITERATIONS
                     if (!done) {
                         iterations++;
-                        for (int i = 0; i < NP; i++) scale[i] = fmax(scale[i], h[PACKED(i, i)]);
-                        if (ff_step(p, g, h, scale, lambda, lo, hi, trial)) { state = FF_SINGULAR; done = 1; }
-                        for (int i = 0; i < NP; i++) evaluateAt[i] = trial[i];
+                        FF_UNROLL for (int i = 0; i < NP; i++) keptScale[i] = fmax(keptScale[i], keptH[PACKED(i, i)]);
+                        if (ff_step(keptP, keptG, keptH, keptScale, lambda, keptLo, keptHi, evaluateAt)) { state = FF_SINGULAR; done = 1; }
                     }
                     running = !done ? 1 : FF_ROBUST_ENABLED ? 2 : 0;
-                    if (done) for (int i = 0; i < NP; i++) evaluateAt[i] = p[i];
+                    if (done) FF_UNROLL for (int i = 0; i < NP; i++) evaluateAt[i] = keptP[i];
                 }
                 barrier(CLK_LOCAL_MEM_FENCE);
                 go = running;
             }
             if (t == 0) {
-                ff_write_results(fit, p, h, meatSums, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
+                ff_write_results(fit, keptP, keptH, keptMeat, state, chi, iterations, used, parameters, inverseDiagonal, states, chiSquares,
                                  iterationCounts, usedPoints);
             }
         }

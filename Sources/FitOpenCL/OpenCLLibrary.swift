@@ -28,6 +28,7 @@ public struct OpenCLLibrary: @unchecked Sendable {
     public typealias GetProgramBuildInfo = @convention(c) (cl_program?, cl_device_id?, cl_program_build_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     public typealias GetProgramInfo = @convention(c) (cl_program?, cl_program_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     public typealias CreateKernel = @convention(c) (cl_program?, UnsafePointer<CChar>?, UnsafeMutablePointer<cl_int>?) -> cl_kernel?
+    public typealias GetKernelWorkGroupInfo = @convention(c) (cl_kernel?, cl_device_id?, cl_kernel_work_group_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     public typealias SetKernelArg = @convention(c) (cl_kernel?, cl_uint, Int, UnsafeRawPointer?) -> cl_int
     public typealias CreateBuffer = @convention(c) (cl_context?, cl_mem_flags, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<cl_int>?) -> cl_mem?
     public typealias EnqueueWriteBuffer = @convention(c) (cl_command_queue?, cl_mem?, cl_bool, Int, Int, UnsafeRawPointer?, cl_uint,
@@ -56,6 +57,7 @@ public struct OpenCLLibrary: @unchecked Sendable {
     public var getProgramBuildInfo: GetProgramBuildInfo
     public var getProgramInfo: GetProgramInfo
     public var createKernel: CreateKernel
+    public var getKernelWorkGroupInfo: GetKernelWorkGroupInfo
     public var setKernelArg: SetKernelArg
     public var createBuffer: CreateBuffer
     public var enqueueWriteBuffer: EnqueueWriteBuffer
@@ -111,6 +113,7 @@ public struct OpenCLLibrary: @unchecked Sendable {
         getProgramBuildInfo = try symbol("clGetProgramBuildInfo", GetProgramBuildInfo.self)
         getProgramInfo = try symbol("clGetProgramInfo", GetProgramInfo.self)
         createKernel = try symbol("clCreateKernel", CreateKernel.self)
+        getKernelWorkGroupInfo = try symbol("clGetKernelWorkGroupInfo", GetKernelWorkGroupInfo.self)
         setKernelArg = try symbol("clSetKernelArg", SetKernelArg.self)
         createBuffer = try symbol("clCreateBuffer", CreateBuffer.self)
         enqueueWriteBuffer = try symbol("clEnqueueWriteBuffer", EnqueueWriteBuffer.self)

@@ -29,6 +29,8 @@ public struct OpenCLSolver: Sendable {
 
     /// Device time of the kernels and transfers this solver (and its copies) ran.
     public let timings = OpenCLTimings()
+    /// The driver's figures for the kernel of the latest solve (`OpenCLKernelInfo`).
+    public let kernels = OpenCLKernelLog()
     /// Slots kept between solves of the same shape (shared by copies of this solver).
     let slotPool = ChunkSlotPool()
 
@@ -43,15 +45,22 @@ public struct OpenCLSolver: Sendable {
         transfer = OpenCLTransfer.preferred(for: context.device)
     }
 
-    /// The work-group size `.perGroup` uses for these fits: `groupSize` rounded down to a power of
-    /// two, no more than the points rounded up to one, the device's limit, or what half its
-    /// local memory holds of the partial sums.
+    /// The work-group size `.perGroup` uses for these fits on this solver's device (`groupSize`).
     public func effectiveGroupSize(points: Int, parameters: Int, realSize: Int) -> Int {
+        Self.groupSize(requested: groupSize, points: points, parameters: parameters, realSize: realSize,
+                       maxWorkGroupSize: context.device.maxWorkGroupSize, localMemoryBytes: context.device.localMemoryBytes)
+    }
+
+    /// The work-group size `.perGroup` uses: `requested` rounded down to a power of two, no more
+    /// than the points rounded up to one, the device's limit, or what half its local memory holds
+    /// of the partial sums.
+    public static func groupSize(requested: Int, points: Int, parameters: Int, realSize: Int,
+                                 maxWorkGroupSize: Int, localMemoryBytes: UInt64) -> Int {
         var size = 1
-        while size * 2 <= max(groupSize, 1) { size *= 2 }
+        while size * 2 <= max(requested, 1) { size *= 2 }
         let sums = KernelSource.sumCount(parameters: parameters)
-        while size > 1 && (size / 2 >= points || size > max(context.device.maxWorkGroupSize, 1)
-                           || UInt64(sums * size * realSize) > context.device.localMemoryBytes / 2) {
+        while size > 1 && (size / 2 >= points || size > max(maxWorkGroupSize, 1)
+                           || UInt64(sums * size * realSize) > localMemoryBytes / 2) {
             size /= 2
         }
         return size
@@ -134,6 +143,10 @@ public struct OpenCLSolver: Sendable {
             } else {
                 slot = try ChunkSlot(context: context, program: program, kernelName: strategy.kernelName, queue: queue, capacity: chunk,
                                      bytesPerFit: bytesPerFit, shared: shared, transfer: transfer, timings: timings)
+                if queueIndex == 0 {
+                    kernels.record(try OpenCLKernelInfo.query(slot.kernel, name: strategy.kernelName, strategy: strategy,
+                                                              groupSize: group, context: context))
+                }
             }
             keys.append(key)
             try slot.setArgument(Argument.maxIterations, Int32(prepared.settings.maxIterations))

@@ -99,7 +99,10 @@ struct BenchCommand: ParsableCommand {
                 let name = "\(opencl.device.name) [opencl, \(opencl.solver.strategy.rawValue)]"
                 for workload in workloads {
                     let run = try BenchRunner.run(workload, engine: FitEngine(backend: opencl), timings: opencl.solver.timings)
-                    report(BenchRow(device: name, backend: "opencl", workload: workload, run: run, peakGflops: peak))
+                    var row = BenchRow(device: name, backend: "opencl", workload: workload, run: run, peakGflops: peak)
+                    row.kernel = opencl.solver.kernels.latest
+                    report(row)
+                    if let kernel = row.kernel { print("    " + Self.describe(kernel)) }
                 }
             } catch where backend == "all" {
                 print("OpenCL: skipped (\(error))")
@@ -119,6 +122,14 @@ struct BenchCommand: ParsableCommand {
             index < 2 ? cell.padding(toLength: index == 0 ? 46 : 30, withPad: " ", startingAt: 0)
                 : String(repeating: " ", count: max(0, 14 - cell.count)) + cell
         }.joined()
+    }
+
+    /// The driver's view of a kernel, in clGetKernelWorkGroupInfo's words: a real GPU's spills
+    /// show as private memory (docs/gpu-kernels.md says what to expect).
+    static func describe(_ kernel: OpenCLKernelInfo) -> String {
+        "\(kernel.kernelName)\(kernel.groupSize > 0 ? " (\(kernel.groupSize) work-items per fit)" : ""): "
+            + "CL_KERNEL_PRIVATE_MEM_SIZE \(kernel.privateMemoryBytes) B, CL_KERNEL_LOCAL_MEM_SIZE \(kernel.localMemoryBytes) B, "
+            + "CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE \(kernel.preferredWorkGroupSizeMultiple), CL_KERNEL_WORK_GROUP_SIZE \(kernel.maximumWorkGroupSize)"
     }
 
     static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }

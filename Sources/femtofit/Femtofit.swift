@@ -8,5 +8,5 @@ struct Femtofit: ParsableCommand {
         commandName: "femtofit",
         abstract: "Batch Levenberg–Marquardt fitting for transient absorption microscopy.",
         version: FemtofitVersion.current,
-        subcommands: [AcquireCommand.self, FitCommand.self, KineticsCommand.self, AnalyzeCommand.self, SimulateCommand.self, DemoCommand.self, DevicesCommand.self, BenchCommand.self, ModelCommand.self])
+        subcommands: [AcquireCommand.self, FitCommand.self, KineticsCommand.self, AnalyzeCommand.self, SimulateCommand.self, DemoCommand.self, DevicesCommand.self, BenchCommand.self, ModelCommand.self, KernelsCommand.self])
 }

@@ -133,6 +133,30 @@ final class OpenCLAgreementTests: XCTestCase {
         XCTAssertEqual(groups.iterations, chunkedGroups.iterations)
     }
 
+    /// The driver's view of the kernels that ran (`OpenCLKernelInfo`, printed by `femtofit bench`):
+    /// the work-group strategy's local memory holds at least its partial sums, and each kernel
+    /// reports its SIMD width and largest work-group.
+    func testTheDriverDescribesTheKernelThatRan() throws {
+        let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 40, seed: freshSeed(53))
+        for strategy in KernelStrategy.allCases {
+            let backend = try backend(strategy: strategy)
+            XCTAssertNil(backend.solver.kernels.latest)
+            _ = try FitEngine(backend: backend).fit(fits.batch, settings: FitSettings())
+            let kernel = try XCTUnwrap(backend.solver.kernels.latest, "\(strategy)")
+            XCTAssertEqual(kernel.kernelName, strategy.kernelName)
+            XCTAssertEqual(kernel.strategy, strategy.rawValue)
+            XCTAssertGreaterThanOrEqual(kernel.preferredWorkGroupSizeMultiple, 1)
+            XCTAssertGreaterThanOrEqual(kernel.maximumWorkGroupSize, 1)
+            if strategy == .perGroup {
+                let group = backend.solver.effectiveGroupSize(points: fits.batch.pointCount, parameters: 5, realSize: 4)
+                XCTAssertEqual(kernel.groupSize, group)
+                XCTAssertGreaterThanOrEqual(kernel.localMemoryBytes, UInt64(KernelSource.sumCount(parameters: 5) * group * 4), "\(kernel)")
+            } else {
+                XCTAssertEqual(kernel.groupSize, 0)
+            }
+        }
+    }
+
     /// Copied through pinned staging or mapped without a copy, chunked or not, a batch gives the
     /// same results, and the same bytes are counted as exchanged with the device.
     func testBothTransfersGiveTheSameResults() throws {

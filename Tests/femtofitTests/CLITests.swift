@@ -246,6 +246,17 @@ final class CLITests: XCTestCase {
         XCTAssertGreaterThan(rows[1]["kernel_s"] as? Double ?? 0, 0)
         XCTAssertNotNil(rows[1]["transfer_s"] as? Double)
         XCTAssertEqual(rows[1]["bytes_to_device"] as? Int, 50_000 * (25 * 4 + 3 * 5 * 4 + 4))
+        // The driver's view of the kernel that ran (PoCL here: one work-item per fit, whose LM
+        // state and point loop live in private memory on a CPU device).
+        XCTAssertNil(rows[0]["kernel"])
+        let kernel = rows[1]["kernel"] as? [String: Any] ?? [:]
+        XCTAssertEqual(kernel["kernel"] as? String, "ff_fit_per_item", "\(kernel)")
+        XCTAssertEqual(kernel["strategy"] as? String, "item")
+        XCTAssertGreaterThanOrEqual(kernel["preferred_work_group_size_multiple"] as? Int ?? 0, 1)
+        XCTAssertGreaterThanOrEqual(kernel["work_group_size"] as? Int ?? 0, 1)
+        XCTAssertNotNil(kernel["private_mem_size"] as? Int)
+        XCTAssertNotNil(kernel["local_mem_size"] as? Int)
+        XCTAssertTrue(run.stdout.contains("ff_fit_per_item: CL_KERNEL_PRIVATE_MEM_SIZE"), run.stdout)
 
         let bad = try femtofit(["bench", "--backend", "gpu"])
         XCTAssertNotEqual(bad.status, 0)
