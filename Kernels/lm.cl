@@ -172,8 +172,10 @@ static inline int ff_factorise(real* a, const int zeroPivotOnly) {
 // these substitutions into wrong float32 steps (a GAUSS_1D step 40 % off the float64 one on a
 // well-conditioned system, condition number 45; OpenCLAgreementTests.testTheStepMatchesTheReference).
 // The solve runs once per iteration, not per point, so the point loop keeps the fast options.
+// The pragma came with clang 12: NVIDIA's OpenCL compiler, clang-based but older, knows only
+// "fp contract" and refuses the program otherwise (found on an H100, driver 580).
 static inline void ff_solve(const real* a, real* b) {
-#ifdef __clang__
+#if defined(__clang__) && __clang_major__ >= 12
     #pragma clang fp reassociate(off)
 #endif
     FF_UNROLL for (int i = 0; i < NP; i++) { real s = b[i]; FF_UNROLL for (int k = 0; k < i; k++) s -= a[PACKED(i, k)] * b[k]; b[i] = s; }
