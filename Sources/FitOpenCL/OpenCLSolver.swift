@@ -143,15 +143,17 @@ public struct OpenCLSolver: Sendable {
             } else {
                 slot = try ChunkSlot(context: context, program: program, kernelName: strategy.kernelName, queue: queue, capacity: chunk,
                                      bytesPerFit: bytesPerFit, shared: shared, transfer: transfer, timings: timings)
-                if queueIndex == 0 {
-                    kernels.record(try OpenCLKernelInfo.query(slot.kernel, name: strategy.kernelName, strategy: strategy,
-                                                              groupSize: group, context: context))
-                }
             }
             keys.append(key)
             try slot.setArgument(Argument.maxIterations, Int32(prepared.settings.maxIterations))
             try slot.setArgument(Argument.tolerance, Real(prepared.settings.tolerance))
             slots.append(slot)
+        }
+        // The driver's view of this solve's kernel, for `femtofit bench` (four small queries, once
+        // per solve, whether its slot is new or kept); a driver that cannot say does not stop the fit.
+        if let slot = slots.first, let info = try? OpenCLKernelInfo.query(slot.kernel, name: strategy.kernelName, strategy: strategy,
+                                                                          groupSize: group, context: context) {
+            kernels.record(info)
         }
 
         var next = 0, first = 0

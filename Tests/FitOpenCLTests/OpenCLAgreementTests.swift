@@ -155,6 +155,17 @@ final class OpenCLAgreementTests: XCTestCase {
                 XCTAssertEqual(kernel.groupSize, 0)
             }
         }
+        // Each solve describes its own kernel, also when its slots were kept from an earlier
+        // solve: gauss2d, the rotated Gaussian (7 parameters: more local memory), gauss2d again.
+        let backend = try backend(strategy: .perGroup)
+        let rotated = try randomFits(.gauss2DRotated, estimator: .leastSquares, count: 40, seed: freshSeed(54))
+        var seen: [UInt64] = []
+        for batch in [fits.batch, rotated.batch, fits.batch] {
+            _ = try FitEngine(backend: backend).fit(batch, settings: FitSettings())
+            seen.append(try XCTUnwrap(backend.solver.kernels.latest).localMemoryBytes)
+        }
+        XCTAssertGreaterThan(seen[1], seen[0])
+        XCTAssertEqual(seen[2], seen[0])
     }
 
     /// Copied through pinned staging or mapped without a copy, chunked or not, a batch gives the

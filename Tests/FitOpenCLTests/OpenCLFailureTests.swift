@@ -12,6 +12,7 @@ nonisolated(unsafe) private var realLaunch: OpenCLLibrary.EnqueueNDRangeKernel?
 nonisolated(unsafe) private var launchesBeforeFailure = 0
 nonisolated(unsafe) private var launchFailure: Int32 = 0
 
+private let failingKernelQuery: OpenCLLibrary.GetKernelWorkGroupInfo = { _, _, _, _, _, _ in -30 }  // CL_INVALID_VALUE
 private let failingBuild: OpenCLLibrary.BuildProgram = { _, _, _, _, _, _ in -11 }  // CL_BUILD_PROGRAM_FAILURE
 private let countedLaunch: OpenCLLibrary.EnqueueNDRangeKernel = { queue, kernel, dimensions, offset, global, local, waits, waitList, event in
     if launchesBeforeFailure == 0 { return launchFailure }
@@ -51,6 +52,18 @@ final class OpenCLFailureTests: XCTestCase {
         }
         XCTAssertEqual(warnings.said.count, 1, "\(warnings.said)", line: line)
         XCTAssertTrue(warnings.said.first?.contains(expected) ?? false, "\(warnings.said)", line: line)
+    }
+
+    /// The driver's figures of a kernel (`OpenCLKernelInfo`, for `femtofit bench`) are a
+    /// diagnostic: a driver that cannot give them leaves them unknown and the fits as they are.
+    func testADriverThatCannotDescribeItsKernelStillFits() throws {
+        let gpu = try backend { $0.getKernelWorkGroupInfo = failingKernelQuery }
+        let fits = try randomFits(.gauss2D, estimator: .leastSquares, count: 64, seed: freshSeed(59))
+        let results = try FitEngine(backend: gpu).fit(fits.batch)
+        let plain = try FitEngine(backend: try backend { _ in }).fit(fits.batch)
+        XCTAssertNil(gpu.solver.kernels.latest)
+        XCTAssertEqual(results.parameters, plain.parameters)
+        XCTAssertEqual(results.stateCodes, plain.stateCodes)
     }
 
     func testAKernelThatFailsToBuild() throws {
