@@ -135,11 +135,12 @@ static inline int ff_accumulate(const real* parameters, __global const real* dat
     return bad;
 }
 
-// The number of counted points (w > 0) and their sum of w z^2 (for the convergence floor).
+// The number of counted points (w > 0) and their sum of w z^2 (for the convergence floor), over
+// this work-item's points of one fit (all of them, or its share of the group's: FF_FIRST_POINT).
 static inline int ff_count_points(__global const real* data, __global const real* weights, int fit, real* signalSquares) {
     real squares = (real)0;
     int used = 0;
-    for (int k = 0; k < FF_POINTS; k++) {
+    for (int k = FF_FIRST_POINT; k < FF_POINTS; k += FF_POINT_STEP) {
         const size_t index = (size_t)fit * FF_POINTS + k;
         const real w = ff_weight(weights, index);
         if (w > (real)0) { squares += w * data[index] * data[index]; used++; }
