@@ -71,6 +71,10 @@ public func assertRuntimeTwins(_ runtime: FitResults, _ builtIn: FitResults, con
     // Iterations within one, but for at most 1 % of the fits: where chi^2's last change sits
     // at the tolerance, float32's rounding (different sums in a different order) decides
     // whether the fit stops now or two steps on, at the same parameters (checked above).
+    // Measured: 0-4 fits in 2001 (0.05-0.2 %) per float32 batch, none in float64. The float32
+    // suites fit 1001 per batch, so the allowance (10) stands far above that rate (at 101 fits
+    // it was 1, and two such fits in one batch failed CI once), while a twin that differs in
+    // earnest differs on most fits.
     XCTAssertLessThanOrEqual(iterationDifferences.count, max(1, builtIn.fitCount / 100),
                              "\(context): iterations differ by more than one; first: \(iterationDifferences.prefix(3).joined(separator: "; "))",
                              file: file, line: line)

@@ -59,7 +59,7 @@ final class RuntimeModelFitTests: XCTestCase {
         defer { RuntimeModels.release(grid.id); RuntimeModels.release(curve.id) }
         for (builtIn, runtime) in [(ModelID.gauss2D, grid), (.gauss1D, curve)] {
             let seed = freshSeed(UInt64(builtIn.rawValue) &+ 0x57a7)
-            var fits = try randomFits(builtIn, estimator: .leastSquares, count: 100, seed: seed)
+            var fits = try randomFits(builtIn, estimator: .leastSquares, count: 1001, seed: seed)
             fits.batch.initialParameters = nil
             var twin = fits.batch
             twin.model = runtime.modelID

@@ -26,7 +26,7 @@ final class RuntimeTwinTests: XCTestCase {
         }
     }
 
-    func testTwinsAgreeInSinglePrecision() throws { try checkTwins(precision: .single, count: 200) }
+    func testTwinsAgreeInSinglePrecision() throws { try checkTwins(precision: .single, count: 1001) }
 
     func testTwinsAgreeInDoublePrecision() throws { try checkTwins(precision: .double, count: 100) }
 

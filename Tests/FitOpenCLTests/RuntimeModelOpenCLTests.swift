@@ -20,7 +20,7 @@ final class RuntimeModelOpenCLTests: XCTestCase {
             for (builtIn, definition) in RuntimeTwins.all {
                 for estimator in [Estimator.leastSquares, .poissonMLE] {
                     let seed = freshSeed(UInt64(builtIn.rawValue) &* 313 &+ UInt64(estimator.rawValue))
-                    let fits = try randomFits(builtIn, estimator: estimator, count: 101, seed: seed)
+                    let fits = try randomFits(builtIn, estimator: estimator, count: precision == .single ? 1001 : 101, seed: seed)
                     let (twin, runtime) = try RuntimeTwins.batch(definition, fits.batch)
                     defer { RuntimeModels.release(runtime.id) }
                     let settings = FitSettings(tolerance: 1e-4, maxIterations: 200, estimator: estimator)
