@@ -46,6 +46,7 @@ let package = Package(
         .library(name: "FitCore", targets: ["FitCore"]),
         .library(name: "FitEngine", targets: ["FitEngine"]),
         .library(name: "FitOpenCL", targets: ["FitOpenCL"]),
+        .library(name: "ModelLanguage", targets: ["ModelLanguage"]),
         .library(name: "TAMData", targets: ["TAMData"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Transport", targets: ["Transport"]),

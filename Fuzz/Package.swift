@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // libFuzzer targets for femtofit's readers and its C API, built by scripts/hardening with
-//   swift build --package-path Fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+//   swift build --package-path Fuzz -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
+// (swiftc keeps only its last -sanitize=, so the combined flag is what gives Swift code coverage).
 // Each target depends on the fewest femtofit modules it needs. This package is never built by
 // `swift build` or `swift test` of the main package (CI), only by scripts/hardening.
 import PackageDescription
@@ -15,6 +16,8 @@ let package = Package(
         .executableTarget(name: "FuzzText", dependencies: [.product(name: "Transport", package: "femtofit"),
                                                            .product(name: "TAMData", package: "femtofit")]),
         .executableTarget(name: "FuzzCAPI", dependencies: [.product(name: "femtofit_c", package: "femtofit")]),
+        .executableTarget(name: "FuzzModel", dependencies: [.product(name: "ModelLanguage", package: "femtofit"),
+                                                            .product(name: "FitEngine", package: "femtofit")]),
     ],
     swiftLanguageModes: [.v5]
 )
