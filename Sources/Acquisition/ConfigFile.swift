@@ -41,8 +41,8 @@ public final class ConfigTable {
     public static func parse(_ text: String, file: String) throws -> ConfigTable {
         let table: TOMLTable
         let text = TextFile.normalised(text)
-        if let found = TOMLNames.firstNonASCIIOutsideStrings(text) {
-            throw AcquisitionError(file, "line \(found.line), column \(found.column): '\(found.character)' is not allowed in a TOML name; names are ASCII letters, digits, - and _ (put other text in quotes)")
+        if let found = TOMLNames.firstFault(text) {
+            throw AcquisitionError(file, "line \(found.line), column \(found.column): \(found.problem)")
         }
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw AcquisitionError(file, "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")

@@ -1,16 +1,22 @@
 /// What TOML (1.0) allows outside quoted strings and comments: ASCII only, and a table header
 /// starts with a bare-key character or a quote. toml++ 3 (inside TOMLKit 0.6.0) aborts the whole
-/// process on an assertion otherwise (`[été]`, `[.a]`, ``[[`x]]``, found by scripts/hardening's
-/// FuzzConfig), so plan and instrument files are checked here first and the character is refused
-/// with its line and column.
+/// process on an assertion otherwise (`[été]`, `[.a]`, ``[[`x]]``, and a `[` or `[[` with nothing
+/// after it on its line, found by scripts/hardening's FuzzConfig), so plan and instrument files
+/// are checked here first and the fault is refused with its line and column.
 enum TOMLNames {
     /// The first non-ASCII character outside strings and comments, or the first character of a
-    /// table header's name that cannot start one: its line and column (from 1) and the character;
-    /// nil when there is none.
-    static func firstNonASCIIOutsideStrings(_ text: String) -> (line: Int, column: Int, character: Character)? {
+    /// table header's name that cannot start one, or a header whose line ends before its name:
+    /// its line and column (from 1) and what is wrong; nil when there is none. `text` has LF
+    /// line ends (`TextFile.normalised`).
+    static func firstFault(_ text: String) -> (line: Int, column: Int, problem: String)? {
+        func refused(_ c: Character) -> String {
+            "'\(c)' is not allowed in a TOML name; names are ASCII letters, digits, - and _ (put other text in quotes)"
+        }
         enum State { case code, comment, basic, literal, multiBasic, multiLiteral }
         var state = State.code
         var line = 1, column = 0, atLineStart = true
+        // How deep inside a value's arrays: a `[` that starts a line there opens an array, not a header.
+        var arrayDepth = 0
         let characters = Array(text)
         var i = 0
         func starts(_ s: String, at k: Int) -> Bool {
@@ -28,7 +34,9 @@ enum TOMLNames {
             }
             switch state {
             case .code:
-                if c == "[" && atLineStart {
+                if c == "[" && !(atLineStart && arrayDepth == 0) { arrayDepth += 1 }
+                else if c == "]" && arrayDepth > 0 { arrayDepth -= 1 }
+                else if c == "[" {
                     // A header: its first name must start with a bare-key character or a quote.
                     var k = i + 1
                     if k < characters.count && characters[k] == "[" { k += 1 }
@@ -36,7 +44,8 @@ enum TOMLNames {
                     if k < characters.count {
                         let d = characters[k]
                         let startsName = d.isASCII && (d.isLetter || d.isNumber || "_-\"']".contains(d))
-                        if !startsName && d != "\n" { return (line, column + (k - i), d) }
+                        if d == "\n" { return (line, column + (k - i), "a table header has no name before the line's end: write [name]") }
+                        if !startsName { return (line, column + (k - i), refused(d)) }
                     }
                 }
                 if c != " " && c != "\t" { atLineStart = false }
@@ -45,7 +54,7 @@ enum TOMLNames {
                 else if starts("'''", at: i) { state = .multiLiteral; i += 2; column += 2 }
                 else if c == "\"" { state = .basic }
                 else if c == "'" { state = .literal }
-                else if !c.isASCII { return (line, column, c) }
+                else if !c.isASCII { return (line, column, refused(c)) }
             case .comment: break
             case .basic:
                 if c == "\\" { i += 1; column += 1 } else if c == "\"" { state = .code }

@@ -97,6 +97,12 @@ final class ScanPlanTests: XCTestCase {
             ("runs = 2\n[été]\nx = 1\n", ["line 2, column 2", "'é'"]),
             ("runs = 2\n[.a]\nx = 1\n", ["line 2, column 2", "'.' is not allowed"]),
             ("runs = 2\n  [[ `x]]\nx = 1\n", ["line 2, column 6", "'`' is not allowed"]),
+            // Found by the first coverage-guided FuzzConfig run: a header with nothing after its
+            // bracket on its line (LF or CRLF) aborted the process inside toml++ too.
+            ("runs = 2\n[\nx = 1\n", ["line 2, column 2", "a table header has no name"]),
+            ("runs = 2\n[[  \r\nx = 1\n", ["line 2, column 5", "a table header has no name"]),
+            // A `[` starting a line inside a value's array opens an array, not a header.
+            ("runs = 2\nextra = [\n  [\n  1], [2]]\n[delays]\nlist_fs = [0]", ["extra", "not a key femtofit knows"]),
             ("température = 3\n[delays]\nlist_fs = [0]", ["line 1, column 5", "'é'"]),
             ("runs = 1.5\n[delays]\nlist_fs = [0]", ["runs: must be a whole number"]),
             ("runs = 1e18\n[delays]\nlist_fs = [0]", ["runs: must be a whole number from 1 to 10000, not 1e+18"]),
