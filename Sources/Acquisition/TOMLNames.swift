@@ -1,11 +1,13 @@
 /// What TOML (1.0) allows outside quoted strings and comments: ASCII only, and a table header
 /// starts with a bare-key character or a quote. toml++ 3 (inside TOMLKit 0.6.0) aborts the whole
-/// process on an assertion otherwise (`[été]`, `[.a]`, ``[[`x]]``, and a `[` or `[[` with nothing
-/// after it on its line, found by scripts/hardening's FuzzConfig), so plan and instrument files
-/// are checked here first and the fault is refused with its line and column.
+/// process on an assertion otherwise (`[été]`, `[.a]`, ``[[`x]]``, a `[` or `[[` with nothing
+/// after it on its line, and a `}` where an array's item should begin, `x = [}]`: all found by
+/// scripts/hardening's FuzzConfig), so plan and instrument files are checked here first and the
+/// fault is refused with its line and column.
 enum TOMLNames {
     /// The first non-ASCII character outside strings and comments, or the first character of a
-    /// table header's name that cannot start one, or a header whose line ends before its name:
+    /// table header's name that cannot start one, a header whose line ends before its name, or a
+    /// `}` that begins an array's item:
     /// its line and column (from 1) and what is wrong; nil when there is none. `text` has LF
     /// line ends (`TextFile.normalised`).
     static func firstFault(_ text: String) -> (line: Int, column: Int, problem: String)? {
@@ -15,8 +17,11 @@ enum TOMLNames {
         enum State { case code, comment, basic, literal, multiBasic, multiLiteral }
         var state = State.code
         var line = 1, column = 0, atLineStart = true
-        // How deep inside a value's arrays: a `[` that starts a line there opens an array, not a header.
-        var arrayDepth = 0
+        // The value's open arrays and inline tables, innermost last: a `[` that starts a line inside
+        // them opens an array, not a header.
+        var open: [Character] = []
+        // The last character of code (not a space, a line end or a comment).
+        var lastCode: Character = "\n"
         let characters = Array(text)
         var i = 0
         func starts(_ s: String, at k: Int) -> Bool {
@@ -34,8 +39,13 @@ enum TOMLNames {
             }
             switch state {
             case .code:
-                if c == "[" && !(atLineStart && arrayDepth == 0) { arrayDepth += 1 }
-                else if c == "]" && arrayDepth > 0 { arrayDepth -= 1 }
+                if (c == "[" && !(atLineStart && open.isEmpty)) || c == "{" { open.append(c) }
+                else if (c == "]" || c == "}") && !open.isEmpty {
+                    if c == "}" && open.last == "[" && (lastCode == "[" || lastCode == ",") {
+                        return (line, column, "'}' cannot begin an array's item: give a value or close the array with ']'")
+                    }
+                    open.removeLast()
+                }
                 else if c == "[" {
                     // A header: its first name must start with a bare-key character or a quote.
                     var k = i + 1
@@ -48,7 +58,7 @@ enum TOMLNames {
                         if !startsName { return (line, column + (k - i), refused(d)) }
                     }
                 }
-                if c != " " && c != "\t" { atLineStart = false }
+                if c != " " && c != "\t" { atLineStart = false; if c != "#" { lastCode = c } }
                 if c == "#" { state = .comment }
                 else if starts("\"\"\"", at: i) { state = .multiBasic; i += 2; column += 2 }
                 else if starts("'''", at: i) { state = .multiLiteral; i += 2; column += 2 }

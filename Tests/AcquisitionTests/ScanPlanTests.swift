@@ -101,6 +101,10 @@ final class ScanPlanTests: XCTestCase {
             // bracket on its line (LF or CRLF) aborted the process inside toml++ too.
             ("runs = 2\n[\nx = 1\n", ["line 2, column 2", "a table header has no name"]),
             ("runs = 2\n[[  \r\nx = 1\n", ["line 2, column 5", "a table header has no name"]),
+            // ... and a `}` where an array's item should begin (found by the second run).
+            ("fluences_nj = [1, }]\n[delays]\nlist_fs = [0]", ["line 1, column 19", "'}' cannot begin an array's item"]),
+            ("[delays]\nlist_fs = [ # none\n  }]", ["line 3, column 3", "'}' cannot begin an array's item"]),
+            ("x = { a = [ [ } ] ] }\n[delays]\nlist_fs = [0]", ["line 1, column 15", "'}' cannot begin"]),
             // A `[` starting a line inside a value's array opens an array, not a header.
             ("runs = 2\nextra = [\n  [\n  1], [2]]\n[delays]\nlist_fs = [0]", ["extra", "not a key femtofit knows"]),
             ("température = 3\n[delays]\nlist_fs = [0]", ["line 1, column 5", "'é'"]),
