@@ -181,8 +181,14 @@ final class TimeZeroTests: XCTestCase {
         simulator.seed = freshSeed(0x715A)
         try SimulatedDataset.write(simulator, to: folder)
         let dataset = try Dataset.open(folder)
-        let series = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0])
-        let note = try XCTUnwrap(series.notes.first { $0.hasPrefix("time zero:") })
+        // Seen once in CI (2026-12-06, seed not yet printed): noise on the decay made a "rise" at
+        // 183 fs (IRF sigma 203 fs) that was taken as time zero, and the background step then
+        // refused the series. A confident wrong time zero: replay with the seed below.
+        let series: Preprocessing.Series
+        do { series = try Preprocessing().run(dataset, series: DifferentialStack.series(of: dataset)[0]) } catch {
+            return XCTFail("seed \(simulator.seed): \(error)")
+        }
+        let note = try XCTUnwrap(series.notes.first { $0.hasPrefix("time zero:") }, "seed \(simulator.seed)")
         XCTAssertFalse(series.timeZeroUsed, note)
         XCTAssertFalse(note.lowercased().contains("nan"), note)
         XCTAssertTrue(note.contains("delays are as acquired"), note)
